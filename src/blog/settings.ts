@@ -1,0 +1,56 @@
+// A blog's settings: one row per key in the `settings` table, with defaults for missing keys.
+import type { Database } from "bun:sqlite";
+
+export type CommentPolicy = "moderate" | "approve" | "off";
+
+export interface Settings {
+  title: string;
+  description: string;
+  author_name: string;
+  posts_per_page: number;
+  comment_policy: CommentPolicy;
+  custom_css: string;
+  time_zone: string;
+  custom_domain: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  title: "",
+  description: "",
+  author_name: "",
+  posts_per_page: 10,
+  comment_policy: "moderate",
+  custom_css: "",
+  time_zone: "UTC",
+  custom_domain: "",
+};
+
+export function getSettings(db: Database): Settings {
+  const rows = db.query("SELECT key, value FROM settings").all() as { key: string; value: string }[];
+  const s: Settings = { ...DEFAULT_SETTINGS };
+  for (const { key, value } of rows) {
+    switch (key) {
+      case "posts_per_page": {
+        const n = Number(value);
+        if (Number.isInteger(n) && n >= 1 && n <= 100) s.posts_per_page = n;
+        break;
+      }
+      case "comment_policy":
+        if (value === "moderate" || value === "approve" || value === "off") s.comment_policy = value;
+        break;
+      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain":
+        s[key] = value;
+        break;
+    }
+  }
+  return s;
+}
+
+export function updateSettings(db: Database, changes: Partial<Settings>): void {
+  const put = db.query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  db.transaction(() => {
+    for (const [key, value] of Object.entries(changes)) {
+      if (value !== undefined) put.run(key, String(value));
+    }
+  })();
+}

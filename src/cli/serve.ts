@@ -1,0 +1,76 @@
+// `writekit serve`: serves every blog in the data directory until SIGTERM/SIGINT.
+import { mkdirSync } from "node:fs";
+import { createApp } from "../app.ts";
+import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts";
+import { configureLog, log } from "../log.ts";
+import { listTenantNames, tenantsDir } from "../tenants/names.ts";
+import { Pool } from "../tenants/pool.ts";
+import type { Services } from "../web/services.ts";
+import { CliError, out, parse, type Command } from "./command.ts";
+
+const usage = `Usage: writekit serve [options]
+
+Serves every blog in the data directory at http://<name>.<domain>:<port>/.
+  --port N              port to listen on (env PORT; default 3000)
+  --hostname ADDR       address to bind (default localhost)
+  --domain DOMAIN       blogs answer at <name>.DOMAIN (env WRITEKIT_DOMAIN; default localhost)
+  --max-open N          most blog databases kept open at once (default 500)
+  --flush-interval MS   how often page views are written (default 5000)
+  --trusted-proxy ADDR  a proxy whose X-Forwarded-For is believed (repeatable;
+                        env WRITEKIT_TRUSTED_PROXIES, comma-separated; default loopback)
+  --log-format F        text or json (env WRITEKIT_LOG_FORMAT; default text)
+  --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
+
+export function createServices(config: Config): Services {
+  return { config, pool: new Pool({ dataDir: config.dataDir, maxOpen: config.maxOpen }), customDomains: new Map() };
+}
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "serve the blogs over HTTP",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, serveOptions);
+    if (values.help) return out(usage), 0;
+    if (positionals.length) throw new CliError(`serve takes no arguments, got: ${positionals.join(" ")}`, 2);
+    let config: Config;
+    try {
+      config = loadConfig(values);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new CliError(e.message, 2);
+      throw e;
+    }
+    configureLog({ format: config.logFormat });
+    mkdirSync(tenantsDir(config.dataDir), { recursive: true });
+    const services = createServices(config);
+    const app = createApp(services);
+    let server: ReturnType<typeof Bun.serve>;
+    try {
+      server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: app.fetch, maxRequestBodySize: 1024 * 1024 });
+    } catch (e) {
+      throw new CliError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const count = listTenantNames(config.dataDir).length;
+    const port = server.port;
+    out(`WriteKit serving ${count} blog${count === 1 ? "" : "s"} from ${config.dataDir}`);
+    out(`  blogs:  http://<name>.${config.domain}:${port}/   health: http://${config.hostname}:${port}/healthz`);
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) {
+          log.warn("second signal: exiting at once", { signal });
+          process.exit(1);
+        }
+        stopping = true;
+        log.info("shutting down", { signal });
+        // Stop accepting, let requests in flight finish (bounded), then close every blog.
+        await Promise.race([server.stop(false), Bun.sleep(5000)]);
+        services.pool.closeAll();
+        resolve(0);
+      };
+      process.on("SIGTERM", () => void stop("SIGTERM"));
+      process.on("SIGINT", () => void stop("SIGINT"));
+    });
+  },
+};

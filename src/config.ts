@@ -1,0 +1,78 @@
+// Flags and environment → one typed Config. This is the only module that reads process.env.
+import { resolve } from "node:path";
+
+export interface Config {
+  /** Absolute path of the data directory; blogs live in `<dataDir>/tenants/<name>.db`. */
+  dataDir: string;
+  port: number;
+  hostname: string;
+  /** Blogs answer at `<name>.<domain>`. */
+  domain: string;
+  /** Most blog databases kept open at once (the LRU pool's cap). */
+  maxOpen: number;
+  /** How often pending page views are written to the blogs. */
+  flushIntervalMs: number;
+  /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustedProxies: string[];
+  logFormat: "text" | "json";
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The options every command accepts, in node:util parseArgs form. */
+export const commonOptions = {
+  data: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export const serveOptions = {
+  ...commonOptions,
+  port: { type: "string" },
+  hostname: { type: "string" },
+  domain: { type: "string" },
+  "max-open": { type: "string" },
+  "flush-interval": { type: "string" },
+  "trusted-proxy": { type: "string", multiple: true },
+  "log-format": { type: "string" },
+} as const;
+
+export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
+  const dir = (values.data as string | undefined) ?? env.WRITEKIT_DATA ?? "./data";
+  if (dir.trim() === "") throw new ConfigError("--data must not be empty");
+  return resolve(dir);
+}
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
+  const domain = String(values.domain ?? env.WRITEKIT_DOMAIN ?? "localhost").toLowerCase().replace(/\.$/, "");
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    throw new ConfigError(`--domain "${domain}" is not a valid host name`);
+  }
+  const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
+  if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
+  const proxies = (values["trusted-proxy"] as string[] | undefined) ??
+    (env.WRITEKIT_TRUSTED_PROXIES ? env.WRITEKIT_TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean) : ["127.0.0.1", "::1"]);
+  return {
+    dataDir: dataDirFrom(values, env),
+    port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535),
+    hostname: String(values.hostname ?? "localhost"),
+    domain,
+    maxOpen: integer("--max-open", String(values["max-open"] ?? "500"), 1, 1_000_000),
+    flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "5000"), 10, 3_600_000),
+    trustedProxies: proxies,
+    logFormat,
+  };
+}
+
+/** Whether this process runs as the compiled production binary (no verbose validation errors). */
+export const isProduction = process.env.NODE_ENV === "production";

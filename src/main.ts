@@ -1,0 +1,41 @@
+#!/usr/bin/env bun
+// argv → one command; nothing else.
+import { CliError, err, out, type Command } from "./cli/command.ts";
+import { migrateCommand } from "./cli/migrate.ts";
+import { serveCommand } from "./cli/serve.ts";
+import { tenantCommand } from "./cli/tenant.ts";
+import { VERSION } from "./version.ts";
+
+const commands: Command[] = [serveCommand, tenantCommand, migrateCommand];
+
+const usage = `WriteKit ${VERSION}: every blog is its own SQLite file.
+
+Usage: writekit <command> [options]
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+
+Every command takes --data DIR (env WRITEKIT_DATA, default ./data) and --help.
+  writekit --version   print the version`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v") return out(VERSION), 0;
+  if (name === "--help" || name === "-h" || name === "help") return out(usage), 0;
+  if (name === undefined) return err(usage), 2;
+  const command = commands.find((c) => c.name === name);
+  if (!command) return err(`writekit: unknown command "${name}"\n\n${usage}`), 2;
+  return command.run(rest);
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  process.exit(code);
+} catch (e) {
+  if (e instanceof CliError) {
+    err(`writekit: ${e.message}`);
+    process.exit(e.exitCode);
+  }
+  err(`writekit: unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  process.exit(1);
+}

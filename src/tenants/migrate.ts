@@ -1,0 +1,149 @@
+// Versioned, per-file schema migrations. Each blog records its own schema version in
+// PRAGMA user_version (https://sqlite.org/pragma.html#pragma_user_version), so one blog can be
+// migrated first as a canary, and a file carries the WriteKit application_id so it can be
+// recognised as a blog (https://sqlite.org/fileformat.html#application_id).
+import type { Database } from "bun:sqlite";
+import init from "../../migrations/0001_init.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  file: string;
+  sql: string;
+}
+
+/** Embedded in the binary at build time; the number prefix of each file is its version. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, file: "0001_init.sql", sql: init }];
+
+/** "WrKt" as a 32-bit integer. */
+export const APPLICATION_ID = 0x57724b74;
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export class SchemaTooNewError extends Error {
+  override name = "SchemaTooNewError";
+  constructor(readonly found: number, readonly supported: number) {
+    super(`its schema is version ${found}, newer than this WriteKit supports (${supported}); upgrade WriteKit to open it`);
+  }
+}
+
+export class NotABlogError extends Error {
+  override name = "NotABlogError";
+}
+
+export class MigrationError extends Error {
+  override name = "MigrationError";
+  constructor(readonly file: string, readonly statement: string, readonly reason: string) {
+    super(`migration ${file} failed at: ${statement.replace(/\s+/g, " ").slice(0, 200)} — ${reason}`);
+  }
+}
+
+export function schemaVersion(db: Database): number {
+  return (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+}
+
+function applicationId(db: Database): number {
+  return (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+}
+
+/** Throws unless the file is a WriteKit blog (or a brand-new empty database). */
+export function assertIsBlog(db: Database): void {
+  const id = applicationId(db);
+  if (id === APPLICATION_ID) return;
+  const tables = (db.query("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n;
+  if (id === 0 && tables === 0 && schemaVersion(db) === 0) return; // empty: about to be created
+  throw new NotABlogError(id === 0 ? "it is an SQLite database but not a WriteKit blog" : `it belongs to another application (application_id ${id})`);
+}
+
+/** The migrations this database still needs; throws when it is newer than this binary. */
+export function pendingMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+  assertIsBlog(db);
+  const current = schemaVersion(db);
+  const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
+  if (current > latest) throw new SchemaTooNewError(current, latest);
+  return migrations.filter((m) => m.version > current);
+}
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+  applied: Migration[];
+}
+
+/**
+ * Applies every pending migration, each in its own transaction. A failing migration rolls back,
+ * leaves the blog at the last version that succeeded, and throws a MigrationError naming the
+ * file and the statement.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): MigrationResult {
+  const pending = pendingMigrations(db, migrations);
+  const from = schemaVersion(db);
+  const applied: Migration[] = [];
+  for (const m of pending) {
+    db.run("BEGIN IMMEDIATE");
+    let statement = "";
+    try {
+      for (statement of splitStatements(m.sql)) db.run(statement);
+      statement = `PRAGMA user_version = ${m.version}`;
+      db.run(`PRAGMA application_id = ${APPLICATION_ID}`);
+      db.run(statement);
+      db.run("COMMIT");
+    } catch (e) {
+      db.run("ROLLBACK");
+      throw new MigrationError(m.file, statement, e instanceof Error ? e.message : String(e));
+    }
+    applied.push(m);
+  }
+  return { from, to: schemaVersion(db), applied };
+}
+
+/**
+ * Splits a migration file into statements so a failure can name the one that failed. It skips
+ * quoted text and comments and keeps a trigger's BEGIN … END body (and CASE … END) together.
+ */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let depth = 0;
+  let isTrigger = false;
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === "`" || c === "[") {
+      const close = c === "[" ? "]" : c;
+      i = sql.indexOf(close, i + 1);
+      if (i < 0) i = n;
+      i++;
+    } else if (c === "-" && sql[i + 1] === "-") {
+      i = sql.indexOf("\n", i);
+      if (i < 0) i = n;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      i = sql.indexOf("*/", i + 2);
+      i = i < 0 ? n : i + 2;
+    } else if (/[A-Za-z_]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[A-Za-z0-9_$]/.test(sql[j])) j++;
+      const word = sql.slice(i, j).toUpperCase();
+      if (word === "TRIGGER") isTrigger = true;
+      else if (isTrigger && (word === "BEGIN" || word === "CASE")) depth++;
+      else if (isTrigger && word === "END") depth--;
+      i = j;
+    } else if (c === ";" && depth <= 0) {
+      const text = sql.slice(start, i + 1).trim();
+      if (stripComments(text) !== ";") out.push(text);
+      start = i + 1;
+      depth = 0;
+      isTrigger = false;
+      i++;
+    } else {
+      i++;
+    }
+  }
+  const rest = sql.slice(start).trim();
+  if (stripComments(rest) !== "") out.push(rest);
+  return out;
+}
+
+function stripComments(text: string): string {
+  return text.replace(/--[^\n]*/g, "").replace(/\/\*[\s\S]*?\*\//g, "").trim();
+}

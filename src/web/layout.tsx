@@ -1,0 +1,78 @@
+// The page shell shared by every HTML page: one stylesheet, the feed link on blog pages, no script.
+import type { Children } from "@kitajs/html";
+import { STYLESHEET_PATH } from "./assets.ts";
+
+/** What the shell needs to know about the blog a page belongs to. */
+export interface BlogChrome {
+  title: string;
+  description: string;
+  /** Absolute origin of the blog for this request, e.g. "http://alice.localhost:3000". */
+  origin: string;
+  /** Extra stylesheet for the blog's custom CSS, when it has some. */
+  customCssPath?: string;
+}
+
+export interface LayoutProps {
+  title: string;
+  blog?: BlogChrome;
+  description?: string;
+  canonical?: string;
+  /** Extra tags for <head> (OpenGraph, robots), already built as safe markup by the caller. */
+  head?: Children;
+  children?: Children;
+}
+
+export function Layout({ title, blog, description, canonical, head, children }: LayoutProps): JSX.Element {
+  return (
+    <>
+      {"<!doctype html>"}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title safe>{title}</title>
+          {description ? <meta name="description" content={description} /> : ""}
+          {canonical ? <link rel="canonical" href={canonical} /> : ""}
+          <link rel="stylesheet" href={STYLESHEET_PATH} />
+          {blog ? (
+            <>
+              <link rel="alternate" type="application/atom+xml" title={blog.title} href={`${blog.origin}/feed.xml`} />
+              <link rel="alternate" type="application/feed+json" title={blog.title} href={`${blog.origin}/feed.json`} />
+              {blog.customCssPath ? <link rel="stylesheet" href={blog.customCssPath} /> : ""}
+            </>
+          ) : (
+            ""
+          )}
+          {head}
+        </head>
+        <body>
+          {blog ? <BlogHeader blog={blog} /> : ""}
+          <main class="wrap">{children}</main>
+          <footer class="site">
+            <div class="wrap">
+              {blog ? <><a href="/feed.xml">Atom feed</a> · <a href="/feed.json">JSON feed</a> · </> : ""}Powered by WriteKit
+            </div>
+          </footer>
+        </body>
+      </html>
+    </>
+  );
+}
+
+function BlogHeader({ blog }: { blog: BlogChrome }): JSX.Element {
+  return (
+    <header class="site">
+      <div class="wrap">
+        <a class="site-title" href="/" safe>
+          {blog.title}
+        </a>
+        <nav class="site" aria-label="Site">
+          <a href="/">Home</a>
+          <a href="/search">Search</a>
+          <a href="/feed.xml">Feed</a>
+        </nav>
+        {blog.description ? <p class="site-desc" safe>{blog.description}</p> : ""}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,77 @@
+// Shared test fixtures: a temporary data directory per test, blogs made through the real code,
+// the app driven through app.handle, and the CLI run as a child process.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "bun:test";
+import { createApp } from "../src/app.ts";
+import { insertAuthor } from "../src/blog/authors.ts";
+import { updateSettings } from "../src/blog/settings.ts";
+import { createServices } from "../src/cli/serve.ts";
+import { loadConfig, type Config } from "../src/config.ts";
+import { createTenant } from "../src/tenants/files.ts";
+import { parseTenantName } from "../src/tenants/names.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = "writekit-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A cheap, fixed hash so tests do not pay argon2id for every blog they make. */
+export const TEST_PASSWORD = "correct horse battery";
+let cachedHash: string | undefined;
+export async function testPasswordHash(): Promise<string> {
+  cachedHash ??= await Bun.password.hash(TEST_PASSWORD, { algorithm: "argon2id", memoryCost: 4096, timeCost: 1 });
+  return cachedHash;
+}
+
+export async function makeBlog(dataDir: string, name: string, options: { title?: string; email?: string } = {}): Promise<string> {
+  const hash = await testPasswordHash();
+  return createTenant(dataDir, parseTenantName(name), (db) => {
+    insertAuthor(db, { email: options.email ?? `${name}@example.com`, passwordHash: hash });
+    updateSettings(db, { title: options.title ?? `${name}'s blog` });
+  });
+}
+
+export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ data: dataDir }, {}), ...overrides };
+}
+
+export function makeApp(dataDir: string, overrides: Partial<Config> = {}) {
+  const services = createServices(testConfig(dataDir, overrides));
+  return { app: createApp(services), services };
+}
+
+type Handler = { handle(request: Request): Promise<Response> };
+
+export function request(app: Handler, host: string, path = "/", init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("host", host);
+  return app.handle(new Request(`http://localhost${path}`, { ...init, headers }));
+}
+
+export const REPO = join(import.meta.dir, "..");
+export const BUN = process.execPath;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), ...args], {
+    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}

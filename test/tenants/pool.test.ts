@@ -1,0 +1,74 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseTenantName } from "../../src/tenants/names.ts";
+import { BlogUnavailableError, Pool, UnknownBlogError } from "../../src/tenants/pool.ts";
+import { makeBlog, tempDir } from "../helpers.ts";
+
+const n = parseTenantName;
+
+describe("the pool of open blogs", () => {
+  test("opens a blog lazily with every pragma set", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice");
+    const pool = new Pool({ dataDir: data, maxOpen: 10 });
+    expect(pool.size).toBe(0);
+    const { db } = pool.get(n("alice"));
+    expect(pool.size).toBe(1);
+    expect((db.query("PRAGMA journal_mode").get() as any).journal_mode).toBe("wal");
+    expect((db.query("PRAGMA synchronous").get() as any).synchronous).toBe(1); // NORMAL
+    expect((db.query("PRAGMA foreign_keys").get() as any).foreign_keys).toBe(1);
+    expect((db.query("PRAGMA busy_timeout").get() as any).timeout).toBe(5000);
+    expect((db.query("PRAGMA cache_size").get() as any).cache_size).toBe(-512);
+    expect(pool.get(n("alice")).db).toBe(db);
+    expect(pool.stats).toMatchObject({ hits: 1, misses: 1 });
+    pool.closeAll();
+  });
+
+  test("evicts the least recently used blog, running before-close hooks while it is usable", async () => {
+    const data = tempDir();
+    for (const name of ["a1", "a2", "a3"]) await makeBlog(data, name);
+    const pool = new Pool({ dataDir: data, maxOpen: 2 });
+    const closed: string[] = [];
+    pool.onBeforeClose((t) => {
+      t.db.query("SELECT 1").get(); // still open here
+      closed.push(t.name);
+    });
+    pool.get(n("a1"));
+    pool.get(n("a2"));
+    pool.get(n("a1")); // a1 is now the most recent
+    pool.get(n("a3")); // evicts a2
+    expect(closed).toEqual(["a2"]);
+    expect(pool.names().sort()).toEqual(["a1", "a3"]);
+    expect(pool.stats.evictions).toBe(1);
+    pool.closeAll();
+    expect(closed.sort()).toEqual(["a1", "a2", "a3"]);
+    expect(pool.size).toBe(0);
+  });
+
+  test("an unknown blog is an error and creates no file", () => {
+    const data = tempDir();
+    const pool = new Pool({ dataDir: data, maxOpen: 10 });
+    expect(() => pool.get(n("nobody"))).toThrow(UnknownBlogError);
+    expect(existsSync(join(data, "tenants", "nobody.db"))).toBe(false);
+    expect(pool.size).toBe(0);
+  });
+
+  test("a corrupt file is unavailable, not cached broken, and the other blogs still open", async () => {
+    const data = tempDir();
+    await makeBlog(data, "good");
+    await makeBlog(data, "bad");
+    writeFileSync(join(data, "tenants", "bad.db"), "this is not a database at all".repeat(200));
+    const pool = new Pool({ dataDir: data, maxOpen: 10 });
+    expect(() => pool.get(n("bad"))).toThrow(BlogUnavailableError);
+    expect(pool.size).toBe(0);
+    expect(pool.get(n("good")).db).toBeTruthy();
+    // Repaired: the next request opens it, since the broken state was never cached.
+    await makeBlog(tempDir(), "spare");
+    const { rmSync } = await import("node:fs");
+    rmSync(join(data, "tenants", "bad.db"));
+    await makeBlog(data, "bad");
+    expect(pool.get(n("bad")).db).toBeTruthy();
+    pool.closeAll();
+  });
+});
