@@ -31,6 +31,7 @@ CREATE TABLE posts (
   title        TEXT NOT NULL,
   body         TEXT NOT NULL DEFAULT '',   -- Markdown, as the author wrote it
   html         TEXT NOT NULL DEFAULT '',   -- rendered and sanitised once, when saved
+  excerpt      TEXT NOT NULL DEFAULT '',   -- plain-text opening, for lists and feeds
   status       TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'published', 'scheduled')),
   published_at TEXT,                       -- visible once status is published/scheduled and this is past
   created_at   TEXT NOT NULL,

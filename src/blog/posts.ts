@@ -1,0 +1,283 @@
+// Posts: reading what readers may see, and saving what authors write. Markdown is rendered here,
+// at save time, so a read never renders. Every statement goes through db.query(), which prepares
+// it once per open database.
+import type { Database } from "bun:sqlite";
+import { excerptOf, renderMarkdown } from "./markdown.ts";
+import { setPostTags, tagsOfPost } from "./tags.ts";
+import { isoTime } from "./time.ts";
+
+export type PostStatus = "draft" | "published" | "scheduled";
+
+export interface Post {
+  id: number;
+  slug: string;
+  title: string;
+  body: string;
+  html: string;
+  excerpt: string;
+  status: PostStatus;
+  published_at: string | null;
+  created_at: string;
+  updated_at: string;
+  views: number;
+  tags: string[];
+}
+
+export type PostSummary = Pick<Post, "id" | "slug" | "title" | "excerpt" | "published_at" | "updated_at" | "tags">;
+
+export interface PostInput {
+  title: string;
+  body: string;
+  /** Derived from the title when empty. */
+  slug?: string;
+  tags?: string[];
+  /** "published" with a future publishedAt is stored as "scheduled". */
+  status: "draft" | "published";
+  /** ISO time; defaults to now when publishing. */
+  publishedAt?: string | null;
+}
+
+export class PostError extends Error {
+  override name = "PostError";
+  constructor(readonly field: "title" | "body" | "slug" | "tags" | "publishedAt", message: string) {
+    super(message);
+  }
+}
+
+/** The post changed since the editor loaded it. */
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+
+export const LIMITS = { title: 300, body: 500_000, slug: 120, tags: 20 } as const;
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+/** Slugs that would shadow a page of the blog itself. */
+const RESERVED_SLUGS = new Set(["admin", "tags", "search", "feed.xml", "feed.json", "sitemap.xml", "robots.txt", "assets", "healthz", "metrics", "page", "comments"]);
+
+export function slugify(title: string): string {
+  return title
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/&/g, " and ")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 80)
+    .replace(/-+$/, "");
+}
+
+export function isValidSlug(slug: string): boolean {
+  return slug.length <= LIMITS.slug && SLUG.test(slug) && !RESERVED_SLUGS.has(slug);
+}
+
+const COLUMNS = "id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at, views";
+const SUMMARY = "id, slug, title, excerpt, published_at, updated_at";
+/** What readers may see: published or scheduled, and its time has come. */
+const VISIBLE = "status != 'draft' AND published_at <= ?";
+
+type Row = Omit<Post, "tags">;
+
+function withTags<T extends { id: number }>(db: Database, rows: T[]): (T & { tags: string[] })[] {
+  return rows.map((r) => ({ ...r, tags: tagsOfPost(db, r.id) }));
+}
+
+export function getVisiblePost(db: Database, slug: string, now: Date): Post | null {
+  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ? AND ${VISIBLE}`).get(slug, isoTime(now)) as Row | null;
+  return row ? withTags(db, [row])[0] : null;
+}
+
+export function getPost(db: Database, id: number): Post | null {
+  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE id = ?`).get(id) as Row | null;
+  return row ? withTags(db, [row])[0] : null;
+}
+
+export function getPostBySlug(db: Database, slug: string): Post | null {
+  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ?`).get(slug) as Row | null;
+  return row ? withTags(db, [row])[0] : null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export function listVisiblePosts(db: Database, options: { limit: number; offset: number; now: Date }): Page<PostSummary> {
+  const now = isoTime(options.now);
+  const rows = db.query(`SELECT ${SUMMARY} FROM posts WHERE ${VISIBLE} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`).all(now, options.limit, options.offset) as Omit<PostSummary, "tags">[];
+  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${VISIBLE}`).get(now) as { n: number }).n;
+  return { items: withTags(db, rows), total };
+}
+
+export function listVisiblePostsWithTag(db: Database, tag: string, options: { limit: number; offset: number; now: Date }): Page<PostSummary> {
+  const now = isoTime(options.now);
+  const rows = db
+    .query(`SELECT ${SUMMARY} FROM posts WHERE ${VISIBLE} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`)
+    .all(now, tag, options.limit, options.offset) as Omit<PostSummary, "tags">[];
+  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${VISIBLE} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?)`).get(now, tag) as { n: number }).n;
+  return { items: withTags(db, rows), total };
+}
+
+/** Full posts for feeds: the newest `limit` visible ones. */
+export function listVisiblePostsFull(db: Database, options: { limit: number; now: Date }): Post[] {
+  const rows = db.query(`SELECT ${COLUMNS} FROM posts WHERE ${VISIBLE} ORDER BY published_at DESC, id DESC LIMIT ?`).all(isoTime(options.now), options.limit) as Row[];
+  return withTags(db, rows);
+}
+
+/** Every post, drafts included, newest change first (the author's list). */
+export function listAllPosts(db: Database): (Pick<Post, "id" | "slug" | "title" | "status" | "published_at" | "updated_at" | "views">)[] {
+  return db.query("SELECT id, slug, title, status, published_at, updated_at, views FROM posts ORDER BY updated_at DESC, id DESC").all() as any[];
+}
+
+/** The earliest future publication time, so cached pages know when a scheduled post appears. */
+export function nextScheduledTime(db: Database, now: Date): string | null {
+  const row = db.query("SELECT min(published_at) AS t FROM posts WHERE status != 'draft' AND published_at > ?").get(isoTime(now)) as { t: string | null };
+  return row.t;
+}
+
+/** The current slug of a post that used to live at `oldSlug` (for a 301), if it is visible. */
+export function findRedirect(db: Database, oldSlug: string, now: Date): string | null {
+  const row = db.query(`SELECT posts.slug FROM redirects JOIN posts ON posts.id = redirects.post_id WHERE old_slug = ? AND ${VISIBLE.replace(/status|published_at/g, (c) => "posts." + c)}`).get(oldSlug, isoTime(now)) as { slug: string } | null;
+  return row?.slug ?? null;
+}
+
+interface Prepared {
+  title: string;
+  body: string;
+  slug: string;
+  tags: string[];
+  status: PostStatus;
+  publishedAt: string | null;
+  html: string;
+  excerpt: string;
+}
+
+export function normaliseTag(tag: string): string {
+  return tag
+    .normalize("NFKC")
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 50);
+}
+
+/** Parses "a, b c" typed in a form into normalised, unique tag names. */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(",").map(normaliseTag).filter(Boolean))];
+}
+
+function prepare(db: Database, input: PostInput, now: Date, ownId: number | null): Prepared {
+  const title = input.title.trim();
+  if (!title) throw new PostError("title", "A post needs a title.");
+  if (title.length > LIMITS.title) throw new PostError("title", `The title is ${title.length} characters long; the limit is ${LIMITS.title}.`);
+  if (input.body.length > LIMITS.body) throw new PostError("body", `The body is ${input.body.length} characters long; the limit is ${LIMITS.body}.`);
+  let slug = (input.slug ?? "").trim().toLowerCase();
+  if (slug) {
+    if (!isValidSlug(slug)) throw new PostError("slug", RESERVED_SLUGS.has(slug) ? `"${slug}" is used by the blog itself; choose another slug.` : "A slug is lower-case letters, digits and single hyphens, like my-first-post.");
+  } else {
+    slug = uniqueSlug(db, slugify(title) || "post", ownId);
+  }
+  const clash = db.query("SELECT id FROM posts WHERE slug = ?").get(slug) as { id: number } | null;
+  if (clash && clash.id !== ownId) throw new PostError("slug", `Another post already uses the slug "${slug}".`);
+  const tags = [...new Set((input.tags ?? []).map(normaliseTag).filter(Boolean))];
+  if (tags.length > LIMITS.tags) throw new PostError("tags", `A post can have at most ${LIMITS.tags} tags.`);
+  let status: PostStatus = "draft";
+  let publishedAt = input.publishedAt ?? null;
+  if (publishedAt !== null) {
+    const d = new Date(publishedAt);
+    if (Number.isNaN(d.getTime())) throw new PostError("publishedAt", "The publish date is not a valid date and time.");
+    publishedAt = isoTime(d);
+  }
+  if (input.status === "published") {
+    publishedAt ??= isoTime(now);
+    status = publishedAt > isoTime(now) ? "scheduled" : "published";
+  }
+  const html = renderMarkdown(input.body);
+  return { title, body: input.body, slug, tags, status, publishedAt, html, excerpt: excerptOf(html) };
+}
+
+function uniqueSlug(db: Database, base: string, ownId: number | null): string {
+  const taken = (s: string) => {
+    const row = db.query("SELECT id FROM posts WHERE slug = ?").get(s) as { id: number } | null;
+    return (row && row.id !== ownId) || RESERVED_SLUGS.has(s);
+  };
+  if (!taken(base)) return base;
+  for (let i = 2; ; i++) if (!taken(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+export function createPost(db: Database, input: PostInput, now = new Date()): Post {
+  return db.transaction(() => {
+    const p = prepare(db, input, now, null);
+    const stamp = isoTime(now);
+    const { id } = db
+      .query("INSERT INTO posts (slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+      .get(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.publishedAt, stamp, stamp) as { id: number };
+    setPostTags(db, id, p.tags);
+    return getPost(db, id)!;
+  })();
+}
+
+/**
+ * Saves a new version of a post. The version it replaces is kept in `revisions`; when
+ * `expectedUpdatedAt` is given and the post changed since, nothing is written (ConflictError).
+ * A published post whose slug changes leaves a redirect from the old slug.
+ */
+export function updatePost(db: Database, id: number, input: PostInput, options: { expectedUpdatedAt?: string; now?: Date } = {}): Post {
+  const now = options.now ?? new Date();
+  return db.transaction(() => {
+    const old = getPost(db, id);
+    if (!old) throw new PostError("title", "This post no longer exists.");
+    if (options.expectedUpdatedAt !== undefined && options.expectedUpdatedAt !== old.updated_at) {
+      throw new ConflictError(`This post was changed (at ${old.updated_at}) after you opened the editor. Your text is kept below; review the current version before saving again.`);
+    }
+    const p = prepare(db, { ...input, publishedAt: input.publishedAt ?? (input.status === "published" ? old.published_at : input.publishedAt) }, now, id);
+    db.query("INSERT INTO revisions (post_id, title, slug, body, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(id, old.title, old.slug, old.body, old.tags.join(", "), old.updated_at);
+    // Timestamps must move forward even for two saves in the same second, or conflict detection would miss one.
+    let stamp = isoTime(now);
+    if (stamp <= old.updated_at) stamp = isoTime(new Date(new Date(old.updated_at).getTime() + 1000));
+    db.query("UPDATE posts SET slug = ?, title = ?, body = ?, html = ?, excerpt = ?, status = ?, published_at = ?, updated_at = ? WHERE id = ?")
+      .run(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.publishedAt, stamp, id);
+    if (old.slug !== p.slug && old.status !== "draft") {
+      db.query("INSERT INTO redirects (old_slug, post_id) VALUES (?, ?) ON CONFLICT (old_slug) DO UPDATE SET post_id = excluded.post_id").run(old.slug, id);
+    }
+    // A slug now in use again must not redirect away from its own post.
+    db.query("DELETE FROM redirects WHERE old_slug = ?").run(p.slug);
+    setPostTags(db, id, p.tags);
+    return getPost(db, id)!;
+  })();
+}
+
+export function deletePost(db: Database, id: number): boolean {
+  return db.transaction(() => {
+    const changes = db.query("DELETE FROM posts WHERE id = ?").run(id).changes;
+    db.query("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM post_tags)").run();
+    return changes > 0;
+  })();
+}
+
+/** Turns a published or scheduled post back into a draft (it disappears from the blog). */
+export function unpublishPost(db: Database, id: number, now = new Date()): void {
+  db.query("UPDATE posts SET status = 'draft', updated_at = ? WHERE id = ?").run(isoTime(now), id);
+}
+
+export type ImportOutcome = "imported" | "updated" | "unchanged";
+
+/**
+ * Inserts or updates a post by slug, as an import does: running the same import twice changes
+ * nothing the second time.
+ */
+export function upsertPostBySlug(db: Database, input: PostInput & { slug: string }, now = new Date()): ImportOutcome {
+  const existing = getPostBySlug(db, input.slug);
+  if (!existing) {
+    createPost(db, input, now);
+    return "imported";
+  }
+  const sameTags = [...existing.tags].sort().join(",") === [...new Set((input.tags ?? []).map(normaliseTag).filter(Boolean))].sort().join(",");
+  const wantStatus = input.status === "draft" ? "draft" : "published";
+  const hasStatus = existing.status === "draft" ? "draft" : "published";
+  const samePublished = input.publishedAt == null || isoTime(new Date(input.publishedAt)) === existing.published_at;
+  if (existing.title === input.title.trim() && existing.body === input.body && sameTags && wantStatus === hasStatus && samePublished) return "unchanged";
+  updatePost(db, existing.id, input, { now });
+  return "updated";
+}
