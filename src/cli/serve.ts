@@ -1,10 +1,13 @@
 // `writekit serve`: serves every blog in the data directory until SIGTERM/SIGINT.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createApp } from "../app.ts";
 import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts";
 import { configureLog, log } from "../log.ts";
-import { listTenantNames, tenantsDir } from "../tenants/names.ts";
+import { listTenantNames, tenantPath, tenantsDir } from "../tenants/names.ts";
 import { Pool } from "../tenants/pool.ts";
+import { watchTenants } from "../tenants/watch.ts";
+import { PageCache } from "../web/pagecache.ts";
+import { MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
 import { CliError, out, parse, type Command } from "./command.ts";
 
@@ -21,8 +24,28 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --log-format F        text or json (env WRITEKIT_LOG_FORMAT; default text)
   --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
 
-export function createServices(config: Config): Services {
-  return { config, pool: new Pool({ dataDir: config.dataDir, maxOpen: config.maxOpen }), customDomains: new Map() };
+/** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
+const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
+export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
+  const services: Services = {
+    config,
+    pool: new Pool({ dataDir: config.dataDir, maxOpen: config.maxOpen }),
+    pages: new PageCache(PAGE_CACHE_BYTES),
+    customDomains: new Map(),
+    now: () => new Date(),
+    ...overrides,
+  };
+  return services;
+}
+
+/** Keeps cached pages and open handles true to the files while the server runs. */
+export function watchForChanges(services: Services): () => void {
+  return watchTenants(services.config.dataDir, (name) => {
+    services.pages.invalidate(name);
+    // A blog deleted by `writekit tenant delete` while open: let go of the stale handle.
+    if (services.pool.peek(name) && !existsSync(tenantPath(services.config.dataDir, name))) services.pool.close(name);
+  });
 }
 
 export const serveCommand: Command = {
@@ -44,9 +67,10 @@ export const serveCommand: Command = {
     mkdirSync(tenantsDir(config.dataDir), { recursive: true });
     const services = createServices(config);
     const app = createApp(services);
+    const stopWatching = watchForChanges(services);
     let server: ReturnType<typeof Bun.serve>;
     try {
-      server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: app.fetch, maxRequestBodySize: 1024 * 1024 });
+      server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: app.fetch, maxRequestBodySize: MAX_BODY_BYTES + 1024 });
     } catch (e) {
       throw new CliError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -66,6 +90,7 @@ export const serveCommand: Command = {
         log.info("shutting down", { signal });
         // Stop accepting, let requests in flight finish (bounded), then close every blog.
         await Promise.race([server.stop(false), Bun.sleep(5000)]);
+        stopWatching();
         services.pool.closeAll();
         resolve(0);
       };

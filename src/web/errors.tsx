@@ -5,6 +5,7 @@ import { log } from "../log.ts";
 import { TenantNameError } from "../tenants/names.ts";
 import { BlogUnavailableError, UnknownBlogError } from "../tenants/pool.ts";
 import { BadHostError, NoSuchSiteError } from "../tenants/resolve.ts";
+import { htmlResponse } from "./http.ts";
 import { Layout, type BlogChrome } from "./layout.tsx";
 import { blogOf, siteOf } from "./site.ts";
 import type { Services } from "./services.ts";
@@ -25,11 +26,6 @@ export class BadRequestError extends Error {
   }
 }
 
-export const HTML_HEADERS = { "content-type": "text/html; charset=utf-8" } as const;
-
-export function htmlResponse(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { ...HTML_HEADERS, ...headers } });
-}
 
 export function ErrorPage({ status, heading, message, blog }: { status: number; heading: string; message: string; blog?: BlogChrome }): JSX.Element {
   return (

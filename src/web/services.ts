@@ -2,10 +2,15 @@
 import type { Config } from "../config.ts";
 import type { TenantName } from "../tenants/names.ts";
 import type { Pool } from "../tenants/pool.ts";
+import type { PageCache } from "./pagecache.ts";
 
 export interface Services {
   config: Config;
   pool: Pool;
+  /** Rendered reader pages; a blog's entries are dropped whenever it changes. */
+  pages: PageCache;
   /** Custom domain → blog; filled by the operations side, empty until a blog claims a domain. */
   customDomains: Map<string, TenantName>;
+  /** The clock, injectable so tests can move time (scheduled posts, rate limits). */
+  now: () => Date;
 }

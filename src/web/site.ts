@@ -39,3 +39,17 @@ export function blogOf(services: Services, request: Request, site: Site = siteOf
     chrome: { title: settings.title || tenant.name, description: settings.description, origin },
   };
 }
+
+/**
+ * Any request that may write (every method but GET and HEAD) drops its blog's cached pages once
+ * it is handled, so the next read renders what was just committed.
+ */
+export function invalidateAfterWrite(services: Services, request: Request): void {
+  if (request.method === "GET" || request.method === "HEAD") return;
+  try {
+    const site = siteOf(services, request);
+    if (site.kind === "blog") services.pages.invalidate(site.name);
+  } catch {
+    // A malformed Host never reached a blog.
+  }
+}

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { listTenantNames } from "../../tenants/names.ts";
 import { STYLESHEET, STYLESHEET_PATH } from "../assets.ts";
-import { htmlResponse } from "../errors.tsx";
+import { htmlResponse } from "../http.ts";
 import type { Services } from "../services.ts";
 import { blogOf, siteOf } from "../site.ts";
 import { HomePage } from "./pages/HomePage.tsx";
