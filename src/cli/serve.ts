@@ -7,6 +7,7 @@ import { listTenantNames, tenantPath, tenantsDir } from "../tenants/names.ts";
 import { Pool } from "../tenants/pool.ts";
 import { watchTenants } from "../tenants/watch.ts";
 import { PageCache } from "../web/pagecache.ts";
+import { ViewCounter, type FlushResult } from "../blog/views.ts";
 import { MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
 import { CliError, out, parse, type Command } from "./command.ts";
@@ -33,10 +34,25 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     pool: new Pool({ dataDir: config.dataDir, maxOpen: config.maxOpen }),
     pages: new PageCache(PAGE_CACHE_BYTES),
     customDomains: new Map(),
+    views: new ViewCounter(() => services.now()),
+    peer: (request, server) => server?.requestIP(request)?.address ?? null,
     now: () => new Date(),
     ...overrides,
   };
   return services;
+}
+
+/**
+ * Writes every blog's pending views, one transaction per blog. A blog that fails keeps its counts
+ * for the next run (logged); a blog that no longer exists has its counts dropped.
+ */
+export function flushViews(services: Services): FlushResult {
+  const result = services.views.flushAll((blog, use) => services.pool.withDatabase(blog, use));
+  for (const failure of result.failed) {
+    if (!existsSync(tenantPath(services.config.dataDir, failure.blog))) services.views.drop(failure.blog);
+    else log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
+  }
+  return result;
 }
 
 /** Keeps cached pages and open handles true to the files while the server runs. */
@@ -68,6 +84,7 @@ export const serveCommand: Command = {
     const services = createServices(config);
     const app = createApp(services);
     const stopWatching = watchForChanges(services);
+    const flusher = setInterval(() => flushViews(services), config.flushIntervalMs);
     let server: ReturnType<typeof Bun.serve>;
     try {
       server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: app.fetch, maxRequestBodySize: MAX_BODY_BYTES + 1024 });
@@ -91,6 +108,8 @@ export const serveCommand: Command = {
         // Stop accepting, let requests in flight finish (bounded), then close every blog.
         await Promise.race([server.stop(false), Bun.sleep(5000)]);
         stopWatching();
+        clearInterval(flusher);
+        flushViews(services);
         services.pool.closeAll();
         resolve(0);
       };

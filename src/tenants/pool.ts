@@ -97,6 +97,22 @@ export class Pool {
     return [...this.open.keys()];
   }
 
+  /**
+   * Runs `use` with the blog's database: the open handle when the blog is in the pool, otherwise
+   * a handle opened for this call and closed after it, so background work (the view flusher)
+   * does not push the blogs readers are using out of the pool.
+   */
+  withDatabase<T>(name: TenantName, use: (db: Database) => T): T {
+    const open = this.open.get(name);
+    if (open) return use(open.db);
+    const tenant = this.openTenant(name);
+    try {
+      return use(tenant.db);
+    } finally {
+      tenant.db.close();
+    }
+  }
+
   /** Runs the before-close hooks, then closes the handle. Unknown or closed blogs are a no-op. */
   close(name: TenantName): void {
     const tenant = this.open.get(name);

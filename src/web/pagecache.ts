@@ -9,7 +9,7 @@ import type { TenantName } from "../tenants/names.ts";
 
 export interface CachedPage {
   status: number;
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   etag: string;
   lastModified: string;
   contentType: string;

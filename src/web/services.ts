@@ -2,6 +2,8 @@
 import type { Config } from "../config.ts";
 import type { TenantName } from "../tenants/names.ts";
 import type { Pool } from "../tenants/pool.ts";
+import type { Server } from "bun";
+import type { ViewCounter } from "../blog/views.ts";
 import type { PageCache } from "./pagecache.ts";
 
 export interface Services {
@@ -11,6 +13,10 @@ export interface Services {
   pages: PageCache;
   /** Custom domain → blog; filled by the operations side, empty until a blog claims a domain. */
   customDomains: Map<string, TenantName>;
+  /** Page views counted in memory, written by the flusher. */
+  views: ViewCounter;
+  /** The socket peer's address (tests inject one; app.handle has no socket). */
+  peer: (request: Request, server: Server<unknown> | null | undefined) => string | null;
   /** The clock, injectable so tests can move time (scheduled posts, rate limits). */
   now: () => Date;
 }

@@ -1,9 +1,28 @@
+import type { PostSummary } from "../../../blog/posts.ts";
+import { Pager } from "../../components/Pager.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
+import { PostList } from "./PostList.tsx";
 
-export function HomePage({ blog }: { blog: BlogChrome }): JSX.Element {
+export function HomePage({ blog, posts, page, pages, timeZone }: { blog: BlogChrome; posts: PostSummary[]; page: number; pages: number; timeZone: string }): JSX.Element {
+  const canonical = page === 1 ? `${blog.origin}/` : `${blog.origin}/?page=${page}`;
   return (
-    <Layout title={blog.title} blog={blog} description={blog.description || undefined} canonical={`${blog.origin}/`}>
-      <p class="meta">No posts yet.</p>
+    <Layout
+      title={page === 1 ? blog.title : `${blog.title} · page ${page}`}
+      blog={blog}
+      description={blog.description || undefined}
+      canonical={canonical}
+      head={
+        <>
+          <meta property="og:type" content="website" />
+          <meta property="og:site_name" content={blog.title} />
+          <meta property="og:title" content={blog.title} />
+          <meta property="og:url" content={canonical} />
+          {blog.description ? <meta property="og:description" content={blog.description} /> : ""}
+        </>
+      }
+    >
+      {posts.length === 0 ? <p class="meta">No posts yet.</p> : <PostList posts={posts} timeZone={timeZone} />}
+      <Pager page={page} pages={pages} base="/" />
     </Layout>
   );
 }

@@ -1,0 +1,338 @@
+// Markdown import: one file as Jekyll, Hugo or Eleventy wrote it → the PostInput WriteKit saves.
+// Pure text-and-path work with no file system and no database, so every rule here is tested on
+// strings; walking folders and saving posts is the CLI's job (cli/import.ts).
+import { basename, dirname } from "node:path";
+import { LIMITS, slugify, type PostInput } from "./posts.ts";
+import { isoTime } from "./time.ts";
+
+/** A file that cannot become a post, with a message for the person importing it. */
+export class ImportError extends Error {
+  override name = "ImportError";
+}
+
+export interface ImportedPost {
+  post: PostInput & { slug: string };
+  /** What the import changed or dropped from the source, for a person to review (e.g. Liquid tags). */
+  notes: string[];
+}
+
+export interface ParseOptions {
+  /** Used as the date of a published post that has none in its front matter or file name. */
+  modifiedAt?: Date;
+}
+
+const MARKDOWN_EXTENSIONS = /\.(md|markdown)$/i;
+/** `2024-03-01-my-post.md`: Jekyll's post file name carries the date and the slug. */
+const JEKYLL_NAME = /^(\d{4})-(\d{2})-(\d{2})-(.+)$/;
+
+/** The longest a Markdown file may be before it is read: the body limit with room for front matter and multi-byte text. */
+export const MAX_FILE_BYTES = LIMITS.body * 4;
+
+export function isMarkdownPath(path: string): boolean {
+  return MARKDOWN_EXTENSIONS.test(path);
+}
+
+/** Why a Markdown file is not a post at all, or null when it is one. */
+export function reasonToSkip(path: string): string | null {
+  if (/^_index\.(md|markdown)$/i.test(basename(path))) return "a Hugo section page (_index.md), not a post";
+  return null;
+}
+
+/**
+ * Turns one Markdown file into a post. Throws ImportError when the file cannot be read as a post
+ * (broken front matter, a date that is not a date, a title that is not text); limits on length
+ * and slug rules are checked when the post is saved (PostError).
+ */
+export function parseMarkdownPost(text: string, path: string, options: ParseOptions = {}): ImportedPost {
+  const notes: string[] = [];
+  const { fields, format, body: rawBody } = splitFrontMatter(text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n"));
+  // Jekyll and Eleventy run Liquid over Markdown; Hugo (the only TOML writer) never does.
+  let body = format === "toml" ? rawBody : cleanLiquid(rawBody, notes);
+  body = convertHugoHighlight(body);
+
+  const name = fileStem(path);
+  const jekyll = JEKYLL_NAME.exec(name);
+
+  let title = optionalText(fields, "title");
+  if (!title) {
+    const heading = firstHeading(body);
+    if (heading) {
+      title = heading.title;
+      // The page shows the title as its own <h1>; keeping the heading would show it twice.
+      body = heading.rest;
+    } else {
+      title = titleFromName(jekyll ? jekyll[4] : name);
+    }
+  }
+
+  const slug = slugFrom(optionalText(fields, "slug"), jekyll ? jekyll[4] : name, title, notes);
+
+  const isDraft = draftFrom(fields, path);
+  let publishedAt: string | null = null;
+  const date = fields.date ?? fields.publishDate ?? fields.publishdate;
+  // Eleventy's "Last Modified" / "git Created" and the like mean the file's own date.
+  const isFileDate = typeof date === "string" && /^(git )?(last modified|created)$/i.test(date.trim());
+  if (date !== undefined && date !== null && date !== "" && !isFileDate) {
+    publishedAt = parseDate(date, "date");
+  } else if (jekyll) {
+    publishedAt = parseDate(`${jekyll[1]}-${jekyll[2]}-${jekyll[3]}`, "the date in the file name");
+  } else if (!isDraft && options.modifiedAt) {
+    publishedAt = isoTime(options.modifiedAt);
+  }
+
+  const tags = [...listField(fields, "tags"), ...listField(fields, "categories"), ...listField(fields, "category")];
+
+  body = body.replace(/^(?:[ \t]*\n)+/, "").trimEnd();
+  if (body) body += "\n";
+  return {
+    post: { title, body, slug, tags, status: isDraft ? "draft" : "published", publishedAt },
+    notes,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Front matter
+
+type Fields = Record<string, unknown>;
+
+function splitFrontMatter(text: string): { fields: Fields; format: "yaml" | "toml" | null; body: string } {
+  const fence = /^(---|\+\+\+)[ \t]*\n/.exec(text);
+  if (!fence) return { fields: {}, format: null, body: text };
+  const format = fence[1] === "---" ? "yaml" : "toml";
+  // YAML may also end its document with "...".
+  const closing = format === "yaml" ? /^(?:---|\.\.\.)[ \t]*$/m : /^\+\+\+[ \t]*$/m;
+  const rest = text.slice(fence[0].length);
+  const end = closing.exec(rest);
+  if (!end) throw new ImportError(`the front matter opened by "${fence[1]}" on line 1 is never closed; end it with a "${fence[1]}" line`);
+  const source = rest.slice(0, end.index);
+  const body = rest.slice(end.index + end[0].length).replace(/^\n/, "");
+  let parsed: unknown;
+  try {
+    parsed = format === "yaml" ? Bun.YAML.parse(source) : Bun.TOML.parse(source);
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).replace(/^(YAML|TOML) Parse error:\s*/i, "");
+    throw new ImportError(`its ${format.toUpperCase()} front matter cannot be read (${reason}); check quotes and colons in it`);
+  }
+  if (parsed === null || parsed === undefined) return { fields: {}, format, body };
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ImportError(`its front matter is not a list of fields like "title: My post"`);
+  }
+  return { fields: parsed as Fields, format, body };
+}
+
+function optionalText(fields: Fields, key: string): string {
+  const value = fields[key];
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value.trim();
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw new ImportError(`its "${key}" is a ${Array.isArray(value) ? "list" : "group of fields"}; it should be text`);
+}
+
+/** Tags and categories: a list, or (as Jekyll allows) one string of words separated by spaces or commas. */
+function listField(fields: Fields, key: string): string[] {
+  const value = fields[key];
+  if (value === undefined || value === null) return [];
+  if (typeof value === "string") return value.split(/[\s,]+/).filter(Boolean);
+  if (typeof value === "number") return [String(value)];
+  if (Array.isArray(value)) {
+    return value.map((item) => {
+      if (typeof item === "string" || typeof item === "number") return String(item);
+      throw new ImportError(`its "${key}" list holds something other than words`);
+    });
+  }
+  throw new ImportError(`its "${key}" should be a list of words`);
+}
+
+function draftFrom(fields: Fields, path: string): boolean {
+  const flag = (key: string): boolean | null => {
+    const value = fields[key];
+    if (value === undefined || value === null) return null;
+    if (typeof value === "boolean") return value;
+    if (typeof value === "string" && /^(true|yes|on)$/i.test(value.trim())) return true;
+    if (typeof value === "string" && /^(false|no|off)$/i.test(value.trim())) return false;
+    throw new ImportError(`its "${key}" is ${JSON.stringify(value)}; use true or false`);
+  };
+  if (flag("draft") === true) return true;
+  if (flag("published") === false) return true; // Jekyll's way of saying draft
+  // Jekyll keeps unpublished posts in a _drafts folder.
+  return path.split(/[\\/]/).includes("_drafts");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const DATE_TEXT = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * A front-matter date as ISO UTC text. Accepts YAML's date strings ("2024-03-01",
+ * "2024-03-01 10:00:00 +0100", "2024-03-01T10:00:00Z") and TOML's date-times (which Bun parses
+ * into Temporal values). A time without a zone is read as UTC.
+ */
+export function parseDate(value: unknown, what: string): string {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new ImportError(`its ${what} is not a valid date`);
+    return isoTime(value);
+  }
+  if (typeof value === "object" && value !== null && typeof (value as { epochMilliseconds?: unknown }).epochMilliseconds === "number") {
+    return isoTime(new Date((value as { epochMilliseconds: number }).epochMilliseconds)); // Temporal.Instant
+  }
+  // Temporal.PlainDate / PlainDateTime print as ISO text without a zone.
+  const text = typeof value === "object" && value !== null ? String(value) : typeof value === "string" ? value.trim() : null;
+  const m = text === null ? null : DATE_TEXT.exec(text);
+  if (!m) {
+    const shown = text ?? JSON.stringify(value);
+    throw new ImportError(`its ${what} ${JSON.stringify(shown)} is not a date; write it as 2024-03-01 or 2024-03-01 10:00:00 +0100`);
+  }
+  const [, y, mo, d, h = "0", mi = "0", s = "0", , zone = "Z"] = m;
+  const utc = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const check = new Date(utc);
+  if (check.getUTCFullYear() !== +y || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
+    throw new ImportError(`its ${what} ${JSON.stringify(text)} is not a real date`);
+  }
+  return isoTime(new Date(utc - zoneOffsetMinutes(zone) * 60_000));
+}
+
+function zoneOffsetMinutes(zone: string): number {
+  if (/^(Z|UTC|GMT)$/i.test(zone)) return 0;
+  const sign = zone[0] === "-" ? -1 : 1;
+  const digits = zone.slice(1).replace(":", "");
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Titles and slugs
+
+function fileStem(path: string): string {
+  const base = basename(path).replace(MARKDOWN_EXTENSIONS, "");
+  // A Hugo page bundle or an Eleventy folder page (posts/my-post/index.md) is named by its folder.
+  if (base.toLowerCase() === "index") {
+    const folder = basename(dirname(path));
+    if (folder && folder !== "." && folder !== "/") return folder;
+  }
+  return base;
+}
+
+function titleFromName(name: string): string {
+  const words = name.replace(/[-_]+/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : "Untitled";
+}
+
+/** The first line's `# Heading`, as a title, and the body without it. */
+function firstHeading(body: string): { title: string; rest: string } | null {
+  const m = /^(?:[ \t]*\n)*[ ]{0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*(?:\n|$)/.exec(body);
+  if (!m) return null;
+  return { title: m[1].trim(), rest: body.slice(m[0].length) };
+}
+
+/**
+ * The slug decides whether a second import updates a post or adds one, so it comes from what
+ * does not change between runs: the front matter's slug, else the file name (as Jekyll, Hugo and
+ * Eleventy build their URLs), else the title.
+ */
+function slugFrom(fieldSlug: string, name: string, title: string, notes: string[]): string {
+  if (fieldSlug) {
+    const slug = slugify(fieldSlug);
+    if (slug) {
+      if (slug !== fieldSlug) notes.push(`slug "${fieldSlug}" became "${slug}"`);
+      return slug;
+    }
+  }
+  const slug = slugify(name) || slugify(title);
+  if (slug) return slug;
+  // A name in a script slugify drops (e.g. 日本語.md): stable across runs because the name is.
+  return `post-${new Bun.CryptoHasher("sha256").update(name).digest("hex").slice(0, 8)}`;
+}
+
+/** Jekyll's `{% post_url 2024-03-01-my-post %}` → the WriteKit URL of that post. */
+function postUrl(reference: string): string {
+  const name = basename(reference.trim().replace(/^["']|["']$/g, "")).replace(MARKDOWN_EXTENSIONS, "");
+  const jekyll = JEKYLL_NAME.exec(name);
+  return `/${slugify(jekyll ? jekyll[4] : name)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liquid (Jekyll, Eleventy) and Hugo shortcodes
+
+const LIQUID_TAG = /\{%-?\s*([A-Za-z_]\w*)([\s\S]*?)-?%\}/g;
+
+function findEndTag(text: string, name: string, from: number): { start: number; end: number } | null {
+  const re = new RegExp(`\\{%-?\\s*${name}\\s*-?%\\}`, "g");
+  re.lastIndex = from;
+  const m = re.exec(text);
+  return m ? { start: m.index, end: m.index + m[0].length } : null;
+}
+
+/**
+ * Liquid tags become what the page would have shown: `{% highlight ruby %}` a fenced code block,
+ * `{% raw %}` its content untouched, `{% post_url %}` a link to the imported post. Tags whose
+ * output depends on the old site (`{% include %}`, loops, conditions) are removed and noted;
+ * `{{ site.title }}` and other output tags stay as literal text, which the renderer escapes.
+ */
+export function cleanLiquid(text: string, notes: string[] = []): string {
+  const re = new RegExp(LIQUID_TAG.source, "g");
+  let out = "";
+  let pos = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out += text.slice(pos, m.index);
+    const [whole, name, args] = m;
+    pos = m.index + whole.length;
+    const block = (end: string) => {
+      const found = findEndTag(text, end, pos);
+      const inner = text.slice(pos, found ? found.start : text.length);
+      if (!found) notes.push(`{% ${name} %} has no {% ${end} %}; kept the text after it`);
+      pos = found ? found.end : text.length;
+      return inner;
+    };
+    // A tag alone on its line takes its line break with it, so removed tags leave no gaps.
+    const eatLine = () => {
+      const after = /^[ \t]*\n/.exec(text.slice(pos, pos + 200));
+      if (after && (out === "" || /\n[ \t]*$/.test(out))) {
+        out = out.replace(/[ \t]*$/, "");
+        pos += after[0].length;
+      }
+    };
+    switch (name) {
+      case "raw":
+        eatLine();
+        out += block("endraw");
+        break;
+      case "comment":
+        block("endcomment");
+        eatLine();
+        break;
+      case "highlight": {
+        const code = cleanLiquid(block("endhighlight"), notes);
+        out += fencedCode(out, code, /^\s*([\w+#-]+)/.exec(args)?.[1] ?? "");
+        break;
+      }
+      case "post_url":
+        out += postUrl(args);
+        break;
+      default:
+        eatLine();
+        note(notes, `removed Liquid {% ${name} %}`);
+    }
+    re.lastIndex = pos;
+  }
+  return out + text.slice(pos);
+}
+
+function note(notes: string[], text: string): void {
+  if (!notes.includes(text)) notes.push(text);
+}
+
+function fencedCode(before: string, code: string, language: string): string {
+  const content = code.replace(/^[ \t]*\n/, "").replace(/\s+$/, "");
+  const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  const lead = before === "" || before.endsWith("\n") ? "" : "\n";
+  return `${lead}${fence}${language}\n${content}\n${fence}\n`;
+}
+
+/** Hugo's `{{< highlight go >}}…{{< /highlight >}}` shortcode → a fenced code block. */
+function convertHugoHighlight(text: string): string {
+  return text.replace(
+    /\{\{[<%]\s*highlight\s+([\w+#-]+)[^}]*?[>%]\}\}([\s\S]*?)\{\{[<%]\s*\/\s*highlight\s*[>%]\}\}/g,
+    (_, language: string, code: string, offset: number) => fencedCode(text.slice(0, offset), code, language),
+  );
+}

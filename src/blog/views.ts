@@ -1,0 +1,102 @@
+// The batched view counter. Recording a view is a map increment in memory (no SQL on the read
+// path); a flusher writes each blog's pending counts in one transaction into posts.views and
+// daily_views. Counts stay pending until their blog's transaction commits: a blog whose flush
+// fails keeps them and is retried next time, while the other blogs flush. Pending counts do not
+// depend on the blog being open, so evicting a blog from the pool loses nothing.
+import type { Database } from "bun:sqlite";
+import type { TenantName } from "../tenants/names.ts";
+import { dayOf } from "./time.ts";
+
+/** blog → "postId\u0000day" → count */
+type Pending = Map<TenantName, Map<string, number>>;
+
+export interface FlushResult {
+  blogs: number;
+  rows: number;
+  failed: { blog: TenantName; error: string }[];
+}
+
+export class ViewCounter {
+  private pending: Pending = new Map();
+  flushRuns = 0;
+  rowsWritten = 0;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  record(blog: TenantName, postId: number): void {
+    let counts = this.pending.get(blog);
+    if (!counts) this.pending.set(blog, (counts = new Map()));
+    const key = postId + "\u0000" + dayOf(this.now());
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+
+  /** Views recorded and not yet written, over every blog. */
+  get pendingViews(): number {
+    let n = 0;
+    for (const counts of this.pending.values()) for (const c of counts.values()) n += c;
+    return n;
+  }
+
+  pendingFor(blog: TenantName): number {
+    let n = 0;
+    for (const c of this.pending.get(blog)?.values() ?? []) n += c;
+    return n;
+  }
+
+  blogs(): TenantName[] {
+    return [...this.pending.keys()];
+  }
+
+  /**
+   * Writes one blog's pending views through `db` in one transaction. On failure the counts are
+   * put back (added to any recorded meanwhile) and the error is rethrown.
+   */
+  flushBlog(blog: TenantName, db: Database): number {
+    const counts = this.pending.get(blog);
+    if (!counts || counts.size === 0) return 0;
+    this.pending.delete(blog);
+    try {
+      db.transaction(() => {
+        const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
+        const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
+        for (const [key, count] of counts) {
+          const [id, day] = key.split("\u0000");
+          total.run(count, Number(id));
+          daily.run(day, count, Number(id));
+        }
+      })();
+    } catch (e) {
+      const now = this.pending.get(blog) ?? new Map<string, number>();
+      for (const [key, count] of counts) now.set(key, (now.get(key) ?? 0) + count);
+      this.pending.set(blog, now);
+      throw e;
+    }
+    this.rowsWritten += counts.size;
+    return counts.size;
+  }
+
+  /**
+   * Flushes every blog with pending views. `withDatabase` hands over the blog's database (the
+   * pool's open handle, or a briefly opened one); a blog that fails keeps its counts.
+   */
+  flushAll(withDatabase: (blog: TenantName, use: (db: Database) => void) => void): FlushResult {
+    this.flushRuns++;
+    const result: FlushResult = { blogs: 0, rows: 0, failed: [] };
+    for (const blog of this.blogs()) {
+      try {
+        withDatabase(blog, (db) => {
+          result.rows += this.flushBlog(blog, db);
+        });
+        result.blogs++;
+      } catch (e) {
+        result.failed.push({ blog, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return result;
+  }
+
+  /** Forgets a deleted blog's counts. */
+  drop(blog: TenantName): void {
+    this.pending.delete(blog);
+  }
+}
