@@ -18,6 +18,10 @@ export interface FeedSource {
   updated: Date;
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
 function postUrl(origin: string, slug: string): string {
   return `${origin}/${slug}`;
 }
@@ -45,13 +49,14 @@ export function atomFeed(src: FeedSource): string {
     author: src.settings.author_name ? { name: src.settings.author_name } : { name: title },
   });
   for (const post of src.posts) {
+    // `feed` marks titles and summaries as type="html"; ours are plain text, so escape them.
     feed.addItem({
-      title: post.title,
+      title: escapeHtml(post.title),
       id: postId(src.name, post),
       link: postUrl(src.origin, post.slug),
       date: new Date(post.updated_at > (post.published_at ?? "") ? post.updated_at : post.published_at!),
       published: new Date(post.published_at!),
-      description: post.excerpt,
+      description: escapeHtml(post.excerpt),
       content: post.html,
       category: post.tags.map((t) => ({ name: t, term: t })),
     });

@@ -39,7 +39,7 @@ describe("the pool of open blogs", () => {
     pool.get(n("a1")); // a1 is now the most recent
     pool.get(n("a3")); // evicts a2
     expect(closed).toEqual(["a2"]);
-    expect(pool.names().sort()).toEqual(["a1", "a3"]);
+    expect(pool.names().sort() as string[]).toEqual(["a1", "a3"]);
     expect(pool.stats.evictions).toBe(1);
     pool.closeAll();
     expect(closed.sort()).toEqual(["a1", "a2", "a3"]);

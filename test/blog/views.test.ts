@@ -1,0 +1,115 @@
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createPost } from "../../src/blog/posts.ts";
+import { flushViews } from "../../src/cli/serve.ts";
+import { parseTenantName } from "../../src/tenants/names.ts";
+import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+const alice = parseTenantName("alice");
+
+async function setup(maxOpen = 10) {
+  const data = tempDir();
+  await makeBlog(data, "alice");
+  await makeBlog(data, "bob");
+  const { app, services } = makeApp(data, { maxOpen });
+  let now = new Date("2026-06-01T23:59:00Z");
+  services.now = () => now;
+  for (const name of ["alice", "bob"]) {
+    createPost(services.pool.get(parseTenantName(name)).db, { title: "Hello", body: "x", status: "published", publishedAt: "2026-05-01T00:00:00Z" });
+  }
+  return { data, app, services, setNow: (d: string) => (now = new Date(d)) };
+}
+
+function stored(data: string, name: string) {
+  const db = new Database(join(data, "tenants", `${name}.db`), { readonly: true });
+  const views = (db.query("SELECT views FROM posts WHERE slug = 'hello'").get() as any).views;
+  const daily = db.query("SELECT day, views FROM daily_views ORDER BY day").all();
+  db.close();
+  return { views, daily };
+}
+
+describe("the batched view counter", () => {
+  test("a post read counts a view in memory, cache hit or not, and writes nothing until a flush", async () => {
+    const { app, services, data } = await setup();
+    for (let i = 0; i < 3; i++) expect((await request(app, "alice.localhost", "/hello")).status).toBe(200);
+    await request(app, "alice.localhost", "/"); // not a post: no view
+    await request(app, "alice.localhost", "/missing"); // 404: no view
+    expect(services.views.pendingFor(alice)).toBe(3);
+    expect(stored(data, "alice").views).toBe(0);
+    const result = flushViews(services);
+    expect(result).toMatchObject({ blogs: 1, failed: [] });
+    expect(stored(data, "alice")).toEqual({ views: 3, daily: [{ day: "2026-06-01", views: 3 }] });
+    expect(services.views.pendingViews).toBe(0);
+  });
+
+  test("views are counted per day", async () => {
+    const { app, services, data, setNow } = await setup();
+    await request(app, "alice.localhost", "/hello");
+    setNow("2026-06-02T00:01:00Z");
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "alice.localhost", "/hello");
+    flushViews(services);
+    expect(stored(data, "alice")).toEqual({ views: 3, daily: [{ day: "2026-06-01", views: 1 }, { day: "2026-06-02", views: 2 }] });
+  });
+
+  test("evicting a blog from the pool loses none of its pending views", async () => {
+    const { app, services, data } = await setup(1);
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "bob.localhost", "/hello"); // evicts alice (cap 1)
+    expect(services.pool.peek(alice)).toBeUndefined();
+    expect(services.pool.stats.evictions).toBeGreaterThan(0);
+    flushViews(services);
+    expect(stored(data, "alice").views).toBe(2);
+    expect(stored(data, "bob").views).toBe(1);
+    expect(services.pool.peek(alice)).toBeUndefined(); // the flush did not push readers' blogs out
+  });
+
+  test("a blog whose flush fails keeps its counts and retries; the others flush", async () => {
+    const { app, services, data } = await setup();
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "bob.localhost", "/hello");
+    // Break alice: its database file is replaced by garbage and its handle closed.
+    services.pool.close(alice);
+    const path = join(data, "tenants", "alice.db");
+    const good = await Bun.file(path).arrayBuffer();
+    writeFileSync(path, "garbage".repeat(1000));
+    const failed = flushViews(services);
+    expect(failed.failed.map((f) => f.blog)).toEqual([alice]);
+    expect(stored(data, "bob").views).toBe(1);
+    expect(services.views.pendingFor(alice)).toBe(1);
+    writeFileSync(path, new Uint8Array(good));
+    const retried = flushViews(services);
+    expect(retried.failed).toEqual([]);
+    expect(stored(data, "alice").views).toBe(1);
+  });
+
+  test("a clean shutdown (SIGTERM) flushes pending views", async () => {
+    const { data } = await setup();
+    const { BUN, REPO } = await import("../helpers.ts");
+    const s = Bun.serve({ port: 0, fetch: () => new Response() });
+    const port = s.port!;
+    s.stop(true);
+    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1", "--flush-interval", "3600000"], { stdout: "pipe", stderr: "pipe" });
+    let ok = false;
+    for (let i = 0; i < 100 && !ok; i++) {
+      ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false);
+      if (!ok) await Bun.sleep(50);
+    }
+    for (let i = 0; i < 4; i++) await fetch(`http://127.0.0.1:${port}/hello`, { headers: { host: "alice.localhost" } });
+    expect(stored(data, "alice").views).toBe(0);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    expect(stored(data, "alice").views).toBe(4);
+  });
+
+  test("recording a view is cheap and needs no open database", async () => {
+    const { services } = await setup();
+    services.pool.closeAll();
+    services.views.record(alice, 1);
+    expect(services.pool.size).toBe(0);
+    expect(services.views.pendingFor(alice)).toBe(1);
+  });
+});
