@@ -49,7 +49,9 @@ export function renderMarkdown(markdown: string): string {
 export function excerptOf(html: string, max = 240): string {
   const text = html
     .replace(/<(pre|h[1-6])[\s\S]*?<\/\1>/g, " ")
-    .replace(/<[^>]+>/g, " ")
+    // Block boundaries become spaces; inline tags vanish so "a <a>link</a>." keeps its full stop.
+    .replace(/<\/?(p|li|ul|ol|blockquote|br|hr|div|table|tr|td|th|h[1-6])\b[^>]*>/g, " ")
+    .replace(/<[^>]+>/g, "")
     .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&amp;/g, "&")
     .replace(/\s+/g, " ")
     .trim();

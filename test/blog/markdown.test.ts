@@ -36,6 +36,7 @@ describe("Markdown rendering", () => {
     expect(e).toStartWith("First paragraph with & entities and <b>tags</b>.");
     expect(e.length).toBeLessThanOrEqual(61);
     expect(e).toEndWith("…");
+    expect(excerptOf(renderMarkdown("Read [the docs](https://x.org).\n\nNext"))).toBe("Read the docs. Next");
   });
 
   test("comments are plain text with paragraphs, line breaks and safe links", () => {
