@@ -7,8 +7,11 @@ import type { Database } from "bun:sqlite";
 import type { TenantName } from "../tenants/names.ts";
 import { dayOf } from "./time.ts";
 
-/** blog → "postId\u0000day" → count */
-type Pending = Map<TenantName, Map<string, number>>;
+/** Per blog: when its oldest unwritten view was recorded, and "postId\u0000day" → count. */
+interface BlogPending {
+  since: number;
+  counts: Map<string, number>;
+}
 
 export interface FlushResult {
   blogs: number;
@@ -17,34 +20,38 @@ export interface FlushResult {
 }
 
 export class ViewCounter {
-  private pending: Pending = new Map();
+  private pending = new Map<TenantName, BlogPending>();
   flushRuns = 0;
   rowsWritten = 0;
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   record(blog: TenantName, postId: number): void {
-    let counts = this.pending.get(blog);
-    if (!counts) this.pending.set(blog, (counts = new Map()));
-    const key = postId + "\u0000" + dayOf(this.now());
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const now = this.now();
+    let entry = this.pending.get(blog);
+    if (!entry) this.pending.set(blog, (entry = { since: now.getTime(), counts: new Map() }));
+    const key = postId + "\u0000" + dayOf(now);
+    entry.counts.set(key, (entry.counts.get(key) ?? 0) + 1);
   }
 
   /** Views recorded and not yet written, over every blog. */
   get pendingViews(): number {
     let n = 0;
-    for (const counts of this.pending.values()) for (const c of counts.values()) n += c;
+    for (const { counts } of this.pending.values()) for (const c of counts.values()) n += c;
     return n;
   }
 
   pendingFor(blog: TenantName): number {
     let n = 0;
-    for (const c of this.pending.get(blog)?.values() ?? []) n += c;
+    for (const c of this.pending.get(blog)?.counts.values() ?? []) n += c;
     return n;
   }
 
-  blogs(): TenantName[] {
-    return [...this.pending.keys()];
+  /** Blogs with pending views, oldest first; with `olderThan`, only those waiting since before it. */
+  blogs(olderThan = Infinity): TenantName[] {
+    const out: TenantName[] = [];
+    for (const [blog, { since }] of this.pending) if (since < olderThan) out.push(blog);
+    return out;
   }
 
   /**
@@ -52,8 +59,9 @@ export class ViewCounter {
    * put back (added to any recorded meanwhile) and the error is rethrown.
    */
   flushBlog(blog: TenantName, db: Database): number {
-    const counts = this.pending.get(blog);
-    if (!counts || counts.size === 0) return 0;
+    const entry = this.pending.get(blog);
+    if (!entry || entry.counts.size === 0) return 0;
+    const { counts } = entry;
     this.pending.delete(blog);
     try {
       db.transaction(() => {
@@ -66,9 +74,11 @@ export class ViewCounter {
         }
       })();
     } catch (e) {
-      const now = this.pending.get(blog) ?? new Map<string, number>();
-      for (const [key, count] of counts) now.set(key, (now.get(key) ?? 0) + count);
-      this.pending.set(blog, now);
+      // Put the counts back, keeping their age, merged with any recorded meanwhile.
+      const merged = this.pending.get(blog) ?? { since: entry.since, counts: new Map<string, number>() };
+      merged.since = Math.min(merged.since, entry.since);
+      for (const [key, count] of counts) merged.counts.set(key, (merged.counts.get(key) ?? 0) + count);
+      this.pending.set(blog, merged);
       throw e;
     }
     this.rowsWritten += counts.size;
@@ -76,13 +86,15 @@ export class ViewCounter {
   }
 
   /**
-   * Flushes every blog with pending views. `withDatabase` hands over the blog's database (the
-   * pool's open handle, or a briefly opened one); a blog that fails keeps its counts.
+   * Flushes the given blogs (every blog with pending views by default). `withDatabase` hands over
+   * the blog's database (the pool's open handle, or a briefly opened one); a blog that fails
+   * keeps its counts. `shouldContinue` lets the caller stop early (a time budget).
    */
-  flushAll(withDatabase: (blog: TenantName, use: (db: Database) => void) => void): FlushResult {
+  flushAll(withDatabase: (blog: TenantName, use: (db: Database) => void) => void, blogs: TenantName[] = this.blogs(), shouldContinue: () => boolean = () => true): FlushResult {
     this.flushRuns++;
     const result: FlushResult = { blogs: 0, rows: 0, failed: [] };
-    for (const blog of this.blogs()) {
+    for (const blog of blogs) {
+      if (!shouldContinue()) break;
       try {
         withDatabase(blog, (db) => {
           result.rows += this.flushBlog(blog, db);

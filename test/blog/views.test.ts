@@ -112,4 +112,19 @@ describe("the batched view counter", () => {
     expect(services.pool.size).toBe(0);
     expect(services.views.pendingFor(alice)).toBe(1);
   });
+
+  test("the periodic flush writes a blog once its views are an interval old; closed blogs wait past the time budget", async () => {
+    const { app, services, data, setNow } = await setup(1);
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "bob.localhost", "/hello"); // alice is now closed, bob open
+    setNow("2026-06-01T23:59:04Z");
+    expect(flushViews(services, { minAgeMs: 5000, closedBudgetMs: 0 }).blogs).toBe(0); // not due yet
+    setNow("2026-06-01T23:59:05Z");
+    flushViews(services, { minAgeMs: 5000, closedBudgetMs: 0 });
+    expect(stored(data, "bob").views).toBe(1); // open: always written when due
+    expect(stored(data, "alice").views).toBe(0); // closed: over the (zero) budget, still pending
+    expect(services.views.pendingFor(alice)).toBe(1);
+    flushViews(services, { minAgeMs: 5000, closedBudgetMs: 50 });
+    expect(stored(data, "alice").views).toBe(1);
+  });
 });
