@@ -26,11 +26,21 @@ export class ViewCounter {
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
+  private dayStart = 0;
+  private dayEnd = 0;
+  private day = "";
+
   record(blog: TenantName, postId: number): void {
-    const now = this.now();
+    const now = this.now().getTime();
+    if (now < this.dayStart || now >= this.dayEnd) {
+      // Formatting the day costs more than the rest of record(); do it once per UTC day.
+      this.dayStart = now - (now % 86_400_000);
+      this.dayEnd = this.dayStart + 86_400_000;
+      this.day = dayOf(new Date(now));
+    }
     let entry = this.pending.get(blog);
-    if (!entry) this.pending.set(blog, (entry = { since: now.getTime(), counts: new Map() }));
-    const key = postId + "\u0000" + dayOf(now);
+    if (!entry) this.pending.set(blog, (entry = { since: now, counts: new Map() }));
+    const key = postId + "\u0000" + this.day;
     entry.counts.set(key, (entry.counts.get(key) ?? 0) + 1);
   }
 

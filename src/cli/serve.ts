@@ -6,6 +6,7 @@ import { configureLog, log } from "../log.ts";
 import { listTenantNames, tenantPath, tenantsDir } from "../tenants/names.ts";
 import { Pool } from "../tenants/pool.ts";
 import { watchTenants } from "../tenants/watch.ts";
+import { SiteResolver } from "../tenants/resolve.ts";
 import { PageCache } from "../web/pagecache.ts";
 import { ViewCounter, type FlushResult } from "../blog/views.ts";
 import { MAX_BODY_BYTES } from "../web/http.ts";
@@ -31,6 +32,7 @@ const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
   const services: Services = {
     config,
+    sites: new SiteResolver(config.domain, () => services.customDomains),
     pool: new Pool({ dataDir: config.dataDir, maxOpen: config.maxOpen }),
     pages: new PageCache(PAGE_CACHE_BYTES),
     customDomains: new Map(),

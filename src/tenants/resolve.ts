@@ -66,3 +66,48 @@ export function resolveSite(header: string | null | undefined, options: ResolveO
   }
   throw new NoSuchSiteError(host, `no blog answers to "${host}" on this server`);
 }
+
+/** What a Host header resolves to apart from custom domains, which can change at any time. */
+interface Resolved {
+  host: string;
+  /** The site by name, or null when only a custom domain could make this host a blog. */
+  site: Site | null;
+  miss?: NoSuchSiteError;
+}
+
+/**
+ * resolveSite with a memo of the Host headers already seen, so the hot path does no parsing.
+ * Custom domains are looked up on every call, since the map changes while the server runs. The
+ * memo is bounded, so junk Hosts cannot grow it without limit; malformed ones are not kept.
+ */
+export class SiteResolver {
+  private readonly memo = new Map<string, Resolved>();
+
+  constructor(
+    private readonly domain: string,
+    /** Read on every call, so the map may be replaced or changed while the server runs. */
+    private readonly customDomains: () => ReadonlyMap<string, TenantName>,
+    private readonly maxEntries = 20_000,
+  ) {}
+
+  resolve(header: string | null | undefined): Site {
+    const key = header ?? "";
+    let r = this.memo.get(key);
+    if (!r) {
+      const host = hostName(header); // throws BadHostError: never memoised
+      try {
+        r = { host, site: resolveSite(header, { domain: this.domain }) };
+      } catch (e) {
+        if (!(e instanceof NoSuchSiteError)) throw e;
+        r = { host, site: null, miss: e };
+      }
+      if (this.memo.size >= this.maxEntries) this.memo.clear();
+      this.memo.set(key, r);
+    }
+    if (r.site?.kind === "instance") return r.site;
+    const custom = this.customDomains().get(r.host);
+    if (custom) return { kind: "blog", name: custom };
+    if (r.site) return r.site;
+    throw r.miss!;
+  }
+}

@@ -15,8 +15,10 @@ export interface CachedPage {
   contentType: string;
   /** Epoch ms after which the entry must be rebuilt (a scheduled post comes due); Infinity otherwise. */
   expiresAt: number;
-  /** Extra headers to send with the page (cache-control and the like). */
+  /** Extra headers to send with the page (a redirect's location and the like). */
   headers?: Record<string, string>;
+  /** Every header of the answer, built once when the page is stored. */
+  responseHeaders: Record<string, string>;
 }
 
 interface Entry extends CachedPage {

@@ -1,6 +1,7 @@
 // What the web layer is given: configuration and the long-lived objects every route shares.
 import type { Config } from "../config.ts";
 import type { TenantName } from "../tenants/names.ts";
+import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Pool } from "../tenants/pool.ts";
 import type { Server } from "bun";
 import type { ViewCounter } from "../blog/views.ts";
@@ -13,6 +14,8 @@ export interface Services {
   pages: PageCache;
   /** Custom domain → blog; filled by the operations side, empty until a blog claims a domain. */
   customDomains: Map<string, TenantName>;
+  /** Host header → site, memoised (reads customDomains on every call). */
+  sites: SiteResolver;
   /** Page views counted in memory, written by the flusher. */
   views: ViewCounter;
   /** The socket peer's address (tests inject one; app.handle has no socket). */

@@ -2,7 +2,7 @@
 // so a request can only ever reach the one database its Host names.
 import type { Database } from "bun:sqlite";
 import { getSettings, type Settings } from "../blog/settings.ts";
-import { resolveSite, type Site } from "../tenants/resolve.ts";
+import type { Site } from "../tenants/resolve.ts";
 import type { Tenant } from "../tenants/pool.ts";
 import type { BlogChrome } from "./layout.tsx";
 import type { Services } from "./services.ts";
@@ -16,7 +16,7 @@ export interface BlogRequest {
 }
 
 export function siteOf(services: Services, request: Request): Site {
-  return resolveSite(request.headers.get("host"), { domain: services.config.domain, customDomains: services.customDomains });
+  return services.sites.resolve(request.headers.get("host"));
 }
 
 export function originOf(request: Request): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BadHostError, NoSuchSiteError, resolveSite } from "../../src/tenants/resolve.ts";
+import { BadHostError, NoSuchSiteError, resolveSite, SiteResolver } from "../../src/tenants/resolve.ts";
 
 const options = { domain: "localhost" };
 
@@ -35,4 +35,22 @@ describe("Host → blog", () => {
       expect(() => resolveSite(host, options)).toThrow(NoSuchSiteError);
     },
   );
+});
+
+describe("the memoised resolver", () => {
+  test("gives the same answers, and sees a custom domain claimed after a first request", () => {
+    const customs = new Map<string, any>();
+    const r = new SiteResolver("localhost", () => customs, 3);
+    expect(r.resolve("alice.localhost:3000")).toEqual({ kind: "blog", name: "alice" as any });
+    expect(r.resolve("alice.localhost:3000")).toEqual({ kind: "blog", name: "alice" as any });
+    expect(() => r.resolve("blog.example.org")).toThrow(NoSuchSiteError);
+    customs.set("blog.example.org", "alice");
+    expect(r.resolve("blog.example.org")).toEqual({ kind: "blog", name: "alice" as any });
+    customs.delete("blog.example.org");
+    expect(() => r.resolve("blog.example.org")).toThrow(NoSuchSiteError);
+    expect(() => r.resolve("a..b")).toThrow(BadHostError);
+    expect(r.resolve("localhost")).toEqual({ kind: "instance" });
+    // Past its bound the memo starts over rather than grow.
+    for (const n of ["b1", "b2", "b3", "b4"]) expect(r.resolve(`${n}.localhost`)).toEqual({ kind: "blog", name: n as any });
+  });
 });

@@ -35,8 +35,9 @@ function isNotModified(request: Request, page: CachedPage): boolean {
   return false;
 }
 
-function respond(request: Request, page: CachedPage): Response {
-  const headers: Record<string, string> = {
+/** The headers of a cached page, built once when it is stored and reused for every answer. */
+function headersOf(page: Omit<CachedPage, "responseHeaders">): Record<string, string> {
+  return {
     ...SECURITY_HEADERS,
     "content-type": page.contentType,
     etag: page.etag,
@@ -45,8 +46,22 @@ function respond(request: Request, page: CachedPage): Response {
     "cache-control": "no-cache",
     ...page.headers,
   };
-  if (page.status === 200 && isNotModified(request, page)) return new Response(null, { status: 304, headers });
-  return new Response(request.method === "HEAD" ? null : page.body, { status: page.status, headers });
+}
+
+function respond(request: Request, page: CachedPage): Response {
+  if (page.status === 200 && isNotModified(request, page)) return new Response(null, { status: 304, headers: page.responseHeaders });
+  return new Response(request.method === "HEAD" ? null : page.body, { status: page.status, headers: page.responseHeaders });
+}
+
+/** "http://host/path?q" → "http://host/path?q" lower-cased up to the path, without building a URL. */
+function cacheKey(request: Request): string {
+  const url = request.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const scheme = url.startsWith("https:") ? "https://" : "http://";
+  const host = request.headers.get("host")?.toLowerCase() ?? "";
+  const rest = pathStart < 0 ? "/" : url.slice(pathStart);
+  const hash = rest.indexOf("#");
+  return scheme + host + (hash < 0 ? rest : rest.slice(0, hash));
 }
 
 /**
@@ -54,8 +69,7 @@ function respond(request: Request, page: CachedPage): Response {
  * includes the scheme and Host, since absolute links (canonical, feeds) are built from them.
  */
 export function servePage(services: Services, request: Request, name: TenantName, render: (blog: BlogRequest) => Rendered): Response {
-  const url = new URL(request.url);
-  const key = `${url.protocol}//${request.headers.get("host")?.toLowerCase() ?? ""}${url.pathname}${url.search}`;
+  const key = cacheKey(request);
   const now = services.now();
   let page = services.pages.get(name, key, now.getTime()) as (CachedPage & { viewPostId?: number }) | undefined;
   if (!page) {
@@ -63,7 +77,7 @@ export function servePage(services: Services, request: Request, name: TenantName
     const r = render(blog);
     const body = encoder.encode(r.body);
     const next = nextScheduledTime(blog.db, now);
-    page = {
+    const stored: Omit<CachedPage, "responseHeaders"> & { viewPostId?: number } = {
       status: r.status ?? 200,
       body,
       etag: `"${Bun.hash(body).toString(36)}"`,
@@ -73,6 +87,7 @@ export function servePage(services: Services, request: Request, name: TenantName
       headers: r.headers,
       viewPostId: r.viewPostId,
     };
+    page = { ...stored, responseHeaders: headersOf(stored) };
     services.pages.set(name, key, page);
   }
   if (page.viewPostId !== undefined && page.status === 200) services.views.record(name, page.viewPostId);
