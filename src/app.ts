@@ -6,21 +6,26 @@ import { MAX_BODY_BYTES } from "./web/http.ts";
 import { invalidateAfterWrite } from "./web/site.ts";
 import { opsRoutes } from "./web/ops.ts";
 import { readerRoutes } from "./web/reader/routes.tsx";
+import { markErrorStatus, markRequestStart, observeRequest } from "./web/requests.ts";
 import type { Services } from "./web/services.ts";
 
 export function createApp(services: Services) {
   return new Elysia()
     .use(html({ autoDoctype: false }))
-    .onRequest(({ request }) => {
+    .onRequest((context) => {
+      markRequestStart(context);
       // Refuse oversized bodies before reading them (Bun.serve enforces the same limit on the socket).
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > MAX_BODY_BYTES) return errorResponse(services, request, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413));
+      const length = Number(context.request.headers.get("content-length") ?? 0);
+      if (length > MAX_BODY_BYTES) return errorResponse(services, context.request, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413));
     })
     .onAfterHandle(({ request }) => invalidateAfterWrite(services, request))
-    .onError(({ request, code, error }) => {
-      invalidateAfterWrite(services, request);
-      return errorResponse(services, request, code, error);
+    .onError((context) => {
+      invalidateAfterWrite(services, context.request);
+      const response = errorResponse(services, context.request, context.code, context.error);
+      markErrorStatus(context, response);
+      return response;
     })
+    .onAfterResponse((context) => observeRequest(services, context))
     .use(opsRoutes(services))
     .use(readerRoutes(services));
 }

@@ -15,6 +15,10 @@ export interface Config {
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustedProxies: string[];
   logFormat: "text" | "json";
+  /** When set, /metrics also answers `Authorization: Bearer <token>` from anywhere (not only loopback). */
+  metricsToken: string | null;
+  /** One log line per request (method, host, path, status, ms). */
+  accessLog: boolean;
 }
 
 export class ConfigError extends Error {
@@ -38,6 +42,8 @@ export const serveOptions = {
   "flush-interval": { type: "string" },
   "trusted-proxy": { type: "string", multiple: true },
   "log-format": { type: "string" },
+  "metrics-token": { type: "string" },
+  "access-log": { type: "boolean" },
 } as const;
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
@@ -62,6 +68,9 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
   if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
   const proxies = (values["trusted-proxy"] as string[] | undefined) ??
     (env.WRITEKIT_TRUSTED_PROXIES ? env.WRITEKIT_TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean) : ["127.0.0.1", "::1"]);
+  const metricsToken = String(values["metrics-token"] ?? env.WRITEKIT_METRICS_TOKEN ?? "");
+  // A guessable token would expose the metrics to anyone who tries a few.
+  if (metricsToken && metricsToken.length < 16) throw new ConfigError(`--metrics-token must be at least 16 characters, got ${metricsToken.length}`);
   return {
     dataDir: dataDirFrom(values, env),
     port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535),
@@ -71,6 +80,8 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "5000"), 10, 3_600_000),
     trustedProxies: proxies,
     logFormat,
+    metricsToken: metricsToken || null,
+    accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
   };
 }
 

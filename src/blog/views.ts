@@ -16,7 +16,7 @@ interface BlogPending {
 export interface FlushResult {
   blogs: number;
   rows: number;
-  failed: { blog: TenantName; error: string }[];
+  failed: { blog: TenantName; error: string; cause: unknown }[];
 }
 
 export class ViewCounter {
@@ -111,7 +111,7 @@ export class ViewCounter {
         });
         result.blogs++;
       } catch (e) {
-        result.failed.push({ blog, error: e instanceof Error ? e.message : String(e) });
+        result.failed.push({ blog, error: e instanceof Error ? e.message : String(e), cause: e });
       }
     }
     return result;

@@ -4,9 +4,10 @@ import { createApp } from "../app.ts";
 import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts";
 import { configureLog, log } from "../log.ts";
 import { listTenantNames, tenantPath, tenantsDir } from "../tenants/names.ts";
-import { Pool } from "../tenants/pool.ts";
+import { BlogUnavailableError, Pool } from "../tenants/pool.ts";
 import { watchTenants } from "../tenants/watch.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
+import { Metrics } from "../web/metrics.ts";
 import { PageCache } from "../web/pagecache.ts";
 import { ViewCounter, type FlushResult } from "../blog/views.ts";
 import { MAX_BODY_BYTES } from "../web/http.ts";
@@ -24,6 +25,9 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --trusted-proxy ADDR  a proxy whose X-Forwarded-For is believed (repeatable;
                         env WRITEKIT_TRUSTED_PROXIES, comma-separated; default loopback)
   --log-format F        text or json (env WRITEKIT_LOG_FORMAT; default text)
+  --access-log          one log line per request (env WRITEKIT_ACCESS_LOG=1)
+  --metrics-token T     also let /metrics answer "Authorization: Bearer T" from any
+                        address, not only loopback (env WRITEKIT_METRICS_TOKEN; 16+ chars)
   --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
 
 /** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
@@ -39,6 +43,7 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     views: new ViewCounter(() => services.now()),
     peer: (request, server) => server?.requestIP(request)?.address ?? null,
     now: () => new Date(),
+    metrics: new Metrics(() => services),
     ...overrides,
   };
   return services;
@@ -68,9 +73,13 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
   const closed = due.filter((b) => !services.pool.peek(b));
   let index = 0;
   const result = services.views.flushAll((blog, use) => services.pool.withDatabase(blog, use), [...open, ...closed], () => index++ < open.length || performance.now() - started < budget);
+  if (due.length) services.metrics.flushDuration.observe((performance.now() - started) / 1000);
   for (const failure of result.failed) {
     if (!existsSync(tenantPath(services.config.dataDir, failure.blog))) services.views.drop(failure.blog);
-    else log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
+    // A broken blog was logged once by the pool; a read-only, full or locked one is logged once
+    // per kind by noteFault: the flusher retries every tick and must not flood the log.
+    else if (failure.cause instanceof BlogUnavailableError) continue;
+    else if (!services.pool.noteFault(failure.blog, failure.cause)) log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
   }
   return result;
 }

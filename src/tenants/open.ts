@@ -1,21 +1,36 @@
 // Opens one blog file with every pragma set explicitly: bun:sqlite's defaults (synchronous=FULL,
 // busy_timeout=0, foreign_keys=OFF, a 2 MB page cache) are wrong for a server with many blogs.
-import { Database } from "bun:sqlite";
+import { constants, Database } from "bun:sqlite";
 
 export interface OpenOptions {
   /** Create the file when it does not exist (only `tenant create` and imports do this). */
   create?: boolean;
   readonly?: boolean;
+  /**
+   * Read-only, and promise SQLite that nothing changes the file while it is open
+   * (https://sqlite.org/uri.html#uriimmutable): the only way to read a WAL database on a read-only
+   * file system when its -shm file does not exist. Only when nothing can write the file.
+   */
+  immutable?: boolean;
+  /** How long to wait for another process's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/** A file: URI for `path` (https://sqlite.org/uri.html): "%", "?" and "#" must be escaped. */
+function fileUri(path: string, query: string): string {
+  return "file:" + path.replace(/[%?#]/g, (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")) + "?" + query;
 }
 
 export function openBlogDatabase(path: string, options: OpenOptions = {}): Database {
-  const db = options.readonly
-    ? new Database(path, { readonly: true, strict: true })
-    : new Database(path, { readwrite: true, create: options.create ?? false, strict: true });
+  const db = options.immutable
+    ? new Database(fileUri(path, "immutable=1"), constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI)
+    : options.readonly
+      ? new Database(path, { readonly: true, strict: true })
+      : new Database(path, { readwrite: true, create: options.create ?? false, strict: true });
   try {
     // Wait for another process's write lock instead of failing at once.
-    db.run("PRAGMA busy_timeout = 5000");
-    if (!options.readonly) {
+    db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    if (!options.readonly && !options.immutable) {
       // WAL lets readers and the writer proceed together; NORMAL is durable against process
       // crashes in WAL mode (https://sqlite.org/pragma.html#pragma_synchronous).
       db.run("PRAGMA journal_mode = WAL");

@@ -1,9 +1,11 @@
 // The LRU pool of open blog databases. A Map keeps insertion order, so "touch" is delete+set and
 // the least recently used blog is the first key: get and evict are both O(1).
 import type { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { log } from "../log.ts";
-import { migrate, MIGRATIONS, type Migration } from "./migrate.ts";
+import { faultOf, isFatal, type FaultKind } from "./faults.ts";
+import { migrate, MIGRATIONS, pendingMigrations, type Migration } from "./migrate.ts";
 import { tenantPath, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
 
@@ -11,6 +13,8 @@ export interface Tenant {
   name: TenantName;
   path: string;
   db: Database;
+  /** Opened read-only because its file cannot be written: reads work, writes fail (SQLITE_READONLY). */
+  readOnly: boolean;
 }
 
 /** The Host named a blog that does not exist. Never creates a file. */
@@ -36,22 +40,45 @@ export interface PoolStats {
   openFailures: number;
   /** Total milliseconds spent opening blogs (open + pragmas + schema check). */
   openMs: number;
+  /** Storage faults met, at open or while in use, by kind. */
+  faults: Record<FaultKind, number>;
 }
 
 export interface PoolOptions {
   dataDir: string;
   maxOpen: number;
   migrations?: readonly Migration[];
+  /**
+   * How long a write waits for another process's lock (PRAGMA busy_timeout). bun:sqlite waits
+   * synchronously, so every blog's readers wait too: keep it short and answer 503 instead.
+   */
+  busyTimeoutMs?: number;
+  /** How long a blog opened read-only is served so before trying read-write again. */
+  readOnlyRetryMs?: number;
 }
+
+/** Default busy timeout of the server's pool: long enough for another process's short write. */
+export const SERVER_BUSY_TIMEOUT_MS = 250;
+/** A fault met while a blog is in use is logged again after this long, not on every request. */
+const FAULT_LOG_INTERVAL_MS = 10 * 60 * 1000;
 
 export type CloseHook = (tenant: Tenant) => void;
 
 export class Pool {
-  readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0, openFailures: 0, openMs: 0 };
+  readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0, openFailures: 0, openMs: 0, faults: { corrupt: 0, "read-only": 0, full: 0, io: 0, "cannot-open": 0, busy: 0 } };
   private readonly open = new Map<TenantName, Tenant>();
   private readonly hooks: CloseHook[] = [];
   /** The last failure logged per blog, so a broken blog is logged once, not per request. */
   private readonly failures = new Map<TenantName, string>();
+  /**
+   * Blogs whose file is damaged (or not a blog, or too new), with the file's identity when that
+   * was found: they answer "unavailable" at once, without reopening, until the file changes.
+   */
+  private readonly broken = new Map<TenantName, { file: string; error: BlogUnavailableError }>();
+  /** When each read-only blog was opened, to try read-write again after readOnlyRetryMs. */
+  private readonly readOnlySince = new Map<TenantName, number>();
+  /** "blog\0kind" → when that fault was last logged. */
+  private readonly faultLogged = new Map<string, number>();
 
   constructor(private readonly options: PoolOptions) {}
 
@@ -71,7 +98,10 @@ export class Pool {
   /** The open blog, opening it (and evicting the least recently used one) when needed. */
   get(name: TenantName): Tenant {
     const found = this.open.get(name);
-    if (found) {
+    if (found && found.readOnly && performance.now() - (this.readOnlySince.get(name) ?? 0) >= (this.options.readOnlyRetryMs ?? 30_000)) {
+      // Perhaps writable again (permissions fixed, disk remounted): reopen on this request.
+      this.close(name);
+    } else if (found) {
       this.stats.hits++;
       this.open.delete(name);
       this.open.set(name, found);
@@ -118,6 +148,7 @@ export class Pool {
     const tenant = this.open.get(name);
     if (!tenant) return;
     this.open.delete(name);
+    this.readOnlySince.delete(name);
     for (const hook of this.hooks) {
       try {
         hook(tenant);
@@ -136,31 +167,127 @@ export class Pool {
     for (const name of [...this.open.keys()]) this.close(name);
   }
 
+  /**
+   * Records a storage fault met while using a blog (the SQLiteError a statement threw): counted,
+   * logged with the blog's name once per kind every ten minutes rather than per request, and a
+   * handle that can no longer be trusted (corrupt, its files gone) is dropped so the next request
+   * reopens the file. Returns the kind, or null when `error` is not a storage fault.
+   */
+  noteFault(name: TenantName, error: unknown): FaultKind | null {
+    const kind = faultOf(error);
+    if (!kind) return null;
+    this.stats.faults[kind]++;
+    const message = error instanceof Error ? error.message : String(error);
+    if (kind === "busy") this.logFault(name, kind, "blog is locked by another process past the busy timeout", message);
+    else this.logFault(name, kind, "blog storage fault", message);
+    if (isFatal(kind)) this.close(name);
+    return kind;
+  }
+
+  /** Logs a fault of a blog unless the same kind was logged for it in the last ten minutes. */
+  private logFault(name: TenantName, kind: FaultKind, message: string, error?: string): void {
+    const key = name + "\u0000" + kind;
+    const now = performance.now();
+    const last = this.faultLogged.get(key);
+    if (last !== undefined && now - last < FAULT_LOG_INTERVAL_MS) return;
+    this.faultLogged.set(key, now);
+    (kind === "busy" ? log.warn : log.error)(message, { blog: name, fault: kind, error });
+  }
+
   private openTenant(name: TenantName): Tenant {
     const path = tenantPath(this.options.dataDir, name);
     // A request never creates a database: check first, and open without the create flag.
-    if (!existsSync(path)) throw new UnknownBlogError(name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) throw new UnknownBlogError(name);
+    const file = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    const broken = this.broken.get(name);
+    if (broken?.file === file) throw broken.error;
     const started = performance.now();
+    const migrations = this.options.migrations ?? MIGRATIONS;
+    const busyTimeoutMs = this.options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS;
     let db: Database | undefined;
+    let openedReadOnly = false;
     try {
-      db = openBlogDatabase(path);
-      // A blog behind the binary's schema is migrated when it opens; a newer one is refused
-      // by pendingMigrations before anything is written.
-      migrate(db, this.options.migrations ?? MIGRATIONS);
+      try {
+        db = openBlogDatabase(path, { busyTimeoutMs });
+        // A blog behind the binary's schema is migrated when it opens; a newer one is refused
+        // by pendingMigrations before anything is written.
+        migrate(db, migrations);
+      } catch (e) {
+        const kind = faultOf(e);
+        if (kind !== "read-only" && kind !== "cannot-open") throw e;
+        db?.close();
+        db = undefined;
+        db = this.openReadOnly(path, busyTimeoutMs);
+        openedReadOnly = true;
+        // Serving an old schema read-only would break pages; refuse it like a broken file.
+        if (pendingMigrations(db, migrations).length) throw new Error(`its file cannot be written (${e instanceof Error ? e.message : String(e)}) and it needs a migration`);
+      }
     } catch (e) {
       db?.close();
       this.stats.openFailures++;
       if (!existsSync(path)) throw new UnknownBlogError(name);
+      const kind = faultOf(e);
+      // Another process holds the lock: a passing state, answered as "busy" (noteFault), not as broken.
+      if (kind === "busy") throw e;
+      if (kind) this.stats.faults[kind]++;
       const reason = e instanceof Error ? e.message : String(e);
-      if (this.failures.get(name) !== reason) {
+      if (kind) {
+        // Logged once per kind, together with the same fault met while the blog was open.
+        this.logFault(name, kind, "cannot open blog", reason);
+      } else if (this.failures.get(name) !== reason) {
         this.failures.set(name, reason);
         log.error("cannot open blog", { blog: name, error: reason });
       }
-      throw new BlogUnavailableError(name, reason);
+      const error = new BlogUnavailableError(name, reason);
+      // Transient causes (too many open files, a passing I/O error) are retried on the next
+      // request; a file whose contents are wrong is not reopened until it changes.
+      if (!kind || kind === "corrupt") this.broken.set(name, { file, error });
+      throw error;
     } finally {
       this.stats.openMs += performance.now() - started;
     }
+    this.broken.delete(name);
+    // SQLite opens a file it may not write read-only without saying so (a read-only file, an
+    // immutable one); writes would then fail with SQLITE_READONLY. Know it, to retry later.
+    const readOnly = openedReadOnly || !isWritable(path);
+    if (readOnly) {
+      this.readOnlySince.set(name, performance.now());
+      this.logFault(name, "read-only", "blog file cannot be written; serving it read-only");
+    }
     this.failures.delete(name);
-    return { name, path, db };
+    return { name, path, db, readOnly };
+  }
+
+  /**
+   * Opens a file that cannot be opened for writing. A WAL database needs its -shm file; on a
+   * read-only file system where none exists, SQLite can only read it as immutable, which is
+   * safe there because nothing can change the file until the file system is writable again.
+   */
+  private openReadOnly(path: string, busyTimeoutMs: number): Database {
+    try {
+      return openBlogDatabase(path, { readonly: true, busyTimeoutMs });
+    } catch (e) {
+      if (faultOf(e) !== "cannot-open" || !isReadOnlyFileSystem(dirname(path))) throw e;
+      return openBlogDatabase(path, { readonly: true, immutable: true, busyTimeoutMs });
+    }
+  }
+}
+
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isReadOnlyFileSystem(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === "EROFS";
   }
 }

@@ -2,6 +2,7 @@
 // that says what is wrong; anything unexpected is logged with the blog's name and shown as a
 // plain 500, never as a stack trace.
 import { log } from "../log.ts";
+import { faultOf, type FaultKind } from "../tenants/faults.ts";
 import { TenantNameError } from "../tenants/names.ts";
 import { BlogUnavailableError, UnknownBlogError } from "../tenants/pool.ts";
 import { BadHostError, NoSuchSiteError } from "../tenants/resolve.ts";
@@ -64,6 +65,25 @@ function describeValidation(error: any): string {
   return "Some of the request's fields are missing or not valid.";
 }
 
+const UNAVAILABLE = "This blog cannot be opened right now. The people running this site have been told; please try again later.";
+
+/** A storage fault (an SQLiteError from the blog's file) as a page: what happened and whether to retry. */
+function mapFault(kind: FaultKind): Mapped {
+  switch (kind) {
+    case "read-only":
+      return { status: 503, heading: "This blog is read-only right now", message: "Its file cannot be written at the moment, so nothing was saved. Reading the blog still works; please try again later.", inBlog: true, headers: { "retry-after": "300" } };
+    case "full":
+      return { status: 503, heading: "The server's disk is full", message: "Nothing was saved because there is no space left for this blog. Reading the blog still works; please try again later.", inBlog: true, headers: { "retry-after": "300" } };
+    case "io":
+      return { status: 503, heading: "Storage error", message: "The server could not read or write this blog's file (a disk error), so nothing was saved. Please try again later.", inBlog: false, headers: { "retry-after": "60" } };
+    case "busy":
+      return { status: 503, heading: "This blog is busy", message: "Another program is writing to this blog right now, so nothing was saved. Please try again in a few seconds.", inBlog: false, headers: { "retry-after": "5" } };
+    case "corrupt":
+    case "cannot-open":
+      return { status: 503, heading: "Blog unavailable", message: UNAVAILABLE, inBlog: false, headers: { "retry-after": "60" } };
+  }
+}
+
 function mapError(code: string | number, error: any): Mapped | null {
   if (error instanceof NotFoundError) return { status: 404, heading: "Not found", message: error.message, inBlog: true };
   if (error instanceof BadRequestError) return { status: error.status, heading: error.status === 413 ? "Too large" : "Bad request", message: error.message, inBlog: true };
@@ -71,7 +91,7 @@ function mapError(code: string | number, error: any): Mapped | null {
     return { status: 404, heading: "No blog here", message: error.message.charAt(0).toUpperCase() + error.message.slice(1) + ".", inBlog: false };
   if (error instanceof BadHostError) return { status: 400, heading: "Bad request", message: `${error.message}.`, inBlog: false };
   if (error instanceof BlogUnavailableError)
-    return { status: 503, heading: "Blog unavailable", message: "This blog cannot be opened right now. The people running this site have been told; please try again later.", inBlog: false, headers: { "retry-after": "60" } };
+    return { status: 503, heading: "Blog unavailable", message: UNAVAILABLE, inBlog: false, headers: { "retry-after": "60" } };
   switch (code) {
     case "NOT_FOUND": return { status: 404, heading: "Not found", message: "There is nothing at this address.", inBlog: true };
     case "VALIDATION": return { status: 400, heading: "Bad request", message: describeValidation(error), inBlog: true };
@@ -82,14 +102,31 @@ function mapError(code: string | number, error: any): Mapped | null {
   return null;
 }
 
+/** The blog the request is for, or undefined (the instance, a bad Host). */
+function blogNameOf(services: Services, request: Request) {
+  try {
+    const site = siteOf(services, request);
+    if (site.kind === "blog") return site.name;
+  } catch {}
+  return undefined;
+}
+
 export function errorResponse(services: Services, request: Request, code: string | number, error: any): Response {
-  const mapped = mapError(code, error);
+  const fault = faultOf(error);
+  if (fault) {
+    // The blog's file failed under a statement: the pool logs it once and drops a damaged
+    // handle; its cached pages go too, so no reader is served a page of a blog that broke.
+    const blog = blogNameOf(services, request);
+    if (blog) {
+      services.pool.noteFault(blog, error);
+      if (fault === "corrupt" || fault === "cannot-open") services.pages.invalidate(blog);
+    } else {
+      log.error("storage fault", { path: new URL(request.url).pathname, fault, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const mapped = fault ? mapFault(fault) : mapError(code, error);
   if (!mapped) {
-    let blog: string | undefined;
-    try {
-      const site = siteOf(services, request);
-      if (site.kind === "blog") blog = site.name;
-    } catch {}
+    const blog = blogNameOf(services, request);
     log.error("unexpected error", { blog, path: new URL(request.url).pathname, error: error instanceof Error ? error.stack ?? error.message : String(error) });
     const body = <ErrorPage status={500} heading="Something went wrong" message="The server could not answer this request. It has been logged; please try again later." />;
     return htmlResponse(String(body), 500);

@@ -1,24 +1,62 @@
-// Instance-wide endpoints that answer on any Host: /healthz for load balancers and supervisors.
+// Instance-wide endpoints that answer on any Host: /healthz for load balancers and supervisors,
+// /metrics for Prometheus (loopback only, or anyone with the configured token).
 import { Elysia } from "elysia";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants, mkdirSync } from "node:fs";
+import { clientAddress } from "./client.ts";
 import { listTenantNames, tenantsDir } from "../tenants/names.ts";
 import { VERSION } from "../version.ts";
 import type { Services } from "./services.ts";
 
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^127\./.test(address);
+}
+
+/** Compares in constant time: both sides are hashed first, so their lengths do not leak either. */
+function sameToken(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Null when the request may read /metrics, otherwise why not. The client is the socket peer, or
+ * the address a trusted proxy forwarded: a public request relayed by a proxy on this machine is
+ * not "from loopback".
+ */
+function metricsRefusal(services: Services, request: Request, peer: string | null): string | null {
+  const token = services.config.metricsToken;
+  if (token) {
+    const header = request.headers.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match && sameToken(match[1], token)) return null;
+  }
+  if (isLoopback(clientAddress(services.config, request, peer))) return null;
+  return token
+    ? "/metrics needs the header \"Authorization: Bearer <token>\" with the token the server was started with (--metrics-token), or a request from this machine.\n"
+    : "/metrics answers only requests from this machine (loopback). To scrape it from elsewhere, start the server with --metrics-token (or WRITEKIT_METRICS_TOKEN) and send \"Authorization: Bearer <token>\".\n";
+}
+
 export function opsRoutes(services: Services) {
-  return new Elysia({ name: "ops" }).get("/healthz", () => {
-    const dir = tenantsDir(services.config.dataDir);
-    const body: Record<string, unknown> = { version: VERSION, open: services.pool.size, maxOpen: services.pool.maxOpen };
-    try {
-      mkdirSync(dir, { recursive: true });
-      accessSync(dir, constants.R_OK | constants.W_OK);
-      body.status = "ok";
-      body.blogs = listTenantNames(services.config.dataDir).length;
-      return Response.json(body, { headers: { "cache-control": "no-store" } });
-    } catch (e) {
-      body.status = "unavailable";
-      body.error = `the data directory ${dir} is not usable: ${e instanceof Error ? e.message : String(e)}`;
-      return Response.json(body, { status: 503, headers: { "cache-control": "no-store" } });
-    }
-  });
+  return new Elysia({ name: "ops" })
+    .get("/metrics", async ({ request, server }) => {
+      const refusal = metricsRefusal(services, request, services.peer(request, server));
+      if (refusal) return new Response(`Forbidden: ${refusal}`, { status: 403, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+      const { body, contentType } = await services.metrics.render();
+      return new Response(body, { headers: { "content-type": contentType, "cache-control": "no-store" } });
+    })
+    .get("/healthz", () => {
+      const dir = tenantsDir(services.config.dataDir);
+      const body: Record<string, unknown> = { version: VERSION, open: services.pool.size, maxOpen: services.pool.maxOpen };
+      try {
+        mkdirSync(dir, { recursive: true });
+        accessSync(dir, constants.R_OK | constants.W_OK);
+        body.status = "ok";
+        body.blogs = listTenantNames(services.config.dataDir).length;
+        return Response.json(body, { headers: { "cache-control": "no-store" } });
+      } catch (e) {
+        body.status = "unavailable";
+        body.error = `the data directory ${dir} is not usable: ${e instanceof Error ? e.message : String(e)}`;
+        return Response.json(body, { status: 503, headers: { "cache-control": "no-store" } });
+      }
+    });
 }

@@ -5,6 +5,7 @@ import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Pool } from "../tenants/pool.ts";
 import type { Server } from "bun";
 import type { ViewCounter } from "../blog/views.ts";
+import type { Metrics } from "./metrics.ts";
 import type { PageCache } from "./pagecache.ts";
 
 export interface Services {
@@ -22,4 +23,6 @@ export interface Services {
   peer: (request: Request, server: Server<unknown> | null | undefined) => string | null;
   /** The clock, injectable so tests can move time (scheduled posts, rate limits). */
   now: () => Date;
+  /** What /metrics reports; one registry per server (and per test app). */
+  metrics: Metrics;
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { BlogUnavailableError, Pool, UnknownBlogError } from "../../src/tenants/pool.ts";
+import { BlogUnavailableError, Pool, SERVER_BUSY_TIMEOUT_MS, UnknownBlogError } from "../../src/tenants/pool.ts";
 import { makeBlog, tempDir } from "../helpers.ts";
 
 const n = parseTenantName;
@@ -18,7 +18,7 @@ describe("the pool of open blogs", () => {
     expect((db.query("PRAGMA journal_mode").get() as any).journal_mode).toBe("wal");
     expect((db.query("PRAGMA synchronous").get() as any).synchronous).toBe(1); // NORMAL
     expect((db.query("PRAGMA foreign_keys").get() as any).foreign_keys).toBe(1);
-    expect((db.query("PRAGMA busy_timeout").get() as any).timeout).toBe(5000);
+    expect((db.query("PRAGMA busy_timeout").get() as any).timeout).toBe(SERVER_BUSY_TIMEOUT_MS);
     expect((db.query("PRAGMA cache_size").get() as any).cache_size).toBe(-512);
     expect(pool.get(n("alice")).db).toBe(db);
     expect(pool.stats).toMatchObject({ hits: 1, misses: 1 });

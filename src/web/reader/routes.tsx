@@ -188,6 +188,7 @@ export function readerRoutes(services: Services) {
         const status = blog.settings.comment_policy === "approve" ? "approved" : "pending";
         // Committed before the answer: the reader is only told once it is on disk.
         addComment(blog.db, { postId: post.id, name: values.name, email: values.email || null, body: values.body, status }, services.now());
+        services.metrics.commentsReceived.inc();
         return seeOther(`/${post.slug}?comment=${status === "approved" ? "published" : "pending"}#comments`);
       },
       {
