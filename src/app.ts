@@ -16,7 +16,13 @@ export function createApp(services: Services) {
       markRequestStart(context);
       // Refuse oversized bodies before reading them (Bun.serve enforces the same limit on the socket).
       const length = Number(context.request.headers.get("content-length") ?? 0);
-      if (length > MAX_BODY_BYTES) return errorResponse(services, context.request, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413));
+      if (length > MAX_BODY_BYTES) {
+        const response = errorResponse(services, context.request, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413));
+        // An answer from onRequest skips onAfterResponse: observe it here.
+        markErrorStatus(context, response);
+        observeRequest(services, context);
+        return response;
+      }
     })
     .onAfterHandle(({ request }) => invalidateAfterWrite(services, request))
     .onError((context) => {

@@ -30,6 +30,9 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
                         address, not only loopback (env WRITEKIT_METRICS_TOKEN; 16+ chars)
   --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
 
+/** How long a shutdown waits for requests in flight before closing them. */
+const SHUTDOWN_DRAIN_MS = 5000;
+
 /** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
 const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -121,6 +124,9 @@ export const serveCommand: Command = {
     } catch (e) {
       throw new CliError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // Elysia's context has no server when Bun.serve calls app.fetch: give routes the socket peer
+    // (comment rate limits, /metrics' loopback check) from the real server.
+    services.peer = (request) => server.requestIP(request)?.address ?? null;
     const count = listTenantNames(config.dataDir).length;
     const port = server.port;
     out(`WriteKit serving ${count} blog${count === 1 ? "" : "s"} from ${config.dataDir}`);
@@ -134,13 +140,23 @@ export const serveCommand: Command = {
           process.exit(1);
         }
         stopping = true;
-        log.info("shutting down", { signal });
-        // Stop accepting, let requests in flight finish (bounded), then close every blog.
-        await Promise.race([server.stop(false), Bun.sleep(5000)]);
+        log.info("shutting down", { signal, inFlight: server.pendingRequests });
+        // Stop accepting, let requests in flight finish (bounded; idle keep-alive connections do
+        // not hold this up), then write pending views and close every blog.
+        const drained = await Promise.race([server.stop(false).then(() => true), Bun.sleep(SHUTDOWN_DRAIN_MS).then(() => false)]);
+        if (!drained) {
+          log.warn("requests still in flight at the shutdown limit; closing them", { inFlight: server.pendingRequests, limitMs: SHUTDOWN_DRAIN_MS });
+          void server.stop(true);
+        }
+        // Elysia's onAfterResponse hooks (the access log line of the last answers) run in a
+        // setImmediate: let them run before the process exits.
+        await new Promise((done) => setImmediate(done));
         stopWatching();
         clearInterval(flusher);
-        flushViews(services);
+        const flushed = flushViews(services);
+        const blogs = services.pool.size;
         services.pool.closeAll();
+        log.info("stopped", { viewRowsWritten: flushed.rows, blogsFailedToFlush: flushed.failed.length, blogsClosed: blogs });
         resolve(0);
       };
       process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -1,0 +1,167 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { createPost } from "../../src/blog/posts.ts";
+import { flushViews } from "../../src/cli/serve.ts";
+import { configureLog } from "../../src/log.ts";
+import { openBlogDatabase } from "../../src/tenants/open.ts";
+import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+const TOKEN = "s3cret-metrics-token-0123";
+
+async function setup(overrides: Parameters<typeof makeApp>[1] = {}, peer = "127.0.0.1") {
+  const data = tempDir();
+  await makeBlog(data, "alice");
+  const db = openBlogDatabase(join(data, "tenants", "alice.db"));
+  createPost(db, { title: "Hello", body: "Body", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+  db.close();
+  const { app, services } = makeApp(data, overrides);
+  services.peer = () => peer;
+  return { app, services, data };
+}
+
+/** Elysia runs onAfterResponse (where requests are counted) in a setImmediate after the answer. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** The value of one sample line of the exposition text ("name{labels} value"). */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe("/metrics", () => {
+  test("answers loopback in the Prometheus text format, with requests, pool, page cache, views, comments and memory", async () => {
+    const { app, services } = await setup();
+    await request(app, "alice.localhost", "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "Bob", body: "Hi" }) });
+    await request(app, "alice.localhost", "/");
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "alice.localhost", "/no-such-post");
+    await settle();
+    const before = await (await request(app, "localhost", "/metrics")).text();
+    expect(sample(before, "writekit_views_pending")).toBe(2);
+    flushViews(services);
+    await settle();
+    const r = await request(app, "localhost", "/metrics");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
+    const text = await r.text();
+    expect(text).toContain("# TYPE writekit_http_requests_total counter");
+    expect(sample(text, 'writekit_http_requests_total{class="2xx"}')).toBe(4); // three pages and the first scrape
+    expect(sample(text, 'writekit_http_requests_total{class="3xx"}')).toBe(1);
+    expect(sample(text, 'writekit_http_requests_total{class="4xx"}')).toBe(1);
+    expect(sample(text, "writekit_http_request_duration_seconds_count")).toBe(6);
+    expect(sample(text, 'writekit_http_request_duration_seconds_bucket{le="+Inf"}')).toBe(6);
+    expect(sample(text, "writekit_pool_open_blogs")).toBe(1);
+    expect(sample(text, "writekit_pool_max_open_blogs")).toBe(500);
+    expect(sample(text, "writekit_pool_misses_total")).toBe(1);
+    expect(sample(text, "writekit_pool_hits_total")).toBeGreaterThan(0);
+    expect(sample(text, "writekit_pool_evictions_total")).toBe(0);
+    expect(sample(text, "writekit_pool_open_seconds_total")).toBeGreaterThan(0);
+    expect(sample(text, 'writekit_storage_faults_total{kind="corrupt"}')).toBe(0);
+    expect(sample(text, "writekit_page_cache_hits_total")).toBe(1);
+    expect(sample(text, "writekit_page_cache_misses_total")).toBeGreaterThanOrEqual(3);
+    expect(sample(text, "writekit_page_cache_bytes")).toBeGreaterThan(0);
+    expect(sample(text, "writekit_views_pending")).toBe(0);
+    expect(sample(text, "writekit_view_flush_duration_seconds_count")).toBe(1);
+    expect(sample(text, "writekit_view_flush_rows_total")).toBe(1);
+    expect(sample(text, "writekit_comments_received_total")).toBe(1);
+    expect(sample(text, "writekit_failed_sign_ins_total")).toBe(0);
+    expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
+  });
+
+  test("failed sign-ins are counted through the metrics object the admin's login calls", async () => {
+    const { app, services } = await setup();
+    services.metrics.failedSignIns.inc();
+    services.metrics.failedSignIns.inc();
+    expect(sample(await (await request(app, "localhost", "/metrics")).text(), "writekit_failed_sign_ins_total")).toBe(2);
+  });
+
+  test("every app has its own registry", async () => {
+    const one = await setup();
+    const two = await setup();
+    await request(one.app, "alice.localhost", "/");
+    await settle();
+    const text = await (await request(two.app, "localhost", "/metrics")).text();
+    expect(sample(text, 'writekit_http_requests_total{class="2xx"}')).toBeUndefined();
+    expect(sample(text, "writekit_pool_open_blogs")).toBe(0);
+  });
+
+  test("from another address it is refused with 403 and says how to get access", async () => {
+    const { app } = await setup({}, "203.0.113.5");
+    const r = await request(app, "localhost", "/metrics");
+    expect(r.status).toBe(403);
+    const text = await r.text();
+    expect(text).toContain("only requests from this machine");
+    expect(text).toContain("--metrics-token");
+    expect(text).not.toContain("writekit_");
+  });
+
+  test("a public request relayed by a proxy on this machine is not loopback", async () => {
+    const { app } = await setup({}, "127.0.0.1");
+    const r = await request(app, "localhost", "/metrics", { headers: { "x-forwarded-for": "198.51.100.4" } });
+    expect(r.status).toBe(403);
+  });
+
+  test("with --metrics-token, the bearer token is accepted from anywhere and a wrong one is refused", async () => {
+    const { app } = await setup({ metricsToken: TOKEN }, "203.0.113.5");
+    const ok = await request(app, "localhost", "/metrics", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("writekit_pool_open_blogs");
+    for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, TOKEN, "Basic Zm9vOmJhcg==", ""]) {
+      const r = await request(app, "localhost", "/metrics", { headers: authorization ? { authorization } : {} });
+      expect(r.status).toBe(403);
+      expect(await r.text()).toContain('"Authorization: Bearer <token>"');
+    }
+  });
+
+  test("a 413 refused before the body is read, and a 503 from a broken blog, are counted by class", async () => {
+    const { app, data } = await setup();
+    await Bun.write(join(data, "tenants", "broken.db"), "not a database".repeat(400));
+    configureLog({ sink: () => {} });
+    try {
+      expect((await request(app, "broken.localhost", "/")).status).toBe(503);
+    } finally {
+      configureLog({ sink: (line) => process.stderr.write(line + "\n") });
+    }
+    expect((await request(app, "alice.localhost", "/hello/comments", { method: "POST", headers: { "content-length": String(10 * 1024 * 1024) }, body: "x" })).status).toBe(413);
+    await settle();
+    const text = await (await request(app, "localhost", "/metrics")).text();
+    expect(sample(text, 'writekit_http_requests_total{class="5xx"}')).toBe(1);
+    expect(sample(text, 'writekit_http_requests_total{class="4xx"}')).toBe(1);
+    expect(sample(text, "writekit_pool_open_failures_total")).toBe(1);
+  });
+});
+
+describe("the access log", () => {
+  test("with accessLog, one line per request: method, host, path without its query, status, ms", async () => {
+    const { app } = await setup({ accessLog: true });
+    const lines: string[] = [];
+    configureLog({ sink: (line) => lines.push(line), format: "json" });
+    try {
+      await request(app, "alice.localhost", "/hello?secret=1");
+      await request(app, "alice.localhost", "/missing");
+      await settle();
+    } finally {
+      configureLog({ sink: (line) => process.stderr.write(line + "\n"), format: "text" });
+    }
+    const entries = lines.map((l) => JSON.parse(l));
+    expect(entries.length).toBe(2);
+    expect(entries[0]).toMatchObject({ level: "info", msg: "request", method: "GET", host: "alice.localhost", path: "/hello", status: 200 });
+    expect(typeof entries[0].ms).toBe("number");
+    expect(entries[1]).toMatchObject({ path: "/missing", status: 404 });
+    expect(lines.join("\n")).not.toContain("secret");
+  });
+
+  test("is off by default", async () => {
+    const { app } = await setup();
+    const lines: string[] = [];
+    configureLog({ sink: (line) => lines.push(line) });
+    try {
+      await request(app, "alice.localhost", "/hello");
+      await settle();
+    } finally {
+      configureLog({ sink: (line) => process.stderr.write(line + "\n") });
+    }
+    expect(lines).toEqual([]);
+  });
+});
