@@ -308,6 +308,11 @@ export function cleanLiquid(text: string, notes: string[] = []): string {
       case "post_url":
         out += postUrl(args);
         break;
+      case "link":
+        // `{% link _posts/2024-03-01-my-post.md %}` points at a post this import brings along.
+        if (/(^|\/)_posts\//.test(args.trim())) out += postUrl(args);
+        else note(notes, `removed Liquid {% link %}`);
+        break;
       default:
         eatLine();
         note(notes, `removed Liquid {% ${name} %}`);

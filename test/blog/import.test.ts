@@ -181,6 +181,7 @@ describe("details", () => {
     expect(notes[0]).toContain("has no {% endraw %}");
     expect(cleanLiquid("{% if x %}\nshown\n{% endif %}\n")).toBe("shown\n");
     expect(cleanLiquid("{{ site.url }}/feed.xml")).toBe("{{ site.url }}/feed.xml");
+    expect(cleanLiquid("[a]({% link _posts/2024-01-02-Other_Post.md %}) [b]({% link about.md %})")).toBe("[a](/other-post) [b]()");
   });
 
   test("only .md and .markdown files are Markdown", () => {
