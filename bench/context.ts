@@ -1,0 +1,17 @@
+// What every load shape receives from bench/run.ts: the run's size and where to put its files.
+import type { Fixture } from "./blogs.ts";
+
+export interface BenchContext {
+  /** Seconds of measured load per HTTP run (wrk -d). */
+  seconds: number;
+  /** Runs per row; the table shows the median. */
+  runs: number;
+  /** Scratch directory: Lua scripts, captured pages, server logs. Removed at the end. */
+  workDir: string;
+  /** One blog alone, for the single-blog rows and start-up. */
+  single: () => Fixture;
+  /** Many copies of the same blog (10,000 unless --blogs), made on first use. */
+  many: () => Fixture;
+  hasWrk: boolean;
+  progress: (message: string) => void;
+}
