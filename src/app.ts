@@ -5,6 +5,7 @@ import { BadRequestError, errorResponse } from "./web/errors.tsx";
 import { MAX_BODY_BYTES } from "./web/http.ts";
 import { invalidateAfterWrite } from "./web/site.ts";
 import { opsRoutes } from "./web/ops.ts";
+import { adminRoutes } from "./web/admin/routes.tsx";
 import { readerRoutes } from "./web/reader/routes.tsx";
 import { markErrorStatus, markRequestStart, observeRequest } from "./web/requests.ts";
 import type { Services } from "./web/services.ts";
@@ -33,6 +34,7 @@ export function createApp(services: Services) {
     })
     .onAfterResponse((context) => observeRequest(services, context))
     .use(opsRoutes(services))
+    .use(adminRoutes(services))
     .use(readerRoutes(services));
 }
 

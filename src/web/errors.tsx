@@ -6,7 +6,7 @@ import { faultOf, type FaultKind } from "../tenants/faults.ts";
 import { TenantNameError } from "../tenants/names.ts";
 import { BlogUnavailableError, UnknownBlogError } from "../tenants/pool.ts";
 import { BadHostError, NoSuchSiteError } from "../tenants/resolve.ts";
-import { htmlResponse } from "./http.ts";
+import { ADMIN_CSP, htmlResponse } from "./http.ts";
 import { Layout, type BlogChrome } from "./layout.tsx";
 import { blogOf, siteOf } from "./site.ts";
 import type { Services } from "./services.ts";
@@ -111,6 +111,11 @@ function blogNameOf(services: Services, request: Request) {
   return undefined;
 }
 
+/** Error pages of the admin may never be framed either. */
+function policyFor(request: Request): Record<string, string> {
+  return new URL(request.url).pathname.startsWith("/admin") ? { "content-security-policy": ADMIN_CSP } : {};
+}
+
 export function errorResponse(services: Services, request: Request, code: string | number, error: any): Response {
   const fault = faultOf(error);
   if (fault) {
@@ -129,9 +134,9 @@ export function errorResponse(services: Services, request: Request, code: string
     const blog = blogNameOf(services, request);
     log.error("unexpected error", { blog, path: new URL(request.url).pathname, error: error instanceof Error ? error.stack ?? error.message : String(error) });
     const body = <ErrorPage status={500} heading="Something went wrong" message="The server could not answer this request. It has been logged; please try again later." />;
-    return htmlResponse(String(body), 500);
+    return htmlResponse(String(body), 500, policyFor(request));
   }
   const blog = mapped.inBlog ? chromeFor(services, request) : undefined;
   const body = <ErrorPage status={mapped.status} heading={mapped.heading} message={mapped.message} blog={blog} />;
-  return htmlResponse(String(body), mapped.status, { ...(mapped.headers ?? {}), "cache-control": "no-store" });
+  return htmlResponse(String(body), mapped.status, { ...(mapped.headers ?? {}), "cache-control": "no-store", ...policyFor(request) });
 }

@@ -1,0 +1,115 @@
+// Signing in and out. The sign-in form posts `email` and `password` to /admin/login. A wrong
+// password and an unknown email get the same answer in the same time (an unknown email is checked
+// against a dummy hash); after a few failures a client waits, without any hash being computed.
+import { Elysia, t } from "elysia";
+import { findAuthorByEmail, hashPassword } from "../../blog/authors.ts";
+import { createSession, deleteSession, findSession, randomToken } from "../../blog/sessions.ts";
+import { formatDateTime } from "../../blog/zones.ts";
+import { isoTime } from "../../blog/time.ts";
+import { clientAddress } from "../client.ts";
+import type { Services } from "../services.ts";
+import { adminBlog, adminPage, adminRedirect, refuseCrossSite, refusal, safeNext, signedIn } from "./context.tsx";
+import { tokensMatch } from "./csrf.ts";
+import { LoginPage } from "./pages/LoginPage.tsx";
+import { clearedCookie, isSecureRequest, LOGIN_COOKIE, loginCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./session.ts";
+import { LoginThrottle } from "./throttle.ts";
+
+/**
+ * A hash of a random password with the same argon2id parameters as real ones, made once per
+ * process in the background: verifying an unknown email against it costs what a wrong password does.
+ */
+let dummyHash: Promise<string> | undefined;
+function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomToken());
+  return dummyHash;
+}
+
+const GENERIC_FAILURE = "That email and password do not match an author of this blog. Check both and try again.";
+
+async function passwordMatches(password: string, storedHash: string | undefined): Promise<boolean> {
+  // Blanked hashes (an imported export) and unknown emails are checked against the dummy, so the
+  // answer takes as long as for a real author.
+  const usable = storedHash?.startsWith("$argon2") ? storedHash : undefined;
+  try {
+    const ok = await Bun.password.verify(password, usable ?? (await dummyPasswordHash()));
+    return ok && usable !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export function loginRoutes(services: Services) {
+  void dummyPasswordHash();
+  const throttle = new LoginThrottle();
+
+  /** The sign-in form with a pre-session token (kept if the browser already has a good one). */
+  const form = (request: Request, server: Parameters<Services["peer"]>[1], props: { next: string; email?: string; error?: string; info?: string }, status = 200) => {
+    const blog = adminBlog(services, request);
+    const existing = readCookie(request, LOGIN_COOKIE);
+    const token = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
+    const secure = isSecureRequest(services, request, server);
+    return adminPage(<LoginPage blogTitle={blog.chrome.title} token={token} {...props} />, status, {}, [loginCookie(token, secure)]);
+  };
+
+  return new Elysia({ name: "admin-login" })
+    .get(
+      "/admin/login",
+      ({ request, query, server }) => {
+        const blog = adminBlog(services, request);
+        const token = readCookie(request, SESSION_COOKIE);
+        if (token && findSession(blog.db, token, services.now())) return adminRedirect(safeNext(query.next));
+        return form(request, server, { next: safeNext(query.next), info: query.signed_out !== undefined ? "You are signed out." : undefined });
+      },
+      { query: t.Object({ next: t.Optional(t.String({ maxLength: 300 })), signed_out: t.Optional(t.String({ maxLength: 10 })) }) },
+    )
+    .post(
+      "/admin/login",
+      async ({ request, body, server }) => {
+        const blog = adminBlog(services, request);
+        const crossSite = refuseCrossSite(blog, request);
+        if (crossSite) return crossSite;
+        const next = safeNext(body.next);
+        const email = body.email.trim();
+        if (!tokensMatch(body.csrf, readCookie(request, LOGIN_COOKIE))) {
+          return form(request, server, { next, email, error: "This sign-in form had expired (or came from somewhere else), so you were not signed in. Please enter your password again." }, 403);
+        }
+        const now = services.now();
+        const key = `${blog.tenant.name}\u0000${clientAddress(services.config, request, services.peer(request, server))}`;
+        const wait = throttle.retryAfter(key, now.getTime());
+        if (wait > 0) {
+          const at = formatDateTime(isoTime(new Date(now.getTime() + wait * 1000)), blog.settings.time_zone);
+          const minutes = Math.ceil(wait / 60);
+          return refusal(blog, 429, "Too many sign-in attempts", `Several sign-ins from your address failed in a short time, so sign-in is paused to protect this blog. Please try again in ${minutes} minute${minutes === 1 ? "" : "s"} (at ${at}).`, { "retry-after": String(wait) });
+        }
+        const author = email ? findAuthorByEmail(blog.db, email) : null;
+        const ok = body.password !== "" && (await passwordMatches(body.password, author?.password_hash));
+        if (!author || !ok) {
+          throttle.fail(key, now.getTime());
+          services.metrics.failedSignIns.inc();
+          return form(request, server, { next, email, error: GENERIC_FAILURE }, 401);
+        }
+        throttle.succeed(key);
+        const { token } = createSession(blog.db, author.id, now);
+        const secure = isSecureRequest(services, request, server);
+        return adminRedirect(next, [clearedCookie(LOGIN_COOKIE, secure), sessionCookie(token, secure)]);
+      },
+      {
+        body: t.Object({
+          email: t.String({ maxLength: 254 }),
+          password: t.String({ maxLength: 1000 }),
+          csrf: t.Optional(t.String({ maxLength: 100 })),
+          next: t.Optional(t.String({ maxLength: 300 })),
+        }),
+      },
+    )
+    .post(
+      "/admin/logout",
+      ({ request, body, server }) => {
+        const admin = signedIn(services, request, server, body.csrf);
+        if (admin instanceof Response) return admin;
+        deleteSession(admin.blog.db, admin.token);
+        return adminRedirect("/admin/login?signed_out=1", [clearedCookie(SESSION_COOKIE, admin.secure)]);
+      },
+      { body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) }) },
+    );
+}

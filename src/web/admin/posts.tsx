@@ -1,0 +1,237 @@
+// Writing: the posts list, the editor (new and existing posts, preview, conflicts), earlier
+// versions, unpublishing and deleting (each behind a confirmation page).
+import { Elysia, t } from "elysia";
+import { renderMarkdown } from "../../blog/markdown.ts";
+import { ConflictError, createPost, deletePost, getPost, listAllPosts, parseTags, PostError, unpublishPost, updatePost, type Post, type PostInput } from "../../blog/posts.ts";
+import { countRevisions, getRevision, listRevisions, restoreRevision } from "../../blog/revisions.ts";
+import { countCommentsOfPost } from "../../blog/moderation.ts";
+import { dateToLocalInput, formatDateTime, localInputToDate } from "../../blog/zones.ts";
+import { isoTime } from "../../blog/time.ts";
+import type { Services } from "../services.ts";
+import { adminPage, adminRedirect, refusal, signedIn, type Admin } from "./context.tsx";
+import { ConfirmPage } from "./pages/ConfirmPage.tsx";
+import { EditorPage, type EditorField, type EditorPageProps, type EditorValues } from "./pages/EditorPage.tsx";
+import { PostsPage } from "./pages/PostsPage.tsx";
+import { RevisionPage } from "./pages/RevisionPage.tsx";
+
+const id = t.String({ maxLength: 20 });
+const csrfOnly = t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) });
+
+// Generous route limits (TypeBox); the precise limits are checked in posts.ts and re-shown beside the field.
+const editorBody = t.Object({
+  csrf: t.Optional(t.String({ maxLength: 100 })),
+  updated_at: t.Optional(t.String({ maxLength: 40 })),
+  action: t.Optional(t.String({ maxLength: 20 })),
+  title: t.String({ maxLength: 2000 }),
+  body: t.String({ maxLength: 600_000 }),
+  slug: t.Optional(t.String({ maxLength: 500 })),
+  tags: t.Optional(t.String({ maxLength: 5000 })),
+  published_at: t.Optional(t.String({ maxLength: 40 })),
+});
+type EditorForm = typeof editorBody.static;
+
+function parseId(raw: string): number | null {
+  return /^[1-9]\d{0,11}$/.test(raw) ? Number(raw) : null;
+}
+
+function valuesOf(post: Post, timeZone: string): EditorValues {
+  return { title: post.title, body: post.body, slug: post.slug, tags: post.tags.join(", "), publishedAt: dateToLocalInput(post.published_at, timeZone) };
+}
+
+const SAVED: Record<string, string> = {
+  draft: "Draft saved.",
+  restored: "The earlier version is restored.",
+  unpublished: "Unpublished: the post is a draft again and no longer on the blog.",
+};
+
+export function postRoutes(services: Services) {
+  const missing = (admin: Admin) => refusal(admin.blog, 404, "No such post", "This post does not exist (it may have been deleted).");
+
+  const editor = (admin: Admin, props: Omit<EditorPageProps, "chrome" | "timeZone">, status = 200) =>
+    adminPage(<EditorPage chrome={admin.chrome} timeZone={admin.blog.settings.time_zone} {...props} />, status);
+
+  /** Handles a submitted editor form for a new post (`post` undefined) or an existing one. */
+  const submit = (admin: Admin, form: EditorForm, post?: Post): Response => {
+    const zone = admin.blog.settings.time_zone;
+    const now = services.now();
+    const values: EditorValues = { title: form.title, body: form.body.replace(/\r\n?/g, "\n"), slug: (form.slug ?? "").trim(), tags: form.tags ?? "", publishedAt: (form.published_at ?? "").trim() };
+    const updatedAt = form.updated_at ?? post?.updated_at ?? "";
+    const revisions = post ? listRevisions(admin.blog.db, post.id) : [];
+    const errors: Partial<Record<EditorField, string>> = {};
+    let publishedAt: string | null | undefined;
+    if (values.publishedAt === "") publishedAt = post ? undefined : null;
+    else if (post && values.publishedAt === dateToLocalInput(post.published_at, zone)) publishedAt = undefined; // unchanged (the input has no seconds)
+    else {
+      const d = localInputToDate(values.publishedAt, zone);
+      if (d) publishedAt = isoTime(d);
+      else errors.publishedAt = "Use a date and time like 2026-05-01 09:30, or leave it empty.";
+    }
+    const action = form.action === "publish" || form.action === "preview" ? form.action : "draft";
+    if (action === "preview") return editor(admin, { post, values, updatedAt, errors, revisions, preview: renderMarkdown(values.body) });
+    if (Object.keys(errors).length) return editor(admin, { post, values, updatedAt, errors, revisions }, 400);
+    const input: PostInput = { title: values.title, body: values.body, slug: values.slug, tags: parseTags(values.tags), status: action === "publish" ? "published" : "draft", publishedAt };
+    try {
+      const saved = post ? updatePost(admin.blog.db, post.id, input, { expectedUpdatedAt: updatedAt, now }) : createPost(admin.blog.db, input, now);
+      return adminRedirect(`/admin/posts/${saved.id}?saved=${saved.status}`);
+    } catch (e) {
+      if (e instanceof PostError) return editor(admin, { post, values, updatedAt, errors: { [e.field]: e.message }, revisions }, 400);
+      if (e instanceof ConflictError && post) {
+        const current = getPost(admin.blog.db, post.id)!;
+        // The next save is a deliberate choice made after seeing the saved version.
+        return editor(admin, { post: current, values, updatedAt: current.updated_at, revisions, conflict: current }, 409);
+      }
+      throw e;
+    }
+  };
+
+  const savedNotice = (post: Post, saved: string | undefined, zone: string): EditorPageProps["notice"] => {
+    if (saved === "published" && post.status === "published") return { kind: "ok", text: "Published. It is live at", href: `/${post.slug}`, link: `/${post.slug}` };
+    if (saved === "scheduled" && post.status === "scheduled") return { kind: "ok", text: `Scheduled: it appears on the blog on ${formatDateTime(post.published_at, zone)}.` };
+    if (saved && SAVED[saved]) return { kind: "ok", text: SAVED[saved] };
+    return undefined;
+  };
+
+  return new Elysia({ name: "admin-posts" })
+    .get(
+      "/admin",
+      ({ request, server, query }) => {
+        const admin = signedIn(services, request, server);
+        if (admin instanceof Response) return admin;
+        const notice = query.deleted !== undefined ? "The post was deleted." : undefined;
+        return adminPage(<PostsPage chrome={admin.chrome} posts={listAllPosts(admin.blog.db)} timeZone={admin.blog.settings.time_zone} notice={notice} />);
+      },
+      { query: t.Object({ deleted: t.Optional(t.String({ maxLength: 10 })) }) },
+    )
+    .get("/admin/", ({ request }) => adminRedirect("/admin" + new URL(request.url).search))
+    .get("/admin/posts", () => adminRedirect("/admin"))
+    .get("/admin/posts/new", ({ request, server }) => {
+      const admin = signedIn(services, request, server);
+      if (admin instanceof Response) return admin;
+      return editor(admin, { values: { title: "", body: "", slug: "", tags: "", publishedAt: "" }, updatedAt: "" });
+    })
+    .post(
+      "/admin/posts",
+      ({ request, server, body }) => {
+        const admin = signedIn(services, request, server, body.csrf);
+        if (admin instanceof Response) return admin;
+        return submit(admin, body);
+      },
+      { body: editorBody },
+    )
+    .get(
+      "/admin/posts/:id",
+      ({ request, server, params, query }) => {
+        const admin = signedIn(services, request, server);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        if (!post) return missing(admin);
+        const zone = admin.blog.settings.time_zone;
+        return editor(admin, { post, values: valuesOf(post, zone), updatedAt: post.updated_at, revisions: listRevisions(admin.blog.db, post.id), notice: savedNotice(post, query.saved, zone) });
+      },
+      { params: t.Object({ id }), query: t.Object({ saved: t.Optional(t.String({ maxLength: 20 })) }) },
+    )
+    .post(
+      "/admin/posts/:id",
+      ({ request, server, params, body }) => {
+        const admin = signedIn(services, request, server, body.csrf);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        if (!post) return missing(admin);
+        return submit(admin, body, post);
+      },
+      { params: t.Object({ id }), body: editorBody },
+    )
+    .get(
+      "/admin/posts/:id/revisions/:rev",
+      ({ request, server, params }) => {
+        const admin = signedIn(services, request, server);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        const revision = post && parseId(params.rev) ? getRevision(admin.blog.db, post.id, parseId(params.rev)!) : null;
+        if (!post || !revision) return missing(admin);
+        return adminPage(<RevisionPage chrome={admin.chrome} post={post} revision={revision} timeZone={admin.blog.settings.time_zone} />);
+      },
+      { params: t.Object({ id, rev: id }) },
+    )
+    .post(
+      "/admin/posts/:id/revisions/:rev/restore",
+      ({ request, server, params, body }) => {
+        const admin = signedIn(services, request, server, body.csrf);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        const revision = post && parseId(params.rev) ? getRevision(admin.blog.db, post.id, parseId(params.rev)!) : null;
+        if (!post || !revision) return missing(admin);
+        const page = (error: string, status: number) => {
+          const current = getPost(admin.blog.db, post.id)!;
+          return adminPage(<RevisionPage chrome={admin.chrome} post={current} revision={revision} timeZone={admin.blog.settings.time_zone} error={error} />, status);
+        };
+        try {
+          restoreRevision(admin.blog.db, post.id, revision.id, { expectedUpdatedAt: body.updated_at ?? "", now: services.now() });
+        } catch (e) {
+          if (e instanceof ConflictError) return page("The post was changed after you opened this page, so nothing was restored. Look at the post again; if you still want this version, restore it now.", 409);
+          if (e instanceof PostError) return page(`This version cannot be restored as it is: ${e.message}`, 400);
+          throw e;
+        }
+        return adminRedirect(`/admin/posts/${post.id}?saved=restored`);
+      },
+      { params: t.Object({ id, rev: id }), body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })), updated_at: t.Optional(t.String({ maxLength: 40 })) }) },
+    )
+    .get(
+      "/admin/posts/:id/unpublish",
+      ({ request, server, params }) => {
+        const admin = signedIn(services, request, server);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        if (!post) return missing(admin);
+        if (post.status === "draft") return adminRedirect(`/admin/posts/${post.id}`);
+        return adminPage(
+          <ConfirmPage chrome={admin.chrome} heading={`Unpublish “${post.title}”?`} action={`/admin/posts/${post.id}/unpublish`} button="Unpublish" cancelHref={`/admin/posts/${post.id}`}>
+            <p>It disappears from the blog, its feeds and search, and becomes a draft again. You can publish it again at any time.</p>
+          </ConfirmPage>,
+        );
+      },
+      { params: t.Object({ id }) },
+    )
+    .post(
+      "/admin/posts/:id/unpublish",
+      ({ request, server, params, body }) => {
+        const admin = signedIn(services, request, server, body.csrf);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        if (!post) return missing(admin);
+        unpublishPost(admin.blog.db, post.id, services.now());
+        return adminRedirect(`/admin/posts/${post.id}?saved=unpublished`);
+      },
+      { params: t.Object({ id }), body: csrfOnly },
+    )
+    .get(
+      "/admin/posts/:id/delete",
+      ({ request, server, params }) => {
+        const admin = signedIn(services, request, server);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        if (!post) return missing(admin);
+        const comments = countCommentsOfPost(admin.blog.db, post.id);
+        const versions = countRevisions(admin.blog.db, post.id);
+        return adminPage(
+          <ConfirmPage chrome={admin.chrome} heading={`Delete “${post.title}”?`} action={`/admin/posts/${post.id}/delete`} button="Delete for good" cancelHref={`/admin/posts/${post.id}`} danger>
+            <p safe>{`The post, its ${comments} comment${comments === 1 ? "" : "s"} and its ${versions} earlier version${versions === 1 ? "" : "s"} are deleted. This cannot be undone.`}</p>
+            {post.status !== "draft" ? <p>To only take it off the blog, unpublish it instead.</p> : ""}
+          </ConfirmPage>,
+        );
+      },
+      { params: t.Object({ id }) },
+    )
+    .post(
+      "/admin/posts/:id/delete",
+      ({ request, server, params, body }) => {
+        const admin = signedIn(services, request, server, body.csrf);
+        if (admin instanceof Response) return admin;
+        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
+        if (!post) return missing(admin);
+        deletePost(admin.blog.db, post.id);
+        return adminRedirect("/admin?deleted=1");
+      },
+      { params: t.Object({ id }), body: csrfOnly },
+    );
+}
