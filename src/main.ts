@@ -1,12 +1,16 @@
 #!/usr/bin/env bun
 // argv → one command; nothing else.
+import { backupCommand } from "./cli/backup.ts";
+import { checkCommand } from "./cli/check.ts";
 import { CliError, err, out, type Command } from "./cli/command.ts";
+import { exportCommand } from "./cli/export.ts";
+import { importCommand } from "./cli/import.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { tenantCommand } from "./cli/tenant.ts";
 import { VERSION } from "./version.ts";
 
-const commands: Command[] = [serveCommand, tenantCommand, migrateCommand];
+const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, importCommand, checkCommand];
 
 const usage = `WriteKit ${VERSION}: every blog is its own SQLite file.
 

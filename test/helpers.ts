@@ -65,8 +65,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), ...args], {
+export async function cli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  // Bun reads tsconfig.json (the JSX runtime) from the working directory, so name it when elsewhere.
+  const runtime = options.cwd ? [BUN, `--tsconfig-override=${join(REPO, "tsconfig.json")}`] : [BUN];
+  const proc = Bun.spawn([...runtime, join(REPO, "src/main.ts"), ...args], {
+    cwd: options.cwd,
     stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
     stdout: "pipe",
     stderr: "pipe",

@@ -1,6 +1,7 @@
 // What every CLI command shares: parsing with node:util parseArgs, --help, and errors that go to
 // stderr with a non-zero exit code (never a stack trace for a mistake the user can fix).
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseTenantName, TenantNameError, type TenantName } from "../tenants/names.ts";
 
 export interface Command {
   name: string;
@@ -38,4 +39,14 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A blog name given on the command line; a bad one is a usage error saying which rule it breaks. */
+export function blogNameArg(input: string): TenantName {
+  try {
+    return parseTenantName(input);
+  } catch (e) {
+    if (e instanceof TenantNameError) throw new CliError(`invalid blog name: ${e.message}`, 2);
+    throw e;
+  }
 }

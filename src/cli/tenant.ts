@@ -32,7 +32,7 @@ function nameArg(positionals: string[], sub: string): TenantName {
   }
 }
 
-function generatePassword(): string {
+export function generatePassword(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(15))).toString("base64url");
 }
 

@@ -2,7 +2,8 @@
 // name, fully migrated and initialised, then linked into place, so `<name>.db` either appears
 // complete or not at all, and an existing blog is never overwritten (link fails on EEXIST).
 import type { Database } from "bun:sqlite";
-import { existsSync, linkSync, mkdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { migrate } from "./migrate.ts";
 import { tenantPath, tenantsDir, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
@@ -21,7 +22,7 @@ export class NoSuchTenantError extends Error {
   }
 }
 
-function removeDatabaseFiles(path: string): void {
+export function removeDatabaseFiles(path: string): void {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
 }
 
@@ -60,4 +61,24 @@ export function deleteTenant(dataDir: string, name: TenantName): void {
   const path = tenantPath(dataDir, name);
   if (!existsSync(path)) throw new NoSuchTenantError(name);
   removeDatabaseFiles(path);
+}
+
+/**
+ * Replaces `path` with `text` through a temporary file beside it, synced, then renamed over it,
+ * so a reader (or a crash) sees the old file or the new one, never half of one.
+ */
+export function writeFileAtomically(path: string, text: string): void {
+  const temp = `${dirname(path)}/.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.partial`;
+  try {
+    writeFileSync(temp, text);
+    const fd = openSync(temp, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }

@@ -1,0 +1,36 @@
+// What a blog file carries when it leaves the instance and when it comes in. An export or backup
+// holds no secrets: sessions are deleted and password hashes blanked, so a leaked file lets nobody
+// sign in. An imported file therefore needs its author's password set again.
+import type { Database } from "bun:sqlite";
+
+/** Deletes every session and blanks every password hash (call on a copy, never on the live blog). */
+export function removeSecrets(db: Database): void {
+  db.query("DELETE FROM sessions").run();
+  db.query("UPDATE authors SET password_hash = ''").run();
+}
+
+export function countPosts(db: Database): number {
+  return (db.query("SELECT count(*) AS n FROM posts").get() as { n: number }).n;
+}
+
+export interface ImportedAuthor {
+  email: string;
+  /** Authors beyond the first, who keep a blank hash and cannot sign in until given a password. */
+  others: number;
+  /** The file had no author, so one was created with `fallbackEmail`. */
+  created: boolean;
+}
+
+/**
+ * Gives the blog's first author (the one `tenant create` made) this password hash, creating an
+ * author with `fallbackEmail` when the file has none. Other authors are left without a password.
+ */
+export function setImportedAuthorPassword(db: Database, passwordHash: string, fallbackEmail: string): ImportedAuthor {
+  const authors = db.query("SELECT id, email FROM authors ORDER BY id").all() as { id: number; email: string }[];
+  if (authors.length === 0) {
+    db.query("INSERT INTO authors (email, name, password_hash, created_at) VALUES (?, '', ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))").run(fallbackEmail, passwordHash);
+    return { email: fallbackEmail, others: 0, created: true };
+  }
+  db.query("UPDATE authors SET password_hash = ? WHERE id = ?").run(passwordHash, authors[0].id);
+  return { email: authors[0].email, others: authors.length - 1, created: false };
+}

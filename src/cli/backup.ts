@@ -1,0 +1,41 @@
+// `writekit backup -o DIR`: every blog as a consistent copy, plus DIR/manifest.json. A blog that
+// fails is reported and the others are still written.
+import { resolve } from "node:path";
+import { dataDirFrom, commonOptions } from "../config.ts";
+import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
+import { CliError, err, formatBytes, out, parse, type Command } from "./command.ts";
+
+const usage = `Usage: writekit backup -o DIR [--data DIR]
+
+Writes every blog to DIR/NAME.db (each a consistent copy without sessions or password hashes,
+safe while \`writekit serve\` runs) and DIR/manifest.json, which lists each blog's name, file,
+bytes, sha256, schema version, post count and time. DIR must be new or empty.
+A blog that cannot be copied is reported and the others are still written; the exit code is 1
+when any failed.`;
+
+export const backupCommand: Command = {
+  name: "backup",
+  summary: "copy every blog into a folder, with a manifest",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { ...commonOptions, output: { type: "string", short: "o" } });
+    if (values.help) return out(usage), 0;
+    if (positionals.length) throw new CliError(`backup takes no arguments, got: ${positionals.join(" ")}; give the folder with -o DIR`, 2);
+    if (values.output === undefined || values.output.trim() === "") throw new CliError(`backup needs a folder: -o DIR\n\n${usage}`, 2);
+    const dataDir = dataDirFrom(values);
+    const dir = resolve(values.output);
+    let result;
+    try {
+      result = await runSnapshotJob({ kind: "backup", dataDir, dir }, (p) => {
+        if ("entry" in p) out(`${p.name}: ${formatBytes(p.entry.bytes)}, ${p.entry.posts} post${p.entry.posts === 1 ? "" : "s"}, sha256 ${p.entry.sha256.slice(0, 16)}…`);
+        else err(`${p.name}: FAILED: ${p.error}`);
+      });
+    } catch (e) {
+      if (e instanceof SnapshotError) throw new CliError(e.message);
+      throw e;
+    }
+    const total = result.blogs.length + result.failed.length;
+    out(`Backed up ${result.blogs.length} of ${total} blog${total === 1 ? "" : "s"} to ${dir}${result.failed.length ? `, ${result.failed.length} failed` : ""} (manifest: ${result.manifest})`);
+    return result.failed.length ? 1 : 0;
+  },
+};

@@ -1,0 +1,211 @@
+// The Worker that runs snapshot jobs (export, backup, check, import) off the caller's thread; see
+// runSnapshotJob in snapshot.ts. Like main.ts it is an entry point, so it may compose tenants/
+// with the blog/ functions that know which rows are secrets.
+import type { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { countPosts, removeSecrets, setImportedAuthorPassword } from "../blog/transfer.ts";
+import { isoTime } from "../blog/time.ts";
+import { VERSION } from "../version.ts";
+import { removeDatabaseFiles, TenantExistsError, writeFileAtomically } from "./files.ts";
+import { assertIsBlog, migrate, MigrationError, NotABlogError, SCHEMA_VERSION, SchemaTooNewError, schemaVersion } from "./migrate.ts";
+import { listTenantNames, parseTenantName, tenantPath, tenantsDir, TenantNameError, type TenantName } from "./names.ts";
+import { openBlogDatabase } from "./open.ts";
+import {
+  checkDatabase, fileSize, openForReading, placeFile, sha256File, snapshotDatabase, SnapshotError,
+  type BackupProgress, type BackupResult, type CheckResult, type ImportResult, type SnapshotEntry, type SnapshotJob, type WorkerMessage,
+} from "./snapshot.ts";
+
+const port = self as unknown as { postMessage(message: WorkerMessage): void; onmessage: ((event: MessageEvent<SnapshotJob>) => void) | null };
+
+function post(message: WorkerMessage): void {
+  port.postMessage(message);
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function assertBlogFile(db: Database, path: string): void {
+  try {
+    assertIsBlog(db);
+  } catch (e) {
+    if (e instanceof NotABlogError) throw new SnapshotError(`${path} is not a WriteKit blog: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A copy of one blog without its secrets, at `file` (which must not exist). */
+export function exportBlog(dataDir: string, name: TenantName, file: string): SnapshotEntry {
+  const path = tenantPath(dataDir, name);
+  if (!existsSync(path)) throw new SnapshotError(`there is no blog named "${name}" in ${dataDir}`);
+  if (!existsSync(dirname(file))) throw new SnapshotError(`the folder ${dirname(file)} does not exist`);
+  const source = openForReading(path);
+  try {
+    assertBlogFile(source, path);
+    const time = isoTime(new Date());
+    const summary = snapshotDatabase(source, file, (copy) => {
+      removeSecrets(copy);
+      return { schemaVersion: schemaVersion(copy), posts: countPosts(copy) };
+    });
+    return { name, file, bytes: fileSize(file), sha256: sha256File(file), ...summary, time };
+  } finally {
+    source.close();
+  }
+}
+
+/** Every blog into `dir` (new or empty), then manifest.json; a blog that fails does not stop the rest. */
+export function backupBlogs(dataDir: string, dir: string, report: (progress: BackupProgress) => void): BackupResult {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new SnapshotError(`cannot create the backup folder ${dir}: ${reason(e)}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new SnapshotError(`${dir} is not a folder`);
+  if (readdirSync(dir).length > 0) throw new SnapshotError(`${dir} is not empty; back up into a new or empty folder`);
+  const createdAt = isoTime(new Date());
+  const blogs: SnapshotEntry[] = [];
+  const failed: { name: string; error: string }[] = [];
+  for (const name of listTenantNames(dataDir)) {
+    const file = join(dir, `${name}.db`);
+    try {
+      // The manifest names files relative to itself, so the folder can be moved as a whole.
+      const entry = { ...exportBlog(dataDir, name, file), file: `${name}.db` };
+      blogs.push(entry);
+      report({ name, entry });
+    } catch (e) {
+      removeDatabaseFiles(file);
+      failed.push({ name, error: reason(e) });
+      report({ name, error: reason(e) });
+    }
+  }
+  const manifest = join(dir, "manifest.json");
+  writeFileAtomically(manifest, JSON.stringify({ writekit: VERSION, createdAt, blogs, failed }, null, 2) + "\n");
+  return { dir, manifest, blogs, failed };
+}
+
+/** PRAGMA quick_check of each blog; a blog that cannot be opened or is not a blog is a problem too. */
+export function checkBlogs(dataDir: string, names: TenantName[], report: (result: CheckResult) => void): CheckResult[] {
+  return names.map((name) => {
+    const path = tenantPath(dataDir, name);
+    let problems: string[];
+    if (!existsSync(path)) {
+      problems = [`there is no blog named "${name}"`];
+    } else {
+      let db: Database | undefined;
+      try {
+        db = openForReading(path);
+        assertBlogFile(db, path);
+        problems = checkDatabase(db, "quick_check");
+      } catch (e) {
+        problems = [reason(e)];
+      } finally {
+        db?.close();
+      }
+    }
+    const result = { name, problems };
+    report(result);
+    return result;
+  });
+}
+
+/** Why a file given to import cannot be read, in words. */
+function unreadable(file: string, e: unknown): SnapshotError {
+  const code = (e as { code?: unknown })?.code;
+  if (code === "SQLITE_NOTADB") return new SnapshotError(`${file} is not an SQLite database`);
+  if (code === "SQLITE_CORRUPT") return new SnapshotError(`${file} is damaged (${reason(e)}); nothing was imported`);
+  return new SnapshotError(`${file} cannot be read: ${reason(e)}`);
+}
+
+/**
+ * Makes the blog `name` from an exported file: checks the file, copies it (VACUUM INTO, so the
+ * given file is only read), migrates the copy forward, sets the author's password, then links it
+ * into place, so the blog appears complete or not at all and never replaces another.
+ */
+export function importBlog(job: Extract<SnapshotJob, { kind: "import" }>): ImportResult {
+  const name = parseTenantName(job.name);
+  const path = tenantPath(job.dataDir, name);
+  if (existsSync(path)) throw new TenantExistsError(name);
+  const file = resolve(job.file);
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new SnapshotError(`${file} does not exist`);
+  }
+  if (!stat.isFile()) throw new SnapshotError(`${file} is not a file`);
+  mkdirSync(tenantsDir(job.dataDir), { recursive: true });
+  const temp = join(tenantsDir(job.dataDir), `.${name}.${process.pid}.${Date.now()}.importing`);
+  try {
+    let fromVersion: number;
+    let source: Database;
+    try {
+      source = openBlogDatabase(file, { readonly: true });
+    } catch (e) {
+      throw unreadable(file, e);
+    }
+    try {
+      let problems: string[];
+      try {
+        problems = checkDatabase(source, "integrity_check");
+      } catch (e) {
+        throw unreadable(file, e);
+      }
+      if (problems.length) throw new SnapshotError(`${file} is damaged (integrity check: ${problems.slice(0, 3).join("; ")}); nothing was imported`);
+      assertBlogFile(source, file);
+      fromVersion = schemaVersion(source);
+      if (fromVersion === 0) throw new SnapshotError(`${file} is an empty database, not a WriteKit blog`);
+      if (fromVersion > SCHEMA_VERSION) throw new SnapshotError(`${file} was written by a newer WriteKit: ${new SchemaTooNewError(fromVersion, SCHEMA_VERSION).message}`);
+      source.run("VACUUM INTO ?", [temp]);
+    } finally {
+      source.close();
+    }
+    const db = openBlogDatabase(temp);
+    let result: ImportResult;
+    try {
+      const migrated = migrate(db);
+      const author = db.transaction(() => {
+        removeSecrets(db);
+        return setImportedAuthorPassword(db, job.passwordHash, job.fallbackEmail);
+      })();
+      result = {
+        name, path, email: author.email, otherAuthors: author.others, createdAuthor: author.created,
+        fromVersion, toVersion: migrated.to, posts: countPosts(db),
+      };
+    } finally {
+      // Closing the only handle checkpoints the WAL, so the one file is complete before the link.
+      db.close();
+    }
+    placeFile(temp, path, () => new TenantExistsError(name));
+    return result;
+  } finally {
+    removeDatabaseFiles(temp);
+  }
+}
+
+function run(job: SnapshotJob): unknown {
+  const progress = (p: unknown) => post({ type: "progress", progress: p });
+  switch (job.kind) {
+    case "export": return exportBlog(job.dataDir, parseTenantName(job.name), job.file);
+    case "backup": return backupBlogs(job.dataDir, job.dir, progress);
+    case "check": return checkBlogs(job.dataDir, job.names.map(parseTenantName), progress);
+    case "import": return importBlog(job);
+  }
+}
+
+/** Failures a person can act on (a bad name, a file that is not a blog, a full disk) versus bugs. */
+function isExpected(e: unknown): boolean {
+  if (e instanceof SnapshotError || e instanceof TenantNameError || e instanceof TenantExistsError) return true;
+  if (e instanceof NotABlogError || e instanceof SchemaTooNewError || e instanceof MigrationError) return true;
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_") || /^E[A-Z]+$/.test(code));
+}
+
+port.onmessage = (event) => {
+  try {
+    post({ type: "done", result: run(event.data) });
+  } catch (e) {
+    if (isExpected(e)) post({ type: "failed", message: reason(e) });
+    else post({ type: "crashed", message: e instanceof Error ? e.stack ?? e.message : String(e) });
+  }
+};

@@ -1,0 +1,77 @@
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createPost } from "../../src/blog/posts.ts";
+import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
+import { openBlogDatabase } from "../../src/tenants/open.ts";
+import { cli, makeBlog, tempDir } from "../helpers.ts";
+
+async function blogWithPosts(data: string, name: string, posts: number) {
+  const path = await makeBlog(data, name);
+  const db = openBlogDatabase(path);
+  for (let i = 0; i < posts; i++) createPost(db, { title: `${name} ${i}`, body: "text", status: "published" });
+  db.close();
+}
+
+describe("writekit backup", () => {
+  test("writes every blog and a manifest whose sizes, hashes, versions and post counts match the files", async () => {
+    const data = tempDir();
+    await blogWithPosts(data, "alice", 2);
+    await blogWithPosts(data, "bob", 0);
+    const dir = join(tempDir(), "backup");
+    const r = await cli(["backup", "-o", dir, "--data", data]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Backed up 2 of 2 blogs to ${dir}`);
+    expect(readdirSync(dir).sort()).toEqual(["alice.db", "bob.db", "manifest.json"]);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    expect(manifest.failed).toEqual([]);
+    expect(manifest.blogs.map((b: any) => [b.name, b.file, b.posts, b.schemaVersion])).toEqual([
+      ["alice", "alice.db", 2, SCHEMA_VERSION],
+      ["bob", "bob.db", 0, SCHEMA_VERSION],
+    ]);
+    for (const b of manifest.blogs) {
+      const bytes = readFileSync(join(dir, b.file));
+      expect(b.bytes).toBe(bytes.length);
+      expect(b.sha256).toBe(new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
+      expect(b.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      const copy = new Database(join(dir, b.file), { readonly: true });
+      expect(copy.query("SELECT count(*) AS n FROM authors WHERE password_hash != ''").get()).toEqual({ n: 0 });
+      copy.close();
+    }
+  });
+
+  test("a blog that cannot be copied is reported, the others are still written, and the exit code is 1", async () => {
+    const data = tempDir();
+    await blogWithPosts(data, "alice", 1);
+    await blogWithPosts(data, "carol", 1);
+    writeFileSync(join(data, "tenants", "broken.db"), "this is not an SQLite file ".repeat(200));
+    const dir = join(tempDir(), "backup");
+    const r = await cli(["backup", "-o", dir, "--data", data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("broken: FAILED: ");
+    expect(r.stderr).not.toContain("    at ");
+    expect(r.stdout).toContain("Backed up 2 of 3 blogs");
+    expect(r.stdout).toContain("1 failed");
+    expect(readdirSync(dir).sort()).toEqual(["alice.db", "carol.db", "manifest.json"]);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    expect(manifest.blogs.map((b: any) => b.name)).toEqual(["alice", "carol"]);
+    expect(manifest.failed.map((f: any) => f.name)).toEqual(["broken"]);
+    expect(manifest.failed[0].error).toContain("not a database");
+  });
+
+  test("needs -o, and refuses a folder that is not empty", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice");
+    const noDir = await cli(["backup", "--data", data]);
+    expect(noDir.code).toBe(2);
+    expect(noDir.stderr).toContain("backup needs a folder: -o DIR");
+    const dir = tempDir();
+    writeFileSync(join(dir, "old.txt"), "x");
+    const full = await cli(["backup", "-o", dir, "--data", data]);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toBe(`writekit: ${dir} is not empty; back up into a new or empty folder\n`);
+    expect(existsSync(join(dir, "manifest.json"))).toBe(false);
+  });
+});

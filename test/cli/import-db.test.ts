@@ -1,0 +1,132 @@
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { addComment } from "../../src/blog/comments.ts";
+import { createPost } from "../../src/blog/posts.ts";
+import { updateSettings } from "../../src/blog/settings.ts";
+import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
+import { openBlogDatabase } from "../../src/tenants/open.ts";
+import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+const PASSWORD = "a new long passphrase";
+
+/** A blog with posts, tags, a comment and settings, exported through the CLI. */
+async function exportedBlog(): Promise<{ data: string; file: string }> {
+  const data = tempDir();
+  const path = await makeBlog(data, "alice", { email: "alice@example.com", title: "Alice writes" });
+  const db = openBlogDatabase(path);
+  const post = createPost(db, { title: "Hello world", body: "First *post*.", tags: ["intro", "life"], status: "published", publishedAt: "2025-01-02T03:04:05Z" });
+  createPost(db, { title: "A draft", body: "Not yet", status: "draft" });
+  addComment(db, { postId: post.id, name: "Reader", body: "Nice!", status: "approved" });
+  updateSettings(db, { description: "Notes from Alice", posts_per_page: 5 });
+  db.close();
+  const file = join(tempDir(), "alice.db");
+  const r = await cli(["export", "alice", "-o", file, "--data", data]);
+  expect(r.code).toBe(0);
+  return { data, file };
+}
+
+function dump(path: string) {
+  const db = new Database(path, { readonly: true });
+  const rows = {
+    posts: db.query("SELECT slug, title, body, html, status, published_at, created_at, updated_at, views FROM posts ORDER BY id").all(),
+    tags: db.query("SELECT p.slug, t.name FROM post_tags JOIN posts p ON p.id = post_id JOIN tags t ON t.id = tag_id ORDER BY 1, 2").all(),
+    comments: db.query("SELECT author_name, body, status, created_at FROM comments ORDER BY id").all(),
+    settings: db.query("SELECT key, value FROM settings ORDER BY key").all(),
+    search: db.query("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'hello'").all(),
+  };
+  db.close();
+  return rows;
+}
+
+function leftovers(data: string): string[] {
+  return readdirSync(join(data, "tenants")).filter((f) => f.startsWith("."));
+}
+
+describe("writekit import NAME FILE.db", () => {
+  test("export then import on another instance gives the same blog, with the author's password from stdin", async () => {
+    const { data, file } = await exportedBlog();
+    const other = tempDir();
+    const r = await cli(["import", "bob", file, "--password-stdin", "--data", other], { stdin: PASSWORD + "\n" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Imported blog "bob" from ${file}`);
+    expect(r.stdout).toContain("as alice@example.com");
+    expect(r.stdout).not.toContain("Password:");
+    const imported = join(other, "tenants", "bob.db");
+    expect(dump(imported)).toEqual(dump(join(data, "tenants", "alice.db")));
+    const db = new Database(imported, { readonly: true });
+    const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
+    expect(await Bun.password.verify(PASSWORD, password_hash)).toBe(true);
+    expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+    db.close();
+    expect(leftovers(other)).toEqual([]);
+    const { app } = makeApp(other);
+    const page = await request(app, "bob.localhost", "/hello-world");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Hello world");
+  });
+
+  test("without --password-stdin a password is generated, printed once, and works", async () => {
+    const { file } = await exportedBlog();
+    const other = tempDir();
+    const r = await cli(["import", "bob", file, "--data", other]);
+    expect(r.code).toBe(0);
+    const password = /Password:\s+(\S+)/.exec(r.stdout)?.[1];
+    expect(password?.length).toBeGreaterThanOrEqual(16);
+    const db = new Database(join(other, "tenants", "bob.db"), { readonly: true });
+    const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
+    db.close();
+    expect(await Bun.password.verify(password!, password_hash)).toBe(true);
+  });
+
+  test("refuses an existing name, a file that is not SQLite, not a blog, damaged or from a newer WriteKit; nothing is created", async () => {
+    const { data, file } = await exportedBlog();
+    const dir = tempDir();
+    const text = join(dir, "text.db");
+    writeFileSync(text, "hello, I am not a database ".repeat(100));
+    const foreign = join(dir, "foreign.db");
+    const f = new Database(foreign, { create: true });
+    f.run("CREATE TABLE notes (body TEXT)");
+    f.close();
+    const newer = join(dir, "newer.db");
+    copyFileSync(file, newer);
+    const n = new Database(newer);
+    n.run(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    n.close();
+    const damaged = join(dir, "damaged.db");
+    copyFileSync(file, damaged);
+    const d = new Database(damaged, { readonly: true });
+    const { rootpage } = d.query("SELECT rootpage FROM sqlite_schema WHERE name = 'posts'").get() as { rootpage: number };
+    const { page_size } = d.query("PRAGMA page_size").get() as { page_size: number };
+    d.close();
+    const bytes = Bun.file(damaged);
+    const buffer = Buffer.from(await bytes.arrayBuffer());
+    buffer.fill(0x5a, (rootpage - 1) * page_size, rootpage * page_size);
+    writeFileSync(damaged, buffer);
+
+    const cases: [string[], number, string][] = [
+      [["import", "alice", file], 1, 'a blog named "alice" already exists'],
+      [["import", "bob", text], 1, `${text} is not an SQLite database`],
+      [["import", "bob", foreign], 1, `${foreign} is not a WriteKit blog: it is an SQLite database but not a WriteKit blog`],
+      [["import", "bob", newer], 1, `${newer} was written by a newer WriteKit: its schema is version ${SCHEMA_VERSION + 1}, newer than this WriteKit supports (${SCHEMA_VERSION})`],
+      [["import", "bob", damaged], 1, `${damaged} is damaged`],
+      [["import", "bob", join(dir, "missing.db")], 1, `${join(dir, "missing.db")} does not exist`],
+      [["import", "bob", file, join(dir, "more.md")], 2, "an exported .db file is imported on its own"],
+      [["import", "bob"], 2, "import needs a blog NAME and a FILE.db"],
+      [["import", "Bob", file], 2, "invalid blog name"],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await cli([...args, "--data", data]);
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toContain("    at ");
+    }
+    const short = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: "short\n" });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain("at least 10 characters");
+    expect(readdirSync(join(data, "tenants"))).toEqual(["alice.db"]);
+  });
+});
