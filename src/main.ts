@@ -3,6 +3,7 @@
 import { backupCommand } from "./cli/backup.ts";
 import { checkCommand } from "./cli/check.ts";
 import { CliError, err, out, type Command } from "./cli/command.ts";
+import { domainsCommand } from "./cli/domains.ts";
 import { exportCommand } from "./cli/export.ts";
 import { importCommand } from "./cli/import.ts";
 import { migrateCommand } from "./cli/migrate.ts";
@@ -10,7 +11,7 @@ import { serveCommand } from "./cli/serve.ts";
 import { tenantCommand } from "./cli/tenant.ts";
 import { VERSION } from "./version.ts";
 
-const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, importCommand, checkCommand];
+const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, importCommand, checkCommand, domainsCommand];
 
 const usage = `WriteKit ${VERSION}: every blog is its own SQLite file.
 

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createApp } from "../app.ts";
 import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts";
 import { configureLog, log } from "../log.ts";
-import { listTenantNames, tenantPath, tenantsDir } from "../tenants/names.ts";
+import { DomainError, loadDomains, reloadDomains, watchDomains } from "../tenants/domains.ts";
+import { listTenantNames, tenantPath, tenantsDir, type TenantName } from "../tenants/names.ts";
 import { BlogUnavailableError, Pool } from "../tenants/pool.ts";
 import { watchTenants } from "../tenants/watch.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
@@ -36,13 +37,26 @@ const SHUTDOWN_DRAIN_MS = 5000;
 /** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
 const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
+/** DATA/domains.json; an unreadable file is logged and the server starts without custom domains. */
+function loadCustomDomains(config: Config): Map<string, TenantName> {
+  try {
+    const { map, problems } = loadDomains(config.dataDir, config.domain);
+    for (const problem of problems) log.warn(problem);
+    return map;
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    log.error(e.message);
+    return new Map();
+  }
+}
+
 export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
   const services: Services = {
     config,
     sites: new SiteResolver(config.domain, () => services.customDomains),
     pool: new Pool({ dataDir: config.dataDir, maxOpen: config.maxOpen }),
     pages: new PageCache(PAGE_CACHE_BYTES),
-    customDomains: new Map(),
+    customDomains: overrides.customDomains ?? loadCustomDomains(config),
     views: new ViewCounter(() => services.now()),
     peer: (request, server) => server?.requestIP(request)?.address ?? null,
     now: () => new Date(),
@@ -87,13 +101,26 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
   return result;
 }
 
-/** Keeps cached pages and open handles true to the files while the server runs. */
+/** Keeps cached pages, open handles and the custom domain map true to the files while the server runs. */
 export function watchForChanges(services: Services): () => void {
-  return watchTenants(services.config.dataDir, (name) => {
+  const stopTenants = watchTenants(services.config.dataDir, (name) => {
     services.pages.invalidate(name);
     // A blog deleted by `writekit tenant delete` while open: let go of the stale handle.
     if (services.pool.peek(name) && !existsSync(tenantPath(services.config.dataDir, name))) services.pool.close(name);
   });
+  // `writekit domains rebuild` replaced DATA/domains.json: a bad file keeps the map in use.
+  const stopDomains = watchDomains(services.config.dataDir, () => {
+    try {
+      for (const problem of reloadDomains(services.config.dataDir, services.customDomains, services.config.domain)) log.warn(problem);
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      log.error(`${e.message}; the custom domains in use are kept`);
+    }
+  });
+  return () => {
+    stopTenants();
+    stopDomains();
+  };
 }
 
 export const serveCommand: Command = {

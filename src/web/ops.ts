@@ -1,9 +1,11 @@
 // Instance-wide endpoints that answer on any Host: /healthz for load balancers and supervisors,
-// /metrics for Prometheus (loopback only, or anyone with the configured token).
-import { Elysia } from "elysia";
+// /metrics for Prometheus (loopback only, or anyone with the configured token), /tls-check for a
+// TLS proxy's on-demand certificates.
+import { Elysia, t } from "elysia";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { clientAddress } from "./client.ts";
+import { blogOfDomain, normaliseHostName } from "../tenants/domains.ts";
 import { listTenantNames, tenantsDir } from "../tenants/names.ts";
 import { VERSION } from "../version.ts";
 import type { Services } from "./services.ts";
@@ -36,8 +38,27 @@ function metricsRefusal(services: Services, request: Request, peer: string | nul
     : "/metrics answers only requests from this machine (loopback). To scrape it from elsewhere, start the server with --metrics-token (or WRITEKIT_METRICS_TOKEN) and send \"Authorization: Bearer <token>\".\n";
 }
 
+function plainText(text: string, status: number): Response {
+  return new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+}
+
+/**
+ * Caddy's on-demand TLS asks `GET /tls-check?domain=<host>` before it gets a certificate for a
+ * host; only a 200 lets it. So only the hosts of existing blogs get one: a custom domain in the
+ * map, or `<name>.<domain>`. Anything else is 404, so nobody can make the proxy request
+ * certificates for arbitrary names pointed at this server.
+ */
+function tlsCheck(services: Services, input: string): Response {
+  const domain = normaliseHostName(input);
+  if (domain === null) return plainText(`Bad request: ${JSON.stringify(input.slice(0, 300))} is not a host name`, 400);
+  const { dataDir, domain: instanceDomain } = services.config;
+  const blog = blogOfDomain(dataDir, services.customDomains, instanceDomain, domain);
+  return blog ? plainText(`ok: ${domain} is the blog ${blog}`, 200) : plainText(`Not found: no blog answers to ${domain} here`, 404);
+}
+
 export function opsRoutes(services: Services) {
   return new Elysia({ name: "ops" })
+    .get("/tls-check", ({ query }) => tlsCheck(services, query.domain), { query: t.Object({ domain: t.String({ maxLength: 300 }) }) })
     .get("/metrics", async ({ request, server }) => {
       const refusal = metricsRefusal(services, request, services.peer(request, server));
       if (refusal) return new Response(`Forbidden: ${refusal}`, { status: 403, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });

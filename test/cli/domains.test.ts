@@ -1,0 +1,59 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { updateSettings } from "../../src/blog/settings.ts";
+import { openBlogDatabase } from "../../src/tenants/open.ts";
+import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+async function blogWithDomain(data: string, name: string, domain: string): Promise<void> {
+  const db = openBlogDatabase(await makeBlog(data, name, { title: `${name} writes` }));
+  updateSettings(db, { custom_domain: domain });
+  db.close();
+}
+
+describe("writekit domains rebuild", () => {
+  test("writes the map from the blogs' settings, and the server then answers those domains", async () => {
+    const data = tempDir();
+    await blogWithDomain(data, "alice", "Alice.Example.com");
+    await blogWithDomain(data, "bob", "");
+    await blogWithDomain(data, "carol", "www.carol.dev");
+    const r = await cli(["domains", "rebuild", "--data", data]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("alice.example.com → alice\nwww.carol.dev → carol\n2 custom domains written to");
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "alice.example.com": "alice", "www.carol.dev": "carol" } });
+
+    const { app, services } = makeApp(data);
+    expect(services.customDomains.get("www.carol.dev") as string).toBe("carol");
+    const page = await request(app, "www.carol.dev", "/");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("carol writes");
+    expect((await request(app, "www.unknown.dev", "/")).status).toBe(404);
+  });
+
+  test("a domain set by two blogs stays with the one that held it and the other is reported; exit code 1", async () => {
+    const data = tempDir();
+    await blogWithDomain(data, "alice", "shared.example.com");
+    await blogWithDomain(data, "bob", "shared.example.com");
+    await blogWithDomain(data, "carol", "carol.localhost");
+    writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "shared.example.com": "bob" } }));
+    const r = await cli(["domains", "rebuild", "--data", data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("shared.example.com: set by bob, alice; it stays with bob, refused for alice");
+    expect(r.stderr).toContain("carol: its custom domain is refused:");
+    expect(r.stdout).toContain("shared.example.com → bob");
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "shared.example.com": "bob" } });
+  });
+
+  test("a domain inside the server's own domain is refused, and unknown sub-commands are usage errors", async () => {
+    const data = tempDir();
+    await blogWithDomain(data, "alice", "bob.blogs.example.com");
+    const r = await cli(["domains", "rebuild", "--domain", "blogs.example.com", "--data", data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("inside this server's own domain blogs.example.com");
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: {} });
+    const unknown = await cli(["domains", "list", "--data", data]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown domains command "list"');
+  });
+});
