@@ -53,7 +53,7 @@ export const LIMITS = { title: 300, body: 500_000, slug: 120, tags: 20 } as cons
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Slugs that would shadow a page of the blog itself. */
-const RESERVED_SLUGS = new Set(["admin", "tags", "search", "feed.xml", "feed.json", "sitemap.xml", "robots.txt", "assets", "healthz", "metrics", "page", "comments"]);
+const RESERVED_SLUGS = new Set(["admin", "tags", "search", "feed.xml", "feed.json", "sitemap.xml", "robots.txt", "assets", "healthz", "metrics", "tls-check", "page", "comments"]);
 
 export function slugify(title: string): string {
   return title
