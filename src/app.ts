@@ -6,6 +6,7 @@ import { MAX_BODY_BYTES } from "./web/http.ts";
 import { invalidateAfterWrite } from "./web/site.ts";
 import { opsRoutes } from "./web/ops.ts";
 import { adminRoutes } from "./web/admin/routes.tsx";
+import { customCssRoutes } from "./web/customcss.ts";
 import { readerRoutes } from "./web/reader/routes.tsx";
 import { markErrorStatus, markRequestStart, observeRequest } from "./web/requests.ts";
 import type { Services } from "./web/services.ts";
@@ -35,6 +36,7 @@ export function createApp(services: Services) {
     .onAfterResponse((context) => observeRequest(services, context))
     .use(opsRoutes(services))
     .use(adminRoutes(services))
+    .use(customCssRoutes(services))
     .use(readerRoutes(services));
 }
 

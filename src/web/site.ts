@@ -1,6 +1,7 @@
 // Request → the blog it is for: Host resolution, then the pool. Every blog route goes through here,
 // so a request can only ever reach the one database its Host names.
 import type { Database } from "bun:sqlite";
+import { customCssPath } from "../blog/customcss.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
 import type { Site } from "../tenants/resolve.ts";
 import type { Tenant } from "../tenants/pool.ts";
@@ -36,7 +37,7 @@ export function blogOf(services: Services, request: Request, site: Site = siteOf
     db: tenant.db,
     settings,
     origin,
-    chrome: { title: settings.title || tenant.name, description: settings.description, origin },
+    chrome: { title: settings.title || tenant.name, description: settings.description, origin, customCssPath: customCssPath(settings.custom_css) },
   };
 }
 

@@ -46,33 +46,35 @@ export function AdminLayout({ title, chrome, blogTitle, section, children }: { t
                 <a class="view-blog" href="/">View blog</a>
               </div>
               {chrome ? (
-                <div class="admin-bar">
-                  <nav class="admin" aria-label="Admin">
-                    {link("/admin", "posts", "Posts")}
-                    {link(
-                      "/admin/comments",
-                      "comments",
-                      <>
-                        Comments
-                        {chrome.pending > 0 ? (
-                          <span class="count" title="Comments waiting for moderation" safe>
-                            {String(chrome.pending)}
-                          </span>
-                        ) : (
-                          ""
-                        )}
-                      </>,
-                    )}
-                    {link("/admin/stats", "stats", "Stats")}
-                    {link("/admin/settings", "settings", "Settings")}
-                  </nav>
-                  <form method="post" action="/admin/logout" class="signout">
-                    <CsrfField token={chrome.csrf} />
-                    <button type="submit" class="link" title={`Signed in as ${chrome.email}`}>
-                      Sign out
-                    </button>
-                  </form>
-                </div>
+                <nav class="admin" aria-label="Admin">
+                  {link("/admin", "posts", "Posts")}
+                  {link(
+                    "/admin/comments",
+                    "comments",
+                    <>
+                      Comments
+                      {chrome.pending > 0 ? (
+                        <span class="count" title="Comments waiting for moderation" safe>
+                          {String(chrome.pending)}
+                        </span>
+                      ) : (
+                        ""
+                      )}
+                    </>,
+                  )}
+                  {link("/admin/stats", "stats", "Stats")}
+                  {link("/admin/settings", "settings", "Settings")}
+                </nav>
+              ) : (
+                ""
+              )}
+              {chrome ? (
+                <form method="post" action="/admin/logout" class="signout">
+                  <CsrfField token={chrome.csrf} />
+                  <button type="submit" class="link" title={`Signed in as ${chrome.email}`}>
+                    Sign out
+                  </button>
+                </form>
               ) : (
                 ""
               )}

@@ -1,0 +1,197 @@
+// The blog's settings, in separate forms so each saves only what it shows: the blog itself, its
+// custom domain, its custom stylesheet, the author's password, and the download of the whole blog.
+import type { CommentPolicy } from "../../../blog/settings.ts";
+import { CUSTOM_CSS_LIMIT } from "../../../blog/customcss.ts";
+import { MIN_PASSWORD_LENGTH } from "../../../blog/authors.ts";
+import { AdminLayout, CsrfField, FieldError, Notice, type Chrome } from "./AdminLayout.tsx";
+
+export interface GeneralValues {
+  title: string;
+  description: string;
+  author_name: string;
+  posts_per_page: string;
+  comment_policy: string;
+  time_zone: string;
+}
+
+export type FormErrors = Partial<Record<string, string>>;
+
+export interface SettingsPageProps {
+  chrome: Chrome;
+  general: GeneralValues;
+  css: string;
+  domain: string;
+  /** Every time zone to choose from. */
+  zones: string[];
+  /** Address of the blog under the instance's own domain, e.g. "alice.blogs.example.com". */
+  ownHost: string;
+  errors?: FormErrors;
+  notice?: { kind: "ok" | "bad"; text: string };
+  /** Which form the errors or notice belong to. */
+  form?: "general" | "domain" | "css" | "password";
+}
+
+const POLICIES: [CommentPolicy, string][] = [
+  ["moderate", "Hold for moderation"],
+  ["approve", "Approve automatically"],
+  ["off", "Off (no comment form)"],
+];
+
+function Err({ id, errors }: { id: string; errors: FormErrors }): JSX.Element {
+  return <FieldError id={id} message={errors[id]} />;
+}
+
+function invalid(errors: FormErrors, id: string): string | undefined {
+  return errors[id] ? "true" : undefined;
+}
+
+export function SettingsPage({ chrome, general, css, domain, zones, ownHost, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
+  const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
+  const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
+  const g = errs("general");
+  const d = errs("domain");
+  const c = errs("css");
+  const p = errs("password");
+  return (
+    <AdminLayout title="Settings" chrome={chrome} section="settings">
+      <div class="page-head">
+        <h1>Settings</h1>
+      </div>
+      <div class="settings">
+        <section class="card" id="blog">
+          <h2>Your blog</h2>
+          {noticeFor("general")}
+          <form class="stack" method="post" action="/admin/settings">
+            <CsrfField token={chrome.csrf} />
+            <div class={g.title ? "field invalid" : "field"}>
+              <label for="title">Blog title</label>
+              <input type="text" id="title" name="title" value={general.title} maxlength="200" aria-invalid={invalid(g, "title")} />
+              <Err id="title" errors={g} />
+            </div>
+            <div class={g.description ? "field invalid" : "field"}>
+              <label for="description">Description</label>
+              <textarea id="description" name="description" rows="2" maxlength="500" class="short" aria-invalid={invalid(g, "description")} safe>
+                {general.description}
+              </textarea>
+              <Err id="description" errors={g} />
+            </div>
+            <div class="field-row">
+              <div class={g.author_name ? "field invalid" : "field"}>
+                <label for="author_name">Author name</label>
+                <input type="text" id="author_name" name="author_name" value={general.author_name} maxlength="100" autocomplete="name" aria-invalid={invalid(g, "author_name")} />
+                <Err id="author_name" errors={g} />
+              </div>
+              <div class={g.posts_per_page ? "field invalid" : "field"}>
+                <label for="posts_per_page">Posts per page</label>
+                <input type="number" id="posts_per_page" name="posts_per_page" value={general.posts_per_page} min="1" max="100" inputmode="numeric" aria-invalid={invalid(g, "posts_per_page")} />
+                <Err id="posts_per_page" errors={g} />
+              </div>
+            </div>
+            <div class="field-row">
+              <div class={g.comment_policy ? "field invalid" : "field"}>
+                <label for="comment_policy">Comments</label>
+                <select id="comment_policy" name="comment_policy" aria-invalid={invalid(g, "comment_policy")}>
+                  {POLICIES.map(([value, label]) => (
+                    <option value={value} selected={general.comment_policy === value} safe>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+                <Err id="comment_policy" errors={g} />
+              </div>
+              <div class={g.time_zone ? "field invalid" : "field"}>
+                <label for="time_zone">Time zone</label>
+                <select id="time_zone" name="time_zone" aria-invalid={invalid(g, "time_zone")}>
+                  {(zones.includes(general.time_zone) ? zones : [general.time_zone, ...zones]).map((z) => (
+                    <option value={z} selected={general.time_zone === z} safe>
+                      {z}
+                    </option>
+                  ))}
+                </select>
+                <Err id="time_zone" errors={g} />
+              </div>
+            </div>
+            <div>
+              <button type="submit">Save settings</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="domain">
+          <h2>Custom domain</h2>
+          {noticeFor("domain")}
+          <p class="meta" safe>{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, then enter it here.`}</p>
+          <form class="stack" method="post" action="/admin/settings/domain">
+            <CsrfField token={chrome.csrf} />
+            <div class={d.domain ? "field invalid" : "field"}>
+              <label for="domain_name">Domain</label>
+              <input type="text" id="domain_name" name="domain" value={domain} maxlength="253" placeholder="blog.example.com" autocapitalize="none" spellcheck="false" aria-invalid={invalid(d, "domain")} />
+              <p class="hint">Leave empty to stop using a custom domain.</p>
+              <Err id="domain" errors={d} />
+            </div>
+            <div>
+              <button type="submit">Save domain</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="css">
+          <h2>Custom CSS</h2>
+          {noticeFor("css")}
+          <p class="meta" safe>{`Added after the blog's own stylesheet on every reader page (not on these admin pages). Up to ${CUSTOM_CSS_LIMIT.toLocaleString("en")} characters.`}</p>
+          <form class="stack" method="post" action="/admin/settings/css">
+            <CsrfField token={chrome.csrf} />
+            <div class={c.css ? "field invalid" : "field"}>
+              <label for="custom_css">Stylesheet</label>
+              <textarea id="custom_css" name="css" rows="10" spellcheck="false" aria-invalid={invalid(c, "css")} safe>
+                {css}
+              </textarea>
+              <Err id="css" errors={c} />
+            </div>
+            <div>
+              <button type="submit">Save CSS</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="password">
+          <h2>Change password</h2>
+          {noticeFor("password")}
+          <form class="stack" method="post" action="/admin/password">
+            <CsrfField token={chrome.csrf} />
+            <input type="email" name="username" value={chrome.email} autocomplete="username" class="hp" tabindex="-1" aria-hidden="true" readonly />
+            <div class={p.current ? "field invalid" : "field"}>
+              <label for="current">Current password</label>
+              <input type="password" id="current" name="current" maxlength="1000" autocomplete="current-password" aria-invalid={invalid(p, "current")} />
+              <Err id="current" errors={p} />
+            </div>
+            <div class={p.password ? "field invalid" : "field"}>
+              <label for="new_password">New password</label>
+              <input type="password" id="new_password" name="password" maxlength="1000" autocomplete="new-password" aria-invalid={invalid(p, "password")} />
+              <p class="hint">{`At least ${MIN_PASSWORD_LENGTH} characters.`}</p>
+              <Err id="password" errors={p} />
+            </div>
+            <div class={p.confirm ? "field invalid" : "field"}>
+              <label for="confirm">New password again</label>
+              <input type="password" id="confirm" name="confirm" maxlength="1000" autocomplete="new-password" aria-invalid={invalid(p, "confirm")} />
+              <Err id="confirm" errors={p} />
+            </div>
+            <div>
+              <button type="submit">Change password</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="export">
+          <h2>Your data</h2>
+          <p>Download the whole blog (posts, comments, tags, settings and view counts) as one SQLite file. It opens in the sqlite3 command line tool or DB Browser for SQLite; it holds no passwords or sign-in sessions.</p>
+          <p>
+            <a class="button secondary" href="/admin/export" download="">
+              Download export (.db)
+            </a>
+          </p>
+        </section>
+      </div>
+    </AdminLayout>
+  );
+}

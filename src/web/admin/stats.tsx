@@ -1,0 +1,16 @@
+// Stats: what the batched view counter wrote (daily_views, posts.views), read only.
+import { Elysia } from "elysia";
+import { dailyViews, totalViews, viewsPerPost } from "../../blog/stats.ts";
+import type { Services } from "../services.ts";
+import { adminPage, signedIn } from "./context.tsx";
+import { StatsPage } from "./pages/StatsPage.tsx";
+
+export function statsRoutes(services: Services) {
+  return new Elysia({ name: "admin-stats" }).get("/admin/stats", ({ request, server }) => {
+    const admin = signedIn(services, request, server);
+    if (admin instanceof Response) return admin;
+    const days = dailyViews(admin.blog.db, services.now(), 30);
+    const posts = viewsPerPost(admin.blog.db, days[0].day);
+    return adminPage(<StatsPage chrome={admin.chrome} days={days} posts={posts} total={totalViews(admin.blog.db)} />);
+  });
+}
