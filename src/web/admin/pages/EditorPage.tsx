@@ -35,6 +35,9 @@ export interface EditorPageProps {
   revisions?: RevisionSummary[];
 }
 
+const FIELD_IDS: Record<EditorField, string> = { title: "title", body: "body", slug: "slug", tags: "tags", publishedAt: "published_at" };
+const FIELD_LABELS: Record<EditorField, string> = { title: "Title", body: "Body", slug: "Slug", tags: "Tags", publishedAt: "Publish date and time" };
+
 const STATUS_LABEL = { draft: "Draft", scheduled: "Scheduled", published: "Published" } as const;
 
 function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: JSX.Element }): JSX.Element {
@@ -97,7 +100,22 @@ export function EditorPage({ chrome, post, values, updatedAt, timeZone, errors =
       ) : (
         ""
       )}
-      {hasErrors ? <Notice kind="bad">Nothing was saved yet: please check the fields marked below.</Notice> : ""}
+      {hasErrors ? (
+        <Notice kind="bad">
+          {"Nothing was saved yet. Please check: "}
+          {(Object.keys(errors) as EditorField[]).map((f, i) => (
+            <>
+              {i > 0 ? ", " : ""}
+              <a href={`#${FIELD_IDS[f]}`} safe>
+                {FIELD_LABELS[f]}
+              </a>
+            </>
+          ))}
+          .
+        </Notice>
+      ) : (
+        ""
+      )}
       {conflict ? <ConflictNotice current={conflict} timeZone={timeZone} /> : ""}
       {preview !== undefined ? (
         <section class="preview" aria-labelledby="preview-heading">
