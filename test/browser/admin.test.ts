@@ -14,12 +14,12 @@ describe.skipIf(!hasChromium)("an author in a real browser", () => {
     await makeBlog(data, "alice", { title: "Alice's notes" });
     server = await startServer(data);
     browser = await launchBrowser();
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     expect(await server?.stop()).toBe(0);
-  });
+  }, 60_000);
 
   test(
     "signs in by the labels, writes, previews and publishes a post, sees it on the blog, and downloads the export — without JavaScript, on a phone",

@@ -27,12 +27,12 @@ describe.skipIf(!hasChromium)("a reader in a real browser", () => {
     db.close();
     server = await startServer(data);
     browser = await launchBrowser();
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     expect(await server?.stop()).toBe(0);
-  });
+  }, 60_000);
 
   test("no XSS payload runs anywhere a reader goes", async () => {
     const page = await browser.newPage();
