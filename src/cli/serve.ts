@@ -101,13 +101,20 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
   return result;
 }
 
+/**
+ * A blog's files changed. Events also come from this server's own writes (view flushes) and from
+ * SQLite touching the -wal file; for an open blog PRAGMA data_version tells whether anyone else
+ * committed, and for a closed one nothing cheap can tell, so its pages are dropped to be safe.
+ */
+export function onBlogFileChanged(services: Services, name: TenantName): void {
+  if (services.pool.changedElsewhere(name) !== false) services.pages.invalidate(name);
+  // A blog deleted by `writekit tenant delete` while open: let go of the stale handle.
+  if (services.pool.peek(name) && !existsSync(tenantPath(services.config.dataDir, name))) services.pool.close(name);
+}
+
 /** Keeps cached pages, open handles and the custom domain map true to the files while the server runs. */
 export function watchForChanges(services: Services): () => void {
-  const stopTenants = watchTenants(services.config.dataDir, (name) => {
-    services.pages.invalidate(name);
-    // A blog deleted by `writekit tenant delete` while open: let go of the stale handle.
-    if (services.pool.peek(name) && !existsSync(tenantPath(services.config.dataDir, name))) services.pool.close(name);
-  });
+  const stopTenants = watchTenants(services.config.dataDir, (name) => onBlogFileChanged(services, name));
   // `writekit domains rebuild` replaced DATA/domains.json: a bad file keeps the map in use.
   const stopDomains = watchDomains(services.config.dataDir, () => {
     try {
@@ -154,9 +161,9 @@ export const serveCommand: Command = {
     // Elysia's context has no server when Bun.serve calls app.fetch: give routes the socket peer
     // (comment rate limits, /metrics' loopback check) from the real server.
     services.peer = (request) => server.requestIP(request)?.address ?? null;
-    const count = listTenantNames(config.dataDir).length;
     const port = server.port;
-    out(`WriteKit serving ${count} blog${count === 1 ? "" : "s"} from ${config.dataDir}`);
+    // No count of the blogs here: listing 10,000 files would delay the first answer.
+    out(`WriteKit serving the blogs in ${tenantsDir(config.dataDir)}`);
     out(`  blogs:  http://<name>.${config.domain}:${port}/   health: http://${config.hostname}:${port}/healthz`);
 
     return new Promise<number>((resolve) => {

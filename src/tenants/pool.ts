@@ -15,6 +15,8 @@ export interface Tenant {
   db: Database;
   /** Opened read-only because its file cannot be written: reads work, writes fail (SQLITE_READONLY). */
   readOnly: boolean;
+  /** PRAGMA data_version when last looked at: it moves only when another connection commits. */
+  dataVersion: number;
 }
 
 /** The Host named a blog that does not exist. Never creates a file. */
@@ -143,6 +145,24 @@ export class Pool {
     }
   }
 
+  /**
+   * Whether another connection (another process, or a handle outside the pool) committed to an
+   * open blog since the last look. Its own handle's writes and the opening and closing of its
+   * files do not count. Undefined when the blog is not open: then nothing can be known cheaply.
+   */
+  changedElsewhere(name: TenantName): boolean | undefined {
+    const tenant = this.open.get(name);
+    if (!tenant) return undefined;
+    try {
+      const version = dataVersionOf(tenant.db);
+      const changed = version !== tenant.dataVersion;
+      tenant.dataVersion = version;
+      return changed;
+    } catch {
+      return true;
+    }
+  }
+
   /** Runs the before-close hooks, then closes the handle. Unknown or closed blogs are a no-op. */
   close(name: TenantName): void {
     const tenant = this.open.get(name);
@@ -256,7 +276,7 @@ export class Pool {
       this.logFault(name, "read-only", "blog file cannot be written; serving it read-only");
     }
     this.failures.delete(name);
-    return { name, path, db, readOnly };
+    return { name, path, db, readOnly, dataVersion: dataVersionOf(db) };
   }
 
   /**
@@ -290,4 +310,9 @@ function isReadOnlyFileSystem(dir: string): boolean {
   } catch (e) {
     return (e as { code?: string }).code === "EROFS";
   }
+}
+
+/** https://sqlite.org/pragma.html#pragma_data_version */
+function dataVersionOf(db: Database): number {
+  return (db.query("PRAGMA data_version").get() as { data_version: number }).data_version;
 }

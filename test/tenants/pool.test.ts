@@ -19,7 +19,7 @@ describe("the pool of open blogs", () => {
     expect((db.query("PRAGMA synchronous").get() as any).synchronous).toBe(1); // NORMAL
     expect((db.query("PRAGMA foreign_keys").get() as any).foreign_keys).toBe(1);
     expect((db.query("PRAGMA busy_timeout").get() as any).timeout).toBe(SERVER_BUSY_TIMEOUT_MS);
-    expect((db.query("PRAGMA cache_size").get() as any).cache_size).toBe(-512);
+    expect((db.query("PRAGMA cache_size").get() as any).cache_size).toBe(-128);
     expect(pool.get(n("alice")).db).toBe(db);
     expect(pool.stats).toMatchObject({ hits: 1, misses: 1 });
     pool.closeAll();

@@ -209,6 +209,29 @@ describe("cached pages follow every change", () => {
     stop();
   });
 
+  test("the server's own view flush keeps a blog's cached pages; another connection's write drops them", async () => {
+    const { app, data, services } = await blogWith([{ title: "Kept" }]);
+    const { flushViews, onBlogFileChanged } = await import("../../src/cli/serve.ts");
+    const alice = parseTenantName("alice");
+    await get(app, "/kept");
+    flushViews(services); // writes posts.views through the pool's own handle
+    onBlogFileChanged(services, alice); // the watcher's event for that write
+    const hits = services.pages.hits;
+    expect((await get(app, "/kept")).status).toBe(200);
+    expect(services.pages.hits).toBe(hits + 1);
+    const other = new Database(join(data, "tenants", "alice.db"));
+    other.run("UPDATE posts SET title = 'Changed elsewhere'");
+    other.close();
+    onBlogFileChanged(services, alice);
+    expect(await (await get(app, "/kept")).text()).toContain("Changed elsewhere");
+    // A closed blog cannot be checked cheaply: any event drops its pages.
+    await get(app, "/kept");
+    services.pool.close(alice);
+    const before = services.pages.size;
+    onBlogFileChanged(services, alice);
+    expect(services.pages.size).toBeLessThan(before);
+  });
+
   test("a settings change is seen on the next request", async () => {
     const { app, db } = await blogWith([{}]);
     expect(await (await get(app, "/")).text()).toContain("Alice&#x27;s notes");
