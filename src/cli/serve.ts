@@ -63,6 +63,9 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     metrics: new Metrics(() => services),
     ...overrides,
   };
+  // Someone else committed while the pool had the blog open, and the pool closed it before the
+  // file events arrived: drop its pages now.
+  services.pool.onChangedElsewhere((name) => services.pages.invalidate(name));
   return services;
 }
 
@@ -102,12 +105,12 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
 }
 
 /**
- * A blog's files changed. Events also come from this server's own writes (view flushes) and from
- * SQLite touching the -wal file; for an open blog PRAGMA data_version tells whether anyone else
- * committed, and for a closed one nothing cheap can tell, so its pages are dropped to be safe.
+ * A blog's files changed. Events also come from this server's own writes (view flushes) and its
+ * own closes (a checkpoint); the pool tells those from another process's changes (PRAGMA
+ * data_version for an open blog, the files' state after our own close for a closed one).
  */
 export function onBlogFileChanged(services: Services, name: TenantName): void {
-  if (services.pool.changedElsewhere(name) !== false) services.pages.invalidate(name);
+  if (services.pool.changedElsewhere(name)) services.pages.invalidate(name);
   // A blog deleted by `writekit tenant delete` while open: let go of the stale handle.
   if (services.pool.peek(name) && !existsSync(tenantPath(services.config.dataDir, name))) services.pool.close(name);
 }

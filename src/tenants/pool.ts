@@ -70,6 +70,9 @@ export class Pool {
   readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0, openFailures: 0, openMs: 0, faults: { corrupt: 0, "read-only": 0, full: 0, io: 0, "cannot-open": 0, busy: 0 } };
   private readonly open = new Map<TenantName, Tenant>();
   private readonly hooks: CloseHook[] = [];
+  private readonly changeListeners: ((name: TenantName) => void)[] = [];
+  /** Per closed blog, its files' fingerprint right after this pool closed it. */
+  private readonly closedAs = new Map<TenantName, string>();
   /** The last failure logged per blog, so a broken blog is logged once, not per request. */
   private readonly failures = new Map<TenantName, string>();
   /**
@@ -141,18 +144,26 @@ export class Pool {
     try {
       return use(tenant.db);
     } finally {
-      tenant.db.close();
+      this.closeHandle(tenant);
     }
   }
 
   /**
    * Whether another connection (another process, or a handle outside the pool) committed to an
    * open blog since the last look. Its own handle's writes and the opening and closing of its
-   * files do not count. Undefined when the blog is not open: then nothing can be known cheaply.
+   * files do not count. For a closed blog, whether its files differ from how our own last close
+   * left them (true when the pool never had it open).
    */
-  changedElsewhere(name: TenantName): boolean | undefined {
+  changedElsewhere(name: TenantName): boolean {
     const tenant = this.open.get(name);
-    if (!tenant) return undefined;
+    if (!tenant) {
+      // Closed: compare its files with how our own last close left them.
+      const before = this.closedAs.get(name);
+      const now = fingerprint(tenantPath(this.options.dataDir, name));
+      if (before === now) return false;
+      this.closedAs.set(name, now);
+      return true;
+    }
     try {
       const version = dataVersionOf(tenant.db);
       const changed = version !== tenant.dataVersion;
@@ -176,11 +187,38 @@ export class Pool {
         log.error("before-close hook failed", { blog: name, error: e instanceof Error ? e.message : String(e) });
       }
     }
+    this.closeHandle(tenant);
+  }
+
+  /**
+   * Closes a handle and remembers what its files looked like right after, so that the file events
+   * our own close causes (a checkpoint writes the .db, the -wal is truncated) can be told from a
+   * later change by someone else. A commit by another connection while the handle was open is
+   * reported now: the events of our own close would otherwise hide it.
+   */
+  private closeHandle(tenant: Tenant): void {
+    let changed: boolean;
+    try {
+      changed = dataVersionOf(tenant.db) !== tenant.dataVersion;
+    } catch {
+      changed = true;
+    }
     try {
       tenant.db.close();
     } catch (e) {
-      log.error("closing a blog failed", { blog: name, error: e instanceof Error ? e.message : String(e) });
+      log.error("closing a blog failed", { blog: tenant.name, error: e instanceof Error ? e.message : String(e) });
     }
+    this.closedAs.set(tenant.name, fingerprint(tenant.path));
+    if (changed) this.reportChange(tenant.name);
+  }
+
+  /** Called when the pool learns that someone else changed a blog (see changedElsewhere). */
+  onChangedElsewhere(listener: (name: TenantName) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private reportChange(name: TenantName): void {
+    for (const listener of this.changeListeners) listener(name);
   }
 
   closeAll(): void {
@@ -268,6 +306,12 @@ export class Pool {
       this.stats.openMs += performance.now() - started;
     }
     this.broken.delete(name);
+    // Changed by someone else since we closed it, and its file events not handled yet?
+    const closedAs = this.closedAs.get(name);
+    if (closedAs !== undefined) {
+      this.closedAs.delete(name);
+      if (closedAs !== fingerprint(path)) this.reportChange(name);
+    }
     // SQLite opens a file it may not write read-only without saying so (a read-only file, an
     // immutable one); writes would then fail with SQLITE_READONLY. Know it, to retry later.
     const readOnly = openedReadOnly || !isWritable(path);
@@ -315,4 +359,14 @@ function isReadOnlyFileSystem(dir: string): boolean {
 /** https://sqlite.org/pragma.html#pragma_data_version */
 function dataVersionOf(db: Database): number {
   return (db.query("PRAGMA data_version").get() as { data_version: number }).data_version;
+}
+
+/** Inode, size and modification time (ns) of a blog's .db and -wal: what any write changes. */
+function fingerprint(path: string): string {
+  const parts: string[] = [];
+  for (const file of [path, path + "-wal"]) {
+    const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+    parts.push(st ? `${st.ino}:${st.size}:${st.mtimeNs}` : "-");
+  }
+  return parts.join("/");
 }
