@@ -1,7 +1,9 @@
 // The blog's feeds. Atom 1.0 comes from the `feed` library (it handles XML escaping and the
 // element rules); JSON Feed 1.1 is plain JSON built from a typed object, since `feed` only emits
 // JSON Feed 1.0.
-import { Feed } from "feed";
+// `feed` is loaded on first use: feeds are rendered once per blog change, and loading it costs
+// start-up time every server would pay.
+import type { Feed as FeedType } from "feed";
 import type { Post } from "./posts.ts";
 import type { Settings } from "./settings.ts";
 
@@ -36,6 +38,7 @@ function postId(name: string, post: Post): string {
 
 export function atomFeed(src: FeedSource): string {
   const title = src.settings.title || src.name;
+  const { Feed } = require("feed") as { Feed: typeof FeedType };
   const feed = new Feed({
     title,
     description: src.settings.description || undefined,

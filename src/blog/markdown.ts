@@ -2,8 +2,11 @@
 // raw HTML off escapes anything HTML-looking in the source; links and images keep only http,
 // https, mailto and relative URLs; sanitize-html then enforces an allow-list on the result as a
 // second line of defence.
-import MarkdownIt from "markdown-it";
-import sanitizeHtml from "sanitize-html";
+//
+// Both libraries are loaded on first use, not at start: a server answers from rendered pages and
+// only renders when an author saves, and sanitize-html alone costs ~30 ms of start-up.
+import type MarkdownItType from "markdown-it";
+import type sanitizeHtmlType from "sanitize-html";
 
 const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:"]);
 
@@ -16,18 +19,26 @@ export function isSafeUrl(url: string): boolean {
   return SAFE_SCHEMES.has(scheme[1].toLowerCase() + ":");
 }
 
-const md = new MarkdownIt({ html: false, linkify: true, typographer: true });
-md.validateLink = isSafeUrl;
+let markdownIt: InstanceType<typeof MarkdownItType> | undefined;
 
-// External links open normally but do not pass the author's page as referrer or opener.
-const defaultLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
-md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
-  const href = String(tokens[idx].attrGet("href") ?? "");
-  if (/^https?:/i.test(href)) tokens[idx].attrSet("rel", "nofollow noopener");
-  return defaultLinkOpen(tokens, idx, options, env, self);
-};
+function markdown(): InstanceType<typeof MarkdownItType> {
+  if (markdownIt) return markdownIt;
+  const MarkdownIt = require("markdown-it") as typeof MarkdownItType;
+  const md = new MarkdownIt({ html: false, linkify: true, typographer: true });
+  md.validateLink = isSafeUrl;
+  // External links open normally but do not pass the author's page as referrer or opener.
+  const defaultLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+    const href = String(tokens[idx].attrGet("href") ?? "");
+    if (/^https?:/i.test(href)) tokens[idx].attrSet("rel", "nofollow noopener");
+    return defaultLinkOpen(tokens, idx, options, env, self);
+  };
+  return (markdownIt = md);
+}
 
-const SANITIZE: sanitizeHtml.IOptions = {
+let sanitizer: typeof sanitizeHtmlType | undefined;
+
+const SANITIZE: sanitizeHtmlType.IOptions = {
   allowedTags: [
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em", "strong", "s", "del",
     "a", "img", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
@@ -41,8 +52,9 @@ const SANITIZE: sanitizeHtml.IOptions = {
 };
 
 /** Renders an author's Markdown to sanitised HTML, ready to be stored and served as is. */
-export function renderMarkdown(markdown: string): string {
-  return sanitizeHtml(md.render(markdown), SANITIZE);
+export function renderMarkdown(text: string): string {
+  sanitizer ??= require("sanitize-html") as typeof sanitizeHtmlType;
+  return sanitizer(markdown().render(text), SANITIZE);
 }
 
 /** Plain text of the first paragraphs, at most `max` characters, cut at a word boundary. */
