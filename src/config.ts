@@ -76,7 +76,9 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535),
     hostname: String(values.hostname ?? "localhost"),
     domain,
-    maxOpen: integer("--max-open", String(values["max-open"] ?? "500"), 1, 1_000_000),
+    // 100, not the 500 of the article: readers are served rendered pages from memory, so a handle is
+    // needed only to render after a change, to write, and to flush views; each costs ~280 KiB.
+    maxOpen: integer("--max-open", String(values["max-open"] ?? "100"), 1, 1_000_000),
     flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "5000"), 10, 3_600_000),
     trustedProxies: proxies,
     logFormat,

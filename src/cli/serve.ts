@@ -21,7 +21,7 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --port N              port to listen on (env PORT; default 3000)
   --hostname ADDR       address to bind (default localhost)
   --domain DOMAIN       blogs answer at <name>.DOMAIN (env WRITEKIT_DOMAIN; default localhost)
-  --max-open N          most blog databases kept open at once (default 500)
+  --max-open N          most blog databases kept open at once (default 100)
   --flush-interval MS   how often page views are written (default 5000)
   --trusted-proxy ADDR  a proxy whose X-Forwarded-For is believed (repeatable;
                         env WRITEKIT_TRUSTED_PROXIES, comma-separated; default loopback)

@@ -52,7 +52,7 @@ describe("/metrics", () => {
     expect(sample(text, "writekit_http_request_duration_seconds_count")).toBe(6);
     expect(sample(text, 'writekit_http_request_duration_seconds_bucket{le="+Inf"}')).toBe(6);
     expect(sample(text, "writekit_pool_open_blogs")).toBe(1);
-    expect(sample(text, "writekit_pool_max_open_blogs")).toBe(500);
+    expect(sample(text, "writekit_pool_max_open_blogs")).toBe(100);
     expect(sample(text, "writekit_pool_misses_total")).toBe(1);
     expect(sample(text, "writekit_pool_hits_total")).toBeGreaterThan(0);
     expect(sample(text, "writekit_pool_evictions_total")).toBe(0);
