@@ -2,7 +2,7 @@
 // password and an unknown email get the same answer in the same time (an unknown email is checked
 // against a dummy hash); after a few failures a client waits, without any hash being computed.
 import { Elysia, t } from "elysia";
-import { findAuthorByEmail, hashPassword } from "../../blog/authors.ts";
+import { findAuthorByEmail } from "../../blog/authors.ts";
 import { createSession, deleteSession, findSession, randomToken } from "../../blog/sessions.ts";
 import { formatDateTime } from "../../blog/zones.ts";
 import { isoTime } from "../../blog/time.ts";
@@ -15,14 +15,12 @@ import { clearedCookie, isSecureRequest, LOGIN_COOKIE, loginCookie, readCookie, 
 import { LoginThrottle } from "./throttle.ts";
 
 /**
- * A hash of a random password with the same argon2id parameters as real ones, made once per
- * process in the background: verifying an unknown email against it costs what a wrong password does.
+ * The argon2id hash (Bun.password's default parameters, as hashPassword uses) of a random password
+ * that was thrown away: verifying an unknown email against it costs what a wrong password does.
+ * It is a constant rather than made at start because hashing takes 64 MB and ~140 ms, which every
+ * server start would pay (it was most of serve's peak memory).
  */
-let dummyHash: Promise<string> | undefined;
-function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomToken());
-  return dummyHash;
-}
+export const DUMMY_HASH = "$argon2id$v=19$m=65536,t=2,p=1$INZFlJx6IuigP282atwghQRfHI76mlLImru/Wds+stA$UvHu501MNxvdantrZj6HTT/Hx3gftvyiLiROP5wVtlQ";
 
 const GENERIC_FAILURE = "That email and password do not match an author of this blog. Check both and try again.";
 
@@ -31,7 +29,7 @@ async function passwordMatches(password: string, storedHash: string | undefined)
   // answer takes as long as for a real author.
   const usable = storedHash?.startsWith("$argon2") ? storedHash : undefined;
   try {
-    const ok = await Bun.password.verify(password, usable ?? (await dummyPasswordHash()));
+    const ok = await Bun.password.verify(password, usable ?? DUMMY_HASH);
     return ok && usable !== undefined;
   } catch {
     return false;
@@ -39,7 +37,6 @@ async function passwordMatches(password: string, storedHash: string | undefined)
 }
 
 export function loginRoutes(services: Services) {
-  void dummyPasswordHash();
   const throttle = new LoginThrottle();
 
   /** The sign-in form with a pre-session token (kept if the browser already has a good one). */
