@@ -1,6 +1,7 @@
 // Peak memory of a real server after every blog has been opened once: a fresh `writekit serve`
 // gets `/` on each `<name>.localhost`, in a shuffled order, so every blog passes through the pool
-// (default cap 500) and its home page through the page cache. VmHWM from /proc is the peak.
+// (the default pool cap) and its home page through the page cache. VmHWM from /proc is the peak.
+import { loadConfig } from "../src/config.ts";
 import { join } from "node:path";
 import type { BenchContext } from "./context.ts";
 import { startServer, writekitServe, type Memory } from "./server.ts";
@@ -51,7 +52,7 @@ export async function measureMemory(ctx: BenchContext, only: (id: string) => boo
   return [
     {
       id: "rss",
-      title: `peak RSS after touching all ${n.toLocaleString("en-US")} blogs (cap 500)`,
+      title: `peak RSS after touching all ${n.toLocaleString("en-US")} blogs (cap ${loadConfig({}, {}).maxOpen})`,
       reqPerSec: median(samples.map((s) => n / s.seconds)),
       errors,
       value: `${Math.round(peak)} MB`,

@@ -3,6 +3,7 @@
 // call is a miss. Runs in its own process pinned to the server's core:
 //   bun bench/open.ts DATA_DIR PASSES  → one JSON line
 // It also times the phases of a miss one by one on a sample, to show what dominates.
+import { loadConfig } from "../src/config.ts";
 import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { spawn } from "bun";
@@ -14,7 +15,8 @@ import { listTenantNames, tenantPath, type TenantName } from "../src/tenants/nam
 import { pendingMigrations } from "../src/tenants/migrate.ts";
 import { Pool } from "../src/tenants/pool.ts";
 
-const DEFAULT_MAX_OPEN = 500;
+/** The server's default pool cap, as `writekit serve` uses it. */
+const DEFAULT_MAX_OPEN = loadConfig({}, {}).maxOpen;
 /** The home page's first question to a blog: its settings. */
 const FIRST_SELECT = "SELECT key, value FROM settings";
 
