@@ -108,12 +108,30 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
  * A blog's files changed. Events also come from this server's own writes (view flushes) and its
  * own closes (a checkpoint); the pool tells those from another process's changes (PRAGMA
  * data_version for an open blog, the files' state after our own close for a closed one).
+ *
+ * An event can arrive before the change is visible: SQLite writes a transaction's frames to the
+ * -wal (the event) and only then publishes them in the -shm index, through memory that raises no
+ * event. So each event is looked at again shortly after; and a change seen at once drops the
+ * blog's pages again then, in case a reader re-rendered from the old snapshot in between.
  */
-export function onBlogFileChanged(services: Services, name: TenantName): void {
-  if (services.pool.changedElsewhere(name)) services.pages.invalidate(name);
-  // A blog deleted by `writekit tenant delete` while open: let go of the stale handle.
-  if (services.pool.peek(name) && !existsSync(tenantPath(services.config.dataDir, name))) services.pool.close(name);
+export function onBlogFileChanged(services: Services, name: TenantName, settle: readonly number[] = SETTLE_MS): void {
+  // A blog deleted by `writekit tenant delete`: drop its pages and let go of its handle.
+  if (!existsSync(tenantPath(services.config.dataDir, name))) {
+    services.pool.close(name);
+    services.pages.invalidate(name);
+    return;
+  }
+  const changed = services.pool.changedElsewhere(name);
+  if (changed) services.pages.invalidate(name);
+  for (const ms of settle) {
+    setTimeout(() => {
+      if (services.pool.changedElsewhere(name) || changed) services.pages.invalidate(name);
+    }, ms).unref();
+  }
 }
+
+/** When an event is looked at again (ms after it). */
+const SETTLE_MS = [50, 250, 1000, 3000];
 
 /** Keeps cached pages, open handles and the custom domain map true to the files while the server runs. */
 export function watchForChanges(services: Services): () => void {

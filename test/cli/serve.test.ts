@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
+import { readdirSync } from "node:fs";
+import { BUN, cli, makeBlog, REPO, tempDir } from "../helpers.ts";
 
 async function freePort(): Promise<number> {
   const s = Bun.serve({ port: 0, fetch: () => new Response() });
@@ -26,6 +27,40 @@ describe("writekit serve", () => {
     expect(await page.text()).toContain("Alice served");
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
+  });
+
+  test("a blog deleted or changed by the CLI while serve runs is seen at once, pages included", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice", { title: "Alice served" });
+    await makeBlog(data, "bob", { title: "Bob stays" });
+    const port = await freePort();
+    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
+    const get = (blog: string) => fetch(`http://127.0.0.1:${port}/`, { headers: { host: `${blog}.localhost:${port}` } }).catch(() => undefined);
+    /** Polls a few seconds at most: the change reaches the server through inotify. */
+    const eventually = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 200; i++) {
+        if (await check()) return true;
+        await Bun.sleep(30);
+      }
+      return false;
+    };
+    try {
+      expect(await eventually(async () => (await get("alice"))?.status === 200)).toBe(true);
+      expect(await (await get("alice"))!.text()).toContain("Alice served"); // now cached, its handle open
+      // Another process writes to the open, cached blog (an import of one Markdown post).
+      const dir = tempDir();
+      await Bun.write(join(dir, "hello.md"), "---\ntitle: Imported while serving\ndate: 2026-01-02\n---\nHi.\n");
+      expect((await cli(["import", "alice", dir, "--data", data])).code).toBe(0);
+      expect(await eventually(async () => (await (await get("alice"))?.text())?.includes("Imported while serving") ?? false)).toBe(true);
+      // And deletes it: the server lets go of the file and answers 404, creating nothing.
+      expect((await cli(["tenant", "delete", "alice", "--yes", "--data", data])).code).toBe(0);
+      expect(await eventually(async () => (await get("alice"))?.status === 404)).toBe(true);
+      expect(readdirSync(join(data, "tenants")).filter((f) => f.startsWith("alice"))).toEqual([]);
+      expect((await get("bob"))?.status).toBe(200);
+    } finally {
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+    }
   });
 
   test("bad flags are refused with a clear message", async () => {
