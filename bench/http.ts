@@ -37,6 +37,8 @@ export interface LoadOptions {
   connections?: number;
   /** Statuses that are not errors (default: any 2xx). */
   okStatuses?: number[];
+  /** Lua defining init(args) and request() for requests a Host list cannot describe (a POST). */
+  requestLua?: string;
   workDir: string;
 }
 
@@ -44,7 +46,9 @@ const lua = (s: string) => JSON.stringify(s); // a JSON string literal is a vali
 
 /** The Lua script: statuses counted per thread, merged in done(), printed as one JSON line. */
 function script(options: LoadOptions): string {
-  const hosts = options.hostsFile
+  const hosts = options.requestLua
+    ? options.requestLua
+    : options.hostsFile
     ? `
 local reqs, seq, at = {}, {}, 0
 local function lines(file) local t = {} for l in io.lines(file) do t[#t + 1] = l end return t end

@@ -6,6 +6,7 @@
 //   open.ts    open + first SELECT through the pool
 //   startup.ts the compiled binary to its first 200
 //   isolation.ts one light blog's p99 alone, beside a hammered blog, during an export
+//   writes.ts  acknowledged comment writes per second, and the cost of recording one view
 // Flags: --quick, --only ID[,ID…] (a row id or its prefix: page, page:post, many, rss, open,
 // startup, isolation), --blogs N, --seconds S, --runs R, --keep (leave the generated data directory).
 import { spawnSync } from "bun";
@@ -23,13 +24,14 @@ import { measureOpen } from "./open.ts";
 import { measurePages } from "./pages.ts";
 import { isPinningAvailable, LOAD_CPU, ROOT } from "./server.ts";
 import { measureStartup } from "./startup.ts";
+import { measureWrites } from "./writes.ts";
 import { describeMachine, formatTable, saveResults, type Row } from "./table.ts";
 
 const usage = `Usage: npm run bench -- [options]
   --quick          1,000 blogs, 2 s load runs, 1 run per row (a smoke test, not figures to quote)
   --only IDS       comma-separated row ids or prefixes: page, page:post, page:home, page:feed,
                    page:search, page:404, many, many:zipf, many:uniform, rss, open, startup, startup:many,
-                   isolation
+                   isolation, writes, writes:comments, writes:views
   --blogs N        blogs for the many-blog rows (default 10000)
   --seconds S      seconds of load per HTTP run (default 5; the many-blog rows run twice as long)
   --runs R         runs per row, the table shows medians (default 3)
@@ -125,6 +127,7 @@ const shapes: { name: string; http: boolean; measure: (ctx: BenchContext, only: 
   { name: "memory", http: false, measure: measureMemory },
   { name: "open", http: false, measure: measureOpen },
   { name: "startup", http: false, measure: measureStartup },
+  { name: "writes", http: false, measure: measureWrites },
 ];
 
 const rows: Row[] = [];
