@@ -1,6 +1,6 @@
 // `writekit serve`: serves every blog in the data directory until SIGTERM/SIGINT.
 import { existsSync, mkdirSync } from "node:fs";
-import { createApp } from "../app.ts";
+import { createApp, createFetch } from "../app.ts";
 import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts";
 import { configureLog, log } from "../log.ts";
 import { DomainError, loadDomains, reloadDomains, watchDomains } from "../tenants/domains.ts";
@@ -175,7 +175,7 @@ export const serveCommand: Command = {
     const flusher = setInterval(() => flushViews(services, { minAgeMs: config.flushIntervalMs, closedBudgetMs: 5 }), Math.min(config.flushIntervalMs, 100));
     let server: ReturnType<typeof Bun.serve>;
     try {
-      server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: app.fetch, maxRequestBodySize: MAX_BODY_BYTES + 1024 });
+      server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createFetch(services, app), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
     } catch (e) {
       throw new CliError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -44,16 +44,17 @@ export class PageCache {
     return this.entries.size;
   }
 
-  get(blog: TenantName, path: string, now: number): CachedPage | undefined {
+  /** The page if cached and current; `countMiss` false for a look that will be followed by get(). */
+  get(blog: TenantName, path: string, now: number, countMiss = true): CachedPage | undefined {
     const key = blog + "\u0000" + path;
     const entry = this.entries.get(key);
     if (!entry) {
-      this.misses++;
+      if (countMiss) this.misses++;
       return undefined;
     }
     if (now >= entry.expiresAt) {
       this.invalidate(blog);
-      this.misses++;
+      if (countMiss) this.misses++;
       return undefined;
     }
     // Touch: most recently used goes to the end.

@@ -20,7 +20,8 @@ export function markRequestStart(context: object): void {
   (context as Observed).writekitStartedAt = performance.now();
 }
 
-export function markErrorStatus(context: object, response: Response): void {
+/** The status of an answer made outside the routes (onError, or onRequest answering early). */
+export function markStatus(context: object, response: Response): void {
   (context as Observed).writekitErrorStatus = response.status;
 }
 
@@ -33,11 +34,14 @@ function statusOf(context: Observed): number {
 export function observeRequest(services: Services, context: object): void {
   const c = context as Observed;
   if (c.writekitStartedAt === undefined) return;
-  const ms = performance.now() - c.writekitStartedAt;
-  const status = statusOf(c);
+  recordAnswer(services, c.request, statusOf(c), performance.now() - c.writekitStartedAt, c.path);
+}
+
+/** Counts one answer in the metrics and, with --access-log, logs it. */
+export function recordAnswer(services: Services, request: Request, status: number, ms: number, path?: string): void {
   services.metrics.observeRequest(status, ms / 1000);
   if (services.config.accessLog) {
     // The path without its query: search terms and tokens stay out of the log.
-    log.info("request", { method: c.request.method, host: c.request.headers.get("host") ?? "", path: c.path, status, ms: Math.round(ms * 100) / 100 });
+    log.info("request", { method: request.method, host: request.headers.get("host") ?? "", path: path ?? new URL(request.url).pathname, status, ms: Math.round(ms * 100) / 100 });
   }
 }

@@ -247,6 +247,33 @@ describe("cached pages follow every change", () => {
     expect(await (await get(app, "/kept")).text()).toContain("Before eviction");
   });
 
+  test("the server's fetch answers a cached page before routing: same answer, its view counted, its request measured", async () => {
+    const { app, services } = await blogWith([{ title: "Fast" }]);
+    const { createFetch } = await import("../../src/app.ts");
+    let routed = 0;
+    const fetch = createFetch(services, { ...app, fetch: (r: Request) => (routed++, app.fetch(r)) } as typeof app);
+    const req = (path: string, headers: Record<string, string> = {}) => new Request(`http://localhost${path}`, { headers: { host: HOST, ...headers } });
+    const first = await fetch(req("/fast")); // not cached yet: through the routes
+    const body = await first.text();
+    const hits = services.pages.hits;
+    const second = await fetch(req("/fast"));
+    expect(services.pages.hits).toBe(hits + 1);
+    expect(routed).toBe(1); // only the first request reached the routes
+    expect(second.status).toBe(200);
+    expect(await second.text()).toBe(body);
+    expect(second.headers.toJSON()).toEqual(first.headers.toJSON());
+    expect(services.views.pendingFor(parseTenantName("alice"))).toBe(2);
+    expect((await fetch(req("/fast", { "if-none-match": second.headers.get("etag")! }))).status).toBe(304);
+    const metrics = await (await services.metrics.render()).body;
+    // The 304 was answered by the fast path, and measured there.
+    expect(metrics).toContain('writekit_http_requests_total{class="3xx"} 1');
+    // Anything else goes through the routes: a POST, an uncached page, a bad Host.
+    expect((await fetch(new Request("http://localhost/fast/comments", { method: "POST", headers: { host: HOST }, body: new URLSearchParams({ name: "a", body: "b" }) }))).status).toBe(303);
+    expect((await fetch(req("/nothing-here"))).status).toBe(404);
+    expect((await fetch(new Request("http://localhost/", { headers: { host: "a..b" } }))).status).toBe(400);
+    expect(routed).toBe(4);
+  });
+
   test("a settings change is seen on the next request", async () => {
     const { app, db } = await blogWith([{}]);
     expect(await (await get(app, "/")).text()).toContain("Alice&#x27;s notes");

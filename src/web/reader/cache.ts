@@ -65,6 +65,27 @@ function cacheKey(request: Request): string {
 }
 
 /**
+ * Answers a GET or HEAD for a page already in the cache, before any routing: most reader requests
+ * end here, with the Host lookup (memoised), one map read and the stored bytes. A page only gets
+ * into the cache through its route, after that route validated the same URL, so answering the same
+ * URL from it needs no validation again. Undefined: let the routes answer.
+ */
+export function answerFromCache(services: Services, request: Request): Response | undefined {
+  if (request.method !== "GET" && request.method !== "HEAD") return undefined;
+  let site;
+  try {
+    site = services.sites.resolve(request.headers.get("host"));
+  } catch {
+    return undefined; // the routes answer a bad Host with its error page
+  }
+  if (site.kind !== "blog") return undefined;
+  const page = services.pages.get(site.name, cacheKey(request), services.now().getTime(), false) as (CachedPage & { viewPostId?: number }) | undefined;
+  if (!page) return undefined;
+  if (page.viewPostId !== undefined && page.status === 200) services.views.record(site.name, page.viewPostId);
+  return respond(request, page);
+}
+
+/**
  * Answers `request` for blog `name` from the cache, rendering with `render` on a miss. The key
  * includes the scheme and Host, since absolute links (canonical, feeds) are built from them.
  */
