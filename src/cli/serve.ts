@@ -114,7 +114,7 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
  * event. So each event is looked at again shortly after; and a change seen at once drops the
  * blog's pages again then, in case a reader re-rendered from the old snapshot in between.
  */
-export function onBlogFileChanged(services: Services, name: TenantName, settle: readonly number[] = SETTLE_MS): void {
+export function onBlogFileChanged(services: Services, name: TenantName): void {
   // A blog deleted by `writekit tenant delete`: drop its pages and let go of its handle.
   if (!existsSync(tenantPath(services.config.dataDir, name))) {
     services.pool.close(name);
@@ -123,11 +123,36 @@ export function onBlogFileChanged(services: Services, name: TenantName, settle: 
   }
   const changed = services.pool.changedElsewhere(name);
   if (changed) services.pages.invalidate(name);
-  for (const ms of settle) {
-    setTimeout(() => {
-      if (services.pool.changedElsewhere(name) || changed) services.pages.invalidate(name);
-    }, ms).unref();
-  }
+  settleLater(services, name, changed);
+}
+
+/**
+ * One follow-up per blog, restarted by each new event (a write raises several), so a busy blog
+ * costs one timer, not a few per event.
+ */
+const settling = new WeakMap<Services, Map<TenantName, { step: number; changed: boolean; timer: ReturnType<typeof setTimeout> }>>();
+
+function settleLater(services: Services, name: TenantName, changed: boolean): void {
+  let pending = settling.get(services);
+  if (!pending) settling.set(services, (pending = new Map()));
+  const previous = pending.get(name);
+  if (previous) clearTimeout(previous.timer);
+  const state = { step: 0, changed: changed || (previous?.changed ?? false), timer: undefined as unknown as ReturnType<typeof setTimeout> };
+  const next = () => {
+    if (state.step >= SETTLE_MS.length) {
+      pending.delete(name);
+      return;
+    }
+    const wait = SETTLE_MS[state.step] - (state.step ? SETTLE_MS[state.step - 1] : 0);
+    state.timer = setTimeout(() => {
+      if (services.pool.changedElsewhere(name) || state.changed) services.pages.invalidate(name);
+      state.step++;
+      next();
+    }, wait);
+    state.timer.unref?.();
+  };
+  pending.set(name, state);
+  next();
 }
 
 /** When an event is looked at again (ms after it). */

@@ -1,5 +1,6 @@
-// A fixed-window counter per key (client and blog), in memory. Used to keep scripted comment
-// spam out; it forgets quiet keys so it cannot grow without bound.
+// A fixed-window counter per key (client and blog), in memory: it keeps scripted comment spam out
+// and stops sign-in floods before any password hash runs. It forgets quiet keys so it cannot grow
+// without bound.
 export interface Verdict {
   allowed: boolean;
   /** Seconds until the key may try again (when not allowed). */
@@ -22,6 +23,18 @@ export class RateLimiter {
     w.count++;
     if (w.count <= this.limit) return { allowed: true, retryAfter: 0 };
     return { allowed: false, retryAfter: Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000)) };
+  }
+
+  /** Seconds until `key` may act again, or 0 when it may act now; counts nothing. */
+  retryAfter(key: string, now: number): number {
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= this.windowMs) return 0;
+    return w.count >= this.limit ? Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000)) : 0;
+  }
+
+  /** Starts `key` over (a successful sign-in clears its failures). */
+  forget(key: string): void {
+    this.windows.delete(key);
   }
 
   private sweep(now: number): void {

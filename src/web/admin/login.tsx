@@ -12,7 +12,7 @@ import { adminBlog, adminPage, adminRedirect, refuseCrossSite, refusal, safeNext
 import { tokensMatch } from "./csrf.ts";
 import { LoginPage } from "./pages/LoginPage.tsx";
 import { clearedCookie, isSecureRequest, LOGIN_COOKIE, loginCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./session.ts";
-import { LoginThrottle } from "./throttle.ts";
+import { RateLimiter } from "../ratelimit.ts";
 
 /**
  * The argon2id hash (Bun.password's default parameters, as hashPassword uses) of a random password
@@ -21,6 +21,10 @@ import { LoginThrottle } from "./throttle.ts";
  * server start would pay (it was most of serve's peak memory).
  */
 export const DUMMY_HASH = "$argon2id$v=19$m=65536,t=2,p=1$INZFlJx6IuigP282atwghQRfHI76mlLImru/Wds+stA$UvHu501MNxvdantrZj6HTT/Hx3gftvyiLiROP5wVtlQ";
+
+/** Failed sign-ins per client and blog before 429, and the window they are counted in. */
+export const MAX_SIGN_IN_FAILURES = 5;
+export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
 
 const GENERIC_FAILURE = "That email and password do not match an author of this blog. Check both and try again.";
 
@@ -37,7 +41,7 @@ async function passwordMatches(password: string, storedHash: string | undefined)
 }
 
 export function loginRoutes(services: Services) {
-  const throttle = new LoginThrottle();
+  const throttle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
   /** The sign-in form with a pre-session token (kept if the browser already has a good one). */
   const form = (request: Request, server: Parameters<Services["peer"]>[1], props: { next: string; email?: string; error?: string; info?: string }, status = 200) => {
@@ -81,11 +85,11 @@ export function loginRoutes(services: Services) {
         const author = email ? findAuthorByEmail(blog.db, email) : null;
         const ok = body.password !== "" && (await passwordMatches(body.password, author?.password_hash));
         if (!author || !ok) {
-          throttle.fail(key, now.getTime());
+          throttle.hit(key, now.getTime());
           services.metrics.failedSignIns.inc();
           return form(request, server, { next, email, error: GENERIC_FAILURE }, 401);
         }
-        throttle.succeed(key);
+        throttle.forget(key);
         const { token } = createSession(blog.db, author.id, now);
         const secure = isSecureRequest(services, request, server);
         return adminRedirect(next, [clearedCookie(LOGIN_COOKIE, secure), sessionCookie(token, secure)]);

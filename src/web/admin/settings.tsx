@@ -11,7 +11,8 @@ import { claimDomain, DomainError, DomainTakenError, releaseDomain } from "../..
 import type { Services } from "../services.ts";
 import { adminPage, adminRedirect, signedIn, type Admin } from "./context.tsx";
 import { SettingsPage, type FormErrors, type GeneralValues, type SettingsPageProps } from "./pages/SettingsPage.tsx";
-import { LoginThrottle } from "./throttle.ts";
+import { RateLimiter } from "../ratelimit.ts";
+import { MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS } from "./login.tsx";
 
 const csrf = t.Optional(t.String({ maxLength: 100 }));
 const POLICIES = new Set(["moderate", "approve", "off"]);
@@ -32,7 +33,7 @@ function generalOf(s: Settings): GeneralValues {
 
 export function settingsRoutes(services: Services) {
   // A stolen session must not become a way to guess the current password quickly.
-  const passwordThrottle = new LoginThrottle();
+  const passwordThrottle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
   const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost">> = {}, status = 200) => {
     const s = admin.blog.settings;
@@ -176,7 +177,7 @@ export function settingsRoutes(services: Services) {
           ok = false;
         }
         if (!author || !ok) {
-          passwordThrottle.fail(key, now);
+          passwordThrottle.hit(key, now);
           return fail({ current: "This is not your current password." });
         }
         try {
@@ -186,7 +187,7 @@ export function settingsRoutes(services: Services) {
           throw e;
         }
         if (body.password !== body.confirm) return fail({ confirm: "The two new passwords are not the same." });
-        passwordThrottle.succeed(key);
+        passwordThrottle.forget(key);
         setAuthorPassword(admin.blog.db, author.id, await hashPassword(body.password));
         deleteOtherSessions(admin.blog.db, author.id, admin.token);
         return adminRedirect("/admin/settings?saved=password#password");

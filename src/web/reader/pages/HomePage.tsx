@@ -1,4 +1,5 @@
 import type { PostSummary } from "../../../blog/posts.ts";
+import { OpenGraph } from "../../components/OpenGraph.tsx";
 import { Pager } from "../../components/Pager.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
 import { PostList } from "./PostList.tsx";
@@ -11,15 +12,7 @@ export function HomePage({ blog, posts, page, pages, timeZone }: { blog: BlogChr
       blog={blog}
       description={blog.description || undefined}
       canonical={canonical}
-      head={
-        <>
-          <meta property="og:type" content="website" />
-          <meta property="og:site_name" content={blog.title} />
-          <meta property="og:title" content={blog.title} />
-          <meta property="og:url" content={canonical} />
-          {blog.description ? <meta property="og:description" content={blog.description} /> : ""}
-        </>
-      }
+      head={<OpenGraph type="website" siteName={blog.title} title={blog.title} url={canonical} description={blog.description || undefined} />}
     >
       {posts.length === 0 ? <p class="meta">No posts yet.</p> : <PostList posts={posts} timeZone={timeZone} />}
       <Pager page={page} pages={pages} base="/" />

@@ -1,6 +1,7 @@
 import type { PublicComment } from "../../../blog/comments.ts";
 import type { Post } from "../../../blog/posts.ts";
 import type { CommentPolicy } from "../../../blog/settings.ts";
+import { OpenGraph } from "../../components/OpenGraph.tsx";
 import { formatDate, PostMeta } from "../../components/PostMeta.tsx";
 import { TrustedHtml } from "../../components/TrustedHtml.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
@@ -30,15 +31,10 @@ export function PostPage({ blog, post, comments, policy, timeZone, notice, form 
       description={post.excerpt || undefined}
       canonical={url}
       head={
-        <>
-          <meta property="og:type" content="article" />
-          <meta property="og:site_name" content={blog.title} />
-          <meta property="og:title" content={post.title} />
-          <meta property="og:url" content={url} />
-          {post.excerpt ? <meta property="og:description" content={post.excerpt} /> : ""}
+        <OpenGraph type="article" siteName={blog.title} title={post.title} url={url} description={post.excerpt || undefined}>
           {post.published_at ? <meta property="article:published_time" content={post.published_at} /> : ""}
           {post.tags.map((t) => <meta property="article:tag" content={t} />)}
-        </>
+        </OpenGraph>
       }
     >
       <article>
