@@ -10,6 +10,7 @@ import { customCssRoutes } from "./web/customcss.ts";
 import { readerRoutes } from "./web/reader/routes.tsx";
 import { answerFromCache } from "./web/reader/cache.ts";
 import { markRequestStart, markStatus, observeRequest, recordAnswer } from "./web/requests.ts";
+import { FairScheduler } from "./web/fairness.ts";
 import type { Services } from "./web/services.ts";
 
 export function createApp(services: Services) {
@@ -49,11 +50,22 @@ export type App = ReturnType<typeof createApp>;
  * and every first render, goes through the app and its routes. Both give the same answer.
  */
 export function createFetch(services: Services, app: App): (request: Request) => Response | Promise<Response> {
-  return (request) => {
+  const answer = (request: Request): Response | Promise<Response> => {
     const started = performance.now();
     const cached = answerFromCache(services, request);
     if (!cached) return app.fetch(request);
     recordAnswer(services, request, cached.status, performance.now() - started);
     return cached;
+  };
+  const fair = new FairScheduler();
+  return (request) => {
+    let site;
+    try {
+      site = services.sites.resolve(request.headers.get("host"));
+    } catch {
+      return answer(request); // a bad Host: its error page, at once
+    }
+    // A deferred answer is a promise of a response (or of a promise of one): both resolve to it.
+    return site.kind === "blog" ? (fair.run(site.name, performance.now(), () => answer(request)) as Response | Promise<Response>) : answer(request);
   };
 }
