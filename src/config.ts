@@ -86,6 +86,3 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
   };
 }
-
-/** Whether this process runs as the compiled production binary (no verbose validation errors). */
-export const isProduction = process.env.NODE_ENV === "production";

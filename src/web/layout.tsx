@@ -22,7 +22,8 @@ export interface LayoutProps {
   children?: Children;
 }
 
-export function Layout({ title, blog, description, canonical, head, children }: LayoutProps): JSX.Element {
+/** The HTML document every page shares, readers' and authors' alike: one stylesheet, no script. */
+export function Document({ title, head, bodyClass, children }: { title: string; head?: Children; bodyClass?: string; children?: Children }): JSX.Element {
   return (
     <>
       {"<!doctype html>"}
@@ -31,9 +32,23 @@ export function Layout({ title, blog, description, canonical, head, children }: 
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title safe>{title}</title>
+          <link rel="stylesheet" href={STYLESHEET_PATH} />
+          {head}
+        </head>
+        <body class={bodyClass}>{children}</body>
+      </html>
+    </>
+  );
+}
+
+export function Layout({ title, blog, description, canonical, head, children }: LayoutProps): JSX.Element {
+  return (
+    <Document
+      title={title}
+      head={
+        <>
           {description ? <meta name="description" content={description} /> : ""}
           {canonical ? <link rel="canonical" href={canonical} /> : ""}
-          <link rel="stylesheet" href={STYLESHEET_PATH} />
           {blog ? (
             <>
               <link rel="alternate" type="application/atom+xml" title={blog.title} href={`${blog.origin}/feed.xml`} />
@@ -44,18 +59,17 @@ export function Layout({ title, blog, description, canonical, head, children }: 
             ""
           )}
           {head}
-        </head>
-        <body>
-          {blog ? <BlogHeader blog={blog} /> : ""}
-          <main class="wrap">{children}</main>
-          <footer class="site">
-            <div class="wrap">
-              {blog ? <><a href="/feed.xml">Atom feed</a> · <a href="/feed.json">JSON feed</a> · </> : ""}Powered by WriteKit
-            </div>
-          </footer>
-        </body>
-      </html>
-    </>
+        </>
+      }
+    >
+      {blog ? <BlogHeader blog={blog} /> : ""}
+      <main class="wrap">{children}</main>
+      <footer class="site">
+        <div class="wrap">
+          {blog ? <><a href="/feed.xml">Atom feed</a> · <a href="/feed.json">JSON feed</a> · </> : ""}Powered by WriteKit
+        </div>
+      </footer>
+    </Document>
   );
 }
 

@@ -2,7 +2,7 @@
 // waiting), and a sign-out button that posts with the session's token. Admin pages never load the
 // blog's custom CSS, so an author's stylesheet cannot hide their own controls.
 import type { Children } from "@kitajs/html";
-import { STYLESHEET_PATH } from "../../assets.ts";
+import { Document } from "../../layout.tsx";
 
 /** What every signed-in page shows around its content. */
 export interface Chrome {
@@ -26,64 +26,52 @@ export function AdminLayout({ title, chrome, blogTitle, section, children }: { t
     </a>
   );
   return (
-    <>
-      {"<!doctype html>"}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="robots" content="noindex, nofollow" />
-          <title safe>{chrome ? `${title} · ${chrome.blogTitle} admin` : title}</title>
-          <link rel="stylesheet" href={STYLESHEET_PATH} />
-        </head>
-        <body class="admin">
-          <header class="admin">
-            <div class="admin-wrap">
-              <div class="admin-brand">
-                <a class="site-title" href="/admin" safe>
-                  {chrome?.blogTitle ?? blogTitle ?? "WriteKit"}
-                </a>
-                <a class="view-blog" href="/">View blog</a>
-              </div>
-              {chrome ? (
-                <nav class="admin" aria-label="Admin">
-                  {link("/admin", "posts", "Posts")}
-                  {link(
-                    "/admin/comments",
-                    "comments",
-                    <>
-                      Comments
-                      {chrome.pending > 0 ? (
-                        <span class="count" title="Comments waiting for moderation" safe>
-                          {String(chrome.pending)}
-                        </span>
-                      ) : (
-                        ""
-                      )}
-                    </>,
+    <Document title={chrome ? `${title} · ${chrome.blogTitle} admin` : title} head={<meta name="robots" content="noindex, nofollow" />} bodyClass="admin">
+      <header class="admin">
+        <div class="admin-wrap">
+          <div class="admin-brand">
+            <a class="site-title" href="/admin" safe>
+              {chrome?.blogTitle ?? blogTitle ?? "WriteKit"}
+            </a>
+            <a class="view-blog" href="/">View blog</a>
+          </div>
+          {chrome ? (
+            <nav class="admin" aria-label="Admin">
+              {link("/admin", "posts", "Posts")}
+              {link(
+                "/admin/comments",
+                "comments",
+                <>
+                  Comments
+                  {chrome.pending > 0 ? (
+                    <span class="count" title="Comments waiting for moderation" safe>
+                      {String(chrome.pending)}
+                    </span>
+                  ) : (
+                    ""
                   )}
-                  {link("/admin/stats", "stats", "Stats")}
-                  {link("/admin/settings", "settings", "Settings")}
-                </nav>
-              ) : (
-                ""
+                </>,
               )}
-              {chrome ? (
-                <form method="post" action="/admin/logout" class="signout">
-                  <CsrfField token={chrome.csrf} />
-                  <button type="submit" class="link" title={`Signed in as ${chrome.email}`}>
-                    Sign out
-                  </button>
-                </form>
-              ) : (
-                ""
-              )}
-            </div>
-          </header>
-          <main class="admin-wrap">{children}</main>
-        </body>
-      </html>
-    </>
+              {link("/admin/stats", "stats", "Stats")}
+              {link("/admin/settings", "settings", "Settings")}
+            </nav>
+          ) : (
+            ""
+          )}
+          {chrome ? (
+            <form method="post" action="/admin/logout" class="signout">
+              <CsrfField token={chrome.csrf} />
+              <button type="submit" class="link" title={`Signed in as ${chrome.email}`}>
+                Sign out
+              </button>
+            </form>
+          ) : (
+            ""
+          )}
+        </div>
+      </header>
+      <main class="admin-wrap">{children}</main>
+    </Document>
   );
 }
 
