@@ -1,6 +1,7 @@
 // Isolation (issue 6): one light blog's latency alone, then while another blog on the same server
-// is hammered, then while a large blog is exported. A probe asks the light blog for its post page
-// one request at a time (a reader, not a load), so its p99 shows what a neighbour costs it. The
+// is hammered, then while a large blog is exported. A probe (bench/probe.ts, its own process, see
+// probe() below) asks the light blog for its post page one request at a time (a reader, not a
+// load), so its p99 shows what a neighbour costs it. The
 // hammer is wrk -c50 on another blog on the load core; the export is `writekit export` of a large
 // blog run again and again as its own process at low priority (nice 19, on the load core), as a
 // self-hoster's backup job would be.
@@ -10,6 +11,7 @@
 //
 // Part of `npm run bench` (bench/run.ts calls measureIsolation); also runs alone:
 //   bun bench/isolation.ts [--seconds N] [--runs N] [--large-posts N]
+import { spawnSync } from "bun";
 import { Database } from "bun:sqlite";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,7 @@ import { makeBlogs, removeBlogs, type Fixture } from "./blogs.ts";
 import type { BenchContext } from "./context.ts";
 import { formatStatuses, hasWrk, runLoad, WRK_INSTALL, type LoadResult } from "./http.ts";
 import { LOAD_CPU, pinned, ROOT, startServer, writekitServe } from "./server.ts";
+import type { ProbeResult } from "./probe.ts";
 import { median, percentile } from "./stats.ts";
 import { formatTable, type Row } from "./table.ts";
 import { tenantPath, parseTenantName } from "../src/tenants/names.ts";
@@ -45,25 +48,24 @@ function makeLargeBlog(fixture: Fixture, posts: number): number {
   return Bun.file(path).size;
 }
 
-interface Probe {
-  latenciesMs: number[];
-  statuses: Record<string, number>;
-}
+type Probe = ProbeResult;
 
-/** Sequential GETs for `seconds`, each timed: one reader's experience. */
+/**
+ * The reader: bench/probe.ts as its own process on the load core, at the highest priority this
+ * user may set. wrk keeps that core busy, and a probe at normal priority waits for it after every
+ * answer: at nice 0 the light blog's p99 while hammered read 3.5× alone (4.1× with fetch() in this
+ * process), at nice -20 1.5×, with the server unchanged. A reader on another machine never waits
+ * for wrk's core, so the raised priority measures what it would see. Without the permission to
+ * raise it, the probe runs at nice 0 and the row says so.
+ */
+const PROBE_PRIORITY = ["nice", "-n", "-20"];
+const canRaisePriority = spawnSync([...PROBE_PRIORITY, "nice"]).stdout.toString().trim() === "-20";
+
 async function probe(origin: string, host: string, path: string, seconds: number): Promise<Probe> {
-  const latenciesMs: number[] = [];
-  const statuses: Record<string, number> = {};
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end) {
-    const started = performance.now();
-    const r = await fetch(origin + path, { headers: { host } });
-    await r.arrayBuffer();
-    latenciesMs.push(performance.now() - started);
-    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-  }
-  latenciesMs.sort((a, b) => a - b);
-  return { latenciesMs, statuses };
+  const child = Bun.spawn([...(canRaisePriority ? PROBE_PRIORITY : []), ...pinned(LOAD_CPU, [process.execPath, join(import.meta.dir, "probe.ts"), origin, host, path, String(seconds)])], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  if (code !== 0) throw new Error(`bench/probe.ts failed (exit code ${code}): ${err.trim()}`);
+  return JSON.parse(out) as Probe;
 }
 
 /** Runs `writekit export large` over and over until `stop` is called; resolves with how many finished. */
@@ -159,7 +161,7 @@ export async function measureIsolation(ctx: BenchContext, only: (id: string) => 
     }
     const hammerNote = `neighbour: ${Math.round(median(hammers.map((h) => h.reqPerSec))).toLocaleString("en-US")} req/s, ${formatStatuses(hammers.reduce<Record<string, number>>((all, h) => { for (const [s, n] of Object.entries(h.statuses)) all[s] = (all[s] ?? 0) + n; return all; }, {}))}`;
     const rows = [
-      probeRow("isolation:alone", "isolation: light blog alone (one reader)", alone, null, "sequential GETs of a post page, one connection"),
+      probeRow("isolation:alone", "isolation: light blog alone (one reader)", alone, null, `sequential GETs of a post page on one connection, the probe on the load core at ${canRaisePriority ? "nice -20" : "nice 0 (raising its priority was not permitted)"}`),
       probeRow("isolation:hammered", "isolation: light blog while another is hammered", hammered, alone, hammerNote),
     ];
     if (exported.length && exportFailure === null) {
