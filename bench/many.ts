@@ -11,6 +11,7 @@ import { formatStatuses, runLoad, type LoadResult } from "./http.ts";
 import { scrapeMetrics, startServer, writekitServe, type Memory } from "./server.ts";
 import { median, seededRandom, shuffle, uniformSequence, zipfSequence } from "./stats.ts";
 import type { Row } from "./table.ts";
+import { visitEveryBlog } from "./visit.ts";
 
 /** Long enough that wrk rarely wraps around within a run. */
 const SEQUENCE_LENGTH = 500_000;
@@ -63,10 +64,8 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
   const warmSeconds = Math.max(2, Math.round(ctx.seconds / 2));
   // A server that has run for a while has served every blog once: its pages are cached. Visit each
   // blog once before measuring, so the rows show that steady state and not the first visits
-  // (which the rss row measures). A first visit is a pool miss plus a render, ~1 ms.
-  const everyBlogFile = join(ctx.workDir, "sequence-every-blog.txt");
-  writeFileSync(everyBlogFile, Array.from({ length: n }, (_, i) => i + 1).join("\n") + "\n");
-  const everyBlogSeconds = Math.max(2, Math.ceil(n / 1000));
+  // (which the rss row measures).
+  const everyHost = fixture.names.map((name) => `${name}.localhost`);
   const samples = new Map<string, Sample[]>(laws.map((l) => [l.id, []]));
   for (let round = 0; round < ctx.runs; round++) {
     for (const law of laws) {
@@ -76,7 +75,9 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
         const common = { origin: server.origin, path, workDir: ctx.workDir };
         await runLoad({ ...common, host: `${fixture.names[0]}.localhost`, seconds: 1 });
         const baseline = await runLoad({ ...common, host: `${fixture.names[0]}.localhost`, seconds: ctx.seconds });
-        await runLoad({ ...common, hostsFile, sequenceFile: everyBlogFile, seconds: everyBlogSeconds });
+        const visits = await visitEveryBlog(server.origin, everyHost, path);
+        const unvisited = visits.failures + Object.entries(visits.statuses).reduce((k, [status, count]) => k + (status === "200" ? 0 : count), 0);
+        if (unvisited) throw new Error(`visiting every blog before the ${law.title} run: ${unvisited} of ${n} did not answer 200`);
         const spread = { ...common, hostsFile, sequenceFile: sequenceFiles.get(law.id)! };
         await runLoad({ ...spread, seconds: warmSeconds });
         const before = await scrapeMetrics(server.origin);
@@ -90,7 +91,8 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
           load,
           baseline,
           memory: server.memory(),
-          poolMissRate: misses / (hits + misses),
+          // No pool use at all (every answer from the page cache) is a miss rate of 0.
+          poolMissRate: hits + misses > 0 ? misses / (hits + misses) : 0,
           pageCacheHitRate: pageHits / (pageHits + pageMisses),
           pagesInvalidated: pageMisses,
         });

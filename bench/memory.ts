@@ -7,6 +7,7 @@ import type { BenchContext } from "./context.ts";
 import { startServer, writekitServe, type Memory } from "./server.ts";
 import { median, seededRandom, shuffle } from "./stats.ts";
 import type { Row } from "./table.ts";
+import { visitEveryBlog } from "./visit.ts";
 
 const CONCURRENCY = 8;
 const MB = 2 ** 20;
@@ -20,26 +21,8 @@ export async function measureMemory(ctx: BenchContext, only: (id: string) => boo
     ctx.progress(`run ${run + 1}/${ctx.runs}: touching all ${n.toLocaleString("en-US")} blogs through a fresh server`);
     const server = await startServer({ argv: writekitServe(fixture.dataDir), logFile: join(ctx.workDir, "serve-rss.log"), timeoutMs: 60_000 });
     try {
-      const order = shuffle([...fixture.names], seededRandom(100 + run));
-      const statuses: Record<string, number> = {};
-      let failures = 0;
-      let next = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < order.length) {
-            const name = order[next++];
-            try {
-              const r = await fetch(server.origin + "/", { headers: { host: `${name}.localhost` } });
-              await r.arrayBuffer();
-              statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-            } catch {
-              failures++;
-            }
-          }
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
+      const order = shuffle(fixture.names.map((name) => `${name}.localhost`), seededRandom(100 + run));
+      const { seconds, statuses, failures } = await visitEveryBlog(server.origin, order, "/", CONCURRENCY);
       const memory = server.memory();
       if (!memory) throw new Error("cannot read the server's /proc/PID/status");
       samples.push({ memory, seconds, statuses, failures });

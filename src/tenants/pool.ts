@@ -1,9 +1,9 @@
-// The LRU pool of open blog databases. A Map keeps insertion order, so "touch" is delete+set and
-// the least recently used blog is the first key: get and evict are both O(1).
+// The LRU pool of open blog databases (src/lru.ts: get and evict are both O(1)).
 import type { Database } from "bun:sqlite";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { log } from "../log.ts";
+import { LruMap } from "../lru.ts";
 import { faultOf, isFatal, type FaultKind } from "./faults.ts";
 import { migrate, MIGRATIONS, pendingMigrations, type Migration } from "./migrate.ts";
 import { tenantPath, type TenantName } from "./names.ts";
@@ -68,7 +68,7 @@ export type CloseHook = (tenant: Tenant) => void;
 
 export class Pool {
   readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0, openFailures: 0, openMs: 0, faults: { corrupt: 0, "read-only": 0, full: 0, io: 0, "cannot-open": 0, busy: 0 } };
-  private readonly open = new Map<TenantName, Tenant>();
+  private readonly open = new LruMap<TenantName, Tenant>();
   private readonly hooks: CloseHook[] = [];
   private readonly changeListeners: ((name: TenantName) => void)[] = [];
   /** Per closed blog, its files' fingerprint right after this pool closed it. */
@@ -108,14 +108,12 @@ export class Pool {
       this.close(name);
     } else if (found) {
       this.stats.hits++;
-      this.open.delete(name);
-      this.open.set(name, found);
       return found;
     }
     this.stats.misses++;
     const tenant = this.openTenant(name);
     while (this.open.size >= this.options.maxOpen) {
-      const oldest = this.open.keys().next().value as TenantName;
+      const oldest = this.open.oldest()!;
       this.stats.evictions++;
       this.close(oldest);
     }
@@ -125,7 +123,7 @@ export class Pool {
 
   /** The blog if it is open now; never opens one. */
   peek(name: TenantName): Tenant | undefined {
-    return this.open.get(name);
+    return this.open.peek(name);
   }
 
   names(): TenantName[] {
@@ -138,7 +136,7 @@ export class Pool {
    * does not push the blogs readers are using out of the pool.
    */
   withDatabase<T>(name: TenantName, use: (db: Database) => T): T {
-    const open = this.open.get(name);
+    const open = this.open.peek(name);
     if (open) return use(open.db);
     const tenant = this.openTenant(name);
     try {
@@ -155,7 +153,7 @@ export class Pool {
    * left them (true when the pool never had it open).
    */
   changedElsewhere(name: TenantName): boolean {
-    const tenant = this.open.get(name);
+    const tenant = this.open.peek(name);
     if (!tenant) {
       // Closed: compare its files with how our own last close left them.
       const before = this.closedAs.get(name);
@@ -176,7 +174,7 @@ export class Pool {
 
   /** Runs the before-close hooks, then closes the handle. Unknown or closed blogs are a no-op. */
   close(name: TenantName): void {
-    const tenant = this.open.get(name);
+    const tenant = this.open.peek(name);
     if (!tenant) return;
     this.open.delete(name);
     this.readOnlySince.delete(name);
