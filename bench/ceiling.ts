@@ -29,7 +29,8 @@ if (import.meta.main) {
   if (!file || flag !== "--port") throw new Error("usage: bun bench/ceiling.ts PAGES.json --port N");
   const pages = new Map<string, { body: Uint8Array<ArrayBuffer>; init: ResponseInit }>();
   for (const p of JSON.parse(readFileSync(file, "utf8")) as CapturedPage[]) {
-    pages.set(p.path, { body: Uint8Array.from(Buffer.from(p.body, "base64")), init: { status: p.status, headers: p.headers } });
+    // Headers built once, as WriteKit's page cache does (a record would be converted on every answer).
+    pages.set(p.path, { body: Uint8Array.from(Buffer.from(p.body, "base64")), init: { status: p.status, headers: new Headers(p.headers) } });
   }
   Bun.serve({
     port: Number(port),

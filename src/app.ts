@@ -12,6 +12,7 @@ import { answerFromCache } from "./web/reader/cache.ts";
 import { markRequestStart, markStatus, observeRequest, recordAnswer } from "./web/requests.ts";
 import { FairScheduler } from "./web/fairness.ts";
 import type { Services } from "./web/services.ts";
+import type { TenantName } from "./tenants/names.ts";
 
 export function createApp(services: Services) {
   return new Elysia()
@@ -50,22 +51,25 @@ export type App = ReturnType<typeof createApp>;
  * and every first render, goes through the app and its routes. Both give the same answer.
  */
 export function createFetch(services: Services, app: App): (request: Request) => Response | Promise<Response> {
-  const answer = (request: Request): Response | Promise<Response> => {
+  const answer = (request: Request, name: TenantName, host: string): Response | Promise<Response> => {
     const started = performance.now();
-    const cached = answerFromCache(services, request);
+    const cached = answerFromCache(services, request, name, host);
     if (!cached) return app.fetch(request);
     recordAnswer(services, request, cached.status, performance.now() - started);
     return cached;
   };
   const fair = new FairScheduler();
   return (request) => {
+    const host = request.headers.get("host");
     let site;
     try {
-      site = services.sites.resolve(request.headers.get("host"));
+      site = services.sites.resolve(host);
     } catch {
-      return answer(request); // a bad Host: its error page, at once
+      return app.fetch(request); // a bad Host: its error page, at once
     }
+    if (site.kind !== "blog") return app.fetch(request);
+    const name = site.name;
     // A deferred answer is a promise of a response (or of a promise of one): both resolve to it.
-    return site.kind === "blog" ? (fair.run(site.name, performance.now(), () => answer(request)) as Response | Promise<Response>) : answer(request);
+    return fair.run(name, performance.now(), () => answer(request, name, host!)) as Response | Promise<Response>;
   };
 }

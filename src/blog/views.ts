@@ -7,16 +7,40 @@ import type { Database } from "bun:sqlite";
 import type { TenantName } from "../tenants/names.ts";
 import { dayOf } from "./time.ts";
 
-/** Per blog: when its oldest unwritten view was recorded, and "postId\u0000day" → count. */
+/**
+ * Per blog: when its oldest unwritten view was recorded, and post id → count for the day views are
+ * recorded on now. Earlier days (a flush that waited past midnight) are kept aside, so the common
+ * case is one small Map per blog and no lookup by day.
+ */
 interface BlogPending {
   since: number;
-  counts: Map<string, number>;
+  day: string;
+  counts: Map<number, number>;
+  earlier: Map<string, Map<number, number>> | null;
+}
+
+/** Every day of a blog's pending counts, the current one last. */
+function* daysOf(entry: BlogPending): Generator<[string, Map<number, number>]> {
+  if (entry.earlier) yield* entry.earlier;
+  yield [entry.day, entry.counts];
 }
 
 export interface FlushResult {
   blogs: number;
   rows: number;
   failed: { blog: TenantName; error: string; cause: unknown }[];
+}
+
+function countOf(entry: BlogPending | undefined): number {
+  let n = 0;
+  if (entry) for (const [, counts] of daysOf(entry)) for (const c of counts.values()) n += c;
+  return n;
+}
+
+function rowsOf(entry: BlogPending): number {
+  let n = 0;
+  for (const [, counts] of daysOf(entry)) n += counts.size;
+  return n;
 }
 
 export class ViewCounter {
@@ -30,31 +54,44 @@ export class ViewCounter {
   private dayEnd = 0;
   private day = "";
 
-  record(blog: TenantName, postId: number): void {
-    const now = this.now().getTime();
-    if (now < this.dayStart || now >= this.dayEnd) {
+  /** One view of a post; `at` (epoch ms) when the caller already read the clock. */
+  record(blog: TenantName, postId: number, at = this.now().getTime()): void {
+    if (at < this.dayStart || at >= this.dayEnd) {
       // Formatting the day costs more than the rest of record(); do it once per UTC day.
-      this.dayStart = now - (now % 86_400_000);
+      this.dayStart = at - (at % 86_400_000);
       this.dayEnd = this.dayStart + 86_400_000;
-      this.day = dayOf(new Date(now));
+      this.day = dayOf(new Date(at));
     }
+    const entry = this.entryFor(blog, this.day, at);
+    entry.counts.set(postId, (entry.counts.get(postId) ?? 0) + 1);
+  }
+
+  /** The blog's pending counts for `day`, made when missing; `since` is kept as the oldest. */
+  private entryFor(blog: TenantName, day: string, since: number): BlogPending {
     let entry = this.pending.get(blog);
-    if (!entry) this.pending.set(blog, (entry = { since: now, counts: new Map() }));
-    const key = postId + "\u0000" + this.day;
-    entry.counts.set(key, (entry.counts.get(key) ?? 0) + 1);
+    if (!entry) this.pending.set(blog, (entry = { since, day, counts: new Map(), earlier: null }));
+    else if (entry.day !== day) {
+      // A new day (or an older one put back by a failed flush): keep the other day's counts aside.
+      const earlier = (entry.earlier ??= new Map());
+      earlier.set(entry.day, entry.counts);
+      entry.counts = earlier.get(day) ?? new Map();
+      earlier.delete(day);
+      entry.day = day;
+      if (earlier.size === 0) entry.earlier = null;
+    }
+    if (since < entry.since) entry.since = since;
+    return entry;
   }
 
   /** Views recorded and not yet written, over every blog. */
   get pendingViews(): number {
     let n = 0;
-    for (const { counts } of this.pending.values()) for (const c of counts.values()) n += c;
+    for (const entry of this.pending.values()) n += countOf(entry);
     return n;
   }
 
   pendingFor(blog: TenantName): number {
-    let n = 0;
-    for (const c of this.pending.get(blog)?.counts.values() ?? []) n += c;
-    return n;
+    return countOf(this.pending.get(blog));
   }
 
   /** Blogs with pending views, oldest first; with `olderThan`, only those waiting since before it. */
@@ -70,29 +107,32 @@ export class ViewCounter {
    */
   flushBlog(blog: TenantName, db: Database): number {
     const entry = this.pending.get(blog);
-    if (!entry || entry.counts.size === 0) return 0;
-    const { counts } = entry;
+    if (!entry) return 0;
     this.pending.delete(blog);
     try {
       db.transaction(() => {
         const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
         const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
-        for (const [key, count] of counts) {
-          const [id, day] = key.split("\u0000");
-          total.run(count, Number(id));
-          daily.run(day, count, Number(id));
+        for (const [day, counts] of daysOf(entry)) {
+          for (const [id, count] of counts) {
+            total.run(count, id);
+            daily.run(day, count, id);
+          }
         }
       })();
     } catch (e) {
       // Put the counts back, keeping their age, merged with any recorded meanwhile.
-      const merged = this.pending.get(blog) ?? { since: entry.since, counts: new Map<string, number>() };
-      merged.since = Math.min(merged.since, entry.since);
-      for (const [key, count] of counts) merged.counts.set(key, (merged.counts.get(key) ?? 0) + count);
-      this.pending.set(blog, merged);
+      for (const [day, counts] of daysOf(entry)) {
+        for (const [id, count] of counts) {
+          const back = this.entryFor(blog, day, entry.since);
+          back.counts.set(id, (back.counts.get(id) ?? 0) + count);
+        }
+      }
       throw e;
     }
-    this.rowsWritten += counts.size;
-    return counts.size;
+    const rows = rowsOf(entry);
+    this.rowsWritten += rows;
+    return rows;
   }
 
   /**

@@ -5,6 +5,7 @@
 // One LRU over every blog, bounded by bytes. A blog's entries are dropped together when it changes:
 // a write through this server (any non-GET request to the blog), a change by another process (the
 // tenants directory watcher), or its next scheduled post coming due (`expiresAt`).
+import { LruMap } from "../lru.ts";
 import type { TenantName } from "../tenants/names.ts";
 
 export interface CachedPage {
@@ -18,7 +19,9 @@ export interface CachedPage {
   /** Extra headers to send with the page (a redirect's location and the like). */
   headers?: Record<string, string>;
   /** Every header of the answer, built once when the page is stored. */
-  responseHeaders: Record<string, string>;
+  responseHeaders: Headers;
+  /** A post page: each 200 answer counts a view of this post. */
+  viewPostId?: number;
 }
 
 interface Entry extends CachedPage {
@@ -28,7 +31,7 @@ interface Entry extends CachedPage {
 }
 
 export class PageCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new LruMap<string, Entry>();
   private readonly byBlog = new Map<TenantName, Set<string>>();
   private used = 0;
   hits = 0;
@@ -44,11 +47,14 @@ export class PageCache {
     return this.entries.size;
   }
 
-  /** The page if cached and current; `countMiss` false for a look that will be followed by get(). */
-  get(blog: TenantName, path: string, now: number, countMiss = true): CachedPage | undefined {
-    const key = blog + "\u0000" + path;
-    const entry = this.entries.get(key);
-    if (!entry) {
+  /**
+   * The page if cached and current; `countMiss` false for a look that will be followed by get().
+   * `key` names the page on every blog at once (it holds the Host); a page stored for another blog
+   * (a custom domain that moved) is not this blog's page.
+   */
+  get(blog: TenantName, key: string, now: number, countMiss = true): CachedPage | undefined {
+    const entry = this.entries.get(key); // marks it used
+    if (!entry || entry.blog !== blog) {
       if (countMiss) this.misses++;
       return undefined;
     }
@@ -57,15 +63,11 @@ export class PageCache {
       if (countMiss) this.misses++;
       return undefined;
     }
-    // Touch: most recently used goes to the end.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
     this.hits++;
     return entry;
   }
 
-  set(blog: TenantName, path: string, page: CachedPage): void {
-    const key = blog + "\u0000" + path;
+  set(blog: TenantName, key: string, page: CachedPage): void {
     const bytes = page.body.byteLength + key.length * 2 + 256;
     if (bytes > this.budgetBytes / 4) return; // one huge page must not flush everything else
     this.remove(key);
@@ -76,7 +78,7 @@ export class PageCache {
     keys.add(key);
     this.used += bytes;
     while (this.used > this.budgetBytes) {
-      const oldest = this.entries.keys().next().value as string;
+      const oldest = this.entries.oldest()!;
       this.remove(oldest);
     }
   }
@@ -86,7 +88,7 @@ export class PageCache {
     const keys = this.byBlog.get(blog);
     if (!keys) return;
     for (const key of keys) {
-      const entry = this.entries.get(key);
+      const entry = this.entries.peek(key);
       if (entry) {
         this.entries.delete(key);
         this.used -= entry.bytes;
@@ -102,7 +104,7 @@ export class PageCache {
   }
 
   private remove(key: string): void {
-    const entry = this.entries.get(key);
+    const entry = this.entries.peek(key);
     if (!entry) return;
     this.entries.delete(key);
     this.used -= entry.bytes;

@@ -86,6 +86,23 @@ describe("the batched view counter", () => {
     expect(stored(data, "alice").views).toBe(1);
   });
 
+  test("a failed flush puts back the counts of every day, merged with views recorded since", async () => {
+    const { app, services, data, setNow } = await setup();
+    await request(app, "alice.localhost", "/hello"); // 2026-06-01
+    setNow("2026-06-02T00:01:00Z");
+    await request(app, "alice.localhost", "/hello");
+    await request(app, "alice.localhost", "/hello");
+    const db = services.pool.get(alice).db;
+    db.run("CREATE TRIGGER refuse BEFORE UPDATE OF views ON posts BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    expect(flushViews(services).failed.map((f) => f.blog)).toEqual([alice]);
+    expect(services.views.pendingFor(alice)).toBe(3);
+    await request(app, "alice.localhost", "/hello"); // recorded after the failure, before the retry
+    db.run("DROP TRIGGER refuse");
+    expect(flushViews(services).failed).toEqual([]);
+    expect(stored(data, "alice")).toEqual({ views: 4, daily: [{ day: "2026-06-01", views: 1 }, { day: "2026-06-02", views: 3 }] });
+    expect(services.views.pendingViews).toBe(0);
+  });
+
   test("a clean shutdown (SIGTERM) flushes pending views", async () => {
     const { data } = await setup();
     const { BUN, REPO } = await import("../helpers.ts");

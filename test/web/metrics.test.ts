@@ -29,6 +29,23 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe("/metrics", () => {
+  test("the latency histogram counts each answer in its bucket and exposes cumulative buckets, sum and count", async () => {
+    const { services, app } = await setup();
+    for (const seconds of [0.0001, 0.0005, 0.0007, 0.02, 9]) services.metrics.observeRequest(200, seconds);
+    const text = await (await request(app, "localhost", "/metrics")).text();
+    const series = "writekit_http_request_duration_seconds";
+    expect(text).toContain(`# TYPE ${series} histogram`);
+    expect(sample(text, `${series}_bucket{le="0.0005"}`)).toBe(2); // ≤ the bound counts in it
+    expect(sample(text, `${series}_bucket{le="0.001"}`)).toBe(3);
+    expect(sample(text, `${series}_bucket{le="0.01"}`)).toBe(3);
+    expect(sample(text, `${series}_bucket{le="0.025"}`)).toBe(4);
+    expect(sample(text, `${series}_bucket{le="5"}`)).toBe(4);
+    expect(sample(text, `${series}_bucket{le="+Inf"}`)).toBe(5);
+    expect(sample(text, `${series}_count`)).toBe(5);
+    expect(sample(text, `${series}_sum`)).toBeCloseTo(9.0213, 6);
+    expect(services.metrics.requestsAnswered).toBe(5); // the scrape itself is counted after its answer
+  });
+
   test("answers loopback in the Prometheus text format, with requests, pool, page cache, views, comments and memory", async () => {
     const { app, services } = await setup();
     await request(app, "alice.localhost", "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "Bob", body: "Hi" }) });
