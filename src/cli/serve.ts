@@ -158,6 +158,28 @@ function settleLater(services: Services, name: TenantName, changed: boolean): vo
 /** When an event is looked at again (ms after it). */
 const SETTLE_MS = [50, 250, 1000, 3000];
 
+/** How often answered requests' garbage is collected (see answerGarbageCollector). */
+const YOUNG_GC_INTERVAL_MS = 100;
+
+/**
+ * A tick that runs a young-generation collection when requests were answered since the last one;
+ * `serve` calls it every YOUNG_GC_INTERVAL_MS. Most of what an answer allocates is native memory
+ * behind small JavaScript objects (the Request and its headers, the Response and its headers), and
+ * JavaScriptCore paces its collections by its own heap: under 25,000 req/s over 10,000 blogs it
+ * let ~100 MB of finished answers pile up before collecting them, the difference between a
+ * ~215 MB and a ~260 MB peak. A collection takes ~0.5 ms there, ~0.5% of a core; an idle server
+ * does none.
+ */
+export function answerGarbageCollector(services: Services, collect: (full: boolean) => void = Bun.gc): () => void {
+  let answered = services.metrics.requestsAnswered;
+  return () => {
+    const now = services.metrics.requestsAnswered;
+    if (now === answered) return;
+    answered = now;
+    collect(false);
+  };
+}
+
 /** Keeps cached pages, open handles and the custom domain map true to the files while the server runs. */
 export function watchForChanges(services: Services): () => void {
   const stopTenants = watchTenants(services.config.dataDir, (name) => onBlogFileChanged(services, name));
@@ -196,6 +218,7 @@ export const serveCommand: Command = {
     const services = createServices(config);
     const app = createApp(services);
     const stopWatching = watchForChanges(services);
+    const collector = setInterval(answerGarbageCollector(services), YOUNG_GC_INTERVAL_MS);
     // Tick often, write each blog once its views are --flush-interval old (see FlushOptions).
     const flusher = setInterval(() => flushViews(services, { minAgeMs: config.flushIntervalMs, closedBudgetMs: 5 }), Math.min(config.flushIntervalMs, 100));
     let server: ReturnType<typeof Bun.serve>;
@@ -232,6 +255,7 @@ export const serveCommand: Command = {
         // setImmediate: let them run before the process exits.
         await new Promise((done) => setImmediate(done));
         stopWatching();
+        clearInterval(collector);
         clearInterval(flusher);
         const flushed = flushViews(services);
         const blogs = services.pool.size;
