@@ -94,11 +94,24 @@ export class ViewCounter {
     return countOf(this.pending.get(blog));
   }
 
-  /** Blogs with pending views, oldest first; with `olderThan`, only those waiting since before it. */
-  blogs(olderThan = Infinity): TenantName[] {
-    const out: TenantName[] = [];
-    for (const [blog, { since }] of this.pending) if (since < olderThan) out.push(blog);
-    return out;
+  /** Whether the blog has views waiting since before `olderThan` (epoch ms). */
+  isDue(blog: TenantName, olderThan = Infinity): boolean {
+    const entry = this.pending.get(blog);
+    return entry !== undefined && entry.since < olderThan;
+  }
+
+  /**
+   * Blogs with views waiting since before `olderThan`, oldest first, found lazily: a blog joins the
+   * end of the list with its first unwritten view and leaves it when written, so the walk stops at
+   * the first blog that is not due, and a flusher that writes a few blogs per tick never scans
+   * thousands. (A blog put back after a failed write rejoins at the end with its old age: it is
+   * retried once the blogs ahead of it are written or due.)
+   */
+  *dueBlogs(olderThan = Infinity): Generator<TenantName> {
+    for (const [blog, { since }] of this.pending) {
+      if (since >= olderThan) return;
+      yield blog;
+    }
   }
 
   /**
@@ -140,7 +153,7 @@ export class ViewCounter {
    * the blog's database (the pool's open handle, or a briefly opened one); a blog that fails
    * keeps its counts. `shouldContinue` lets the caller stop early (a time budget).
    */
-  flushAll(withDatabase: (blog: TenantName, use: (db: Database) => void) => void, blogs: TenantName[] = this.blogs(), shouldContinue: () => boolean = () => true): FlushResult {
+  flushAll(withDatabase: (blog: TenantName, use: (db: Database) => void) => void, blogs: Iterable<TenantName> = [...this.dueBlogs()], shouldContinue: () => boolean = () => true): FlushResult {
     this.flushRuns++;
     const result: FlushResult = { blogs: 0, rows: 0, failed: [] };
     for (const blog of blogs) {

@@ -88,12 +88,24 @@ export interface FlushOptions {
 export function flushViews(services: Services, options: FlushOptions = {}): FlushResult {
   const started = performance.now();
   const budget = options.closedBudgetMs ?? Infinity;
-  const due = services.views.blogs(options.minAgeMs ? services.now().getTime() - options.minAgeMs + 1 : Infinity);
-  const open = due.filter((b) => services.pool.peek(b));
-  const closed = due.filter((b) => !services.pool.peek(b));
+  const olderThan = options.minAgeMs ? services.now().getTime() - options.minAgeMs + 1 : Infinity;
+  const { pool, views } = services;
+  // Open blogs first, all of them (at most --max-open to look at); then closed ones, oldest first,
+  // taken lazily while the budget lasts: with thousands of blogs waiting, a tick looks at a few.
+  const open = pool.names().filter((b) => views.isDue(b, olderThan));
+  const tried = new Set<TenantName>(open);
+  const order = function* () {
+    yield* open;
+    for (const blog of views.dueBlogs(olderThan)) {
+      // A blog whose write failed rejoins the waiting list at its end: once per run is enough.
+      if (tried.has(blog) || pool.peek(blog)) continue;
+      tried.add(blog);
+      yield blog;
+    }
+  };
   let index = 0;
-  const result = services.views.flushAll((blog, use) => services.pool.withDatabase(blog, use), [...open, ...closed], () => index++ < open.length || performance.now() - started < budget);
-  if (due.length) services.metrics.flushDuration.observe((performance.now() - started) / 1000);
+  const result = views.flushAll((blog, use) => pool.withDatabase(blog, use), order(), () => index++ < open.length || performance.now() - started < budget);
+  if (result.blogs || result.failed.length) services.metrics.flushDuration.observe((performance.now() - started) / 1000);
   for (const failure of result.failed) {
     if (!existsSync(tenantPath(services.config.dataDir, failure.blog))) services.views.drop(failure.blog);
     // A broken blog was logged once by the pool; a read-only, full or locked one is logged once

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
+import { ViewCounter } from "../../src/blog/views.ts";
 import { flushViews } from "../../src/cli/serve.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
@@ -84,6 +85,36 @@ describe("the batched view counter", () => {
     const retried = flushViews(services);
     expect(retried.failed).toEqual([]);
     expect(stored(data, "alice").views).toBe(1);
+  });
+
+  test("blogs wait in the order of their oldest view, and the walk for due blogs stops at the first not due", () => {
+    const views = new ViewCounter();
+    const [bob, alice, carol] = ["bob", "alice", "carol"].map(parseTenantName);
+    views.record(bob, 1, 1_000);
+    views.record(alice, 1, 2_000);
+    views.record(bob, 2, 2_500); // bob keeps his place: his oldest view is still the oldest
+    views.record(carol, 1, 9_000);
+    expect([...views.dueBlogs(5_000)]).toEqual([bob, alice]);
+    expect([...views.dueBlogs()]).toEqual([bob, alice, carol]);
+    expect(views.isDue(carol, 5_000)).toBe(false);
+    expect(views.isDue(carol, 9_001)).toBe(true);
+  });
+
+  test("a tick writes due closed blogs and leaves the ones not due yet", async () => {
+    const { app, services, data, setNow } = await setup(1);
+    await makeBlog(data, "carol");
+    createPost(services.pool.get(parseTenantName("carol")).db, { title: "Hello", body: "x", status: "published", publishedAt: "2026-05-01T00:00:00Z" });
+    await request(app, "bob.localhost", "/hello"); // 23:59:00
+    setNow("2026-06-01T23:59:08Z");
+    await request(app, "alice.localhost", "/hello"); // bob is closed now (cap 1)
+    await request(app, "carol.localhost", "/hello"); // and alice too
+    setNow("2026-06-01T23:59:10Z");
+    flushViews(services, { minAgeMs: 5000, closedBudgetMs: 50 });
+    expect([stored(data, "bob").views, stored(data, "alice").views, stored(data, "carol").views]).toEqual([1, 0, 0]);
+    setNow("2026-06-01T23:59:13Z");
+    flushViews(services, { minAgeMs: 5000, closedBudgetMs: 50 });
+    expect([stored(data, "alice").views, stored(data, "carol").views]).toEqual([1, 1]);
+    expect(services.views.pendingViews).toBe(0);
   });
 
   test("a failed flush puts back the counts of every day, merged with views recorded since", async () => {
