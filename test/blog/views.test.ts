@@ -4,7 +4,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { ViewCounter } from "../../src/blog/views.ts";
-import { flushViews } from "../../src/cli/serve.ts";
+import { flushViews, viewFlushTick } from "../../src/cli/serve.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
 
@@ -174,5 +174,17 @@ describe("the batched view counter", () => {
     expect(services.views.pendingFor(alice)).toBe(1);
     flushViews(services, { minAgeMs: 5000, closedBudgetMs: 50 });
     expect(stored(data, "alice").views).toBe(1);
+  });
+
+  test("closed blogs get a larger share of a tick while no reader is being answered", async () => {
+    const { app, services } = await setup();
+    const budgets: (number | undefined)[] = [];
+    const tick = viewFlushTick(services, (_, options) => (budgets.push(options?.closedBudgetMs), { blogs: 0, rows: 0, failed: [] }));
+    tick();
+    await request(app, "alice.localhost", "/hello");
+    await new Promise((resolve) => setImmediate(resolve)); // Elysia counts the answer after sending it
+    tick();
+    tick();
+    expect(budgets).toEqual([20, 5, 20]); // idle, busy, idle again
   });
 });
