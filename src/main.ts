@@ -33,14 +33,15 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
-try {
-  const code = await main(process.argv.slice(2));
-  process.exit(code);
-} catch (e) {
-  if (e instanceof CliError) {
-    err(`writekit: ${e.message}`);
-    process.exit(e.exitCode);
-  }
-  err(`writekit: unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  process.exit(1);
-}
+// No top-level await: the compiled binary is bytecode, which is a CommonJS module.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof CliError) {
+      err(`writekit: ${e.message}`);
+      process.exit(e.exitCode);
+    }
+    err(`writekit: unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    process.exit(1);
+  },
+);
