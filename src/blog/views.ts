@@ -25,6 +25,27 @@ function* daysOf(entry: BlogPending): Generator<[string, Map<number, number>]> {
   yield [entry.day, entry.counts];
 }
 
+/** One row of counts to write: day (YYYY-MM-DD, UTC), post id, views. */
+export type ViewRow = [day: string, postId: number, count: number];
+
+/** A blog's pending views taken out of the counter (see ViewCounter.take). */
+export interface TakenViews {
+  since: number;
+  rows: ViewRow[];
+}
+
+/** Adds taken counts to posts.views and daily_views in one transaction. */
+export function writeViews(db: Database, taken: TakenViews): void {
+  db.transaction(() => {
+    const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
+    const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
+    for (const [day, postId, count] of taken.rows) {
+      total.run(count, postId);
+      daily.run(day, count, postId);
+    }
+  })();
+}
+
 export interface FlushResult {
   blogs: number;
   rows: number;
@@ -34,12 +55,6 @@ export interface FlushResult {
 function countOf(entry: BlogPending | undefined): number {
   let n = 0;
   if (entry) for (const [, counts] of daysOf(entry)) for (const c of counts.values()) n += c;
-  return n;
-}
-
-function rowsOf(entry: BlogPending): number {
-  let n = 0;
-  for (const [, counts] of daysOf(entry)) n += counts.size;
   return n;
 }
 
@@ -115,37 +130,46 @@ export class ViewCounter {
   }
 
   /**
+   * Takes a blog's pending views out of the counter, to be written elsewhere (a Worker): a plain,
+   * cloneable value. Views recorded meanwhile start a new entry; `putBack` merges them.
+   */
+  take(blog: TenantName): TakenViews | undefined {
+    const entry = this.pending.get(blog);
+    if (!entry) return undefined;
+    this.pending.delete(blog);
+    const rows: ViewRow[] = [];
+    for (const [day, counts] of daysOf(entry)) for (const [postId, count] of counts) rows.push([day, postId, count]);
+    return { since: entry.since, rows };
+  }
+
+  /** Counts taken and not written (their write failed): back, keeping their age. */
+  putBack(blog: TenantName, taken: TakenViews): void {
+    for (const [day, postId, count] of taken.rows) {
+      const entry = this.entryFor(blog, day, taken.since);
+      entry.counts.set(postId, (entry.counts.get(postId) ?? 0) + count);
+    }
+  }
+
+  /** Counts taken and written elsewhere. */
+  written(taken: TakenViews): void {
+    this.rowsWritten += taken.rows.length;
+  }
+
+  /**
    * Writes one blog's pending views through `db` in one transaction. On failure the counts are
    * put back (added to any recorded meanwhile) and the error is rethrown.
    */
   flushBlog(blog: TenantName, db: Database): number {
-    const entry = this.pending.get(blog);
-    if (!entry) return 0;
-    this.pending.delete(blog);
+    const taken = this.take(blog);
+    if (!taken) return 0;
     try {
-      db.transaction(() => {
-        const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
-        const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
-        for (const [day, counts] of daysOf(entry)) {
-          for (const [id, count] of counts) {
-            total.run(count, id);
-            daily.run(day, count, id);
-          }
-        }
-      })();
+      writeViews(db, taken);
     } catch (e) {
-      // Put the counts back, keeping their age, merged with any recorded meanwhile.
-      for (const [day, counts] of daysOf(entry)) {
-        for (const [id, count] of counts) {
-          const back = this.entryFor(blog, day, entry.since);
-          back.counts.set(id, (back.counts.get(id) ?? 0) + count);
-        }
-      }
+      this.putBack(blog, taken);
       throw e;
     }
-    const rows = rowsOf(entry);
-    this.rowsWritten += rows;
-    return rows;
+    this.written(taken);
+    return taken.rows.length;
   }
 
   /**

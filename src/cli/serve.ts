@@ -5,15 +5,16 @@ import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts
 import { configureLog, log } from "../log.ts";
 import { DomainError, loadDomains, reloadDomains, watchDomains } from "../tenants/domains.ts";
 import { listTenantNames, tenantPath, tenantsDir, type TenantName } from "../tenants/names.ts";
-import { BlogUnavailableError, Pool } from "../tenants/pool.ts";
+import { Pool } from "../tenants/pool.ts";
 import { watchTenants } from "../tenants/watch.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
 import { Metrics } from "../web/metrics.ts";
 import { PageCache } from "../web/pagecache.ts";
-import { ViewCounter, type FlushResult } from "../blog/views.ts";
+import { ViewCounter } from "../blog/views.ts";
 import { MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
 import { CliError, out, parse, type Command } from "./command.ts";
+import { flushViews, viewFlushTick, ViewWriter } from "./flusher.ts";
 
 const usage = `Usage: writekit serve [options]
 
@@ -67,73 +68,6 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
   // file events arrived: drop its pages now.
   services.pool.onChangedElsewhere((name) => services.pages.invalidate(name));
   return services;
-}
-
-export interface FlushOptions {
-  /** Only blogs whose oldest pending view is at least this old (ms); 0 flushes every blog. */
-  minAgeMs?: number;
-  /**
-   * Time budget (ms) for blogs that are not open. Writing to an open blog costs tens of
-   * microseconds, but opening, writing and closing a closed one costs about a millisecond
-   * (closing checkpoints and syncs), so with thousands of cold blogs the flusher would stall
-   * readers. Open blogs are always written; closed ones wait for the next tick past the budget.
-   */
-  closedBudgetMs?: number;
-}
-
-/**
- * Writes pending views, one transaction per blog. A blog that fails keeps its counts for the next
- * run (logged); a blog that no longer exists has its counts dropped.
- */
-export function flushViews(services: Services, options: FlushOptions = {}): FlushResult {
-  const started = performance.now();
-  const budget = options.closedBudgetMs ?? Infinity;
-  const olderThan = options.minAgeMs ? services.now().getTime() - options.minAgeMs + 1 : Infinity;
-  const { pool, views } = services;
-  // Open blogs first, all of them (at most --max-open to look at); then closed ones, oldest first,
-  // taken lazily while the budget lasts: with thousands of blogs waiting, a tick looks at a few.
-  const open = pool.names().filter((b) => views.isDue(b, olderThan));
-  const tried = new Set<TenantName>(open);
-  const order = function* () {
-    yield* open;
-    for (const blog of views.dueBlogs(olderThan)) {
-      // A blog whose write failed rejoins the waiting list at its end: once per run is enough.
-      if (tried.has(blog) || pool.peek(blog)) continue;
-      tried.add(blog);
-      yield blog;
-    }
-  };
-  let index = 0;
-  const result = views.flushAll((blog, use) => pool.withDatabase(blog, use), order(), () => index++ < open.length || performance.now() - started < budget);
-  if (result.blogs || result.failed.length) services.metrics.flushDuration.observe((performance.now() - started) / 1000);
-  for (const failure of result.failed) {
-    if (!existsSync(tenantPath(services.config.dataDir, failure.blog))) services.views.drop(failure.blog);
-    // A broken blog was logged once by the pool; a read-only, full or locked one is logged once
-    // per kind by noteFault: the flusher retries every tick and must not flood the log.
-    else if (failure.cause instanceof BlogUnavailableError) continue;
-    else if (!services.pool.noteFault(failure.blog, failure.cause)) log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
-  }
-  return result;
-}
-
-/** Time for closed blogs per flusher tick while requests are being answered, and while idle. */
-const CLOSED_BUDGET_BUSY_MS = 5;
-const CLOSED_BUDGET_IDLE_MS = 20;
-
-/**
- * The flusher's tick. While readers are being answered, closed blogs get 5 ms per tick: under a
- * load spread over thousands of blogs that is ~20 blogs a second, so a backlog builds (every
- * closed blog waits its turn). A tick with no request answered since the last one is idle time,
- * and takes 20 ms, so the backlog is written in the quiet moments and not all at shutdown.
- */
-export function viewFlushTick(services: Services, flush: typeof flushViews = flushViews): () => FlushResult {
-  let answered = services.metrics.requestsAnswered;
-  return () => {
-    const now = services.metrics.requestsAnswered;
-    const isIdle = now === answered;
-    answered = now;
-    return flush(services, { minAgeMs: services.config.flushIntervalMs, closedBudgetMs: isIdle ? CLOSED_BUDGET_IDLE_MS : CLOSED_BUDGET_BUSY_MS });
-  };
 }
 
 /**
@@ -252,7 +186,8 @@ export const serveCommand: Command = {
     const stopWatching = watchForChanges(services);
     const collector = setInterval(answerGarbageCollector(services), YOUNG_GC_INTERVAL_MS);
     // Tick often, write each blog once its views are --flush-interval old (see FlushOptions).
-    const flusher = setInterval(viewFlushTick(services), Math.min(config.flushIntervalMs, 100));
+    const writer = new ViewWriter(services);
+    const flusher = setInterval(viewFlushTick(services, writer), Math.min(config.flushIntervalMs, 100));
     let server: ReturnType<typeof Bun.serve>;
     try {
       server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createFetch(services, app), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
@@ -289,6 +224,8 @@ export const serveCommand: Command = {
         stopWatching();
         clearInterval(collector);
         clearInterval(flusher);
+        // The Worker's batch first (its counts are out of the counter), then everything left here.
+        await writer.stop();
         const flushed = flushViews(services);
         const blogs = services.pool.size;
         services.pool.closeAll();

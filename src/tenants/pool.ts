@@ -66,6 +66,14 @@ const FAULT_LOG_INTERVAL_MS = 10 * 60 * 1000;
 
 export type CloseHook = (tenant: Tenant) => void;
 
+/** What a writer outside the pool saw of a blog's files (see Pool.giveBack). */
+export interface OutsideWrite {
+  before: string;
+  after: string;
+  /** Another connection committed while the writer had the blog open. */
+  foreign: boolean;
+}
+
 export class Pool {
   readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0, openFailures: 0, openMs: 0, faults: { corrupt: 0, "read-only": 0, full: 0, io: 0, "cannot-open": 0, busy: 0 } };
   private readonly open = new LruMap<TenantName, Tenant>();
@@ -73,6 +81,8 @@ export class Pool {
   private readonly changeListeners: ((name: TenantName) => void)[] = [];
   /** Per closed blog, its files' fingerprint right after this pool closed it. */
   private readonly closedAs = new Map<TenantName, string>();
+  /** Closed blogs lent to a writer of this server outside the pool (see lend). */
+  private readonly lent = new Set<TenantName>();
   /** The last failure logged per blog, so a broken blog is logged once, not per request. */
   private readonly failures = new Map<TenantName, string>();
   /**
@@ -153,11 +163,13 @@ export class Pool {
    * left them (true when the pool never had it open).
    */
   changedElsewhere(name: TenantName): boolean {
+    // Lent to this server's own writer: its return says what changed.
+    if (this.lent.has(name)) return false;
     const tenant = this.open.peek(name);
     if (!tenant) {
       // Closed: compare its files with how our own last close left them.
       const before = this.closedAs.get(name);
-      const now = fingerprint(tenantPath(this.options.dataDir, name));
+      const now = fileFingerprint(tenantPath(this.options.dataDir, name));
       if (before === now) return false;
       this.closedAs.set(name, now);
       return true;
@@ -170,6 +182,34 @@ export class Pool {
     } catch {
       return true;
     }
+  }
+
+  /**
+   * A closed blog is about to be written by this server outside the pool (the view Worker, on its
+   * own connection). Until `giveBack`, its file events are not taken as someone else's change.
+   */
+  lend(name: TenantName): void {
+    this.lent.add(name);
+  }
+
+  /**
+   * The outside writer is done. With its report (the files' fingerprint before it opened the blog
+   * and after it closed it, and whether another connection committed while it had it open), a
+   * blog nobody else touched keeps its cached pages; without one (the write failed), or when the
+   * files had changed before or during it, the change is reported.
+   */
+  giveBack(name: TenantName, report: OutsideWrite | null): void {
+    this.lent.delete(name);
+    const tenant = this.open.peek(name);
+    if (tenant) {
+      // Opened by a reader meanwhile: its handle saw the writer's commit as another connection's.
+      if (report && !report.foreign) tenant.dataVersion = dataVersionOf(tenant.db);
+      else this.reportChange(name);
+      return;
+    }
+    const before = this.closedAs.get(name);
+    this.closedAs.set(name, report?.after ?? fileFingerprint(tenantPath(this.options.dataDir, name)));
+    if (!report || report.foreign || before !== report.before) this.reportChange(name);
   }
 
   /** Runs the before-close hooks, then closes the handle. Unknown or closed blogs are a no-op. */
@@ -206,7 +246,7 @@ export class Pool {
     } catch (e) {
       log.error("closing a blog failed", { blog: tenant.name, error: e instanceof Error ? e.message : String(e) });
     }
-    this.closedAs.set(tenant.name, fingerprint(tenant.path));
+    this.closedAs.set(tenant.name, fileFingerprint(tenant.path));
     if (changed) this.reportChange(tenant.name);
   }
 
@@ -308,7 +348,7 @@ export class Pool {
     const closedAs = this.closedAs.get(name);
     if (closedAs !== undefined) {
       this.closedAs.delete(name);
-      if (closedAs !== fingerprint(path)) this.reportChange(name);
+      if (closedAs !== fileFingerprint(path)) this.reportChange(name);
     }
     // SQLite opens a file it may not write read-only without saying so (a read-only file, an
     // immutable one); writes would then fail with SQLITE_READONLY. Know it, to retry later.
@@ -355,12 +395,12 @@ function isReadOnlyFileSystem(dir: string): boolean {
 }
 
 /** https://sqlite.org/pragma.html#pragma_data_version */
-function dataVersionOf(db: Database): number {
+export function dataVersionOf(db: Database): number {
   return (db.query("PRAGMA data_version").get() as { data_version: number }).data_version;
 }
 
 /** Inode, size and modification time (ns) of a blog's .db and -wal: what any write changes. */
-function fingerprint(path: string): string {
+export function fileFingerprint(path: string): string {
   const parts: string[] = [];
   for (const file of [path, path + "-wal"]) {
     const st = statSync(file, { bigint: true, throwIfNoEntry: false });

@@ -3,6 +3,7 @@
 // transaction, so a copy taken while the server writes is consistent, and it is compacted into a
 // single file in rollback-journal mode that sqlite3 and DB Browser open as is. bun:sqlite has no
 // backup API and no interrupt, so a big copy blocks its thread: jobs run in snapshot-worker.ts.
+import { workerUrl } from "../workers.ts";
 import { Database } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -168,14 +169,8 @@ export type WorkerMessage =
   | { type: "failed"; message: string }
   | { type: "crashed"; message: string };
 
-/**
- * The worker's module. `npm run build` lists it as a second entrypoint, which the compiled binary
- * keeps at tenants/snapshot-worker beside its one entry file; there every module is inlined into
- * that entry file, so import.meta.url is the binary's own and the path is relative to it.
- */
-const WORKER_URL = import.meta.url.includes("/$bunfs/")
-  ? new URL("./tenants/snapshot-worker.ts", import.meta.url)
-  : new URL("./snapshot-worker.ts", import.meta.url);
+/** The worker's module, a second entry point of the compiled binary (see workers.ts). */
+const WORKER_URL = workerUrl("tenants/snapshot-worker.ts");
 
 /**
  * Runs a job on a Worker thread, so the calling thread (the server's event loop, or the CLI) stays

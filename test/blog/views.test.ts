@@ -4,7 +4,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { ViewCounter } from "../../src/blog/views.ts";
-import { flushViews, viewFlushTick } from "../../src/cli/serve.ts";
+import { flushViews, viewFlushTick } from "../../src/cli/flusher.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
 
@@ -176,15 +176,15 @@ describe("the batched view counter", () => {
     expect(stored(data, "alice").views).toBe(1);
   });
 
-  test("closed blogs get a larger share of a tick while no reader is being answered", async () => {
+  test("closed blogs go to the writer in larger batches while no reader is being answered", async () => {
     const { app, services } = await setup();
-    const budgets: (number | undefined)[] = [];
-    const tick = viewFlushTick(services, (_, options) => (budgets.push(options?.closedBudgetMs), { blogs: 0, rows: 0, failed: [] }));
+    const batches: (number | undefined)[] = [];
+    const tick = viewFlushTick(services, undefined, (_, options) => (batches.push(options?.batch), { blogs: 0, rows: 0, failed: [] }));
     tick();
     await request(app, "alice.localhost", "/hello");
     await new Promise((resolve) => setImmediate(resolve)); // Elysia counts the answer after sending it
     tick();
     tick();
-    expect(budgets).toEqual([20, 5, 20]); // idle, busy, idle again
+    expect(batches).toEqual([64, 4, 64]); // idle, busy, idle again
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
-import { flushViews } from "../../src/cli/serve.ts";
+import { flushViews } from "../../src/cli/flusher.ts";
 import { configureLog } from "../../src/log.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";

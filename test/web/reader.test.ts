@@ -211,7 +211,8 @@ describe("cached pages follow every change", () => {
 
   test("the server's own view flush keeps a blog's cached pages; another connection's write drops them", async () => {
     const { app, data, services } = await blogWith([{ title: "Kept" }]);
-    const { flushViews, onBlogFileChanged } = await import("../../src/cli/serve.ts");
+    const { onBlogFileChanged } = await import("../../src/cli/serve.ts");
+    const { flushViews } = await import("../../src/cli/flusher.ts");
     const alice = parseTenantName("alice");
     await get(app, "/kept");
     flushViews(services); // writes posts.views through the pool's own handle

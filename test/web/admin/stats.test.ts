@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createPost } from "../../../src/blog/posts.ts";
 import { addComment } from "../../../src/blog/comments.ts";
-import { flushViews } from "../../../src/cli/serve.ts";
+import { flushViews } from "../../../src/cli/flusher.ts";
 import { request } from "../../helpers.ts";
 import { HOST, signedInBrowser } from "./admin.ts";
 
