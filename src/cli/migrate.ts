@@ -5,6 +5,7 @@ import { dataDirFrom, commonOptions } from "../config.ts";
 import { migrate, MIGRATIONS, pendingMigrations, schemaVersion, type Migration } from "../tenants/migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, TenantNameError, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
+import { trimWalIndex } from "../tenants/walindex.ts";
 import { CliError, err, out, parse, type Command } from "./command.ts";
 
 const usage = `Usage: writekit migrate [NAME ...] [--all] [--dry-run] [--data DIR]
@@ -49,6 +50,8 @@ export function migrateTenants(dataDir: string, names: TenantName[], options: { 
       return { name, from, to, pending: [], error: e instanceof Error ? e.message : String(e) };
     } finally {
       db.close();
+      // This process's only connection to the blog is closed (walindex.ts).
+      if (!options.dryRun) trimWalIndex(path);
     }
   });
 }

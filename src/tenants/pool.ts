@@ -8,6 +8,7 @@ import { faultOf, isFatal, type FaultKind } from "./faults.ts";
 import { migrate, MIGRATIONS, pendingMigrations, type Migration } from "./migrate.ts";
 import { tenantPath, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
+import { trimWalIndex } from "./walindex.ts";
 
 export interface Tenant {
   name: TenantName;
@@ -81,8 +82,13 @@ export class Pool {
   private readonly changeListeners: ((name: TenantName) => void)[] = [];
   /** Per closed blog, its files' fingerprint right after this pool closed it. */
   private readonly closedAs = new Map<TenantName, string>();
-  /** Closed blogs lent to a writer of this server outside the pool (see lend). */
-  private readonly lent = new Set<TenantName>();
+  /** Closed blogs lent to a writer of this server outside the pool (see lend), with their release. */
+  private readonly lent = new Map<TenantName, () => void>();
+  /**
+   * Blogs a connection of this process outside the pool may have open (a Worker's), with how many:
+   * their WAL index is left alone when the pool closes them (see walindex.ts).
+   */
+  private readonly heldOutside = new Map<TenantName, number>();
   /** The last failure logged per blog, so a broken blog is logged once, not per request. */
   private readonly failures = new Map<TenantName, string>();
   /**
@@ -189,7 +195,27 @@ export class Pool {
    * own connection). Until `giveBack`, its file events are not taken as someone else's change.
    */
   lend(name: TenantName): void {
-    this.lent.add(name);
+    if (!this.lent.has(name)) this.lent.set(name, this.holdOutside(name));
+  }
+
+  /**
+   * Another thread of this process is about to open the blog on a connection of its own (an
+   * export's Worker). Call the returned function once that connection is closed.
+   */
+  holdOutside(name: TenantName): () => void {
+    this.heldOutside.set(name, (this.heldOutside.get(name) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const count = (this.heldOutside.get(name) ?? 1) - 1;
+      if (count > 0) {
+        this.heldOutside.set(name, count);
+        return;
+      }
+      this.heldOutside.delete(name);
+      if (!this.open.peek(name)) trimWalIndex(tenantPath(this.options.dataDir, name));
+    };
   }
 
   /**
@@ -199,6 +225,7 @@ export class Pool {
    * files had changed before or during it, the change is reported.
    */
   giveBack(name: TenantName, report: OutsideWrite | null): void {
+    this.lent.get(name)?.();
     this.lent.delete(name);
     const tenant = this.open.peek(name);
     if (tenant) {
@@ -246,6 +273,9 @@ export class Pool {
     } catch (e) {
       log.error("closing a blog failed", { blog: tenant.name, error: e instanceof Error ? e.message : String(e) });
     }
+    // The last connection of this process to the blog is closed: cut its WAL index back now, while
+    // its blocks are not yet on disk (walindex.ts), unless another thread may have it open.
+    if (!tenant.readOnly && !this.heldOutside.has(tenant.name)) trimWalIndex(tenant.path);
     this.closedAs.set(tenant.name, fileFingerprint(tenant.path));
     if (changed) this.reportChange(tenant.name);
   }

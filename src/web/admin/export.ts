@@ -46,6 +46,8 @@ export function exportRoutes(services: Services) {
     const dir = mkdtempSync(join(tmpdir(), "writekit-export-"));
     const file = join(dir, `${name}.db`);
     let fd: number;
+    // The Worker opens the blog on a connection of its own in this process.
+    const release = services.pool.holdOutside(name);
     try {
       await runSnapshotJob({ kind: "export", dataDir: services.config.dataDir, name, file });
       fd = openSync(file, "r");
@@ -53,6 +55,7 @@ export function exportRoutes(services: Services) {
       if (e instanceof SnapshotError) return refusal(admin.blog, 503, "The export could not be made", `${e.message}. Nothing was changed; please try again later.`, { "retry-after": "60" });
       throw e;
     } finally {
+      release();
       rmSync(dir, { recursive: true, force: true });
     }
     const headers = adminHeaders({
