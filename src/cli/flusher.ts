@@ -108,7 +108,8 @@ export class ViewWriter {
         pool.giveBack(name, result.report);
       } else {
         views.putBack(name, taken);
-        pool.giveBack(name, null);
+        // A Worker that crashed may have left the blog open on its connection.
+        pool.giveBack(name, null, crash === undefined);
         this.retryHere.add(name);
       }
     }

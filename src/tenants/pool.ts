@@ -83,12 +83,17 @@ export class Pool {
   /** Per closed blog, its files' fingerprint right after this pool closed it. */
   private readonly closedAs = new Map<TenantName, string>();
   /** Closed blogs lent to a writer of this server outside the pool (see lend), with their release. */
-  private readonly lent = new Map<TenantName, () => void>();
+  private readonly lent = new Map<TenantName, (closed?: boolean) => void>();
   /**
    * Blogs a connection of this process outside the pool may have open (a Worker's), with how many:
    * their WAL index is left alone when the pool closes them (see walindex.ts).
    */
   private readonly heldOutside = new Map<TenantName, number>();
+  /**
+   * Blogs a thread of this process that failed may have left open: SQLite then keeps that
+   * connection's shared state, so the WAL index is never cut again while this process runs.
+   */
+  private readonly neverTrim = new Set<TenantName>();
   /** The last failure logged per blog, so a broken blog is logged once, not per request. */
   private readonly failures = new Map<TenantName, string>();
   /**
@@ -200,21 +205,23 @@ export class Pool {
 
   /**
    * Another thread of this process is about to open the blog on a connection of its own (an
-   * export's Worker). Call the returned function once that connection is closed.
+   * export's Worker). Call the returned function once that thread is done: with `closed` false
+   * when it failed and may have left its connection open.
    */
-  holdOutside(name: TenantName): () => void {
+  holdOutside(name: TenantName): (closed?: boolean) => void {
     this.heldOutside.set(name, (this.heldOutside.get(name) ?? 0) + 1);
     let released = false;
-    return () => {
+    return (closed = true) => {
       if (released) return;
       released = true;
+      if (!closed) this.neverTrim.add(name);
       const count = (this.heldOutside.get(name) ?? 1) - 1;
       if (count > 0) {
         this.heldOutside.set(name, count);
         return;
       }
       this.heldOutside.delete(name);
-      if (!this.open.peek(name)) trimWalIndex(tenantPath(this.options.dataDir, name));
+      if (!this.open.peek(name) && !this.neverTrim.has(name)) trimWalIndex(tenantPath(this.options.dataDir, name));
     };
   }
 
@@ -224,8 +231,8 @@ export class Pool {
    * blog nobody else touched keeps its cached pages; without one (the write failed), or when the
    * files had changed before or during it, the change is reported.
    */
-  giveBack(name: TenantName, report: OutsideWrite | null): void {
-    this.lent.get(name)?.();
+  giveBack(name: TenantName, report: OutsideWrite | null, writerClosed = true): void {
+    this.lent.get(name)?.(writerClosed);
     this.lent.delete(name);
     const tenant = this.open.peek(name);
     if (tenant) {
@@ -275,7 +282,7 @@ export class Pool {
     }
     // The last connection of this process to the blog is closed: cut its WAL index back now, while
     // its blocks are not yet on disk (walindex.ts), unless another thread may have it open.
-    if (!tenant.readOnly && !this.heldOutside.has(tenant.name)) trimWalIndex(tenant.path);
+    if (!tenant.readOnly && !this.heldOutside.has(tenant.name) && !this.neverTrim.has(tenant.name)) trimWalIndex(tenant.path);
     this.closedAs.set(tenant.name, fileFingerprint(tenant.path));
     if (changed) this.reportChange(tenant.name);
   }

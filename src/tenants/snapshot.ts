@@ -193,6 +193,9 @@ export function runSnapshotJob<J extends SnapshotJob>(job: J, onProgress?: (prog
       finish();
       reject(new Error(`the ${job.kind} worker failed: ${event.message}`));
     };
+    // A Worker that exits without a word (killed, out of memory) must not leave the caller waiting;
+    // after an answer this is a no-op.
+    worker.addEventListener("close", () => reject(new Error(`the ${job.kind} worker exited before it finished`)));
     worker.postMessage(job);
   });
 }

@@ -5,18 +5,20 @@
 // of a pool miss: on ext4 mounted with `discard` each free waits for the device (measured over
 // 5,000 blogs, first access p50 545 µs and p99 1.87 ms against 289 µs and 0.94 ms when the file
 // was already 3 bytes). Cut right after the close that made them, the same blocks are not yet on
-// disk and freeing them costs ~20 µs; the next open then finds nothing to free.
+// disk and freeing them costs ~30 µs; the next open then finds nothing to free.
 //
-// It follows SQLite's own protocol, so it is safe against every other connection: the cut is made
-// only while holding the write lock on the "DMS" byte (offset 128) of the -shm file, which every
-// open connection holds shared for as long as it is open; another connection that opens meanwhile
-// sees the lock and retries (SQLite treats that as a transient state). The lock is an open file
-// description lock (F_OFD_SETLK, Linux 3.15+), so it conflicts with SQLite's POSIX locks even in
-// this process. What it cannot guard against is a POSIX rule: closing any descriptor of a file drops
-// every POSIX lock this process holds on it. So the caller must know that no connection of this
-// process (another thread's included) has the blog open; the pool does (see Pool.closeHandle).
-// Anywhere this cannot be done (not Linux, no libc to call), it does nothing: SQLite's own
-// truncate at the next open is then all that happens, as before.
+// It follows SQLite's own protocol, so it never cuts a file another process has open: the cut is
+// made only while holding the write lock on the "DMS" byte (offset 128) of the -shm file, which
+// every process with the blog open holds shared (SQLite takes it once per process, for all of its
+// connections there); a process that opens meanwhile sees the lock and retries (SQLite treats that
+// as a transient state). The lock is an open file description lock (F_OFD_SETLK, Linux 3.15+), so
+// it conflicts with SQLite's POSIX locks even in this process. What it cannot guard against is a
+// POSIX rule: closing any descriptor of a file drops every POSIX lock this process holds on it, so
+// even a refused attempt would leave a connection of this process unprotected against other
+// processes. The caller must therefore know that no connection of this process (another thread's
+// included) has the blog open; the pool does (see Pool.closeHandle and Pool.holdOutside).
+// Anywhere this cannot be done (not Linux on x64 or arm64, no libc to call), it does nothing:
+// SQLite's own truncate at the next open is then all that happens, as before.
 import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 
 const F_OFD_SETLK = 37;

@@ -48,14 +48,20 @@ export function exportRoutes(services: Services) {
     let fd: number;
     // The Worker opens the blog on a connection of its own in this process.
     const release = services.pool.holdOutside(name);
+    // A job that finished or failed closed the blog; a Worker that crashed may not have.
+    let closed = false;
     try {
       await runSnapshotJob({ kind: "export", dataDir: services.config.dataDir, name, file });
+      closed = true;
       fd = openSync(file, "r");
     } catch (e) {
-      if (e instanceof SnapshotError) return refusal(admin.blog, 503, "The export could not be made", `${e.message}. Nothing was changed; please try again later.`, { "retry-after": "60" });
+      if (e instanceof SnapshotError) {
+        closed = true;
+        return refusal(admin.blog, 503, "The export could not be made", `${e.message}. Nothing was changed; please try again later.`, { "retry-after": "60" });
+      }
       throw e;
     } finally {
-      release();
+      release(closed);
       rmSync(dir, { recursive: true, force: true });
     }
     const headers = adminHeaders({
