@@ -55,33 +55,29 @@ function writeLockOnDms(): Uint8Array {
   return lock; // l_pid stays 0, as open file description locks require
 }
 
-export interface TrimResult {
-  /** The file was cut back (false: nothing to do, another connection has it open, or not supported). */
-  trimmed: boolean;
-}
-
 /**
  * Cuts the -shm file of the blog at `path` back to 3 bytes when no connection anywhere has the
  * blog open. Only call it right after this process closed its last connection to the blog, and
  * while no other thread of this process can be opening it (see the file's comment). Never throws.
+ * Returns whether it cut (false: nothing to cut, another process has the blog open, or not here).
  */
-export function trimWalIndex(path: string): TrimResult {
+export function trimWalIndex(path: string): boolean {
   if (fcntl === undefined) fcntl = loadFcntl();
-  if (!fcntl) return { trimmed: false };
+  if (!fcntl) return false;
   let fd: number;
   try {
     fd = openSync(path + "-shm", "r+");
   } catch {
-    return { trimmed: false }; // no -shm file (a read-only open, a deleted blog): nothing to cut
+    return false; // no -shm file (a read-only open, a deleted blog): nothing to cut
   }
   try {
-    if (fstatSync(fd).size <= RESET_SIZE) return { trimmed: false };
+    if (fstatSync(fd).size <= RESET_SIZE) return false;
     // Refused (EAGAIN) while any connection, in any process, has the blog open.
-    if (fcntl(fd, F_OFD_SETLK, writeLockOnDms()) !== 0) return { trimmed: false };
+    if (fcntl(fd, F_OFD_SETLK, writeLockOnDms()) !== 0) return false;
     ftruncateSync(fd, RESET_SIZE);
-    return { trimmed: true };
+    return true;
   } catch {
-    return { trimmed: false };
+    return false;
   } finally {
     // Closing the descriptor releases the lock.
     closeSync(fd);
