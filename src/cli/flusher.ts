@@ -34,6 +34,8 @@ export class ViewWriter {
   private inFlight: { name: TenantName; views: TakenViews }[] | null = null;
   private started = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Failures of the Worker itself in a row (not of a blog's write). */
+  private crashes = 0;
   /** Blogs whose write failed in the Worker: written by the server's pool from now on, which migrates, reopens read-only and logs faults once. */
   readonly retryHere = new Set<TenantName>();
 
@@ -42,9 +44,6 @@ export class ViewWriter {
     private readonly services: Services,
     private readonly workerUrl: URL = WORKER_URL,
   ) {}
-
-  /** Failures of the Worker itself in a row (not of a blog's write). */
-  private crashes = 0;
 
   get isBusy(): boolean {
     return this.inFlight !== null;
@@ -156,7 +155,7 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
   const started = performance.now();
   const budget = options.closedBudgetMs ?? Infinity;
   const olderThan = options.minAgeMs ? services.now().getTime() - options.minAgeMs + 1 : Infinity;
-  const { pool, views } = services;
+  const { pool, views, metrics, config } = services;
   const writer = options.writer?.isAvailable ? options.writer : undefined;
   // Open blogs first, all of them (at most --max-open to look at); then closed ones, oldest first,
   // taken lazily while the budget lasts: with thousands of blogs waiting, a tick looks at a few.
@@ -174,17 +173,17 @@ export function flushViews(services: Services, options: FlushOptions = {}): Flus
   };
   let index = 0;
   const result = views.flushAll((blog, use) => pool.withDatabase(blog, use), here(), () => index++ < open.length || performance.now() - started < budget);
-  if (result.blogs || result.failed.length) services.metrics.flushDuration.observe((performance.now() - started) / 1000);
+  if (result.blogs || result.failed.length) metrics.flushDuration.observe((performance.now() - started) / 1000);
   // Written here at last (or gone): the Worker may have them again.
   if (writer) for (const blog of [...writer.retryHere]) if (!views.isDue(blog)) writer.retryHere.delete(blog);
   for (const failure of result.failed) {
-    if (!existsSync(tenantPath(services.config.dataDir, failure.blog))) services.views.drop(failure.blog);
+    if (!existsSync(tenantPath(config.dataDir, failure.blog))) views.drop(failure.blog);
     else {
       writer?.retryHere.add(failure.blog);
       // A broken blog was logged once by the pool; a read-only, full or locked one is logged once
       // per kind by noteFault: the flusher retries every tick and must not flood the log.
       if (failure.cause instanceof BlogUnavailableError) continue;
-      if (!services.pool.noteFault(failure.blog, failure.cause)) log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
+      if (!pool.noteFault(failure.blog, failure.cause)) log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
     }
   }
   if (writer && !writer.isBusy) {

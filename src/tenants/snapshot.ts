@@ -3,12 +3,12 @@
 // transaction, so a copy taken while the server writes is consistent, and it is compacted into a
 // single file in rollback-journal mode that sqlite3 and DB Browser open as is. bun:sqlite has no
 // backup API and no interrupt, so a big copy blocks its thread: jobs run in snapshot-worker.ts.
-import { workerUrl } from "../workers.ts";
 import { Database } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { removeDatabaseFiles } from "./files.ts";
 import { openBlogDatabase } from "./open.ts";
+import { workerUrl } from "../workers.ts";
 
 /** A job that cannot be done, with a message meant for the person who asked for it. */
 export class SnapshotError extends Error {
