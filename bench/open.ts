@@ -13,7 +13,9 @@ import { median, percentile, seededRandom, shuffle } from "./stats.ts";
 import type { Row } from "./table.ts";
 import { listTenantNames, tenantPath, type TenantName } from "../src/tenants/names.ts";
 import { pendingMigrations } from "../src/tenants/migrate.ts";
-import { Pool, SERVER_BUSY_TIMEOUT_MS } from "../src/tenants/pool.ts";
+import { SERVER_BUSY_TIMEOUT_MS } from "../src/tenants/opener.ts";
+import { Pool } from "../src/tenants/pool.ts";
+import { BlogRegistry } from "../src/tenants/registry.ts";
 import { trimWalIndex } from "../src/tenants/walindex.ts";
 
 /** The server's default pool cap, as `writekit serve` uses it. */
@@ -41,7 +43,7 @@ function writeBack(): void {
 
 function measurePass(dataDir: string, names: TenantName[], seed: number): PassResult {
   writeBack();
-  const pool = new Pool({ dataDir, maxOpen: DEFAULT_MAX_OPEN });
+  const pool = new Pool(new BlogRegistry({ dataDir }), { maxOpen: DEFAULT_MAX_OPEN });
   const order = shuffle([...names], seededRandom(seed));
   const total = new Float64Array(order.length);
   const get = new Float64Array(order.length);
@@ -101,7 +103,7 @@ if (import.meta.main) {
   // Blogs a server has opened before keep their -wal and -shm files; copies fresh from the
   // fixture have none yet, and creating them is a one-time cost no later miss pays.
   if (!existsSync(tenantPath(dataDir, names[0]) + "-wal")) {
-    const pool = new Pool({ dataDir, maxOpen: DEFAULT_MAX_OPEN });
+    const pool = new Pool(new BlogRegistry({ dataDir }), { maxOpen: DEFAULT_MAX_OPEN });
     for (const name of names) pool.get(name).db.query(FIRST_SELECT).all();
     pool.closeAll();
   }

@@ -19,6 +19,8 @@ export interface Config {
   metricsToken: string | null;
   /** One log line per request (method, host, path, status, ms). */
   accessLog: boolean;
+  /** Cut a closed blog's WAL index (-shm) back to 3 bytes right after its last connection closes. */
+  cutWalIndex: boolean;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +46,7 @@ export const serveOptions = {
   "log-format": { type: "string" },
   "metrics-token": { type: "string" },
   "access-log": { type: "boolean" },
+  "no-wal-index-cut": { type: "boolean" },
 } as const;
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
@@ -77,12 +80,13 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     hostname: String(values.hostname ?? "localhost"),
     domain,
     // 100, not the 500 of the article: readers are served rendered pages from memory, so a handle is
-    // needed only to render after a change, to write, and to flush views; each costs ~280 KiB.
+    // needed only to render after a change and to write (README, "Why 100 open blogs").
     maxOpen: integer("--max-open", String(values["max-open"] ?? "100"), 1, 1_000_000),
     flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "5000"), 10, 3_600_000),
     trustedProxies: proxies,
     logFormat,
     metricsToken: metricsToken || null,
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
+    cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
   };
 }

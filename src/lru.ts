@@ -2,9 +2,9 @@
 // doubly linked list through its entries for the order, so get, set and evict are O(1).
 //
 // Not the textbook Map-only LRU (touch = delete + set, evict the first key): in Bun's
-// JavaScriptCore, deleting and re-setting the same key of a 10,000-entry Map costs ~11 µs instead
-// of ~0.3 µs (measured; each round leaves a deleted slot and the table is rebuilt), and one popular
-// blog does exactly that to the page cache on every request. Relinking a node is a few pointer writes.
+// JavaScriptCore, deleting and re-setting the same key of a large Map is dozens of times slower than
+// a lookup (each round leaves a deleted slot and the table is rebuilt; README, Benchmarks), and one
+// popular blog does exactly that on every request. Relinking a node is a few pointer writes.
 interface Node<K, V> {
   key: K;
   value: V;

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
-import { createApp } from "../src/app.ts";
+import { createHandler } from "../src/app.ts";
 import { insertAuthor } from "../src/blog/authors.ts";
 import { updateSettings } from "../src/blog/settings.ts";
-import { createServices } from "../src/cli/serve.ts";
+import { createServices } from "../src/server/services.ts";
 import { loadConfig, type Config } from "../src/config.ts";
 import { createTenant } from "../src/tenants/files.ts";
 import { parseTenantName } from "../src/tenants/names.ts";
@@ -43,17 +43,19 @@ export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Co
   return { ...loadConfig({ data: dataDir }, {}), ...overrides };
 }
 
-export function makeApp(dataDir: string, overrides: Partial<Config> = {}) {
+/** What Bun.serve calls for every request. */
+export type Handler = (request: Request) => Response | Promise<Response>;
+
+/** The services and the request handler of a server on `dataDir`, as `writekit serve` assembles them, without a socket. */
+export function makeServer(dataDir: string, overrides: Partial<Config> = {}) {
   const services = createServices(testConfig(dataDir, overrides));
-  return { app: createApp(services), services };
+  return { handler: createHandler(services), services };
 }
 
-type Handler = { handle(request: Request): Promise<Response> };
-
-export function request(app: Handler, host: string, path = "/", init: RequestInit = {}): Promise<Response> {
+export async function request(handler: Handler, host: string, path = "/", init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("host", host);
-  return app.handle(new Request(`http://localhost${path}`, { ...init, headers }));
+  return handler(new Request(`http://localhost${path}`, { ...init, headers }));
 }
 
 export const REPO = join(import.meta.dir, "..");

@@ -4,7 +4,7 @@
 // second line of defence.
 //
 // Both libraries are loaded on first use, not at start: a server answers from rendered pages and
-// only renders when an author saves, and sanitize-html alone costs ~30 ms of start-up.
+// only renders when an author saves, and sanitize-html alone is a noticeable part of start-up.
 import type MarkdownItType from "markdown-it";
 import type sanitizeHtmlType from "sanitize-html";
 

@@ -40,3 +40,40 @@ export function faultOf(error: unknown): FaultKind | null {
 export function isFatal(kind: FaultKind): boolean {
   return kind === "corrupt" || kind === "cannot-open";
 }
+
+/** A fault met while a blog is in use is logged again after this long, not on every request. */
+const FAULT_LOG_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * Storage faults counted by kind and logged with the blog's name once per kind every ten minutes,
+ * not once per request or per flusher tick.
+ */
+export class FaultLog {
+  readonly counts: Record<FaultKind, number> = { corrupt: 0, "read-only": 0, full: 0, io: 0, "cannot-open": 0, busy: 0 };
+  /** "blog\0kind" → when that fault was last logged. */
+  private readonly logged = new Map<string, number>();
+
+  constructor(private readonly write: (level: "warn" | "error", message: string, fields: Record<string, string>) => void) {}
+
+  /** Counts and logs the fault `error` reports; returns its kind, or null when it is not a storage fault. */
+  note(blog: string, error: unknown): FaultKind | null {
+    const kind = faultOf(error);
+    if (!kind) return null;
+    this.counts[kind]++;
+    const message = error instanceof Error ? error.message : String(error);
+    this.log(blog, kind, kind === "busy" ? "blog is locked by another process past the busy timeout" : "blog storage fault", message);
+    return kind;
+  }
+
+  /** Logs a fault of a blog unless the same kind was logged for it in the last ten minutes. */
+  log(blog: string, kind: FaultKind, message: string, error?: string): void {
+    const key = blog + "\u0000" + kind;
+    const now = performance.now();
+    const last = this.logged.get(key);
+    if (last !== undefined && now - last < FAULT_LOG_INTERVAL_MS) return;
+    this.logged.set(key, now);
+    const fields: Record<string, string> = { blog, fault: kind };
+    if (error !== undefined) fields.error = error;
+    this.write(kind === "busy" ? "warn" : "error", message, fields);
+  }
+}

@@ -37,7 +37,7 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
       db.run("PRAGMA synchronous = NORMAL");
       // Keep the -wal and -shm files when the last handle closes. Otherwise every open creates
       // both and every close deletes them, and under LRU churn that file creation costs more
-      // than everything else in a pool miss (measured: ~1.4 ms → ~0.3 ms per miss). The close
+      // than everything else in a pool miss (README, Benchmarks). The close
       // still checkpoints, so the .db file alone is complete; journal_size_limit truncates the
       // kept -wal to nothing once it has been checkpointed.
       db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
@@ -45,8 +45,7 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
     }
     db.run("PRAGMA foreign_keys = ON");
     // A small bounded page cache per handle: hundreds of blogs are open at once, and readers are
-    // served rendered pages from memory, so SQLite's own cache matters little (128 KiB: an open
-    // blog then holds ~280 KiB instead of ~750 KiB).
+    // served rendered pages from memory, so SQLite's own cache matters little.
     db.run("PRAGMA cache_size = -128");
     db.run("PRAGMA temp_store = MEMORY");
     return db;

@@ -1,28 +1,23 @@
-// Cutting a closed blog's WAL index (its -shm file, 32 KiB) back to 3 bytes. SQLite's first
-// connection to a WAL database always truncates the -shm file to 3 bytes and writes it out again
-// (os_unix.c, unixLockSharedMemory). With the -wal and -shm files kept between opens (open.ts),
-// that truncate meets blocks the kernel has long since written to disk, and freeing them is most
-// of a pool miss: on ext4 mounted with `discard` each free waits for the device (measured over
-// 5,000 blogs, first access p50 545 µs and p99 1.87 ms against 289 µs and 0.94 ms when the file
-// was already 3 bytes). Cut right after the close that made them, the same blocks are not yet on
-// disk and freeing them costs ~30 µs; the next open then finds nothing to free.
+// Cutting a closed blog's WAL index (its -shm file, 32 KiB) back to 3 bytes, as SQLite's next first
+// connection would do anyway (os_unix.c, unixLockSharedMemory). Made right after the close that
+// wrote them, the cut frees blocks not yet on disk; SQLite's own truncate at the next open frees
+// blocks written out long ago, which on a file system mounted with `discard` waits for the device.
+// README (Benchmarks) has the figures.
 //
-// It follows SQLite's own protocol, so it never cuts a file another process has open: the cut is
+// It follows SQLite's protocol, so it never cuts a file another connection has open: the cut is
 // made only while holding the write lock on the "DMS" byte (offset 128) of the -shm file, which
-// every process with the blog open holds shared (SQLite takes it once per process, for all of its
-// connections there); a process that opens meanwhile sees the lock and retries (SQLite treats that
-// as a transient state). The lock is an open file description lock (F_OFD_SETLK, Linux 3.15+), so
-// it conflicts with SQLite's POSIX locks even in this process. What it cannot guard against is a
-// POSIX rule: closing any descriptor of a file drops every POSIX lock this process holds on it, so
-// even a refused attempt would leave a connection of this process unprotected against other
-// processes. The caller must therefore know that no connection of this process (another thread's
-// included) has the blog open; the pool does (see Pool.closeHandle and Pool.holdOutside).
-// Anywhere this cannot be done (not Linux on x64 or arm64, no libc to call), it does nothing:
-// SQLite's own truncate at the next open is then all that happens, as before.
+// every process with the blog open holds shared. The lock is an open file description lock
+// (F_OFD_SETLK, Linux 3.15+), so it conflicts with SQLite's POSIX locks even in this process.
+// What no lock can guard against is a POSIX rule: closing any descriptor of a file drops every
+// POSIX lock this process holds on it. So when the lock is refused because a connection of this
+// process holds it (the registry's leases say none should), the descriptor is kept open rather
+// than closed, and the caller is told. Elsewhere (not Linux on x64/arm64, no libc) it does nothing.
 import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 
+const F_OFD_GETLK = 36;
 const F_OFD_SETLK = 37;
 const F_WRLCK = 1;
+const F_UNLCK = 2;
 /** UNIX_SHM_DMS in os_unix.c: the byte every connection holds a shared lock on. */
 const DMS_BYTE = 128;
 /** SQLite's own size for a reset -shm file (smaller than its header, so never mistaken for one). */
@@ -55,31 +50,55 @@ function writeLockOnDms(): Uint8Array {
   return lock; // l_pid stays 0, as open file description locks require
 }
 
+/** The pid owning a lock that conflicts with a write lock on DMS (-1 for an OFD lock), or null when none does. */
+function dmsHolder(fd: number, call: Fcntl): number | null {
+  const lock = writeLockOnDms();
+  if (call(fd, F_OFD_GETLK, lock) !== 0) return -1;
+  const view = new DataView(lock.buffer);
+  return view.getInt16(0, true) === F_UNLCK ? null : view.getInt32(24, true);
+}
+
+/** Descriptors kept open because closing them would drop another connection's locks (see above). */
+const kept: number[] = [];
+
+/**
+ * - `cut`: the file is 3 bytes now.
+ * - `nothing`: no -shm file, or already cut.
+ * - `open-elsewhere`: another process has the blog open (or is opening it); left alone.
+ * - `open-here`: a connection of this process has it open, which the caller believed impossible;
+ *   left alone, and the descriptor kept open so that connection keeps its locks.
+ * - `unsupported`: not Linux on x64/arm64, or no libc to call.
+ */
+export type TrimResult = "cut" | "nothing" | "open-elsewhere" | "open-here" | "unsupported";
+
 /**
  * Cuts the -shm file of the blog at `path` back to 3 bytes when no connection anywhere has the
- * blog open. Only call it right after this process closed its last connection to the blog, and
- * while no other thread of this process can be opening it (see the file's comment). Never throws.
- * Returns whether it cut (false: nothing to cut, another process has the blog open, or not here).
+ * blog open. Call it only right after this process closed its last connection to the blog (the
+ * registry decides when). Never throws.
  */
-export function trimWalIndex(path: string): boolean {
+export function trimWalIndex(path: string): TrimResult {
   if (fcntl === undefined) fcntl = loadFcntl();
-  if (!fcntl) return false;
+  if (!fcntl) return "unsupported";
   let fd: number;
   try {
     fd = openSync(path + "-shm", "r+");
   } catch {
-    return false; // no -shm file (a read-only open, a deleted blog): nothing to cut
+    return "nothing"; // no -shm file (a read-only open, a deleted blog)
   }
+  let result: TrimResult = "nothing";
   try {
-    if (fstatSync(fd).size <= RESET_SIZE) return false;
+    if (fstatSync(fd).size <= RESET_SIZE) return (result = "nothing");
     // Refused (EAGAIN) while any connection, in any process, has the blog open.
-    if (fcntl(fd, F_OFD_SETLK, writeLockOnDms()) !== 0) return false;
+    if (fcntl(fd, F_OFD_SETLK, writeLockOnDms()) !== 0) {
+      return (result = dmsHolder(fd, fcntl) === process.pid ? "open-here" : "open-elsewhere");
+    }
     ftruncateSync(fd, RESET_SIZE);
-    return true;
+    return (result = "cut");
   } catch {
-    return false;
+    return (result = "nothing");
   } finally {
-    // Closing the descriptor releases the lock.
-    closeSync(fd);
+    // Closing the descriptor releases our lock; never close it under a connection of this process.
+    if (result === "open-here") kept.push(fd);
+    else closeSync(fd);
   }
 }

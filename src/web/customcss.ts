@@ -5,14 +5,15 @@ import { Elysia, t } from "elysia";
 import { cleanCustomCss, customCssPath } from "../blog/customcss.ts";
 import { NotFoundError } from "./errors.tsx";
 import type { Services } from "./services.ts";
-import { blogOf } from "./site.ts";
+import { openBlog } from "./site.ts";
+import { visitContext } from "./visit.ts";
 
 export function customCssRoutes(services: Services) {
-  return new Elysia({ name: "custom-css" }).get(
+  return new Elysia({ name: "custom-css" }).use(visitContext(services)).get(
     "/custom.css",
-    ({ request, query }) => {
-      const blog = blogOf(services, request);
-      if (!blog) throw new NotFoundError("Custom stylesheets belong to blogs.");
+    ({ visit, query }) => {
+      if (visit.site.kind !== "blog") throw new NotFoundError("Custom stylesheets belong to blogs.");
+      const blog = openBlog(services, visit);
       // Cleaned when saved; cleaned again here in case the file was edited with sqlite3.
       const css = cleanCustomCss(blog.settings.custom_css);
       if (!css) throw new NotFoundError("This blog has no custom stylesheet.");

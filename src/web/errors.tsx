@@ -4,12 +4,13 @@
 import { log } from "../log.ts";
 import { faultOf, type FaultKind } from "../tenants/faults.ts";
 import { TenantNameError } from "../tenants/names.ts";
-import { BlogUnavailableError, UnknownBlogError } from "../tenants/pool.ts";
+import { BlogUnavailableError, UnknownBlogError } from "../tenants/opener.ts";
 import { BadHostError, NoSuchSiteError } from "../tenants/resolve.ts";
 import { ADMIN_CSP, htmlResponse } from "./http.ts";
 import { Layout, type BlogChrome } from "./layout.tsx";
-import { blogOf, siteOf } from "./site.ts";
 import type { Services } from "./services.ts";
+import { openBlog } from "./site.ts";
+import type { Visit } from "./visit.ts";
 
 /** A page or resource of a blog that does not exist (a post, a tag, a page number). */
 export class NotFoundError extends Error {
@@ -39,9 +40,9 @@ export function ErrorPage({ status, heading, message, blog }: { status: number; 
   );
 }
 
-function chromeFor(services: Services, request: Request): BlogChrome | undefined {
+function chromeFor(services: Services, visit: Visit): BlogChrome | undefined {
   try {
-    return blogOf(services, request)?.chrome;
+    return visit.blogName === null ? undefined : openBlog(services, visit).chrome;
   } catch {
     return undefined;
   }
@@ -102,26 +103,18 @@ function mapError(code: string | number, error: any): Mapped | null {
   return null;
 }
 
-/** The blog the request is for, or undefined (the instance, a bad Host). */
-function blogNameOf(services: Services, request: Request) {
-  try {
-    const site = siteOf(services, request);
-    if (site.kind === "blog") return site.name;
-  } catch {}
-  return undefined;
-}
-
 /** Error pages of the admin may never be framed either. */
 function policyFor(request: Request): Record<string, string> {
   return new URL(request.url).pathname.startsWith("/admin") ? { "content-security-policy": ADMIN_CSP } : {};
 }
 
-export function errorResponse(services: Services, request: Request, code: string | number, error: any): Response {
+export function errorResponse(services: Services, visit: Visit, code: string | number, error: any): Response {
+  const { request } = visit;
   const fault = faultOf(error);
   if (fault) {
     // The blog's file failed under a statement: the pool logs it once and drops a damaged
     // handle; its cached pages go too, so no reader is served a page of a blog that broke.
-    const blog = blogNameOf(services, request);
+    const blog = visit.blogName;
     if (blog) {
       services.pool.noteFault(blog, error);
       if (fault === "corrupt" || fault === "cannot-open") services.pages.invalidate(blog);
@@ -131,12 +124,11 @@ export function errorResponse(services: Services, request: Request, code: string
   }
   const mapped = fault ? mapFault(fault) : mapError(code, error);
   if (!mapped) {
-    const blog = blogNameOf(services, request);
-    log.error("unexpected error", { blog, path: new URL(request.url).pathname, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+    log.error("unexpected error", { blog: visit.blogName ?? undefined, path: new URL(request.url).pathname, error: error instanceof Error ? error.stack ?? error.message : String(error) });
     const body = <ErrorPage status={500} heading="Something went wrong" message="The server could not answer this request. It has been logged; please try again later." />;
     return htmlResponse(String(body), 500, policyFor(request));
   }
-  const blog = mapped.inBlog ? chromeFor(services, request) : undefined;
+  const blog = mapped.inBlog ? chromeFor(services, visit) : undefined;
   const body = <ErrorPage status={mapped.status} heading={mapped.heading} message={mapped.message} blog={blog} />;
   return htmlResponse(String(body), mapped.status, { ...(mapped.headers ?? {}), "cache-control": "no-store", ...policyFor(request) });
 }

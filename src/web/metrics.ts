@@ -6,10 +6,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric
 import type { ViewCounter } from "../blog/views.ts";
 import type { FaultKind } from "../tenants/faults.ts";
 import type { Pool } from "../tenants/pool.ts";
+import type { BlogRegistry } from "../tenants/registry.ts";
 import type { PageCache } from "./pagecache.ts";
 
 /** What the scrape-time figures are read from; a getter, so a test may swap the pool. */
 export interface MetricSources {
+  registry: BlogRegistry;
   pool: Pool;
   pages: PageCache;
   views: ViewCounter;
@@ -110,8 +112,8 @@ export class Metrics {
     counterFrom("writekit_pool_hits_total", "Requests whose blog was already open.", () => sources().pool.stats.hits);
     counterFrom("writekit_pool_misses_total", "Requests that had to open their blog.", () => sources().pool.stats.misses);
     counterFrom("writekit_pool_evictions_total", "Blogs closed to make room for another (LRU).", () => sources().pool.stats.evictions);
-    counterFrom("writekit_pool_open_failures_total", "Blog opens that failed (corrupt, unreadable, too new, busy).", () => sources().pool.stats.openFailures);
-    counterFrom("writekit_pool_open_seconds_total", "Time spent opening blogs (open, pragmas, schema check).", () => sources().pool.stats.openMs / 1000);
+    counterFrom("writekit_pool_open_failures_total", "Blog opens that failed (corrupt, unreadable, too new, busy).", () => sources().registry.openFailures);
+    counterFrom("writekit_pool_open_seconds_total", "Time spent opening blogs (open, pragmas, schema check).", () => sources().registry.openMs / 1000);
     new Counter({
       name: "writekit_storage_faults_total",
       help: "SQLite errors from blog files, by kind (corrupt, read-only, full, io, cannot-open, busy).",
@@ -119,7 +121,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        const faults = sources().pool.stats.faults;
+        const faults = sources().registry.faults.counts;
         for (const kind of FAULT_KINDS) this.inc({ kind }, faults[kind]);
       },
     });

@@ -9,6 +9,7 @@ import { blogOfDomain, normaliseHostName } from "../tenants/domains.ts";
 import { listTenantNames, tenantsDir } from "../tenants/names.ts";
 import { VERSION } from "../version.ts";
 import type { Services } from "./services.ts";
+import { visitContext } from "./visit.ts";
 
 function isLoopback(address: string): boolean {
   return address === "::1" || /^127\./.test(address);
@@ -66,9 +67,10 @@ export function opsRoutes(services: Services) {
     return counted.count;
   };
   return new Elysia({ name: "ops" })
+    .use(visitContext(services))
     .get("/tls-check", ({ query }) => tlsCheck(services, query.domain), { query: t.Object({ domain: t.String({ maxLength: 300 }) }) })
-    .get("/metrics", async ({ request, server }) => {
-      const refusal = metricsRefusal(services, request, services.peer(request, server));
+    .get("/metrics", async ({ request, visit }) => {
+      const refusal = metricsRefusal(services, request, visit.peer);
       if (refusal) return new Response(`Forbidden: ${refusal}`, { status: 403, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
       const { body, contentType } = await services.metrics.render();
       return new Response(body, { headers: { "content-type": contentType, "cache-control": "no-store" } });

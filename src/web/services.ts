@@ -1,15 +1,19 @@
 // What the web layer is given: configuration and the long-lived objects every route shares.
-import type { Config } from "../config.ts";
-import type { TenantName } from "../tenants/names.ts";
-import type { SiteResolver } from "../tenants/resolve.ts";
-import type { Pool } from "../tenants/pool.ts";
 import type { Server } from "bun";
 import type { ViewCounter } from "../blog/views.ts";
+import type { Config } from "../config.ts";
+import type { TenantName } from "../tenants/names.ts";
+import type { Pool } from "../tenants/pool.ts";
+import type { BlogRegistry } from "../tenants/registry.ts";
+import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PageCache } from "./pagecache.ts";
 
 export interface Services {
   config: Config;
+  /** The only opener of blog files in this process: leases, change detection, the WAL index cut. */
+  registry: BlogRegistry;
+  /** Which blogs stay open (an LRU over the registry). */
   pool: Pool;
   /** Rendered reader pages; a blog's entries are dropped whenever it changes. */
   pages: PageCache;
@@ -19,10 +23,10 @@ export interface Services {
   sites: SiteResolver;
   /** Page views counted in memory, written by the flusher. */
   views: ViewCounter;
-  /** The socket peer's address (tests inject one; app.handle has no socket). */
+  /** The socket peer's address (tests inject one). */
   peer: (request: Request, server: Server<unknown> | null | undefined) => string | null;
   /** The clock, injectable so tests can move time (scheduled posts, rate limits). */
   now: () => Date;
-  /** What /metrics reports; one registry per server (and per test app). */
+  /** What /metrics reports; one registry per server (and per test). */
   metrics: Metrics;
 }

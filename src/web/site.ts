@@ -1,12 +1,13 @@
-// Request → the blog it is for: Host resolution, then the pool. Every blog route goes through here,
-// so a request can only ever reach the one database its Host names.
+// The blog a request is for, opened: the Host was resolved once by the front door (visit.ts); this
+// hands over the blog's database through the pool, so a request can only ever reach the one
+// database its Host names. The request holds a lease on it until it is answered.
 import type { Database } from "bun:sqlite";
 import { customCssPath } from "../blog/customcss.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
-import type { Site } from "../tenants/resolve.ts";
-import type { Tenant } from "../tenants/pool.ts";
+import type { Tenant } from "../tenants/opener.ts";
 import type { BlogChrome } from "./layout.tsx";
 import type { Services } from "./services.ts";
+import type { Visit } from "./visit.ts";
 
 export interface BlogRequest {
   tenant: Tenant;
@@ -16,10 +17,6 @@ export interface BlogRequest {
   chrome: BlogChrome;
 }
 
-export function siteOf(services: Services, request: Request): Site {
-  return services.sites.resolve(request.headers.get("host"));
-}
-
 export function originOf(request: Request): string {
   const host = request.headers.get("host") ?? "localhost";
   const proto = new URL(request.url).protocol.replace(":", "");
@@ -27,11 +24,12 @@ export function originOf(request: Request): string {
 }
 
 /** Opens the blog the Host names; throws the typed errors onError turns into 400/404/503 pages. */
-export function blogOf(services: Services, request: Request, site: Site = siteOf(services, request)): BlogRequest | null {
-  if (site.kind !== "blog") return null;
-  const tenant = services.pool.get(site.name);
+export function openBlog(services: Services, visit: Visit): BlogRequest {
+  const tenant = services.pool.get(visit.blog);
+  // Held until the answer is ready, so an eviction while the request awaits cannot close it.
+  visit.leases.push(services.registry.open(tenant.name));
   const settings = getSettings(tenant.db);
-  const origin = originOf(request);
+  const origin = originOf(visit.request);
   return {
     tenant,
     db: tenant.db,
@@ -39,18 +37,4 @@ export function blogOf(services: Services, request: Request, site: Site = siteOf
     origin,
     chrome: { title: settings.title || tenant.name, description: settings.description, origin, customCssPath: customCssPath(settings.custom_css) },
   };
-}
-
-/**
- * Any request that may write (every method but GET and HEAD) drops its blog's cached pages once
- * it is handled, so the next read renders what was just committed.
- */
-export function invalidateAfterWrite(services: Services, request: Request): void {
-  if (request.method === "GET" || request.method === "HEAD") return;
-  try {
-    const site = siteOf(services, request);
-    if (site.kind === "blog") services.pages.invalidate(site.name);
-  } catch {
-    // A malformed Host never reached a blog.
-  }
 }

@@ -4,9 +4,9 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { ViewCounter } from "../../src/blog/views.ts";
-import { flushViews, viewFlushTick } from "../../src/cli/flusher.ts";
+import { flushViews, viewFlushTick } from "../../src/server/flusher.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const alice = parseTenantName("alice");
 
@@ -14,13 +14,13 @@ async function setup(maxOpen = 10) {
   const data = tempDir();
   await makeBlog(data, "alice");
   await makeBlog(data, "bob");
-  const { app, services } = makeApp(data, { maxOpen });
+  const { handler, services } = makeServer(data, { maxOpen });
   let now = new Date("2026-06-01T23:59:00Z");
   services.now = () => now;
   for (const name of ["alice", "bob"]) {
     createPost(services.pool.get(parseTenantName(name)).db, { title: "Hello", body: "x", status: "published", publishedAt: "2026-05-01T00:00:00Z" });
   }
-  return { data, app, services, setNow: (d: string) => (now = new Date(d)) };
+  return { data, handler, services, setNow: (d: string) => (now = new Date(d)) };
 }
 
 function stored(data: string, name: string) {
@@ -33,10 +33,10 @@ function stored(data: string, name: string) {
 
 describe("the batched view counter", () => {
   test("a post read counts a view in memory, cache hit or not, and writes nothing until a flush", async () => {
-    const { app, services, data } = await setup();
-    for (let i = 0; i < 3; i++) expect((await request(app, "alice.localhost", "/hello")).status).toBe(200);
-    await request(app, "alice.localhost", "/"); // not a post: no view
-    await request(app, "alice.localhost", "/missing"); // 404: no view
+    const { handler, services, data } = await setup();
+    for (let i = 0; i < 3; i++) expect((await request(handler, "alice.localhost", "/hello")).status).toBe(200);
+    await request(handler, "alice.localhost", "/"); // not a post: no view
+    await request(handler, "alice.localhost", "/missing"); // 404: no view
     expect(services.views.pendingFor(alice)).toBe(3);
     expect(stored(data, "alice").views).toBe(0);
     const result = flushViews(services);
@@ -46,20 +46,20 @@ describe("the batched view counter", () => {
   });
 
   test("views are counted per day", async () => {
-    const { app, services, data, setNow } = await setup();
-    await request(app, "alice.localhost", "/hello");
+    const { handler, services, data, setNow } = await setup();
+    await request(handler, "alice.localhost", "/hello");
     setNow("2026-06-02T00:01:00Z");
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello");
     flushViews(services);
     expect(stored(data, "alice")).toEqual({ views: 3, daily: [{ day: "2026-06-01", views: 1 }, { day: "2026-06-02", views: 2 }] });
   });
 
   test("evicting a blog from the pool loses none of its pending views", async () => {
-    const { app, services, data } = await setup(1);
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "bob.localhost", "/hello"); // evicts alice (cap 1)
+    const { handler, services, data } = await setup(1);
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "bob.localhost", "/hello"); // evicts alice (cap 1)
     expect(services.pool.peek(alice)).toBeUndefined();
     expect(services.pool.stats.evictions).toBeGreaterThan(0);
     flushViews(services);
@@ -69,9 +69,9 @@ describe("the batched view counter", () => {
   });
 
   test("a blog whose flush fails keeps its counts and retries; the others flush", async () => {
-    const { app, services, data } = await setup();
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "bob.localhost", "/hello");
+    const { handler, services, data } = await setup();
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "bob.localhost", "/hello");
     // Break alice: its database file is replaced by garbage and its handle closed.
     services.pool.close(alice);
     const path = join(data, "tenants", "alice.db");
@@ -101,13 +101,13 @@ describe("the batched view counter", () => {
   });
 
   test("a tick writes due closed blogs and leaves the ones not due yet", async () => {
-    const { app, services, data, setNow } = await setup(1);
+    const { handler, services, data, setNow } = await setup(1);
     await makeBlog(data, "carol");
     createPost(services.pool.get(parseTenantName("carol")).db, { title: "Hello", body: "x", status: "published", publishedAt: "2026-05-01T00:00:00Z" });
-    await request(app, "bob.localhost", "/hello"); // 23:59:00
+    await request(handler, "bob.localhost", "/hello"); // 23:59:00
     setNow("2026-06-01T23:59:08Z");
-    await request(app, "alice.localhost", "/hello"); // bob is closed now (cap 1)
-    await request(app, "carol.localhost", "/hello"); // and alice too
+    await request(handler, "alice.localhost", "/hello"); // bob is closed now (cap 1)
+    await request(handler, "carol.localhost", "/hello"); // and alice too
     setNow("2026-06-01T23:59:10Z");
     flushViews(services, { minAgeMs: 5000, closedBudgetMs: 50 });
     expect([stored(data, "bob").views, stored(data, "alice").views, stored(data, "carol").views]).toEqual([1, 0, 0]);
@@ -118,16 +118,16 @@ describe("the batched view counter", () => {
   });
 
   test("a failed flush puts back the counts of every day, merged with views recorded since", async () => {
-    const { app, services, data, setNow } = await setup();
-    await request(app, "alice.localhost", "/hello"); // 2026-06-01
+    const { handler, services, data, setNow } = await setup();
+    await request(handler, "alice.localhost", "/hello"); // 2026-06-01
     setNow("2026-06-02T00:01:00Z");
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello");
     const db = services.pool.get(alice).db;
     db.run("CREATE TRIGGER refuse BEFORE UPDATE OF views ON posts BEGIN SELECT RAISE(ABORT, 'refused'); END");
     expect(flushViews(services).failed.map((f) => f.blog)).toEqual([alice]);
     expect(services.views.pendingFor(alice)).toBe(3);
-    await request(app, "alice.localhost", "/hello"); // recorded after the failure, before the retry
+    await request(handler, "alice.localhost", "/hello"); // recorded after the failure, before the retry
     db.run("DROP TRIGGER refuse");
     expect(flushViews(services).failed).toEqual([]);
     expect(stored(data, "alice")).toEqual({ views: 4, daily: [{ day: "2026-06-01", views: 1 }, { day: "2026-06-02", views: 3 }] });
@@ -162,9 +162,9 @@ describe("the batched view counter", () => {
   });
 
   test("the periodic flush writes a blog once its views are an interval old; closed blogs wait past the time budget", async () => {
-    const { app, services, data, setNow } = await setup(1);
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "bob.localhost", "/hello"); // alice is now closed, bob open
+    const { handler, services, data, setNow } = await setup(1);
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "bob.localhost", "/hello"); // alice is now closed, bob open
     setNow("2026-06-01T23:59:04Z");
     expect(flushViews(services, { minAgeMs: 5000, closedBudgetMs: 0 }).blogs).toBe(0); // not due yet
     setNow("2026-06-01T23:59:05Z");
@@ -177,11 +177,11 @@ describe("the batched view counter", () => {
   });
 
   test("closed blogs go to the writer in larger batches while no reader is being answered", async () => {
-    const { app, services } = await setup();
+    const { handler, services } = await setup();
     const batches: (number | undefined)[] = [];
     const tick = viewFlushTick(services, undefined, (_, options) => (batches.push(options?.batch), { blogs: 0, rows: 0, failed: [] }));
     tick();
-    await request(app, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello");
     await new Promise((resolve) => setImmediate(resolve)); // Elysia counts the answer after sending it
     tick();
     tick();

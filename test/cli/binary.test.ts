@@ -24,10 +24,13 @@ async function build(outfile: string): Promise<void> {
   const tree = tempDir("writekit-source-");
   for (const entry of ["src", "migrations", "package.json", "tsconfig.json", "bunfig.toml", "migrations.d.ts"]) cpSync(join(REPO, entry), join(tree, entry), { recursive: true });
   symlinkSync(join(REPO, "node_modules"), join(tree, "node_modules"));
+  // The script calls `bun`, which npm finds in node_modules/.bin; the running Bun may be named otherwise (bun.exe).
+  const bin = tempDir("writekit-bin-");
+  symlinkSync(process.execPath, join(bin, "bun"));
   try {
     const proc = Bun.spawn(["sh", "-c", script.replace("--outfile dist/writekit", `--outfile '${outfile}'`)], {
       cwd: tree,
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
       stdout: "pipe",
       stderr: "pipe",
     });

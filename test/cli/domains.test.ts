@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 async function blogWithDomain(data: string, name: string, domain: string): Promise<void> {
   const db = openBlogDatabase(await makeBlog(data, name, { title: `${name} writes` }));
@@ -23,12 +23,12 @@ describe("writekit domains rebuild", () => {
     expect(r.stdout).toContain("alice.example.com → alice\nwww.carol.dev → carol\n2 custom domains written to");
     expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "alice.example.com": "alice", "www.carol.dev": "carol" } });
 
-    const { app, services } = makeApp(data);
+    const { handler, services } = makeServer(data);
     expect(services.customDomains.get("www.carol.dev") as string).toBe("carol");
-    const page = await request(app, "www.carol.dev", "/");
+    const page = await request(handler, "www.carol.dev", "/");
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("carol writes");
-    expect((await request(app, "www.unknown.dev", "/")).status).toBe(404);
+    expect((await request(handler, "www.unknown.dev", "/")).status).toBe(404);
   });
 
   test("a domain set by two blogs stays with the one that held it and the other is reported; exit code 1", async () => {

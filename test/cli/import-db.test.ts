@@ -7,7 +7,7 @@ import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const PASSWORD = "a new long passphrase";
 
@@ -63,8 +63,8 @@ describe("writekit import NAME FILE.db", () => {
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
     db.close();
     expect(leftovers(other)).toEqual([]);
-    const { app } = makeApp(other);
-    const page = await request(app, "bob.localhost", "/hello-world");
+    const { handler } = makeServer(other);
+    const page = await request(handler, "bob.localhost", "/hello-world");
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Hello world");
   });

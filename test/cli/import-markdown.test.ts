@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "import");
 
@@ -94,9 +94,9 @@ describe("writekit import NAME PATH (Markdown)", () => {
     const data = tempDir();
     await makeBlog(data, "alice");
     expect((await cli(["import", "alice", join(FIXTURES, "jekyll/_posts"), "--data", data])).code).toBe(0);
-    const { app, services } = makeApp(data);
+    const { handler, services } = makeServer(data);
     try {
-      const res = await request(app, "alice.localhost", "/liquid-and-ruby");
+      const res = await request(handler, "alice.localhost", "/liquid-and-ruby");
       expect(res.status).toBe(200);
       const page = await res.text();
       expect(page).toContain('<code class="language-ruby">');
@@ -107,7 +107,7 @@ describe("writekit import NAME PATH (Markdown)", () => {
       expect(prose).not.toContain("<script");
       expect(prose).not.toContain("<img");
       expect(page.match(/<script/g)?.length ?? 0).toBe(page.match(/content="[^"]*<script/g)?.length ?? 0);
-      expect((await request(app, "alice.localhost", "/tags/ruby")).status).toBe(200);
+      expect((await request(handler, "alice.localhost", "/tags/ruby")).status).toBe(200);
     } finally {
       services.pool.closeAll();
     }

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { readdirSync } from "node:fs";
-import { answerGarbageCollector } from "../../src/cli/serve.ts";
-import { BUN, cli, makeApp, makeBlog, REPO, request, tempDir } from "../helpers.ts";
+import { answerGarbageCollector } from "../../src/server/gc.ts";
+import { BUN, cli, makeServer, makeBlog, REPO, request, tempDir } from "../helpers.ts";
 
 async function freePort(): Promise<number> {
   const s = Bun.serve({ port: 0, fetch: () => new Response() });
@@ -67,12 +67,12 @@ describe("writekit serve", () => {
   test("answered requests' garbage is collected young while the server answers, never while it is idle", async () => {
     const data = tempDir();
     await makeBlog(data, "alice");
-    const { app, services } = makeApp(data);
+    const { handler, services } = makeServer(data);
     const collections: boolean[] = [];
-    const tick = answerGarbageCollector(services, (full) => collections.push(full));
+    const tick = answerGarbageCollector(() => services.metrics.requestsAnswered, (full) => collections.push(full));
     tick();
     expect(collections).toEqual([]); // nothing answered yet
-    await request(app, "alice.localhost", "/");
+    await request(handler, "alice.localhost", "/");
     await new Promise((resolve) => setImmediate(resolve)); // Elysia counts the answer after sending it
     tick();
     expect(collections).toEqual([false]); // a young-generation collection, not a full one

@@ -2,16 +2,19 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { BlogUnavailableError, Pool, SERVER_BUSY_TIMEOUT_MS, UnknownBlogError } from "../../src/tenants/pool.ts";
+import { BlogUnavailableError, SERVER_BUSY_TIMEOUT_MS, UnknownBlogError } from "../../src/tenants/opener.ts";
+import { Pool } from "../../src/tenants/pool.ts";
+import { BlogRegistry } from "../../src/tenants/registry.ts";
 import { makeBlog, tempDir } from "../helpers.ts";
 
 const n = parseTenantName;
+const poolOf = (dataDir: string, maxOpen: number) => new Pool(new BlogRegistry({ dataDir }), { maxOpen });
 
 describe("the pool of open blogs", () => {
   test("opens a blog lazily with every pragma set", async () => {
     const data = tempDir();
     await makeBlog(data, "alice");
-    const pool = new Pool({ dataDir: data, maxOpen: 10 });
+    const pool = poolOf(data, 10);
     expect(pool.size).toBe(0);
     const { db } = pool.get(n("alice"));
     expect(pool.size).toBe(1);
@@ -25,30 +28,26 @@ describe("the pool of open blogs", () => {
     pool.closeAll();
   });
 
-  test("evicts the least recently used blog, running before-close hooks while it is usable", async () => {
+  test("evicts the least recently used blog and closes it", async () => {
     const data = tempDir();
     for (const name of ["a1", "a2", "a3"]) await makeBlog(data, name);
-    const pool = new Pool({ dataDir: data, maxOpen: 2 });
-    const closed: string[] = [];
-    pool.onBeforeClose((t) => {
-      t.db.query("SELECT 1").get(); // still open here
-      closed.push(t.name);
-    });
+    const pool = poolOf(data, 2);
     pool.get(n("a1"));
-    pool.get(n("a2"));
+    const a2 = pool.get(n("a2")).db;
     pool.get(n("a1")); // a1 is now the most recent
     pool.get(n("a3")); // evicts a2
-    expect(closed).toEqual(["a2"]);
     expect(pool.names().sort() as string[]).toEqual(["a1", "a3"]);
     expect(pool.stats.evictions).toBe(1);
+    expect(() => a2.query("SELECT 1").get()).toThrow(); // its handle is closed
+    expect(pool.registry.connections).toBe(2);
     pool.closeAll();
-    expect(closed.sort()).toEqual(["a1", "a2", "a3"]);
     expect(pool.size).toBe(0);
+    expect(pool.registry.connections).toBe(0);
   });
 
   test("an unknown blog is an error and creates no file", () => {
     const data = tempDir();
-    const pool = new Pool({ dataDir: data, maxOpen: 10 });
+    const pool = poolOf(data, 10);
     expect(() => pool.get(n("nobody"))).toThrow(UnknownBlogError);
     expect(existsSync(join(data, "tenants", "nobody.db"))).toBe(false);
     expect(pool.size).toBe(0);
@@ -59,7 +58,7 @@ describe("the pool of open blogs", () => {
     await makeBlog(data, "good");
     await makeBlog(data, "bad");
     writeFileSync(join(data, "tenants", "bad.db"), "this is not a database at all".repeat(200));
-    const pool = new Pool({ dataDir: data, maxOpen: 10 });
+    const pool = poolOf(data, 10);
     expect(() => pool.get(n("bad"))).toThrow(BlogUnavailableError);
     expect(pool.size).toBe(0);
     expect(pool.get(n("good")).db).toBeTruthy();

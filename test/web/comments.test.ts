@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const HOST = "alice.localhost";
 
 async function setup(policy?: "moderate" | "approve" | "off", peer = "203.0.113.9") {
   const data = tempDir();
   await makeBlog(data, "alice");
-  const { app, services } = makeApp(data);
+  const { handler, services } = makeServer(data);
   let now = new Date("2026-05-01T10:00:00Z");
   services.now = () => now;
   services.peer = () => peer;
@@ -19,8 +19,8 @@ async function setup(policy?: "moderate" | "approve" | "off", peer = "203.0.113.
   if (policy) updateSettings(db, { comment_policy: policy });
   createPost(db, { title: "Hello", body: "Post body", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now);
   const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    request(app, HOST, "/hello/comments", { method: "POST", body: new URLSearchParams(fields), headers });
-  return { app, services, db, data, post, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+    request(handler, HOST, "/hello/comments", { method: "POST", body: new URLSearchParams(fields), headers });
+  return { handler, services, db, data, post, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
 }
 
 function rows(data: string) {
@@ -32,21 +32,21 @@ function rows(data: string) {
 
 describe("reader comments", () => {
   test("a comment is committed before the answer and held for moderation by default", async () => {
-    const { app, post, data } = await setup();
+    const { handler, post, data } = await setup();
     const r = await post({ name: "Bob", email: "bob@example.com", body: "Nice post!" });
     expect(r.status).toBe(303);
     expect(r.headers.get("location")).toBe("/hello?comment=pending#comments");
     // Read from another connection: it is on disk already.
     expect(rows(data)).toEqual([{ author_name: "Bob", author_email: "bob@example.com", body: "Nice post!", status: "pending" }]);
-    const page = await (await request(app, HOST, "/hello?comment=pending")).text();
+    const page = await (await request(handler, HOST, "/hello?comment=pending")).text();
     expect(page).toContain("awaits moderation");
     expect(page).not.toContain("Nice post!");
   });
 
   test("with the approve policy it shows at once, as escaped text with paragraphs and safe links", async () => {
-    const { app, post } = await setup("approve");
+    const { handler, post } = await setup("approve");
     expect((await post({ name: "<b>Eve</b>", body: "First <script>alert(1)</script>\n\nSee https://example.com/x. and javascript:alert(1)" })).headers.get("location")).toBe("/hello?comment=published#comments");
-    const html = await (await request(app, HOST, "/hello")).text();
+    const html = await (await request(handler, HOST, "/hello")).text();
     expect(html).toContain("1 comment");
     expect(html).toContain("&lt;b&gt;Eve&lt;/b&gt;");
     expect(html).toContain("First &lt;script&gt;alert(1)&lt;/script&gt;</p><p>See");
@@ -55,8 +55,8 @@ describe("reader comments", () => {
   });
 
   test("with comments off there is no form and a post is refused", async () => {
-    const { app, post, data } = await setup("off");
-    expect(await (await request(app, HOST, "/hello")).text()).toContain("Comments are closed");
+    const { handler, post, data } = await setup("off");
+    expect(await (await request(handler, HOST, "/hello")).text()).toContain("Comments are closed");
     expect((await post({ name: "Bob", body: "hi" })).status).toBe(403);
     expect(rows(data)).toEqual([]);
   });
@@ -73,14 +73,14 @@ describe("reader comments", () => {
   });
 
   test("missing fields and oversized input get a 400 or 413 page, not a 500", async () => {
-    const { post, app } = await setup();
+    const { post, handler } = await setup();
     const missing = await post({ email: "x@example.com" });
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain("not valid");
     expect((await post({ name: "Bob", body: "x".repeat(60_000) })).status).toBe(400);
-    const huge = await request(app, HOST, "/hello/comments", { method: "POST", body: "x".repeat(3 * 1024 * 1024), headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(3 * 1024 * 1024) } });
+    const huge = await request(handler, HOST, "/hello/comments", { method: "POST", body: "x".repeat(3 * 1024 * 1024), headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(3 * 1024 * 1024) } });
     expect(huge.status).toBe(413);
-    expect((await request(app, HOST, "/nothing/comments", { method: "POST", body: new URLSearchParams({ name: "a", body: "b" }) })).status).toBe(404);
+    expect((await request(handler, HOST, "/nothing/comments", { method: "POST", body: new URLSearchParams({ name: "a", body: "b" }) })).status).toBe(404);
   });
 
   test("the honeypot field silently drops scripted comments", async () => {

@@ -5,14 +5,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, mkdtempSync, openSync, rmdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../../src/app.ts";
+import { createHandler } from "../../src/app.ts";
 import { createPost } from "../../src/blog/posts.ts";
-import { flushViews } from "../../src/cli/flusher.ts";
-import { createServices } from "../../src/cli/serve.ts";
+import { flushViews } from "../../src/server/flusher.ts";
+import { createServices } from "../../src/server/services.ts";
 import { configureLog } from "../../src/log.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { Pool, type PoolOptions } from "../../src/tenants/pool.ts";
-import { makeBlog, request, tempDir, testConfig } from "../helpers.ts";
+import { Pool } from "../../src/tenants/pool.ts";
+import { BlogRegistry } from "../../src/tenants/registry.ts";
+import { makeBlog, request, tempDir, testConfig, type Handler } from "../helpers.ts";
 
 const ALICE = "alice.localhost";
 const BOB = "bob.localhost";
@@ -38,15 +39,16 @@ async function blogsIn(data: string) {
   }
 }
 
-function appFor(data: string, pool: Partial<PoolOptions> = {}) {
+function serverFor(data: string, options: { readOnlyRetryMs?: number; busyTimeoutMs?: number } = {}) {
   const config = testConfig(data);
-  const services = createServices(config, { pool: new Pool({ dataDir: data, maxOpen: 10, ...pool }) });
+  const registry = new BlogRegistry({ dataDir: data, busyTimeoutMs: options.busyTimeoutMs });
+  const services = createServices(config, { registry, pool: new Pool(registry, { maxOpen: 10, readOnlyRetryMs: options.readOnlyRetryMs }) });
   services.peer = () => "203.0.113.7";
-  return { app: createApp(services), services };
+  return { handler: createHandler(services), services };
 }
 
-const comment = (app: ReturnType<typeof createApp>, host: string, body = "Nice post") =>
-  request(app, host, "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "Reader", body }) });
+const comment = (handler: Handler, host: string, body = "Nice post") =>
+  request(handler, host, "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "Reader", body }) });
 
 function commentsIn(path: string): string[] {
   const db = new Database(path, { readonly: true });
@@ -101,11 +103,11 @@ describe("a corrupt blog file", () => {
     const data = tempDir();
     await blogsIn(data);
     writeFileSync(join(data, "tenants", "alice.db"), "this is not a database at all".repeat(500));
-    const { app } = appFor(data);
+    const { handler } = serverFor(data);
     const { result, lines } = await captureLog(async () => {
       const answers = [];
-      for (let i = 0; i < 3; i++) answers.push(await request(app, ALICE, "/"));
-      answers.push(await comment(app, ALICE));
+      for (let i = 0; i < 3; i++) answers.push(await request(handler, ALICE, "/"));
+      answers.push(await comment(handler, ALICE));
       return answers;
     });
     for (const r of result) {
@@ -117,7 +119,7 @@ describe("a corrupt blog file", () => {
     }
     expect(lines.filter((l) => l.includes("blog=alice")).length).toBe(1);
     expect(lines[0]).toContain("cannot open blog");
-    const bob = await request(app, BOB, "/");
+    const bob = await request(handler, BOB, "/");
     expect(bob.status).toBe(200);
     expect(await bob.text()).toContain("bob writes");
   });
@@ -125,11 +127,11 @@ describe("a corrupt blog file", () => {
   test("damaged while open, it answers 503 unavailable (not 500), its handle and cached pages are dropped, and it is logged once", async () => {
     const data = tempDir();
     await blogsIn(data);
-    const { app, services } = appFor(data);
-    expect((await request(app, ALICE, "/")).status).toBe(200);
+    const { handler, services } = serverFor(data);
+    expect((await request(handler, ALICE, "/")).status).toBe(200);
     expect(services.pool.peek("alice" as any)).toBeDefined();
     corruptAfterFirstPage(join(data, "tenants", "alice.db"));
-    const { result, lines } = await captureLog(async () => [await request(app, ALICE, "/hello"), await request(app, ALICE, "/hello"), await request(app, ALICE, "/")]);
+    const { result, lines } = await captureLog(async () => [await request(handler, ALICE, "/hello"), await request(handler, ALICE, "/hello"), await request(handler, ALICE, "/")]);
     for (const r of result) {
       expect(r.status).toBe(503);
       expect(await r.text()).toContain("Blog unavailable");
@@ -139,8 +141,8 @@ describe("a corrupt blog file", () => {
     expect(aliceLines[0]).toMatch(/fault=corrupt|cannot open blog/);
     expect(lines.some((l) => l.includes("unexpected error"))).toBe(false);
     expect(services.pool.peek("alice" as any)).toBeUndefined();
-    expect(services.pool.stats.faults.corrupt).toBeGreaterThan(0);
-    expect((await request(app, BOB, "/hello")).status).toBe(200);
+    expect(services.registry.faults.counts.corrupt).toBeGreaterThan(0);
+    expect((await request(handler, BOB, "/hello")).status).toBe(200);
   });
 });
 
@@ -156,12 +158,12 @@ describe("a blog whose file cannot be written", () => {
     }
     try {
       // readOnlyRetryMs 0: every request tries read-write again, so the repair is seen at once.
-      const { app, services } = appFor(data, { readOnlyRetryMs: 0 });
+      const { handler, services } = serverFor(data, { readOnlyRetryMs: 0 });
       const { result, lines } = await captureLog(async () => {
-        const home = await request(app, ALICE, "/");
-        const post = await request(app, ALICE, "/hello");
-        const write = await comment(app, ALICE);
-        const again = await comment(app, ALICE);
+        const home = await request(handler, ALICE, "/");
+        const post = await request(handler, ALICE, "/hello");
+        const write = await comment(handler, ALICE);
+        const again = await comment(handler, ALICE);
         return { home, post, write, again };
       });
       expect(result.home.status).toBe(200);
@@ -175,7 +177,7 @@ describe("a blog whose file cannot be written", () => {
       expect(result.again.status).toBe(503);
       expect(lines.filter((l) => l.includes("blog=alice")).length).toBe(1);
       expect(lines.join("\n")).toContain("serving it read-only");
-      expect((await comment(app, BOB)).status).toBe(303);
+      expect((await comment(handler, BOB)).status).toBe(303);
 
       // The view flusher retries every tick: the failure stays pending and is not logged again.
       const { lines: flushLines } = await captureLog(async () => {
@@ -186,7 +188,7 @@ describe("a blog whose file cannot be written", () => {
       expect(flushLines).toEqual([]);
 
       restore();
-      expect((await comment(app, ALICE, "After the repair")).status).toBe(303);
+      expect((await comment(handler, ALICE, "After the repair")).status).toBe(303);
       services.pool.closeAll();
       expect(commentsIn(path)).toEqual(["After the repair"]);
     } finally {
@@ -198,8 +200,8 @@ describe("a blog whose file cannot be written", () => {
     const data = mountTmpfs("size=4m")!;
     await blogsIn(data);
     expect(Bun.spawnSync(["mount", "-o", "remount,ro", data]).exitCode).toBe(0);
-    const { app, services } = appFor(data);
-    const { result } = await captureLog(async () => ({ home: await request(app, ALICE, "/hello"), write: await comment(app, ALICE) }));
+    const { handler, services } = serverFor(data);
+    const { result } = await captureLog(async () => ({ home: await request(handler, ALICE, "/hello"), write: await comment(handler, ALICE) }));
     expect(result.home.status).toBe(200);
     expect(await result.home.text()).toContain("A post to comment on.");
     expect(result.write.status).toBe(503);
@@ -211,8 +213,8 @@ describe("a blog whose file cannot be written", () => {
   test.skipIf(!canMount)("on a full disk, reads still work and a comment gets 503 that says the disk is full; nothing half-written", async () => {
     const data = mountTmpfs("size=2m")!;
     await blogsIn(data);
-    const { app, services } = appFor(data);
-    expect((await request(app, ALICE, "/hello")).status).toBe(200);
+    const { handler, services } = serverFor(data);
+    expect((await request(handler, ALICE, "/hello")).status).toBe(200);
     // Fill the file system to the last byte.
     const fd = openSync(join(data, "filler"), "w");
     const chunk = Buffer.alloc(16 * 1024, 1);
@@ -223,7 +225,7 @@ describe("a blog whose file cannot be written", () => {
     } finally {
       closeSync(fd);
     }
-    const { result, lines } = await captureLog(async () => ({ write: await comment(app, ALICE, "x".repeat(4000)), again: await comment(app, ALICE, "y".repeat(4000)), read: await request(app, ALICE, "/") }));
+    const { result, lines } = await captureLog(async () => ({ write: await comment(handler, ALICE, "x".repeat(4000)), again: await comment(handler, ALICE, "y".repeat(4000)), read: await request(handler, ALICE, "/") }));
     expect(result.write.status).toBe(503);
     const page = await result.write.text();
     expect(page).toContain("disk is full");
@@ -241,26 +243,26 @@ describe("a blog locked by another process", () => {
     const data = tempDir();
     await blogsIn(data);
     const path = join(data, "tenants", "alice.db");
-    const { app, services } = appFor(data, { busyTimeoutMs: 20 });
-    expect((await request(app, ALICE, "/hello")).status).toBe(200);
+    const { handler, services } = serverFor(data, { busyTimeoutMs: 20 });
+    expect((await request(handler, ALICE, "/hello")).status).toBe(200);
     const other = new Database(path);
     other.run("BEGIN EXCLUSIVE");
     try {
       const started = performance.now();
-      const { result } = await captureLog(() => comment(app, ALICE));
+      const { result } = await captureLog(() => comment(handler, ALICE));
       expect(performance.now() - started).toBeLessThan(2000);
       expect(result.status).toBe(503);
       expect(result.headers.get("retry-after")).toBe("5");
       expect(await result.text()).toContain("Another program is writing to this blog");
       // In WAL mode readers are not blocked by the writer.
-      expect((await request(app, ALICE, "/")).status).toBe(200);
-      expect((await comment(app, BOB)).status).toBe(303);
+      expect((await request(handler, ALICE, "/")).status).toBe(200);
+      expect((await comment(handler, BOB)).status).toBe(303);
     } finally {
       other.run("ROLLBACK");
       other.close();
     }
-    expect((await comment(app, ALICE, "After the lock")).status).toBe(303);
-    expect(services.pool.stats.faults.busy).toBe(1);
+    expect((await comment(handler, ALICE, "After the lock")).status).toBe(303);
+    expect(services.registry.faults.counts.busy).toBe(1);
     services.pool.closeAll();
     expect(commentsIn(path)).toEqual(["After the lock"]);
   });

@@ -5,32 +5,32 @@ import { xml2js } from "xml-js";
 import { createPost, updatePost, type PostInput } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const HOST = "alice.localhost:3000";
 
 async function blogWith(posts: Partial<PostInput>[], options: { now?: () => Date; settings?: Record<string, string | number> } = {}) {
   const data = tempDir();
   await makeBlog(data, "alice", { title: "Alice's notes" });
-  const { app, services } = makeApp(data);
+  const { handler, services } = makeServer(data);
   if (options.now) services.now = options.now;
   const db = services.pool.get(parseTenantName("alice")).db;
   if (options.settings) updateSettings(db, options.settings as any);
   const base = new Date("2026-01-01T00:00:00Z").getTime();
   const created = posts.map((p, i) => createPost(db, { title: `Post ${i + 1}`, body: `Body of post ${i + 1}.`, status: "published", publishedAt: new Date(base + i * 86_400_000).toISOString(), ...p }));
-  return { data, app, services, db, created };
+  return { data, handler, services, db, created };
 }
 
-const get = (app: any, path: string, init?: RequestInit) => request(app, HOST, path, init);
+const get = (handler: any, path: string, init?: RequestInit) => request(handler, HOST, path, init);
 
 describe("the home page", () => {
   test("lists the newest posts first and paginates with ?page=N", async () => {
-    const { app } = await blogWith(Array.from({ length: 12 }, () => ({})), { settings: { posts_per_page: 5 } });
-    const first = await (await get(app, "/")).text();
+    const { handler } = await blogWith(Array.from({ length: 12 }, () => ({})), { settings: { posts_per_page: 5 } });
+    const first = await (await get(handler, "/")).text();
     expect(first.indexOf("Post 12")).toBeLessThan(first.indexOf("Post 11"));
     expect(first).not.toContain("Post 7<");
     expect(first).toContain('href="/?page=2"');
-    const third = await get(app, "/?page=3");
+    const third = await get(handler, "/?page=3");
     expect(third.status).toBe(200);
     const text = await third.text();
     expect(text).toContain("Post 2<");
@@ -39,31 +39,31 @@ describe("the home page", () => {
   });
 
   test.each(["abc", "0", "-1", "1.5", "99", "1e3", "%00", "999999999999"])("?page=%p is a 404 page, never a 5xx", async (page) => {
-    const { app } = await blogWith([{}]);
-    const r = await get(app, `/?page=${page}`);
+    const { handler } = await blogWith([{}]);
+    const r = await get(handler, `/?page=${page}`);
     expect(r.status).toBe(404);
     expect(await r.text()).toContain("Alice&#x27;s notes");
   });
 
   test("drafts never show; a scheduled post appears when its time comes", async () => {
     let now = new Date("2026-03-01T12:00:00Z");
-    const { app } = await blogWith([{ title: "Visible" }, { title: "Secret draft", status: "draft" }, { title: "Future post", publishedAt: "2026-03-02T09:00:00Z" }], { now: () => now });
-    const before = await (await get(app, "/")).text();
+    const { handler } = await blogWith([{ title: "Visible" }, { title: "Secret draft", status: "draft" }, { title: "Future post", publishedAt: "2026-03-02T09:00:00Z" }], { now: () => now });
+    const before = await (await get(handler, "/")).text();
     expect(before).toContain("Visible");
     expect(before).not.toContain("Secret draft");
     expect(before).not.toContain("Future post");
-    expect((await get(app, "/future-post")).status).toBe(404);
-    expect((await get(app, "/secret-draft")).status).toBe(404);
+    expect((await get(handler, "/future-post")).status).toBe(404);
+    expect((await get(handler, "/secret-draft")).status).toBe(404);
     now = new Date("2026-03-02T09:00:01Z");
-    expect(await (await get(app, "/")).text()).toContain("Future post");
-    expect((await get(app, "/future-post")).status).toBe(200);
+    expect(await (await get(handler, "/")).text()).toContain("Future post");
+    expect((await get(handler, "/future-post")).status).toBe(200);
   });
 });
 
 describe("a post page", () => {
   test("has the title in <h1>, date, tags, canonical and OpenGraph tags, and the feed link", async () => {
-    const { app } = await blogWith([{ title: "Why SQLite", body: "It is **fast**.", tags: ["Databases", "sqlite"] }]);
-    const r = await get(app, "/why-sqlite");
+    const { handler } = await blogWith([{ title: "Why SQLite", body: "It is **fast**.", tags: ["Databases", "sqlite"] }]);
+    const r = await get(handler, "/why-sqlite");
     expect(r.status).toBe(200);
     const html = await r.text();
     expect(html).toContain("<h1>Why SQLite</h1>");
@@ -78,8 +78,8 @@ describe("a post page", () => {
   });
 
   test("a missing post is a 404 in the blog's layout", async () => {
-    const { app } = await blogWith([]);
-    const r = await get(app, "/no-such-post");
+    const { handler } = await blogWith([]);
+    const r = await get(handler, "/no-such-post");
     expect(r.status).toBe(404);
     const html = await r.text();
     expect(html).toContain("Alice&#x27;s notes");
@@ -87,50 +87,50 @@ describe("a post page", () => {
   });
 
   test("an old slug of a renamed post answers 301 to the new URL", async () => {
-    const { app, db, created } = await blogWith([{ title: "First name" }]);
+    const { handler, db, created } = await blogWith([{ title: "First name" }]);
     updatePost(db, created[0].id, { title: "First name", body: "x", slug: "second-name", status: "published" });
-    const r = await get(app, "/first-name");
+    const r = await get(handler, "/first-name");
     expect(r.status).toBe(301);
     expect(r.headers.get("location")).toBe("/second-name");
-    expect((await get(app, "/second-name")).status).toBe(200);
+    expect((await get(handler, "/second-name")).status).toBe(200);
   });
 
   test("answers ETag and Last-Modified, and 304 to a conditional request", async () => {
-    const { app } = await blogWith([{ title: "Cached" }]);
-    const r = await get(app, "/cached");
+    const { handler } = await blogWith([{ title: "Cached" }]);
+    const r = await get(handler, "/cached");
     const etag = r.headers.get("etag")!;
     const lastModified = r.headers.get("last-modified")!;
     expect(etag).toMatch(/^"[a-z0-9]+"$/);
     expect(lastModified).toContain("GMT");
-    expect((await get(app, "/cached", { headers: { "if-none-match": etag } })).status).toBe(304);
-    expect((await get(app, "/cached", { headers: { "if-modified-since": lastModified } })).status).toBe(304);
-    expect((await get(app, "/cached", { headers: { "if-none-match": '"other"' } })).status).toBe(200);
+    expect((await get(handler, "/cached", { headers: { "if-none-match": etag } })).status).toBe(304);
+    expect((await get(handler, "/cached", { headers: { "if-modified-since": lastModified } })).status).toBe(304);
+    expect((await get(handler, "/cached", { headers: { "if-none-match": '"other"' } })).status).toBe(200);
     for (const path of ["/", "/feed.xml", "/feed.json"]) {
-      const first = await get(app, path);
-      expect((await get(app, path, { headers: { "if-none-match": first.headers.get("etag")! } })).status).toBe(304);
+      const first = await get(handler, path);
+      expect((await get(handler, path, { headers: { "if-none-match": first.headers.get("etag")! } })).status).toBe(304);
     }
   });
 });
 
 describe("tags and search", () => {
   test("/tags/<tag> lists the posts with that tag; an unknown tag is a 404", async () => {
-    const { app } = await blogWith([{ title: "Tagged one", tags: ["go"] }, { title: "Tagged two", tags: ["go", "rust"] }, { title: "Untagged" }]);
-    const html = await (await get(app, "/tags/go")).text();
+    const { handler } = await blogWith([{ title: "Tagged one", tags: ["go"] }, { title: "Tagged two", tags: ["go", "rust"] }, { title: "Untagged" }]);
+    const html = await (await get(handler, "/tags/go")).text();
     expect(html).toContain("Tagged one");
     expect(html).toContain("Tagged two");
     expect(html).not.toContain("Untagged");
-    expect((await get(app, "/tags/nothing-here")).status).toBe(404);
-    expect(await (await get(app, "/tags")).text()).toContain("go (2)");
+    expect((await get(handler, "/tags/nothing-here")).status).toBe(404);
+    expect(await (await get(handler, "/tags")).text()).toContain("go (2)");
   });
 
   test("search finds visible posts and highlights matches", async () => {
-    const { app } = await blogWith([{ title: "Write-ahead logging", body: "WAL lets readers and writers proceed together." }, { title: "Hidden", body: "readers secret", status: "draft" }]);
-    const html = await (await get(app, "/search?q=readers")).text();
+    const { handler } = await blogWith([{ title: "Write-ahead logging", body: "WAL lets readers and writers proceed together." }, { title: "Hidden", body: "readers secret", status: "draft" }]);
+    const html = await (await get(handler, "/search?q=readers")).text();
     expect(html).toContain("1 post match");
     expect(html).toContain("<mark>readers</mark>");
     expect(html).not.toContain("Hidden");
-    expect(await (await get(app, "/search?q=zzzz")).text()).toContain("No posts match");
-    expect((await get(app, "/search")).status).toBe(200);
+    expect(await (await get(handler, "/search?q=zzzz")).text()).toContain("No posts match");
+    expect((await get(handler, "/search")).status).toBe(200);
   });
 
   const hostile = [
@@ -139,8 +139,8 @@ describe("tags and search", () => {
     "<script>alert(1)</script>", "posts_fts MATCH '*'", "rank:1", "a\"b\"c",
   ];
   test.each(hostile)("the hostile query %p never makes search answer 5xx", async (q) => {
-    const { app } = await blogWith([{ title: "Some post", body: "Some text about x and a and b." }]);
-    const r = await get(app, `/search?q=${encodeURIComponent(q)}`);
+    const { handler } = await blogWith([{ title: "Some post", body: "Some text about x and a and b." }]);
+    const r = await get(handler, `/search?q=${encodeURIComponent(q)}`);
     expect(r.status).toBe(200);
     // Inside a quoted attribute "<" is inert; everywhere else it must be escaped.
     const html = (await r.text()).replace(/"[^"]*"/g, '""');
@@ -150,8 +150,8 @@ describe("tags and search", () => {
 
 describe("feeds, sitemap and robots", () => {
   test("/feed.xml is Atom 1.0 with the newest 20 posts, absolute links and stable ids", async () => {
-    const { app, db, created, services } = await blogWith(Array.from({ length: 25 }, (_, i) => ({ title: `Entry ${i + 1}`, tags: ["t"] })));
-    const r = await get(app, "/feed.xml");
+    const { handler, db, created, services } = await blogWith(Array.from({ length: 25 }, (_, i) => ({ title: `Entry ${i + 1}`, tags: ["t"] })));
+    const r = await get(handler, "/feed.xml");
     expect(r.headers.get("content-type")).toContain("application/atom+xml");
     const doc: any = xml2js(await r.text(), { compact: true });
     expect(doc.feed._attributes.xmlns).toBe("http://www.w3.org/2005/Atom");
@@ -163,14 +163,14 @@ describe("feeds, sitemap and robots", () => {
     // Renaming the post changes its URL but not its id.
     updatePost(db, created[24].id, { title: "Entry 25", body: "x", slug: "renamed", status: "published" });
     services.pages.invalidate(parseTenantName("alice")); // as the admin's save request does
-    const again: any = xml2js(await (await get(app, "/feed.xml")).text(), { compact: true });
+    const again: any = xml2js(await (await get(handler, "/feed.xml")).text(), { compact: true });
     expect(again.feed.entry[0].id._text).toBe(id);
     expect(again.feed.entry[0].link._attributes.href).toBe("http://alice.localhost:3000/renamed");
   });
 
   test("/feed.json is JSON Feed 1.1", async () => {
-    const { app } = await blogWith([{ title: "One", tags: ["a"] }]);
-    const r = await get(app, "/feed.json");
+    const { handler } = await blogWith([{ title: "One", tags: ["a"] }]);
+    const r = await get(handler, "/feed.json");
     expect(r.headers.get("content-type")).toContain("application/feed+json");
     const feed = await r.json();
     expect(feed.version).toBe("https://jsonfeed.org/version/1.1");
@@ -180,23 +180,24 @@ describe("feeds, sitemap and robots", () => {
   });
 
   test("/sitemap.xml lists home, every published post and tag pages; /robots.txt points to it", async () => {
-    const { app } = await blogWith([{ title: "A post", tags: ["x"] }, { title: "Draft", status: "draft" }]);
-    const xml = await (await get(app, "/sitemap.xml")).text();
+    const { handler } = await blogWith([{ title: "A post", tags: ["x"] }, { title: "Draft", status: "draft" }]);
+    const xml = await (await get(handler, "/sitemap.xml")).text();
     expect(xml).toContain("<loc>http://alice.localhost:3000/</loc>");
     expect(xml).toContain("<loc>http://alice.localhost:3000/a-post</loc>");
     expect(xml).toContain("<loc>http://alice.localhost:3000/tags/x</loc>");
     expect(xml).not.toContain("draft");
-    const robots = await (await get(app, "/robots.txt")).text();
+    const robots = await (await get(handler, "/robots.txt")).text();
     expect(robots).toContain("Sitemap: http://alice.localhost:3000/sitemap.xml");
   });
 });
 
 describe("cached pages follow every change", () => {
   test("an edit through another connection (another process) shows at once", async () => {
-    const { app, data, services } = await blogWith([{ title: "Before" }]);
-    const { watchForChanges } = await import("../../src/cli/serve.ts");
-    const stop = watchForChanges(services);
-    expect(await (await get(app, "/")).text()).toContain("Before");
+    const { handler, data, services } = await blogWith([{ title: "Before" }]);
+    const { BlogWatcher } = await import("../../src/server/watcher.ts");
+    const watcher = new BlogWatcher(services);
+    watcher.start();
+    expect(await (await get(handler, "/")).text()).toContain("Before");
     const changed = new Promise<void>((resolve) => {
       const original = services.pages.invalidate.bind(services.pages);
       services.pages.invalidate = (name) => (original(name), resolve());
@@ -205,54 +206,58 @@ describe("cached pages follow every change", () => {
     other.run("UPDATE posts SET title = 'After'");
     other.close();
     await changed;
-    expect(await (await get(app, "/")).text()).toContain("After");
-    stop();
+    expect(await (await get(handler, "/")).text()).toContain("After");
+    watcher.stop();
   });
 
   test("the server's own view flush keeps a blog's cached pages; another connection's write drops them", async () => {
-    const { app, data, services } = await blogWith([{ title: "Kept" }]);
-    const { onBlogFileChanged } = await import("../../src/cli/serve.ts");
-    const { flushViews } = await import("../../src/cli/flusher.ts");
+    const { handler, data, services } = await blogWith([{ title: "Kept" }]);
+    const { BlogWatcher } = await import("../../src/server/watcher.ts");
+    const { flushViews } = await import("../../src/server/flusher.ts");
+    const watcher = new BlogWatcher(services);
     const alice = parseTenantName("alice");
-    await get(app, "/kept");
+    await get(handler, "/kept");
     flushViews(services); // writes posts.views through the pool's own handle
-    onBlogFileChanged(services, alice); // the watcher's event for that write
+    watcher.changed(alice); // the watcher's event for that write
     const hits = services.pages.hits;
-    expect((await get(app, "/kept")).status).toBe(200);
+    expect((await get(handler, "/kept")).status).toBe(200);
     expect(services.pages.hits).toBe(hits + 1);
     const other = new Database(join(data, "tenants", "alice.db"));
     other.run("UPDATE posts SET title = 'Changed elsewhere'");
     other.close();
-    onBlogFileChanged(services, alice);
-    expect(await (await get(app, "/kept")).text()).toContain("Changed elsewhere");
+    watcher.changed(alice);
+    expect(await (await get(handler, "/kept")).text()).toContain("Changed elsewhere");
     // Closed by the pool after writing (its close checkpoints): the events of our own close keep the pages.
-    await get(app, "/kept");
+    await get(handler, "/kept");
     flushViews(services);
     services.pool.close(alice);
     const cached = services.pages.size;
-    onBlogFileChanged(services, alice);
+    watcher.changed(alice);
     expect(services.pages.size).toBe(cached);
     // Another process writes while it is closed: dropped.
     const third = new Database(join(data, "tenants", "alice.db"));
     third.run("UPDATE posts SET title = 'While closed'");
     third.close();
-    onBlogFileChanged(services, alice);
-    expect(await (await get(app, "/kept")).text()).toContain("While closed");
+    watcher.changed(alice);
+    expect(await (await get(handler, "/kept")).text()).toContain("While closed");
     // Another process writes while it is open, and the pool closes it before the event arrives:
     // the close itself reports the change.
     const fourth = new Database(join(data, "tenants", "alice.db"));
     fourth.run("UPDATE posts SET title = 'Before eviction'");
     fourth.close();
     services.pool.close(alice);
-    onBlogFileChanged(services, alice);
-    expect(await (await get(app, "/kept")).text()).toContain("Before eviction");
+    watcher.changed(alice);
+    expect(await (await get(handler, "/kept")).text()).toContain("Before eviction");
+    watcher.stop();
   });
 
   test("the server's fetch answers a cached page before routing: same answer, its view counted, its request measured", async () => {
-    const { app, services } = await blogWith([{ title: "Fast" }]);
-    const { createFetch } = await import("../../src/app.ts");
+    const { services } = await blogWith([{ title: "Fast" }]);
+    const { createApp } = await import("../../src/app.ts");
+    const { createFrontDoor } = await import("../../src/web/frontdoor.ts");
+    const app = createApp(services);
     let routed = 0;
-    const fetch = createFetch(services, { ...app, fetch: (r: Request) => (routed++, app.fetch(r)) } as typeof app);
+    const fetch = createFrontDoor(services, { fetch: (r: Request) => (routed++, app.fetch(r)) });
     const req = (path: string, headers: Record<string, string> = {}) => new Request(`http://localhost${path}`, { headers: { host: HOST, ...headers } });
     const first = await fetch(req("/fast")); // not cached yet: through the routes
     const body = await first.text();
@@ -276,11 +281,11 @@ describe("cached pages follow every change", () => {
   });
 
   test("a settings change is seen on the next request", async () => {
-    const { app, db } = await blogWith([{}]);
-    expect(await (await get(app, "/")).text()).toContain("Alice&#x27;s notes");
+    const { handler, db } = await blogWith([{}]);
+    expect(await (await get(handler, "/")).text()).toContain("Alice&#x27;s notes");
     updateSettings(db, { title: "Renamed blog" });
     // Writes through this server go through a non-GET request, which drops the blog's pages.
-    await get(app, "/post-1/comments", { method: "POST", body: new URLSearchParams({ name: "x", body: "y" }) });
-    expect(await (await get(app, "/")).text()).toContain("Renamed blog");
+    await get(handler, "/post-1/comments", { method: "POST", body: new URLSearchParams({ name: "x", body: "y" }) });
+    expect(await (await get(handler, "/")).text()).toContain("Renamed blog");
   });
 });

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deleteTenant } from "../../src/tenants/files.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 async function instance() {
   const data = tempDir();
@@ -11,13 +11,13 @@ async function instance() {
   await makeBlog(data, "gone");
   writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "alice.example.org": "alice", "gone.example.org": "gone" } }));
   deleteTenant(data, parseTenantName("gone"));
-  return { data, ...makeApp(data, { domain: "blogs.example.com" }) };
+  return { data, ...makeServer(data, { domain: "blogs.example.com" }) };
 }
 
 describe("GET /tls-check (Caddy on-demand TLS)", () => {
   test("answers 200 only for a blog's custom domain or <name>.<domain> of a blog that exists, on any Host", async () => {
-    const { app } = await instance();
-    const status = async (domain: string, host = "127.0.0.1:3000") => (await request(app, host, `/tls-check?domain=${encodeURIComponent(domain)}`)).status;
+    const { handler } = await instance();
+    const status = async (domain: string, host = "127.0.0.1:3000") => (await request(handler, host, `/tls-check?domain=${encodeURIComponent(domain)}`)).status;
     expect(await status("alice.example.org")).toBe(200);
     expect(await status("ALICE.example.org.")).toBe(200);
     expect(await status("alice.blogs.example.com")).toBe(200);
@@ -32,22 +32,22 @@ describe("GET /tls-check (Caddy on-demand TLS)", () => {
   });
 
   test("a missing or malformed domain is a 400 that says why", async () => {
-    const { app } = await instance();
-    const missing = await request(app, "127.0.0.1", "/tls-check");
+    const { handler } = await instance();
+    const missing = await request(handler, "127.0.0.1", "/tls-check");
     expect(missing.status).toBe(400);
-    const bad = await request(app, "127.0.0.1", `/tls-check?domain=${encodeURIComponent("<script>.example.com")}`);
+    const bad = await request(handler, "127.0.0.1", `/tls-check?domain=${encodeURIComponent("<script>.example.com")}`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("is not a host name");
-    const long = await request(app, "127.0.0.1", `/tls-check?domain=${"a".repeat(400)}`);
+    const long = await request(handler, "127.0.0.1", `/tls-check?domain=${"a".repeat(400)}`);
     expect(long.status).toBe(400);
   });
 
   test("a domain claimed while the server runs is answered at once", async () => {
-    const { app, services, data } = await instance();
+    const { handler, services, data } = await instance();
     const { claimDomain } = await import("../../src/tenants/domains.ts");
-    expect((await request(app, "127.0.0.1", "/tls-check?domain=new.example.net")).status).toBe(404);
+    expect((await request(handler, "127.0.0.1", "/tls-check?domain=new.example.net")).status).toBe(404);
     claimDomain(data, services.customDomains, parseTenantName("alice"), "new.example.net");
-    expect((await request(app, "127.0.0.1", "/tls-check?domain=new.example.net")).status).toBe(200);
-    expect((await request(app, "new.example.net", "/")).status).toBe(200);
+    expect((await request(handler, "127.0.0.1", "/tls-check?domain=new.example.net")).status).toBe(200);
+    expect((await request(handler, "new.example.net", "/")).status).toBe(200);
   });
 });

@@ -4,7 +4,7 @@ import { addComment } from "../../src/blog/comments.ts";
 import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 import { XSS_PAYLOADS } from "../xss-payloads.ts";
 
 /** Markup that would run script or load a javascript:/data: URL, outside of escaped text. */
@@ -27,7 +27,7 @@ describe("user text is escaped on every page", () => {
   test("XSS payloads in titles, bodies, tags, comments and settings never come back as markup", async () => {
     const data = tempDir();
     await makeBlog(data, "alice");
-    const { app, services } = makeApp(data);
+    const { handler, services } = makeServer(data);
     const db = services.pool.get(parseTenantName("alice")).db;
     updateSettings(db, { title: XSS_PAYLOADS[1], description: XSS_PAYLOADS[2], author_name: XSS_PAYLOADS[3], comment_policy: "approve" });
     const slugs: string[] = [];
@@ -38,7 +38,7 @@ describe("user text is escaped on every page", () => {
     });
     const paths = ["/", "/?page=2", "/tags", "/feed.json", ...slugs.map((s) => `/${s}`), ...XSS_PAYLOADS.map((p) => `/search?q=${encodeURIComponent(p)}`), `/tags/${encodeURIComponent("script-xss-1-script")}`];
     for (const path of paths) {
-      const r = await request(app, "alice.localhost", path);
+      const r = await request(handler, "alice.localhost", path);
       expect(r.status).toBeLessThan(500);
       const body = await r.text();
       if (path === "/feed.json") {
@@ -49,7 +49,7 @@ describe("user text is escaped on every page", () => {
       expect({ path, found: dangerous(body) }).toEqual({ path, found: [] });
     }
     // Atom: every type="html" field is HTML to a feed reader, so each must be safe as HTML.
-    const atom: any = xml2js(await (await request(app, "alice.localhost", "/feed.xml")).text(), { compact: true });
+    const atom: any = xml2js(await (await request(handler, "alice.localhost", "/feed.xml")).text(), { compact: true });
     expect(atom.feed.entry).toHaveLength(20);
     for (const entry of atom.feed.entry) {
       for (const field of ["title", "summary", "content"]) {

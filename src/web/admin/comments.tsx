@@ -3,7 +3,8 @@
 import { Elysia, t } from "elysia";
 import { countComments, listComments, MAX_BULK, moderateComments, type CommentStatus, type ModerationAction } from "../../blog/moderation.ts";
 import type { Services } from "../services.ts";
-import { adminPage, adminRedirect, refusal, signedIn } from "./context.tsx";
+import { authorContext } from "./author.tsx";
+import { adminPage, adminRedirect, refusal } from "./context.tsx";
 import { CommentsPage } from "./pages/CommentsPage.tsx";
 
 const PER_PAGE = 50;
@@ -29,11 +30,10 @@ function listPath(status: CommentStatus, page: number, done?: { action: Moderati
 
 export function commentRoutes(services: Services) {
   return new Elysia({ name: "admin-comments" })
+    .use(authorContext(services))
     .get(
       "/admin/comments",
-      ({ request, server, query }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
+      ({ admin, query }) => {
         const status = statusOf(query.status);
         const page = /^[1-9]\d{0,5}$/.test(query.page ?? "1") ? Number(query.page ?? 1) : null;
         if (!status || !page) return refusal(admin.blog, 404, "No such list", "Comments are listed as waiting, approved or spam, a page at a time.");
@@ -48,13 +48,11 @@ export function commentRoutes(services: Services) {
         const done = did && Number.isInteger(n) && n >= 0 ? `${n} comment${n === 1 ? "" : "s"} ${did}.` : undefined;
         return adminPage(<CommentsPage chrome={admin.chrome} status={status} comments={comments} counts={counts} page={shown} pages={pages} timeZone={admin.blog.settings.time_zone} notice={done} />);
       },
-      { query: t.Object({ status: t.Optional(t.String({ maxLength: 20 })), page: t.Optional(t.String({ maxLength: 20 })), done: t.Optional(t.String({ maxLength: 20 })), n: t.Optional(t.String({ maxLength: 10 })) }) },
+      { author: true, query: t.Object({ status: t.Optional(t.String({ maxLength: 20 })), page: t.Optional(t.String({ maxLength: 20 })), done: t.Optional(t.String({ maxLength: 20 })), n: t.Optional(t.String({ maxLength: 10 })) }) },
     )
     .post(
       "/admin/comments",
-      ({ request, server, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
+      ({ admin, body }) => {
         const status = statusOf(body.status) ?? "pending";
         const page = /^[1-9]\d{0,5}$/.test(body.page ?? "1") ? Number(body.page ?? 1) : 1;
         // "approve:12" acts on one comment (its own button); "approve" on every ticked one.
@@ -68,6 +66,7 @@ export function commentRoutes(services: Services) {
         return adminRedirect(listPath(status, page, { action, count: changed }));
       },
       {
+        author: true,
         body: t.Object({
           csrf: t.Optional(t.String({ maxLength: 100 })),
           act: t.Optional(t.String({ maxLength: 30 })),

@@ -1,18 +1,11 @@
-// Every admin request starts here: the blog its Host names, the author's session, and for any
-// request that can change something, the cross-site and CSRF checks. What comes back is either
-// the context a route works with, or the answer to send instead (sign in, refused, signed out).
-import { countComments } from "../../blog/moderation.ts";
-import { findSession, type Session } from "../../blog/sessions.ts";
-import { NotFoundError } from "../errors.tsx";
+// What every admin answer is built from: the admin's headers and pages, refusals, and the author
+// context a route works with (see author.tsx, which decides who is signed in).
+import type { Session } from "../../blog/sessions.ts";
 import { ADMIN_CSP, SECURITY_HEADERS } from "../http.ts";
-import type { Services } from "../services.ts";
-import { blogOf, type BlogRequest } from "../site.ts";
-import { crossSiteReason, tokensMatch } from "./csrf.ts";
+import type { BlogRequest } from "../site.ts";
+import { crossSiteReason } from "./csrf.ts";
 import type { Chrome } from "./pages/AdminLayout.tsx";
 import { MessagePage } from "./pages/MessagePage.tsx";
-import { isSecureRequest, readCookie, SESSION_COOKIE } from "./session.ts";
-
-type Server = Parameters<Services["peer"]>[1];
 
 export interface Admin {
   blog: BlogRequest;
@@ -43,18 +36,11 @@ export function adminRedirect(location: string, cookies: string[] = []): Respons
   return new Response(null, { status: 303, headers });
 }
 
-/** The blog the Host names; admin pages exist only on a blog's own host. */
-export function adminBlog(services: Services, request: Request): BlogRequest {
-  const blog = blogOf(services, request);
-  if (!blog) throw new NotFoundError("The admin pages live on each blog's own address, like http://alice.localhost:3000/admin.");
-  return blog;
-}
-
 export function refusal(blog: BlogRequest, status: number, heading: string, message: string, extra: HeadersInit = {}): Response {
   return adminPage(<MessagePage blogTitle={blog.chrome.title} heading={heading} message={message} status={status} />, status, extra);
 }
 
-function isWrite(request: Request): boolean {
+export function isWrite(request: Request): boolean {
   return request.method !== "GET" && request.method !== "HEAD";
 }
 
@@ -74,32 +60,4 @@ export function signInLocation(path: string): string {
 export function safeNext(next: string | undefined | null): string {
   if (!next || next.length > 300) return "/admin";
   return /^\/admin(\/[A-Za-z0-9\-._~/]*)?(\?[A-Za-z0-9\-._~=&%]*)?$/.test(next) && !next.includes("//") && !next.includes("..") ? next : "/admin";
-}
-
-/**
- * The signed-in author for this request, or the answer to send instead. `csrf` is the token the
- * form carried: any request that can change something must carry the session's token.
- */
-export function signedIn(services: Services, request: Request, server: Server, csrf?: string): Admin | Response {
-  const blog = adminBlog(services, request);
-  const crossSite = refuseCrossSite(blog, request);
-  if (crossSite) return crossSite;
-  const token = readCookie(request, SESSION_COOKIE);
-  const session = token ? findSession(blog.db, token, services.now()) : null;
-  if (!session || !token) {
-    const url = new URL(request.url);
-    if (!isWrite(request)) return adminRedirect(signInLocation(url.pathname + url.search));
-    return refusal(blog, 401, "You are signed out", "Your session has ended, so nothing was saved. Sign in again in another tab, then come back here and send the form again.", {});
-  }
-  if (isWrite(request) && !tokensMatch(csrf, session.csrfToken)) {
-    return refusal(blog, 403, "This form has expired", "The form did not carry this session's security token (it may be from before you last signed in, or from another site), so nothing was changed. Go back, reload the page and try again.");
-  }
-  const pending = countComments(blog.db, "pending");
-  return {
-    blog,
-    session,
-    token,
-    secure: isSecureRequest(services, request, server),
-    chrome: { blogTitle: blog.chrome.title, csrf: session.csrfToken, pending, email: session.email },
-  };
 }

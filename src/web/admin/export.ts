@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { dayOf } from "../../blog/time.ts";
 import { runSnapshotJob, SnapshotError } from "../../tenants/snapshot.ts";
 import type { Services } from "../services.ts";
-import { adminHeaders, refusal, signedIn } from "./context.tsx";
+import { authorContext } from "./author.tsx";
+import { adminHeaders, refusal } from "./context.tsx";
 
 const CHUNK = 256 * 1024;
 
@@ -39,16 +40,16 @@ function streamFile(fd: number): ReadableStream<Uint8Array> {
 }
 
 export function exportRoutes(services: Services) {
-  return new Elysia({ name: "admin-export" }).get("/admin/export", async ({ request, server }) => {
-    const admin = signedIn(services, request, server);
-    if (admin instanceof Response) return admin;
+  return new Elysia({ name: "admin-export" }).use(authorContext(services)).get(
+    "/admin/export",
+    async ({ admin }) => {
     const name = admin.blog.tenant.name;
     const dir = mkdtempSync(join(tmpdir(), "writekit-export-"));
     const file = join(dir, `${name}.db`);
     let fd: number;
-    // The Worker opens the blog on a connection of its own in this process.
-    const release = services.pool.holdOutside(name);
-    // A job that finished or failed closed the blog; a Worker that crashed may not have.
+    // The Worker opens the blog on a connection of its own in this process; a job that finished
+    // or failed closed it, a Worker that crashed may not have.
+    using lease = services.registry.lend(name, { writes: false });
     let closed = false;
     try {
       await runSnapshotJob({ kind: "export", dataDir: services.config.dataDir, name, file });
@@ -61,7 +62,7 @@ export function exportRoutes(services: Services) {
       }
       throw e;
     } finally {
-      release(closed);
+      lease.release({ closed });
       rmSync(dir, { recursive: true, force: true });
     }
     const headers = adminHeaders({
@@ -70,5 +71,7 @@ export function exportRoutes(services: Services) {
       "content-length": String(fstatSync(fd).size),
     });
     return new Response(streamFile(fd), { headers });
-  });
+    },
+    { author: true },
+  );
 }

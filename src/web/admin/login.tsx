@@ -6,12 +6,14 @@ import { findAuthorByEmail } from "../../blog/authors.ts";
 import { createSession, deleteSession, findSession, randomToken } from "../../blog/sessions.ts";
 import { formatDateTime } from "../../blog/zones.ts";
 import { isoTime } from "../../blog/time.ts";
-import { clientAddress } from "../client.ts";
 import type { Services } from "../services.ts";
-import { adminBlog, adminPage, adminRedirect, refuseCrossSite, refusal, safeNext, signedIn } from "./context.tsx";
+import type { BlogRequest } from "../site.ts";
+import type { Visit } from "../visit.ts";
+import { authorContext } from "./author.tsx";
+import { adminPage, adminRedirect, refuseCrossSite, refusal, safeNext } from "./context.tsx";
 import { tokensMatch } from "./csrf.ts";
 import { LoginPage } from "./pages/LoginPage.tsx";
-import { clearedCookie, isSecureRequest, LOGIN_COOKIE, loginCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./session.ts";
+import { clearedCookie, LOGIN_COOKIE, loginCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./session.ts";
 import { RateLimiter } from "../ratelimit.ts";
 
 /**
@@ -44,38 +46,36 @@ export function loginRoutes(services: Services) {
   const throttle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
   /** The sign-in form with a pre-session token (kept if the browser already has a good one). */
-  const form = (request: Request, server: Parameters<Services["peer"]>[1], props: { next: string; email?: string; error?: string; info?: string }, status = 200) => {
-    const blog = adminBlog(services, request);
-    const existing = readCookie(request, LOGIN_COOKIE);
+  const form = (visit: Visit, blog: BlogRequest, props: { next: string; email?: string; error?: string; info?: string }, status = 200) => {
+    const existing = readCookie(visit.request, LOGIN_COOKIE);
     const token = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
-    const secure = isSecureRequest(services, request, server);
-    return adminPage(<LoginPage blogTitle={blog.chrome.title} token={token} {...props} />, status, {}, [loginCookie(token, secure)]);
+    return adminPage(<LoginPage blogTitle={blog.chrome.title} token={token} {...props} />, status, {}, [loginCookie(token, visit.isHttps)]);
   };
 
   return new Elysia({ name: "admin-login" })
+    .use(authorContext(services))
     .get(
       "/admin/login",
-      ({ request, query, server }) => {
-        const blog = adminBlog(services, request);
-        const token = readCookie(request, SESSION_COOKIE);
+      ({ visit, blog, query }) => {
+        const token = readCookie(visit.request, SESSION_COOKIE);
         if (token && findSession(blog.db, token, services.now())) return adminRedirect(safeNext(query.next));
-        return form(request, server, { next: safeNext(query.next), info: query.signed_out !== undefined ? "You are signed out." : undefined });
+        return form(visit, blog, { next: safeNext(query.next), info: query.signed_out !== undefined ? "You are signed out." : undefined });
       },
-      { query: t.Object({ next: t.Optional(t.String({ maxLength: 300 })), signed_out: t.Optional(t.String({ maxLength: 10 })) }) },
+      { blog: true, query: t.Object({ next: t.Optional(t.String({ maxLength: 300 })), signed_out: t.Optional(t.String({ maxLength: 10 })) }) },
     )
     .post(
       "/admin/login",
-      async ({ request, body, server }) => {
-        const blog = adminBlog(services, request);
+      async ({ visit, blog, body }) => {
+        const { request } = visit;
         const crossSite = refuseCrossSite(blog, request);
         if (crossSite) return crossSite;
         const next = safeNext(body.next);
         const email = body.email.trim();
         if (!tokensMatch(body.csrf, readCookie(request, LOGIN_COOKIE))) {
-          return form(request, server, { next, email, error: "This sign-in form had expired (or came from somewhere else), so you were not signed in. Please enter your password again." }, 403);
+          return form(visit, blog, { next, email, error: "This sign-in form had expired (or came from somewhere else), so you were not signed in. Please enter your password again." }, 403);
         }
         const now = services.now();
-        const key = `${blog.tenant.name}\u0000${clientAddress(services.config, request, services.peer(request, server))}`;
+        const key = `${blog.tenant.name}\u0000${visit.client}`;
         const wait = throttle.retryAfter(key, now.getTime());
         if (wait > 0) {
           const at = formatDateTime(isoTime(new Date(now.getTime() + wait * 1000)), blog.settings.time_zone);
@@ -87,14 +87,15 @@ export function loginRoutes(services: Services) {
         if (!author || !ok) {
           throttle.hit(key, now.getTime());
           services.metrics.failedSignIns.inc();
-          return form(request, server, { next, email, error: GENERIC_FAILURE }, 401);
+          return form(visit, blog, { next, email, error: GENERIC_FAILURE }, 401);
         }
         throttle.forget(key);
         const { token } = createSession(blog.db, author.id, now);
-        const secure = isSecureRequest(services, request, server);
+        const secure = visit.isHttps;
         return adminRedirect(next, [clearedCookie(LOGIN_COOKIE, secure), sessionCookie(token, secure)]);
       },
       {
+        blog: true,
         body: t.Object({
           email: t.String({ maxLength: 254 }),
           password: t.String({ maxLength: 1000 }),
@@ -105,12 +106,10 @@ export function loginRoutes(services: Services) {
     )
     .post(
       "/admin/logout",
-      ({ request, body, server }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
+      ({ admin }) => {
         deleteSession(admin.blog.db, admin.token);
         return adminRedirect("/admin/login?signed_out=1", [clearedCookie(SESSION_COOKIE, admin.secure)]);
       },
-      { body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) }) },
+      { author: true, body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) }) },
     );
 }

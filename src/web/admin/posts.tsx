@@ -8,7 +8,8 @@ import { countCommentsOfPost } from "../../blog/moderation.ts";
 import { dateToLocalInput, formatDateTime, localInputToDate } from "../../blog/zones.ts";
 import { isoTime } from "../../blog/time.ts";
 import type { Services } from "../services.ts";
-import { adminPage, adminRedirect, refusal, signedIn, type Admin } from "./context.tsx";
+import { authorContext, type Admin } from "./author.tsx";
+import { adminPage, adminRedirect, refusal } from "./context.tsx";
 import { ConfirmPage } from "./pages/ConfirmPage.tsx";
 import { EditorPage, type EditorField, type EditorPageProps, type EditorValues } from "./pages/EditorPage.tsx";
 import { PostsPage } from "./pages/PostsPage.tsx";
@@ -46,6 +47,11 @@ const SAVED: Record<string, string> = {
 
 export function postRoutes(services: Services) {
   const missing = (admin: Admin) => refusal(admin.blog, 404, "No such post", "This post does not exist (it may have been deleted).");
+  /** The earlier version `:rev` of the post, or null. */
+  const revisionOf = (admin: Admin, post: Post, rev: string) => {
+    const id = parseId(rev);
+    return id === null ? null : getRevision(admin.blog.db, post.id, id);
+  };
 
   const editor = (admin: Admin, props: Omit<EditorPageProps, "chrome" | "timeZone">, status = 200) =>
     adminPage(<EditorPage chrome={admin.chrome} timeZone={admin.blog.settings.time_zone} {...props} />, status);
@@ -92,75 +98,42 @@ export function postRoutes(services: Services) {
   };
 
   return new Elysia({ name: "admin-posts" })
+    .use(authorContext(services))
     .get(
       "/admin",
-      ({ request, server, query }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
+      ({ admin, query }) => {
         const notice = query.deleted !== undefined ? "The post was deleted." : undefined;
         return adminPage(<PostsPage chrome={admin.chrome} posts={listAllPosts(admin.blog.db)} timeZone={admin.blog.settings.time_zone} notice={notice} />);
       },
-      { query: t.Object({ deleted: t.Optional(t.String({ maxLength: 10 })) }) },
+      { author: true, query: t.Object({ deleted: t.Optional(t.String({ maxLength: 10 })) }) },
     )
     .get("/admin/", ({ request }) => adminRedirect("/admin" + new URL(request.url).search))
     .get("/admin/posts", () => adminRedirect("/admin"))
-    .get("/admin/posts/new", ({ request, server }) => {
-      const admin = signedIn(services, request, server);
-      if (admin instanceof Response) return admin;
-      return editor(admin, { values: { title: "", body: "", slug: "", tags: "", publishedAt: "" }, updatedAt: "" });
-    })
-    .post(
-      "/admin/posts",
-      ({ request, server, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
-        return submit(admin, body);
-      },
-      { body: editorBody },
-    )
+    .get("/admin/posts/new", ({ admin }) => editor(admin, { values: { title: "", body: "", slug: "", tags: "", publishedAt: "" }, updatedAt: "" }), { author: true })
+    .post("/admin/posts", ({ admin, body }) => submit(admin, body), { author: true, body: editorBody })
     .get(
       "/admin/posts/:id",
-      ({ request, server, params, query }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        if (!post) return missing(admin);
+      ({ admin, post, query }) => {
         const zone = admin.blog.settings.time_zone;
         return editor(admin, { post, values: valuesOf(post, zone), updatedAt: post.updated_at, revisions: listRevisions(admin.blog.db, post.id), notice: savedNotice(post, query.saved, zone) });
       },
-      { params: t.Object({ id }), query: t.Object({ saved: t.Optional(t.String({ maxLength: 20 })) }) },
+      { post: true, params: t.Object({ id }), query: t.Object({ saved: t.Optional(t.String({ maxLength: 20 })) }) },
     )
-    .post(
-      "/admin/posts/:id",
-      ({ request, server, params, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        if (!post) return missing(admin);
-        return submit(admin, body, post);
-      },
-      { params: t.Object({ id }), body: editorBody },
-    )
+    .post("/admin/posts/:id", ({ admin, post, body }) => submit(admin, body, post), { post: true, params: t.Object({ id }), body: editorBody })
     .get(
       "/admin/posts/:id/revisions/:rev",
-      ({ request, server, params }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        const revision = post && parseId(params.rev) ? getRevision(admin.blog.db, post.id, parseId(params.rev)!) : null;
-        if (!post || !revision) return missing(admin);
+      ({ admin, post, params }) => {
+        const revision = revisionOf(admin, post, params.rev);
+        if (!revision) return missing(admin);
         return adminPage(<RevisionPage chrome={admin.chrome} post={post} revision={revision} timeZone={admin.blog.settings.time_zone} />);
       },
-      { params: t.Object({ id, rev: id }) },
+      { post: true, params: t.Object({ id, rev: id }) },
     )
     .post(
       "/admin/posts/:id/revisions/:rev/restore",
-      ({ request, server, params, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        const revision = post && parseId(params.rev) ? getRevision(admin.blog.db, post.id, parseId(params.rev)!) : null;
-        if (!post || !revision) return missing(admin);
+      ({ admin, post, params, body }) => {
+        const revision = revisionOf(admin, post, params.rev);
+        if (!revision) return missing(admin);
         const page = (error: string, status: number) => {
           const current = getPost(admin.blog.db, post.id)!;
           return adminPage(<RevisionPage chrome={admin.chrome} post={current} revision={revision} timeZone={admin.blog.settings.time_zone} error={error} />, status);
@@ -174,15 +147,11 @@ export function postRoutes(services: Services) {
         }
         return adminRedirect(`/admin/posts/${post.id}?saved=restored`);
       },
-      { params: t.Object({ id, rev: id }), body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })), updated_at: t.Optional(t.String({ maxLength: 40 })) }) },
+      { post: true, params: t.Object({ id, rev: id }), body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })), updated_at: t.Optional(t.String({ maxLength: 40 })) }) },
     )
     .get(
       "/admin/posts/:id/unpublish",
-      ({ request, server, params }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        if (!post) return missing(admin);
+      ({ admin, post }) => {
         if (post.status === "draft") return adminRedirect(`/admin/posts/${post.id}`);
         return adminPage(
           <ConfirmPage chrome={admin.chrome} heading={`Unpublish “${post.title}”?`} action={`/admin/posts/${post.id}/unpublish`} button="Unpublish" cancelHref={`/admin/posts/${post.id}`}>
@@ -190,27 +159,19 @@ export function postRoutes(services: Services) {
           </ConfirmPage>,
         );
       },
-      { params: t.Object({ id }) },
+      { post: true, params: t.Object({ id }) },
     )
     .post(
       "/admin/posts/:id/unpublish",
-      ({ request, server, params, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        if (!post) return missing(admin);
+      ({ admin, post }) => {
         unpublishPost(admin.blog.db, post.id, services.now());
         return adminRedirect(`/admin/posts/${post.id}?saved=unpublished`);
       },
-      { params: t.Object({ id }), body: csrfOnly },
+      { post: true, params: t.Object({ id }), body: csrfOnly },
     )
     .get(
       "/admin/posts/:id/delete",
-      ({ request, server, params }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        if (!post) return missing(admin);
+      ({ admin, post }) => {
         const comments = countCommentsOfPost(admin.blog.db, post.id);
         const versions = countRevisions(admin.blog.db, post.id);
         return adminPage(
@@ -220,18 +181,14 @@ export function postRoutes(services: Services) {
           </ConfirmPage>,
         );
       },
-      { params: t.Object({ id }) },
+      { post: true, params: t.Object({ id }) },
     )
     .post(
       "/admin/posts/:id/delete",
-      ({ request, server, params, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
-        const post = parseId(params.id) && getPost(admin.blog.db, parseId(params.id)!);
-        if (!post) return missing(admin);
+      ({ admin, post }) => {
         deletePost(admin.blog.db, post.id);
         return adminRedirect("/admin?deleted=1");
       },
-      { params: t.Object({ id }), body: csrfOnly },
+      { post: true, params: t.Object({ id }), body: csrfOnly },
     );
 }

@@ -9,7 +9,8 @@ import { updateSettings, type CommentPolicy, type Settings } from "../../blog/se
 import { isValidTimeZone, timeZones } from "../../blog/zones.ts";
 import { claimDomain, DomainError, DomainTakenError, releaseDomain } from "../../tenants/domains.ts";
 import type { Services } from "../services.ts";
-import { adminPage, adminRedirect, signedIn, type Admin } from "./context.tsx";
+import { authorContext, type Admin } from "./author.tsx";
+import { adminPage, adminRedirect } from "./context.tsx";
 import { SettingsPage, type FormErrors, type GeneralValues, type SettingsPageProps } from "./pages/SettingsPage.tsx";
 import { RateLimiter } from "../ratelimit.ts";
 import { MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS } from "./login.tsx";
@@ -54,21 +55,18 @@ export function settingsRoutes(services: Services) {
   };
 
   return new Elysia({ name: "admin-settings" })
+    .use(authorContext(services))
     .get(
       "/admin/settings",
-      ({ request, server, query }) => {
-        const admin = signedIn(services, request, server);
-        if (admin instanceof Response) return admin;
+      ({ admin, query }) => {
         const saved = SAVED.get(query.saved ?? "");
         return page(admin, saved ? { form: saved[0], notice: { kind: "ok", text: saved[1] } } : {});
       },
-      { query: t.Object({ saved: t.Optional(t.String({ maxLength: 20 })) }) },
+      { author: true, query: t.Object({ saved: t.Optional(t.String({ maxLength: 20 })) }) },
     )
     .post(
       "/admin/settings",
-      ({ request, server, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
+      ({ admin, body }) => {
         const values: GeneralValues = {
           title: body.title.trim(),
           description: body.description.trim(),
@@ -98,6 +96,7 @@ export function settingsRoutes(services: Services) {
         return adminRedirect("/admin/settings?saved=settings");
       },
       {
+        author: true,
         body: t.Object({
           csrf,
           title: t.String({ maxLength: 1000 }),
@@ -111,9 +110,7 @@ export function settingsRoutes(services: Services) {
     )
     .post(
       "/admin/settings/domain",
-      ({ request, server, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
+      ({ admin, body }) => {
         const input = body.domain.trim();
         const name = admin.blog.tenant.name;
         if (input === "") {
@@ -136,13 +133,11 @@ export function settingsRoutes(services: Services) {
         updateSettings(admin.blog.db, { custom_domain: domain });
         return adminRedirect("/admin/settings?saved=domain#domain");
       },
-      { body: t.Object({ csrf, domain: t.String({ maxLength: 1000 }) }) },
+      { author: true, body: t.Object({ csrf, domain: t.String({ maxLength: 1000 }) }) },
     )
     .post(
       "/admin/settings/css",
-      ({ request, server, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
+      ({ admin, body }) => {
         if (body.css.length > CUSTOM_CSS_LIMIT) {
           const message = `The stylesheet has ${body.css.length.toLocaleString("en")} characters; the limit is ${CUSTOM_CSS_LIMIT.toLocaleString("en")}.`;
           return page(admin, { css: body.css, errors: { css: message }, form: "css" }, 400);
@@ -153,13 +148,11 @@ export function settingsRoutes(services: Services) {
         return adminRedirect(`/admin/settings?saved=${saved}#css`);
       },
       // Twice the limit at the route, so an author who pastes too much gets the form back with a message.
-      { body: t.Object({ csrf, css: t.String({ maxLength: CUSTOM_CSS_LIMIT * 2 }) }) },
+      { author: true, body: t.Object({ csrf, css: t.String({ maxLength: CUSTOM_CSS_LIMIT * 2 }) }) },
     )
     .post(
       "/admin/password",
-      async ({ request, server, body }) => {
-        const admin = signedIn(services, request, server, body.csrf);
-        if (admin instanceof Response) return admin;
+      async ({ admin, body }) => {
         const fail = (errors: FormErrors, status = 400, extra = {}) => {
           const r = page(admin, { errors, form: "password" }, status);
           for (const [k, v] of Object.entries(extra)) r.headers.set(k, String(v));
@@ -192,6 +185,6 @@ export function settingsRoutes(services: Services) {
         deleteOtherSessions(admin.blog.db, author.id, admin.token);
         return adminRedirect("/admin/settings?saved=password#password");
       },
-      { body: t.Object({ csrf, current: t.String({ maxLength: 1000 }), password: t.String({ maxLength: 1000 }), confirm: t.String({ maxLength: 1000 }), username: t.Optional(t.String({ maxLength: 300 })) }) },
+      { author: true, body: t.Object({ csrf, current: t.String({ maxLength: 1000 }), password: t.String({ maxLength: 1000 }), confirm: t.String({ maxLength: 1000 }), username: t.Optional(t.String({ maxLength: 300 })) }) },
     );
 }

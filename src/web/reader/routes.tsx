@@ -7,14 +7,14 @@ import { atomFeed, FEED_SIZE, jsonFeed } from "../../blog/feed.ts";
 import { findRedirect, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsWithTag, normaliseTag } from "../../blog/posts.ts";
 import { MAX_QUERY_LENGTH, searchPosts } from "../../blog/search.ts";
 import { listVisibleTags } from "../../blog/tags.ts";
-import { listTenantNames, type TenantName } from "../../tenants/names.ts";
+import { listTenantNames } from "../../tenants/names.ts";
 import { STYLESHEET, STYLESHEET_PATH } from "../assets.ts";
-import { clientAddress } from "../client.ts";
 import { ErrorPage, NotFoundError } from "../errors.tsx";
 import { htmlResponse, seeOther } from "../http.ts";
 import { RateLimiter } from "../ratelimit.ts";
 import type { Services } from "../services.ts";
-import { blogOf, siteOf, type BlogRequest } from "../site.ts";
+import { openBlog, type BlogRequest } from "../site.ts";
+import { visitContext } from "../visit.ts";
 import { servePage, type Rendered } from "./cache.ts";
 import { HomePage } from "./pages/HomePage.tsx";
 import { InstancePage } from "./pages/InstancePage.tsx";
@@ -48,17 +48,6 @@ export function readerRoutes(services: Services) {
   // Five comments per client and blog per ten minutes keep scripted floods out.
   const commentLimiter = new RateLimiter(5, 10 * 60 * 1000);
 
-  /** The blog named by the Host, or null for the instance itself. */
-  const blogName = (request: Request): TenantName | null => {
-    const site = siteOf(services, request);
-    return site.kind === "blog" ? site.name : null;
-  };
-  const requireBlog = (request: Request): TenantName => {
-    const name = blogName(request);
-    if (!name) throw new NotFoundError("This address belongs to a blog; the server itself has no such page.");
-    return name;
-  };
-
   const renderPost = (blog: BlogRequest, slug: string, notice?: string, form?: CommentFormState): Rendered | null => {
     const post = getVisiblePost(blog.db, slug, services.now());
     if (!post) return null;
@@ -67,17 +56,17 @@ export function readerRoutes(services: Services) {
   };
 
   return new Elysia({ name: "reader" })
+    .use(visitContext(services))
     .get(STYLESHEET_PATH, () => new Response(STYLESHEET, { headers: { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=31536000, immutable" } }))
     .get(
       "/",
-      ({ request, query }) => {
-        const name = blogName(request);
-        if (!name) {
-          const port = (request.headers.get("host") ?? "").split(":")[1] ?? "";
+      ({ visit, query }) => {
+        if (visit.site.kind !== "blog") {
+          const port = (visit.request.headers.get("host") ?? "").split(":")[1] ?? "";
           return htmlResponse(String(<InstancePage blogCount={listTenantNames(services.config.dataDir).length} domain={services.config.domain} port={port} />), 200, { "cache-control": "no-store" });
         }
         const page = pageNumber(query.page);
-        return servePage(services, request, name, (blog) => {
+        return servePage(services, visit, (blog) => {
           const per = blog.settings.posts_per_page;
           const { items, total } = listVisiblePosts(blog.db, { limit: per, offset: (page - 1) * per, now: services.now() });
           const pages = pagesFor(total, per);
@@ -87,15 +76,15 @@ export function readerRoutes(services: Services) {
       },
       { query: pageQuery },
     )
-    .get("/tags", ({ request }) =>
-      servePage(services, request, requireBlog(request), (blog) => ({ body: String(<TagsPage blog={blog.chrome} tags={listVisibleTags(blog.db, services.now())} />) })),
+    .get("/tags", ({ visit }) =>
+      servePage(services, visit, (blog) => ({ body: String(<TagsPage blog={blog.chrome} tags={listVisibleTags(blog.db, services.now())} />) })),
     )
     .get(
       "/tags/:tag",
-      ({ request, params, query }) => {
+      ({ visit, params, query }) => {
         const page = pageNumber(query.page);
         const tag = normaliseTag(params.tag);
-        return servePage(services, request, requireBlog(request), (blog) => {
+        return servePage(services, visit, (blog) => {
           const per = blog.settings.posts_per_page;
           const { items, total } = listVisiblePostsWithTag(blog.db, tag, { limit: per, offset: (page - 1) * per, now: services.now() });
           if (total === 0) return notFound(blog, `No post is tagged “${params.tag}”.`);
@@ -108,10 +97,10 @@ export function readerRoutes(services: Services) {
     )
     .get(
       "/search",
-      ({ request, query }) => {
+      ({ visit, query }) => {
         const page = pageNumber(query.page);
         const q = (query.q ?? "").trim();
-        return servePage(services, request, requireBlog(request), (blog) => {
+        return servePage(services, visit, (blog) => {
           const per = blog.settings.posts_per_page;
           const { hits, total } = searchPosts(blog.db, q, { limit: per, offset: (page - 1) * per, now: services.now() });
           const pages = pagesFor(total, per);
@@ -122,32 +111,31 @@ export function readerRoutes(services: Services) {
       // Longer queries are cut, not refused: a reader pasting a paragraph still gets results.
       { query: t.Object({ q: t.Optional(t.String({ maxLength: MAX_QUERY_LENGTH * 10 })), page: t.Optional(t.String({ maxLength: 20 })) }) },
     )
-    .get("/feed.xml", ({ request }) =>
-      servePage(services, request, requireBlog(request), (blog) => {
+    .get("/feed.xml", ({ visit }) =>
+      servePage(services, visit, (blog) => {
         const posts = listVisiblePostsFull(blog.db, { limit: FEED_SIZE, now: services.now() });
         const updated = posts.reduce((max, p) => (p.updated_at > max ? p.updated_at : max), posts[0]?.published_at ?? "1970-01-01T00:00:00Z");
         return { body: atomFeed({ settings: blog.settings, name: blog.tenant.name, origin: blog.origin, posts, updated: new Date(updated) }), contentType: "application/atom+xml; charset=utf-8", lastModified: updated };
       }),
     )
-    .get("/feed.json", ({ request }) =>
-      servePage(services, request, requireBlog(request), (blog) => {
+    .get("/feed.json", ({ visit }) =>
+      servePage(services, visit, (blog) => {
         const posts = listVisiblePostsFull(blog.db, { limit: FEED_SIZE, now: services.now() });
         const updated = posts.reduce((max, p) => (p.updated_at > max ? p.updated_at : max), posts[0]?.published_at ?? "1970-01-01T00:00:00Z");
         return { body: jsonFeed({ settings: blog.settings, name: blog.tenant.name, origin: blog.origin, posts, updated: new Date(updated) }), contentType: "application/feed+json; charset=utf-8", lastModified: updated };
       }),
     )
-    .get("/sitemap.xml", ({ request }) =>
-      servePage(services, request, requireBlog(request), (blog) => ({ body: sitemap(blog, services.now()), contentType: "application/xml; charset=utf-8" })),
+    .get("/sitemap.xml", ({ visit }) =>
+      servePage(services, visit, (blog) => ({ body: sitemap(blog, services.now()), contentType: "application/xml; charset=utf-8" })),
     )
-    .get("/robots.txt", ({ request }) => {
-      const name = blogName(request);
-      if (!name) return new Response("User-agent: *\nDisallow:\n", { headers: { "content-type": "text/plain; charset=utf-8" } });
-      return servePage(services, request, name, (blog) => ({ body: robots(blog.origin), contentType: "text/plain; charset=utf-8" }));
+    .get("/robots.txt", ({ visit }) => {
+      if (visit.site.kind !== "blog") return new Response("User-agent: *\nDisallow:\n", { headers: { "content-type": "text/plain; charset=utf-8" } });
+      return servePage(services, visit, (blog) => ({ body: robots(blog.origin), contentType: "text/plain; charset=utf-8" }));
     })
     .get(
       "/:slug",
-      ({ request, params, query }) =>
-        servePage(services, request, requireBlog(request), (blog) => {
+      ({ visit, params, query }) =>
+        servePage(services, visit, (blog) => {
           const notice = query.comment === "pending" || query.comment === "published" ? query.comment : undefined;
           const page = renderPost(blog, params.slug, notice);
           if (page) return page;
@@ -159,8 +147,8 @@ export function readerRoutes(services: Services) {
     )
     .post(
       "/:slug/comments",
-      ({ request, params, body, server }) => {
-        const blog = blogOf(services, request, { kind: "blog", name: requireBlog(request) })!;
+      ({ visit, params, body }) => {
+        const blog = openBlog(services, visit);
         const post = getVisiblePost(blog.db, params.slug, services.now());
         if (!post) throw new NotFoundError("There is no post at this address to comment on.");
         if (blog.settings.comment_policy === "off") {
@@ -168,8 +156,7 @@ export function readerRoutes(services: Services) {
         }
         // The honeypot: people never see the field, scripts fill it in. Pretend all went well.
         if (body.website) return seeOther(`/${post.slug}?comment=pending#comments`);
-        const client = clientAddress(services.config, request, services.peer(request, server));
-        const verdict = commentLimiter.hit(`${blog.tenant.name}\u0000${client}`, services.now().getTime());
+        const verdict = commentLimiter.hit(`${blog.tenant.name}\u0000${visit.client}`, services.now().getTime());
         if (!verdict.allowed) {
           const page = <ErrorPage status={429} heading="Slow down, please" message={`You have sent several comments in a short time. Please try again in ${Math.ceil(verdict.retryAfter / 60)} minute${verdict.retryAfter > 60 ? "s" : ""}.`} blog={blog.chrome} />;
           return htmlResponse(String(page), 429, { "retry-after": String(verdict.retryAfter) });

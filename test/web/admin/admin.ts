@@ -1,7 +1,7 @@
-// Shared fixtures for the admin tests: a blog, the app driven through app.handle with a movable
+// Shared fixtures for the admin tests: a blog, the handler driven through handler.handle with a movable
 // clock and peer, and a tiny cookie jar that signs in through the real form.
 import { parseTenantName } from "../../../src/tenants/names.ts";
-import { makeApp, makeBlog, request, tempDir, TEST_PASSWORD } from "../../helpers.ts";
+import { makeBlog, makeServer, request, tempDir, TEST_PASSWORD, type Handler } from "../../helpers.ts";
 
 export const HOST = "alice.localhost";
 export const EMAIL = "alice@example.com";
@@ -24,7 +24,7 @@ export function hiddenField(html: string, name: string): string {
 
 export class Browser {
   jar = new Map<string, string>();
-  constructor(readonly app: { handle(r: Request): Promise<Response> }, readonly host = HOST, readonly headers: Record<string, string> = {}) {}
+  constructor(readonly handler: Handler, readonly host = HOST, readonly headers: Record<string, string> = {}) {}
 
   private store(r: Response): Response {
     for (const [k, v] of Object.entries(cookiesOf(r))) {
@@ -39,11 +39,11 @@ export class Browser {
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.store(await request(this.app, this.host, path, { headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+    return this.store(await request(this.handler, this.host, path, { headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
   }
 
   async post(path: string, fields: Record<string, string> | [string, string][], headers: Record<string, string> = {}): Promise<Response> {
-    return this.store(await request(this.app, this.host, path, { method: "POST", body: new URLSearchParams(fields), headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+    return this.store(await request(this.handler, this.host, path, { method: "POST", body: new URLSearchParams(fields), headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
   }
 
   /** Signs in through the real form; returns the answer to the POST. */
@@ -61,7 +61,7 @@ export class Browser {
 export async function setupAdmin(options: { peer?: string; blogs?: string[] } = {}) {
   const data = tempDir();
   for (const name of options.blogs ?? ["alice"]) await makeBlog(data, name);
-  const { app, services } = makeApp(data);
+  const { handler, services } = makeServer(data);
   let now = new Date("2026-05-01T10:00:00Z");
   services.now = () => now;
   let peer = options.peer ?? "203.0.113.9";
@@ -69,10 +69,10 @@ export async function setupAdmin(options: { peer?: string; blogs?: string[] } = 
   const db = (name = "alice") => services.pool.get(parseTenantName(name)).db;
   return {
     data,
-    app,
+    handler,
     services,
     db,
-    browser: (host = HOST, headers: Record<string, string> = {}) => new Browser(app, host, headers),
+    browser: (host = HOST, headers: Record<string, string> = {}) => new Browser(handler, host, headers),
     advance: (ms: number) => (now = new Date(now.getTime() + ms)),
     setPeer: (p: string) => (peer = p),
     now: () => now,

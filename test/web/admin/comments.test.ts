@@ -27,7 +27,7 @@ describe("moderating comments", () => {
   });
 
   test("approve, spam and delete one at a time", async () => {
-    const { b, csrf, ids, statuses, app, post } = await withComments();
+    const { b, csrf, ids, statuses, handler, post } = await withComments();
     const r = await b.post("/admin/comments", { csrf, act: `approve:${ids[0]}` });
     expect(r.status).toBe(303);
     expect(r.headers.get("location")).toBe("/admin/comments?done=approve&n=1");
@@ -35,7 +35,7 @@ describe("moderating comments", () => {
     await b.post("/admin/comments", { csrf, act: `spam:${ids[1]}` });
     await b.post("/admin/comments", { csrf, act: `delete:${ids[2]}` });
     expect(statuses()).toEqual(["approved", "spam"]);
-    const page = await (await app.handle(new Request(`http://localhost/${post.slug}`, { headers: { host: "alice.localhost" } }))).text();
+    const page = await (await handler(new Request(`http://localhost/${post.slug}`, { headers: { host: "alice.localhost" } }))).text();
     expect(page).toContain("Reader &lt;0&gt;");
     expect(page).not.toContain("Reader &lt;1&gt;");
     expect(await (await b.get("/admin/comments?status=spam")).text()).toContain("Reader &lt;1&gt;");

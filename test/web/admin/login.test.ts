@@ -113,7 +113,7 @@ describe("signing in", () => {
     const alice = env.browser();
     await alice.signIn();
     const token = alice.jar.get("writekit_session")!;
-    const onBob = await request(env.app, "bob.localhost", "/admin", { headers: { cookie: `writekit_session=${token}` } });
+    const onBob = await request(env.handler, "bob.localhost", "/admin", { headers: { cookie: `writekit_session=${token}` } });
     expect(onBob.status).toBe(303);
     expect(onBob.headers.get("location")).toBe("/admin/login");
     // Bob's author cannot sign in to Alice's blog either.
@@ -197,7 +197,7 @@ describe("signing in", () => {
     expect(out.headers.getSetCookie().find((c) => c.startsWith("writekit_session="))).toContain("Max-Age=0");
     expect(sessionRows(data)).toEqual([]);
     expect((await b.get("/admin/login?signed_out=1").then((r) => r.text()))).toContain("You are signed out.");
-    const replay = await request(b.app, HOST, "/admin", { headers: { cookie: `writekit_session=${token}` } });
+    const replay = await request(b.handler, HOST, "/admin", { headers: { cookie: `writekit_session=${token}` } });
     expect(replay.status).toBe(303);
   });
 
@@ -212,9 +212,9 @@ describe("signing in", () => {
   });
 
   test("the admin exists only on a blog's host", async () => {
-    const { app } = await setupAdmin();
-    expect((await request(app, "localhost", "/admin/login")).status).toBe(404);
-    expect((await request(app, "nobody.localhost", "/admin/login")).status).toBe(404);
+    const { handler } = await setupAdmin();
+    expect((await request(handler, "localhost", "/admin/login")).status).toBe(404);
+    expect((await request(handler, "nobody.localhost", "/admin/login")).status).toBe(404);
   });
 });
 

@@ -40,17 +40,17 @@ describe("writing posts", () => {
   });
 
   test("publishing a post makes it live on the blog; saving a draft keeps it off", async () => {
-    const { b, csrf, app } = await signedInBrowser();
+    const { b, csrf, handler } = await signedInBrowser();
     const draft = await b.post("/admin/posts", editorFields(csrf, { title: "Not yet", body: "Soon", action: "draft" }));
     expect(draft.status).toBe(303);
     expect(draft.headers.get("location")).toMatch(/^\/admin\/posts\/\d+\?saved=draft$/);
     expect(await (await b.get(draft.headers.get("location")!)).text()).toContain("Draft saved.");
-    expect((await request(app, HOST, "/not-yet")).status).toBe(404);
+    expect((await request(handler, HOST, "/not-yet")).status).toBe(404);
     const published = await b.post("/admin/posts", editorFields(csrf, { title: "Hello world", body: "Some **bold** text", tags: "Intro, meta", action: "publish" }));
     expect(published.status).toBe(303);
     const editor = await (await b.get(published.headers.get("location")!)).text();
     expect(editor).toContain("Published. It is live at");
-    const page = await request(app, HOST, "/hello-world");
+    const page = await request(handler, HOST, "/hello-world");
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain("<h1>Hello world</h1>");
@@ -174,7 +174,7 @@ describe("writing posts", () => {
   });
 
   test("changing a published post's slug keeps the old URL answering with a 301", async () => {
-    const { b, csrf, db, now, app } = await signedInBrowser();
+    const { b, csrf, db, now, handler } = await signedInBrowser();
     const post = createPost(db(), { title: "Old name", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
     const form = await (await b.get(`/admin/posts/${post.id}`)).text();
     expect(form).toContain("Changing it keeps the old address working");
@@ -183,14 +183,14 @@ describe("writing posts", () => {
     const r = await b.post(`/admin/posts/${post.id}`, editorFields(csrf, { title: "New name", body: "x", slug: "new-name", published_at: hiddenField(form.replace(/type="datetime-local" id="published_at" name="published_at"/, 'name="published_at"'), "published_at"), updated_at: hiddenField(form, "updated_at"), action: "publish" }));
     expect(r.status).toBe(303);
     expect(getPost(db(), post.id)!.published_at).toBe("2026-04-01T00:00:00Z");
-    const old = await request(app, HOST, "/old-name");
+    const old = await request(handler, HOST, "/old-name");
     expect(old.status).toBe(301);
     expect(old.headers.get("location")).toBe("/new-name");
-    expect((await request(app, HOST, "/new-name")).status).toBe(200);
+    expect((await request(handler, HOST, "/new-name")).status).toBe(200);
   });
 
   test("unpublish and delete each ask first, then do it", async () => {
-    const { b, csrf, db, now, app } = await signedInBrowser();
+    const { b, csrf, db, now, handler } = await signedInBrowser();
     const post = createPost(db(), { title: "Goodbye", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
     addComment(db(), { postId: post.id, name: "R", body: "c", status: "approved" }, now());
     const ask = await (await b.get(`/admin/posts/${post.id}/unpublish`)).text();
@@ -201,7 +201,7 @@ describe("writing posts", () => {
     const done = await b.post(`/admin/posts/${post.id}/unpublish`, { csrf });
     expect(done.headers.get("location")).toBe(`/admin/posts/${post.id}?saved=unpublished`);
     expect(getPost(db(), post.id)!.status).toBe("draft");
-    expect((await request(app, HOST, "/goodbye")).status).toBe(404);
+    expect((await request(handler, HOST, "/goodbye")).status).toBe(404);
     const confirm = await (await b.get(`/admin/posts/${post.id}/delete`)).text();
     expect(confirm).toContain("Delete “Goodbye”?");
     expect(confirm).toContain("its 1 comment and its 0 earlier versions are deleted");

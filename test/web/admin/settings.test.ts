@@ -10,7 +10,7 @@ const general = (csrf: string, fields: Record<string, string> = {}) => ({ csrf, 
 
 describe("settings", () => {
   test("the settings form saves title, description, author name, posts per page, comment policy and time zone", async () => {
-    const { b, csrf, db, app } = await signedInBrowser();
+    const { b, csrf, db, handler } = await signedInBrowser();
     const form = await (await b.get("/admin/settings")).text();
     for (const label of ["Blog title", "Description", "Author name", "Posts per page", "Comments", "Time zone", "Custom CSS", "Change password", "Custom domain"]) expect(form).toContain(label);
     const r = await b.post("/admin/settings", general(csrf));
@@ -18,7 +18,7 @@ describe("settings", () => {
     expect(await (await b.get(r.headers.get("location")!)).text()).toContain("Settings saved.");
     const s = getSettings(db());
     expect([s.title, s.description, s.author_name, s.posts_per_page, s.comment_policy, s.time_zone]).toEqual(["Alice writes", "On <databases>", "Alice", 5, "approve", "Europe/Berlin"]);
-    const home = await (await request(app, HOST, "/")).text();
+    const home = await (await request(handler, HOST, "/")).text();
     expect(home).toContain("Alice writes");
     expect(home).toContain("On &lt;databases&gt;");
   });
@@ -38,7 +38,7 @@ describe("settings", () => {
   });
 
   test("custom CSS is size-limited, loses any '<', and is served as its own text/css stylesheet linked from every reader page", async () => {
-    const { b, csrf, db, app, now } = await signedInBrowser();
+    const { b, csrf, db, handler, now } = await signedInBrowser();
     createPost(db(), { title: "Styled", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
     const tooBig = await b.post("/admin/settings/css", { csrf, css: "a{}".repeat(17_000) });
     expect(tooBig.status).toBe(400);
@@ -48,23 +48,23 @@ describe("settings", () => {
     expect(r.headers.get("location")).toBe("/admin/settings?saved=css-cleaned#css");
     const css = getSettings(db()).custom_css;
     expect(css).not.toContain("<");
-    const home = await (await request(app, HOST, "/")).text();
+    const home = await (await request(handler, HOST, "/")).text();
     const href = /<link rel="stylesheet" href="(\/custom\.css\?v=[a-z0-9]+)"/.exec(home)![1];
     expect(home).not.toContain("color: teal");
-    expect(await (await request(app, HOST, "/styled")).text()).toContain(href);
-    const sheet = await request(app, HOST, href);
+    expect(await (await request(handler, HOST, "/styled")).text()).toContain(href);
+    const sheet = await request(handler, HOST, href);
     expect(sheet.headers.get("content-type")).toBe("text/css; charset=utf-8");
     expect(sheet.headers.get("cache-control")).toContain("immutable");
     expect(await sheet.text()).toBe(css);
     // A stale version is still answered, but must be revalidated; a CSS edited with sqlite3 is cleaned when served.
-    expect((await request(app, HOST, "/custom.css?v=old")).headers.get("cache-control")).toBe("no-cache");
+    expect((await request(handler, HOST, "/custom.css?v=old")).headers.get("cache-control")).toBe("no-cache");
     updateSettings(db(), { custom_css: "p{}</style><b>" });
-    expect(await (await request(app, HOST, "/custom.css")).text()).toBe("p{}/style>b>");
+    expect(await (await request(handler, HOST, "/custom.css")).text()).toBe("p{}/style>b>");
     // The admin never loads it, and removing it unlinks it.
     expect(await (await b.get("/admin/settings")).text()).not.toContain("/custom.css");
     await b.post("/admin/settings/css", { csrf, css: "" });
-    expect(await (await request(app, HOST, "/")).text()).not.toContain("/custom.css");
-    expect((await request(app, HOST, "/custom.css")).status).toBe(404);
+    expect(await (await request(handler, HOST, "/")).text()).not.toContain("/custom.css");
+    expect((await request(handler, HOST, "/custom.css")).status).toBe(404);
   });
 
   test("a custom domain is claimed for the blog, refused when another blog has it, and released when emptied", async () => {
@@ -82,7 +82,7 @@ describe("settings", () => {
     expect(ok.status).toBe(303);
     expect(getSettings(env.db("alice")).custom_domain).toBe("blog.example.com");
     expect(JSON.parse(readFileSync(join(env.data, "domains.json"), "utf8")).domains).toEqual({ "blog.example.com": "alice" });
-    expect((await request(env.app, "blog.example.com", "/")).status).toBe(200);
+    expect((await request(env.handler, "blog.example.com", "/")).status).toBe(200);
     const taken = await bob.post("/admin/settings/domain", { csrf: bobCsrf, domain: "blog.example.com" });
     expect(taken.status).toBe(409);
     expect(await taken.text()).toContain("already used by another blog");

@@ -4,19 +4,19 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createPost } from "../../../src/blog/posts.ts";
 import { addComment } from "../../../src/blog/comments.ts";
-import { flushViews } from "../../../src/cli/flusher.ts";
+import { flushViews } from "../../../src/server/flusher.ts";
 import { request } from "../../helpers.ts";
 import { HOST, signedInBrowser } from "./admin.ts";
 
 describe("stats", () => {
   test("views per post, a server-drawn SVG chart of the last 30 days, and top posts", async () => {
-    const { b, db, now, app, services } = await signedInBrowser();
+    const { b, db, now, handler, services } = await signedInBrowser();
     const a = createPost(db(), { title: "Popular <one>", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
     const c = createPost(db(), { title: "Quiet", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
     db().query("INSERT INTO daily_views (post_id, day, views) VALUES (?, '2026-04-20', 7), (?, '2026-03-01', 100), (?, '2026-04-30', 2)").run(a.id, a.id, c.id);
     db().query("UPDATE posts SET views = CASE id WHEN ? THEN 107 ELSE 2 END").run(a.id);
     // Three reads today through the real reader and the batched counter.
-    for (let i = 0; i < 3; i++) await request(app, HOST, `/${a.slug}`);
+    for (let i = 0; i < 3; i++) await request(handler, HOST, `/${a.slug}`);
     flushViews(services);
     const r = await b.get("/admin/stats");
     expect(r.status).toBe(200);
@@ -68,8 +68,8 @@ describe("export", () => {
   });
 
   test("a signed-out visitor cannot export", async () => {
-    const { app } = await signedInBrowser();
-    const r = await request(app, HOST, "/admin/export");
+    const { handler } = await signedInBrowser();
+    const r = await request(handler, HOST, "/admin/export");
     expect(r.status).toBe(303);
     expect(r.headers.get("location")).toBe("/admin/login?next=%2Fadmin%2Fexport");
   });

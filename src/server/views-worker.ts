@@ -7,7 +7,7 @@ import { writeViews, type TakenViews } from "../blog/views.ts";
 import { pendingMigrations } from "../tenants/migrate.ts";
 import { tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
-import { dataVersionOf, fileFingerprint, type OutsideWrite } from "../tenants/pool.ts";
+import { dataVersionOf, fileFingerprint, type OutsideWrite } from "../tenants/changes.ts";
 
 export interface ViewsJob {
   dataDir: string;

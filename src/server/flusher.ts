@@ -6,13 +6,14 @@ import { existsSync } from "node:fs";
 import type { FlushResult, TakenViews } from "../blog/views.ts";
 import { log } from "../log.ts";
 import { tenantPath, type TenantName } from "../tenants/names.ts";
-import { BlogUnavailableError } from "../tenants/pool.ts";
+import { BlogUnavailableError } from "../tenants/opener.ts";
+import type { OutsideLease } from "../tenants/registry.ts";
 import type { Services } from "../web/services.ts";
 import { workerUrl } from "../workers.ts";
 import type { ViewsJob, ViewsResult } from "./views-worker.ts";
 
 /** The Worker's module, an entry point of the compiled binary (see workers.ts). */
-const WORKER_URL = workerUrl("cli/views-worker.ts");
+const WORKER_URL = workerUrl("server/views-worker.ts");
 
 /** Worker failures in a row after which closed blogs are written on the server's thread again. */
 const MAX_CRASHES = 3;
@@ -31,7 +32,7 @@ function refWorker(worker: Worker, keepAlive: boolean): void {
  */
 export class ViewWriter {
   private worker: Worker | null = null;
-  private inFlight: { name: TenantName; views: TakenViews }[] | null = null;
+  private inFlight: { name: TenantName; views: TakenViews; lease: OutsideLease }[] | null = null;
   private started = 0;
   private idleWaiters: (() => void)[] = [];
   /** Failures of the Worker itself in a row (not of a blog's write). */
@@ -57,13 +58,12 @@ export class ViewWriter {
   /** Takes the blogs' views and sends them to the Worker; false (nothing taken) while a batch is in flight. */
   write(blogs: TenantName[]): boolean {
     if (this.inFlight || !blogs.length) return false;
-    const { pool, views, config } = this.services;
-    const batch: { name: TenantName; views: TakenViews }[] = [];
+    const { registry, views, config } = this.services;
+    const batch: { name: TenantName; views: TakenViews; lease: OutsideLease }[] = [];
     for (const name of blogs) {
       const taken = views.take(name);
       if (!taken) continue;
-      pool.lend(name);
-      batch.push({ name, views: taken });
+      batch.push({ name, views: taken, lease: registry.lend(name, { writes: true }) });
     }
     if (!batch.length) return false;
     this.inFlight = batch;
@@ -79,7 +79,7 @@ export class ViewWriter {
     }
     // Only a batch in flight keeps the process alive, not a Worker waiting for the next one.
     refWorker(this.worker, true);
-    const job: ViewsJob = { dataDir: config.dataDir, blogs: batch };
+    const job: ViewsJob = { dataDir: config.dataDir, blogs: batch.map(({ name, views }) => ({ name, views })) };
     this.worker.postMessage(job);
     return true;
   }
@@ -98,17 +98,17 @@ export class ViewWriter {
       this.crashes = 0;
       if (this.worker) refWorker(this.worker, false);
     }
-    const { pool, views, metrics } = this.services;
+    const { views, metrics } = this.services;
     const byName = new Map((results ?? []).map((r) => [r.name, r]));
-    for (const { name, views: taken } of batch) {
+    for (const { name, views: taken, lease } of batch) {
       const result = byName.get(name);
       if (result?.ok) {
         views.written(taken);
-        pool.giveBack(name, result.report);
+        lease.release({ closed: true, report: result.report });
       } else {
         views.putBack(name, taken);
         // A Worker that crashed may have left the blog open on its connection.
-        pool.giveBack(name, null, crash === undefined);
+        lease.release({ closed: crash === undefined, report: null });
         this.retryHere.add(name);
       }
     }

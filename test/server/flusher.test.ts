@@ -3,12 +3,12 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
-import { flushViews, ViewWriter } from "../../src/cli/flusher.ts";
-import { onBlogFileChanged } from "../../src/cli/serve.ts";
-import { writeClosedBlog } from "../../src/cli/views-worker.ts";
+import { flushViews, ViewWriter } from "../../src/server/flusher.ts";
+import { BlogWatcher } from "../../src/server/watcher.ts";
+import { writeClosedBlog } from "../../src/server/views-worker.ts";
+import { fileFingerprint } from "../../src/tenants/changes.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { fileFingerprint, Pool } from "../../src/tenants/pool.ts";
-import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const alice = parseTenantName("alice");
 const bob = parseTenantName("bob");
@@ -17,9 +17,9 @@ async function setup() {
   const data = tempDir();
   await makeBlog(data, "alice");
   await makeBlog(data, "bob");
-  const { app, services } = makeApp(data, { maxOpen: 1 });
+  const { handler, services } = makeServer(data, { maxOpen: 1 });
   for (const name of [alice, bob]) createPost(services.pool.get(name).db, { title: "Hello", body: "x", status: "published", publishedAt: "2026-05-01T00:00:00Z" });
-  return { data, app, services };
+  return { data, handler, services };
 }
 
 function storedViews(data: string, name: string): number {
@@ -31,34 +31,36 @@ function storedViews(data: string, name: string): number {
 
 describe("the view flusher's Worker", () => {
   test("writes closed blogs' views on its own thread, and their cached pages survive its file events", async () => {
-    const { app, services, data } = await setup();
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "alice.localhost", "/hello"); // the second answer came from the page cache
-    await request(app, "bob.localhost", "/hello"); // alice is closed now (cap 1)
+    const { handler, services, data } = await setup();
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "alice.localhost", "/hello"); // the second answer came from the page cache
+    await request(handler, "bob.localhost", "/hello"); // alice is closed now (cap 1)
     expect(services.pool.peek(alice)).toBeUndefined();
     const writer = new ViewWriter(services);
+    const watcher = new BlogWatcher(services);
     try {
       flushViews(services, { writer, batch: 10 });
       expect(writer.isBusy).toBe(true);
       expect(storedViews(data, "bob")).toBe(1); // open: written here at once
-      onBlogFileChanged(services, alice); // an event while the Worker has alice: not someone else's change
+      watcher.changed(alice); // an event while the Worker has alice: not someone else's change
       await writer.idle();
       expect(storedViews(data, "alice")).toBe(2);
       expect(services.views.pendingViews).toBe(0);
       expect(services.views.rowsWritten).toBe(2);
-      onBlogFileChanged(services, alice); // the Worker's own events, arriving late
+      watcher.changed(alice); // the Worker's own events, arriving late
       const hits = services.pages.hits;
-      expect((await request(app, "alice.localhost", "/hello")).status).toBe(200);
+      expect((await request(handler, "alice.localhost", "/hello")).status).toBe(200);
       expect(services.pages.hits).toBe(hits + 1); // still cached: nothing but views changed
     } finally {
+      watcher.stop();
       await writer.stop();
     }
   });
 
   test("a blog the Worker cannot write keeps its views, and is then written by the server's pool", async () => {
-    const { app, services, data } = await setup();
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "bob.localhost", "/hello");
+    const { handler, services, data } = await setup();
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "bob.localhost", "/hello");
     const path = join(data, "tenants", "alice.db");
     const good = await Bun.file(path).arrayBuffer();
     writeFileSync(path, "garbage".repeat(1000));
@@ -81,9 +83,9 @@ describe("the view flusher's Worker", () => {
   });
 
   test("a Worker that fails keeps every view pending, and after three failures in a row the server writes closed blogs itself", async () => {
-    const { app, services, data } = await setup();
-    await request(app, "alice.localhost", "/hello");
-    await request(app, "bob.localhost", "/hello");
+    const { handler, services, data } = await setup();
+    await request(handler, "alice.localhost", "/hello");
+    await request(handler, "bob.localhost", "/hello");
     const writer = new ViewWriter(services, new URL("../fixtures/crashing-views-worker.ts", import.meta.url));
     try {
       for (let i = 0; i < 3; i++) {
@@ -114,46 +116,5 @@ describe("the view flusher's Worker", () => {
     expect(result.ok && result.report.after).not.toBe(before);
     expect(storedViews(data, "alice")).toBe(3);
     expect(writeClosedBlog(data, parseTenantName("nobody"), { since: 0, rows: [] })).toMatchObject({ ok: false, error: "the blog no longer exists" });
-  });
-});
-
-describe("lending a closed blog to the Worker", () => {
-  async function closedPool() {
-    const data = tempDir();
-    await makeBlog(data, "alice");
-    const pool = new Pool({ dataDir: data, maxOpen: 2 });
-    pool.get(alice);
-    pool.close(alice);
-    const changes: string[] = [];
-    pool.onChangedElsewhere((name) => changes.push(name));
-    return { pool, changes, path: join(data, "tenants", "alice.db") };
-  }
-
-  test("a write that found the files as the pool left them is the server's own", async () => {
-    const { pool, changes, path } = await closedPool();
-    const before = fileFingerprint(path);
-    pool.lend(alice);
-    const db = new Database(path);
-    db.run("UPDATE posts SET views = views + 1");
-    db.close();
-    expect(pool.changedElsewhere(alice)).toBe(false); // lent: the files moving is expected
-    pool.giveBack(alice, { before, after: fileFingerprint(path), foreign: false });
-    expect(changes).toEqual([]);
-    expect(pool.changedElsewhere(alice)).toBe(false);
-  });
-
-  test("files changed before the write, a commit by someone else during it, or a failed write are reported", async () => {
-    for (const report of [
-      (after: string) => ({ before: "someone wrote first", after, foreign: false }),
-      (after: string) => ({ before: "", after, foreign: true }),
-      () => null,
-    ]) {
-      const { pool, changes, path } = await closedPool();
-      const before = fileFingerprint(path);
-      pool.lend(alice);
-      const r = report(fileFingerprint(path));
-      pool.giveBack(alice, r && r.before === "" ? { ...r, before } : r);
-      expect(changes).toEqual([alice]);
-    }
   });
 });

@@ -1,0 +1,66 @@
+// A running server: the services, the HTTP listener with the front door, the file watcher, the
+// view flusher and its Worker, the young-generation GC tick, and a shutdown that never takes more
+// than a few seconds.
+import { createHandler } from "../app.ts";
+import type { Config } from "../config.ts";
+import { log } from "../log.ts";
+import { MAX_BODY_BYTES } from "../web/http.ts";
+import type { Services } from "../web/services.ts";
+import { flushViews, viewFlushTick, ViewWriter } from "./flusher.ts";
+import { answerGarbageCollector, YOUNG_GC_INTERVAL_MS } from "./gc.ts";
+import { createServices } from "./services.ts";
+import { BlogWatcher } from "./watcher.ts";
+
+/** How long a shutdown waits for requests in flight before closing them. */
+const SHUTDOWN_DRAIN_MS = 5000;
+
+export class ListenError extends Error {
+  override name = "ListenError";
+}
+
+export interface RunningServer {
+  services: Services;
+  port: number;
+  /** Stops accepting, finishes (or after a bound, cuts) requests in flight, writes pending views, closes every blog. */
+  stop(signal: string): Promise<void>;
+}
+
+export function startServer(config: Config): RunningServer {
+  const services = createServices(config);
+  const watcher = new BlogWatcher(services);
+  watcher.start();
+  const collector = setInterval(answerGarbageCollector(() => services.metrics.requestsAnswered), YOUNG_GC_INTERVAL_MS);
+  // Tick often, write each blog once its views are --flush-interval old (see FlushOptions).
+  const writer = new ViewWriter(services);
+  const flusher = setInterval(viewFlushTick(services, writer), Math.min(config.flushIntervalMs, 100));
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
+  } catch (e) {
+    watcher.stop();
+    clearInterval(collector);
+    clearInterval(flusher);
+    throw new ListenError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  const stop = async (signal: string) => {
+    log.info("shutting down", { signal, inFlight: server.pendingRequests });
+    // Stop accepting, let requests in flight finish (bounded; idle keep-alive connections do not
+    // hold this up), then write pending views and close every blog.
+    const drained = await Promise.race([server.stop(false).then(() => true), Bun.sleep(SHUTDOWN_DRAIN_MS).then(() => false)]);
+    if (!drained) {
+      log.warn("requests still in flight at the shutdown limit; closing them", { inFlight: server.pendingRequests, limitMs: SHUTDOWN_DRAIN_MS });
+      void server.stop(true);
+    }
+    watcher.stop();
+    clearInterval(collector);
+    clearInterval(flusher);
+    // The Worker's batch first (its counts are out of the counter), then everything left here.
+    await writer.stop();
+    const flushed = flushViews(services);
+    const blogs = services.pool.size;
+    services.pool.closeAll();
+    log.info("stopped", { viewRowsWritten: flushed.rows, blogsFailedToFlush: flushed.failed.length, blogsClosed: blogs });
+  };
+  return { services, port: server.port!, stop };
+}

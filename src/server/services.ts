@@ -1,0 +1,48 @@
+// The long-lived objects of a running server, assembled once from the Config.
+import { ViewCounter } from "../blog/views.ts";
+import type { Config } from "../config.ts";
+import { log } from "../log.ts";
+import { DomainError, loadDomains } from "../tenants/domains.ts";
+import type { TenantName } from "../tenants/names.ts";
+import { Pool } from "../tenants/pool.ts";
+import { BlogRegistry } from "../tenants/registry.ts";
+import { SiteResolver } from "../tenants/resolve.ts";
+import { Metrics } from "../web/metrics.ts";
+import { PageCache } from "../web/pagecache.ts";
+import type { Services } from "../web/services.ts";
+
+/** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
+const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** DATA/domains.json; an unreadable file is logged and the server starts without custom domains. */
+function loadCustomDomains(config: Config): Map<string, TenantName> {
+  try {
+    const { map, problems } = loadDomains(config.dataDir, config.domain);
+    for (const problem of problems) log.warn(problem);
+    return map;
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    log.error(e.message);
+    return new Map();
+  }
+}
+
+export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
+  const registry = overrides.registry ?? new BlogRegistry({ dataDir: config.dataDir, cutWalIndex: config.cutWalIndex });
+  const services: Services = {
+    config,
+    registry,
+    sites: new SiteResolver(config.domain, () => services.customDomains),
+    pool: new Pool(registry, { maxOpen: config.maxOpen }),
+    pages: new PageCache(PAGE_CACHE_BYTES),
+    customDomains: overrides.customDomains ?? loadCustomDomains(config),
+    views: new ViewCounter(() => services.now()),
+    peer: (request, server) => server?.requestIP(request)?.address ?? null,
+    now: () => new Date(),
+    metrics: new Metrics(() => services),
+    ...overrides,
+  };
+  // Someone else committed to a blog (seen at a close, an open, or a writer's return): drop its pages.
+  services.registry.onChange((name) => services.pages.invalidate(name));
+  return services;
+}

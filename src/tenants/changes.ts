@@ -1,0 +1,90 @@
+// Telling a change to a blog made by someone else (the CLI, an author's sqlite3 session) from this
+// server's own opening, closing and writing of its files, so cached pages are dropped exactly when
+// the blog's content may have changed. An open blog is asked with PRAGMA data_version, which moves
+// only when another connection commits (https://sqlite.org/pragma.html#pragma_data_version); a
+// closed one is compared with what its files looked like right after this server last let go of it.
+import type { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
+import type { TenantName } from "./names.ts";
+
+export function dataVersionOf(db: Database): number {
+  return (db.query("PRAGMA data_version").get() as { data_version: number }).data_version;
+}
+
+/** Inode, size and modification time (ns) of a blog's .db and -wal: what any write changes. */
+export function fileFingerprint(path: string): string {
+  const parts: string[] = [];
+  for (const file of [path, path + "-wal"]) {
+    const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+    parts.push(st ? `${st.ino}:${st.size}:${st.mtimeNs}` : "-");
+  }
+  return parts.join("/");
+}
+
+/** What a writer on another thread saw of a blog's files (see ChangeDetector.afterOutsideWrite). */
+export interface OutsideWrite {
+  before: string;
+  after: string;
+  /** Another connection committed while the writer had the blog open. */
+  foreign: boolean;
+}
+
+export class ChangeDetector {
+  /** Per closed blog, its files' fingerprint when this server last let go of it. */
+  private readonly closedAs = new Map<TenantName, string>();
+  private readonly listeners: ((name: TenantName) => void)[] = [];
+
+  onChange(listener: (name: TenantName) => void): void {
+    this.listeners.push(listener);
+  }
+
+  report(name: TenantName): void {
+    for (const listener of this.listeners) listener(name);
+  }
+
+  /** This server's connection to a closed blog was just opened: a change made meanwhile is reported. */
+  afterOpen(name: TenantName, path: string): void {
+    const closedAs = this.closedAs.get(name);
+    if (closedAs === undefined) return;
+    this.closedAs.delete(name);
+    if (closedAs !== fileFingerprint(path)) this.report(name);
+  }
+
+  /**
+   * This server's last connection was just closed. `committedElsewhere`: another connection
+   * committed while it was open (the events of our own close would hide that change).
+   */
+  afterClose(name: TenantName, path: string, committedElsewhere: boolean): void {
+    this.closedAs.set(name, fileFingerprint(path));
+    if (committedElsewhere) this.report(name);
+  }
+
+  /** Whether a closed blog's files differ from how this server left them (true when it never had it). */
+  changedWhileClosed(name: TenantName, path: string): boolean {
+    const now = fileFingerprint(path);
+    if (this.closedAs.get(name) === now) return false;
+    this.closedAs.set(name, now);
+    return true;
+  }
+
+  /**
+   * A writer of this server on another thread is done. A blog nobody else touched keeps its pages;
+   * without a report (the write failed), or when the files had changed before or during it, the
+   * change is reported. `open`: this thread's handle, if the blog is open now.
+   */
+  afterOutsideWrite(name: TenantName, path: string, report: OutsideWrite | null, open: { db: Database; dataVersion: number } | undefined): void {
+    if (open) {
+      // Its handle saw the writer's commit as another connection's.
+      if (report && !report.foreign) open.dataVersion = dataVersionOf(open.db);
+      else this.report(name);
+      return;
+    }
+    const before = this.closedAs.get(name);
+    this.closedAs.set(name, report?.after ?? fileFingerprint(path));
+    if (!report || report.foreign || before !== report.before) this.report(name);
+  }
+
+  forget(name: TenantName): void {
+    this.closedAs.delete(name);
+  }
+}

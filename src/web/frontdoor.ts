@@ -1,0 +1,65 @@
+// What runs before routing, in one place. Every request passes here once: its Host names a blog (or
+// the instance) once, and the answer is passed down to the routes as the request's Visit; bodies
+// over the limit are refused before they are read; answers are kept fair across blogs
+// (fairness.ts); a reader page already rendered is answered from the page cache without routing
+// (reader/cache.ts); and every answer is observed once, on one path: the metrics, the access log,
+// a post page's view, and a write's invalidation of its blog's cached pages.
+import { log } from "../log.ts";
+import type { TenantName } from "../tenants/names.ts";
+import { BadRequestError, errorResponse } from "./errors.tsx";
+import { FairScheduler } from "./fairness.ts";
+import { MAX_BODY_BYTES } from "./http.ts";
+import { answerFromCache } from "./reader/cache.ts";
+import type { Services } from "./services.ts";
+import { startVisit, type Peer, type Visit } from "./visit.ts";
+
+type Answer = Response | Promise<Response>;
+
+/**
+ * What Bun.serve calls, and what every HTTP test calls: the front door in front of the Elysia
+ * `app`. A cached page and a routed answer are the same bytes.
+ */
+export function createFrontDoor(services: Services, app: { fetch(request: Request): Answer }): (request: Request, server?: Peer) => Answer {
+  const fair = new FairScheduler();
+
+  const finish = (visit: Visit, response: Response): Response => {
+    const { request } = visit;
+    const ms = performance.now() - visit.started;
+    services.metrics.observeRequest(response.status, ms / 1000);
+    if (services.config.accessLog) {
+      // The path without its query: search terms and tokens stay out of the log.
+      log.info("request", { method: request.method, host: request.headers.get("host") ?? "", path: new URL(request.url).pathname, status: response.status, ms: Math.round(ms * 100) / 100 });
+    }
+    const blog = visit.blogName;
+    if (blog !== null) {
+      if (visit.viewPostId !== undefined) services.views.record(blog, visit.viewPostId, services.now().getTime());
+      // A request that may have written drops its blog's pages, so the next read shows it.
+      if (request.method !== "GET" && request.method !== "HEAD") services.pages.invalidate(blog);
+    }
+    for (const lease of visit.leases) lease.release();
+    return response;
+  };
+
+  const route = (visit: Visit): Answer => {
+    const answer = app.fetch(visit.request);
+    return answer instanceof Promise ? answer.then((response) => finish(visit, response), (e) => finish(visit, failed(visit, e))) : finish(visit, answer);
+  };
+
+  const failed = (visit: Visit, error: unknown): Response => errorResponse(services, visit, 500, error);
+
+  const answerBlog = (visit: Visit, name: TenantName): Answer => {
+    const cached = answerFromCache(services, visit, name);
+    return cached ? finish(visit, cached) : route(visit);
+  };
+
+  return (request, server) => {
+    const visit = startVisit(services, request, server);
+    // Refuse oversized bodies before reading them (Bun.serve enforces the same limit on the socket).
+    const length = Number(request.headers.get("content-length") ?? 0);
+    if (length > MAX_BODY_BYTES) return finish(visit, errorResponse(services, visit, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413)));
+    const name = visit.blogName;
+    if (name === null) return route(visit);
+    // A deferred answer is a promise of a response (or of a promise of one): both resolve to it.
+    return fair.run(name, visit.started, () => answerBlog(visit, name)) as Answer;
+  };
+}
