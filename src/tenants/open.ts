@@ -14,6 +14,13 @@ export interface OpenOptions {
   immutable?: boolean;
   /** How long to wait for another process's lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * For a short read: the connection holds the file alone for its life (locking_mode=EXCLUSIVE
+   * before the first access, https://sqlite.org/wal.html#noshm), so the WAL index lives in its
+   * own memory and the -shm file is neither mapped nor rebuilt, and nothing is written when it
+   * closes. Fails at once with SQLITE_BUSY while any other connection has the blog open.
+   */
+  exclusive?: boolean;
 }
 
 /** A file: URI for `path` (https://sqlite.org/uri.html): "%", "?" and "#" must be escaped. */
@@ -28,6 +35,12 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
       ? new Database(path, { readonly: true, strict: true })
       : new Database(path, { readwrite: true, create: options.create ?? false, strict: true });
   try {
+    if (options.exclusive) {
+      db.run("PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_size_limit = 0; PRAGMA foreign_keys = ON; PRAGMA cache_size = -128");
+      // Without it, the close would delete the -wal file that the next ordinary open creates again.
+      db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
+      return db;
+    }
     // Wait for another process's write lock instead of failing at once.
     db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     if (!options.readonly && !options.immutable) {

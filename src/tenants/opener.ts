@@ -67,7 +67,29 @@ export class BlogOpener {
     private readonly faults: FaultLog,
   ) {}
 
-  open(name: TenantName): Tenant {
+  /**
+   * A connection for one short read, in exclusive locking mode (open.ts): null when that cannot
+   * be had (another connection has the blog open, its file cannot be written, it is damaged), and
+   * the caller should open it the ordinary way, which handles and reports each of those.
+   */
+  openBriefly(name: TenantName): Tenant | null {
+    const path = this.check(name).path;
+    const started = performance.now();
+    let db: Database | undefined;
+    try {
+      db = openBlogDatabase(path, { exclusive: true });
+      migrate(db, this.options.migrations ?? MIGRATIONS);
+      return { name, path, db, readOnly: false, dataVersion: 0, openedAt: started };
+    } catch {
+      db?.close();
+      return null;
+    } finally {
+      this.openMs += performance.now() - started;
+    }
+  }
+
+  /** The blog's path, once it is known to exist and not to be remembered as broken. */
+  private check(name: TenantName): { path: string; file: string } {
     const path = tenantPath(this.options.dataDir, name);
     // A request never creates a database: check first, and open without the create flag.
     const stat = statSync(path, { throwIfNoEntry: false });
@@ -75,6 +97,11 @@ export class BlogOpener {
     const file = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     const broken = this.broken.get(name);
     if (broken?.file === file) throw broken.error;
+    return { path, file };
+  }
+
+  open(name: TenantName): Tenant {
+    const { path, file } = this.check(name);
     const started = performance.now();
     const migrations = this.options.migrations ?? MIGRATIONS;
     const busyTimeoutMs = this.options.busyTimeoutMs ?? SERVER_BUSY_TIMEOUT_MS;

@@ -103,6 +103,8 @@ export class BlogRegistry {
   /** WAL index cuts made, and those skipped because a connection of this process still had the blog. */
   cuts = 0;
   cutsRefusedHere = 0;
+  /** Reads of blogs this thread did not have open, each on a connection of its own (see read). */
+  briefReads = 0;
 
   constructor(readonly options: RegistryOptions) {
     this.opener = new BlogOpener(options, this.faults);
@@ -141,6 +143,37 @@ export class BlogRegistry {
     }
     blog.handle.leases++;
     return new HandleLease(this, blog.handle);
+  }
+
+  /**
+   * Runs `use` with a connection to the blog for one synchronous read: this thread's handle when
+   * the blog is open; otherwise a connection in exclusive locking mode opened for this call alone,
+   * which maps no WAL index, writes nothing and leaves nothing to cut when it closes (open.ts). A
+   * blog another thread or process has open gets an ordinary connection, closed after the call.
+   */
+  read<T>(name: TenantName, use: (tenant: Tenant) => T): T {
+    const blog = this.blogs.get(name);
+    if (blog?.handle) return use(blog.handle.tenant);
+    const tenant = blog?.outside ? null : this.opener.openBriefly(name);
+    if (!tenant) {
+      using lease = this.open(name);
+      return use(lease.tenant);
+    }
+    const state = this.stateOf(name);
+    state.connections++;
+    this.briefReads++;
+    try {
+      return use(tenant);
+    } finally {
+      try {
+        tenant.db.close(true);
+      } catch (e) {
+        state.neverCut = true;
+        log.error("a blog's connection could not be closed cleanly; its WAL index is left alone from now on", { blog: name, error: e instanceof Error ? e.message : String(e) });
+      }
+      state.connections--;
+      this.forgetIfIdle(name, state);
+    }
   }
 
   /** This thread's handle of the blog if it is open; opens nothing, leases nothing. */

@@ -5,7 +5,7 @@ import { Elysia, t } from "elysia";
 import { cleanCustomCss, customCssPath } from "../blog/customcss.ts";
 import { NotFoundError } from "./errors.tsx";
 import type { Services } from "./services.ts";
-import { openBlog } from "./site.ts";
+import { readBlog } from "./site.ts";
 import { visitContext } from "./visit.ts";
 
 export function customCssRoutes(services: Services) {
@@ -13,9 +13,8 @@ export function customCssRoutes(services: Services) {
     "/custom.css",
     ({ visit, query }) => {
       if (visit.site.kind !== "blog") throw new NotFoundError("Custom stylesheets belong to blogs.");
-      const blog = openBlog(services, visit);
       // Cleaned when saved; cleaned again here in case the file was edited with sqlite3.
-      const css = cleanCustomCss(blog.settings.custom_css);
+      const css = cleanCustomCss(readBlog(services, visit, (blog) => blog.settings.custom_css));
       if (!css) throw new NotFoundError("This blog has no custom stylesheet.");
       const current = customCssPath(css) === `/custom.css?v=${query.v ?? ""}`;
       return new Response(css, {

@@ -9,7 +9,7 @@ import { BadHostError, NoSuchSiteError } from "../tenants/resolve.ts";
 import { ADMIN_CSP, htmlResponse } from "./http.ts";
 import { Layout, type BlogChrome } from "./layout.tsx";
 import type { Services } from "./services.ts";
-import { openBlog } from "./site.ts";
+import { readBlog } from "./site.ts";
 import type { Visit } from "./visit.ts";
 
 /** A page or resource of a blog that does not exist (a post, a tag, a page number). */
@@ -42,7 +42,7 @@ export function ErrorPage({ status, heading, message, blog }: { status: number; 
 
 function chromeFor(services: Services, visit: Visit): BlogChrome | undefined {
   try {
-    return visit.blogName === null ? undefined : openBlog(services, visit).chrome;
+    return visit.blogName === null ? undefined : readBlog(services, visit, (blog) => blog.chrome);
   } catch {
     return undefined;
   }

@@ -113,6 +113,7 @@ export class Metrics {
     counterFrom("writekit_pool_misses_total", "Requests that had to open their blog.", () => sources().pool.stats.misses);
     counterFrom("writekit_pool_evictions_total", "Blogs closed to make room for another (LRU).", () => sources().pool.stats.evictions);
     counterFrom("writekit_pool_open_failures_total", "Blog opens that failed (corrupt, unreadable, too new, busy).", () => sources().registry.openFailures);
+    counterFrom("writekit_blog_brief_reads_total", "Pages rendered from a blog that was not open, each on a connection opened for that render alone.", () => sources().registry.briefReads);
     counterFrom("writekit_pool_open_seconds_total", "Time spent opening blogs (open, pragmas, schema check).", () => sources().registry.openMs / 1000);
     new Counter({
       name: "writekit_storage_faults_total",

@@ -1,6 +1,7 @@
 // The blog a request is for, opened: the Host was resolved once by the front door (visit.ts); this
-// hands over the blog's database through the pool, so a request can only ever reach the one
-// database its Host names. The request holds a lease on it until it is answered.
+// hands over the database of that blog and no other. A request that writes or awaits uses the
+// pool's handle and holds a lease on it until it is answered; a page render is one synchronous
+// read, through the registry's cheapest connection (registry.read).
 import type { Database } from "bun:sqlite";
 import { customCssPath } from "../blog/customcss.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
@@ -28,8 +29,17 @@ export function openBlog(services: Services, visit: Visit): BlogRequest {
   const tenant = services.pool.get(visit.blog);
   // Held until the answer is ready, so an eviction while the request awaits cannot close it.
   visit.leases.push(services.registry.open(tenant.name));
+  return blogRequest(tenant, visit.request);
+}
+
+/** Runs one synchronous read of the blog the Host names (a page render); throws as openBlog does. */
+export function readBlog<T>(services: Services, visit: Visit, use: (blog: BlogRequest) => T): T {
+  return services.registry.read(visit.blog, (tenant) => use(blogRequest(tenant, visit.request)));
+}
+
+function blogRequest(tenant: Tenant, request: Request): BlogRequest {
   const settings = getSettings(tenant.db);
-  const origin = originOf(visit.request);
+  const origin = originOf(request);
   return {
     tenant,
     db: tenant.db,

@@ -138,7 +138,7 @@ describe("serve: logs and metrics", () => {
     const metrics = await fetch(`${server.base}/metrics`);
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
-    expect(text).toContain("writekit_pool_open_blogs 1");
+    expect(text).toContain("writekit_blog_brief_reads_total 1");
     expect(text).toContain("process_resident_memory_bytes");
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);

@@ -54,6 +54,58 @@ describe("the blog registry", () => {
   });
 });
 
+describe("a brief read (a page render)", () => {
+  const stamp = (path: string) => ["", "-wal", "-shm"].map((suffix) => statSync(path + suffix, { bigint: true, throwIfNoEntry: false })).map((st) => (st ? `${st.size}:${st.mtimeNs}` : "-")).join(" ");
+
+  test("of a blog not open takes a connection of its own that maps no WAL index and changes no file", async () => {
+    const { data, path } = await blogs("alice");
+    const registry = new BlogRegistry({ dataDir: data });
+    registry.open(n("alice")).release(); // as a server that opened it once leaves it
+    const before = stamp(path("alice"));
+    const count = registry.read(n("alice"), (tenant) => {
+      expect(tenant.db.query("PRAGMA locking_mode").get()).toEqual({ locking_mode: "exclusive" });
+      return tenant.db.query("SELECT count(*) AS n FROM settings").get();
+    });
+    expect(count).toMatchObject({ n: expect.any(Number) });
+    expect(stamp(path("alice"))).toBe(before);
+    expect(registry.connections).toBe(0);
+    expect(registry.briefReads).toBe(1);
+  });
+
+  test("of a blog another process has open goes through an ordinary connection, and both keep working", async () => {
+    const { data, path } = await blogs("alice");
+    const registry = new BlogRegistry({ dataDir: data });
+    const other = holder(path("alice"));
+    await other.ready;
+    const n1 = registry.read(n("alice"), (tenant) => {
+      expect(tenant.db.query("PRAGMA locking_mode").get()).toEqual({ locking_mode: "normal" });
+      return tenant.db.query("SELECT count(*) AS n FROM settings").get();
+    });
+    expect(await other.stop()).toBe(0);
+    expect(registry.read(n("alice"), (tenant) => tenant.db.query("SELECT value FROM settings WHERE key = 'holder'").get())).toEqual({ value: "still writing" });
+    expect(n1).toMatchObject({ n: expect.any(Number) });
+    expect(registry.connections).toBe(0);
+  });
+
+  test("of a blog open in this thread uses its handle; one lent to another thread gets an ordinary connection", async () => {
+    const { data } = await blogs("alice");
+    const registry = new BlogRegistry({ dataDir: data });
+    const lease = registry.open(n("alice"));
+    expect(registry.read(n("alice"), (tenant) => tenant.db)).toBe(lease.db);
+    lease.release();
+    using worker = registry.lend(n("alice"), { writes: false });
+    expect(registry.read(n("alice"), (tenant) => tenant.db.query("PRAGMA locking_mode").get())).toEqual({ locking_mode: "normal" });
+    expect(registry.briefReads).toBe(0);
+  });
+
+  test("of an unknown blog creates no file", async () => {
+    const { data } = await blogs();
+    const registry = new BlogRegistry({ dataDir: data });
+    expect(() => registry.read(n("nobody"), () => 1)).toThrow("there is no blog");
+    expect(statSync(join(data, "tenants", "nobody.db"), { throwIfNoEntry: false })).toBeUndefined();
+  });
+});
+
 describe.if(supported)("the registry cuts the WAL index once no connection of this process has the blog", () => {
   test("an evicted blog's -shm file is 3 bytes; one another thread holds is cut only once released", async () => {
     const { data, path } = await blogs("a1", "a2", "a3");

@@ -4,7 +4,7 @@ import { nextScheduledTime } from "../../blog/posts.ts";
 import { SECURITY_HEADERS } from "../http.ts";
 import type { CachedPage } from "../pagecache.ts";
 import type { Services } from "../services.ts";
-import { openBlog, type BlogRequest } from "../site.ts";
+import { readBlog, type BlogRequest } from "../site.ts";
 import type { TenantName } from "../../tenants/names.ts";
 import type { Visit } from "../visit.ts";
 
@@ -102,10 +102,8 @@ export function servePage(services: Services, visit: Visit, render: (blog: BlogR
   const now = services.now();
   let page = services.pages.get(name, key, now.getTime());
   if (!page) {
-    const blog = openBlog(services, visit);
-    const r = render(blog);
+    const { r, next } = readBlog(services, visit, (blog) => ({ r: render(blog), next: nextScheduledTime(blog.db, now) }));
     const body = encoder.encode(r.body);
-    const next = nextScheduledTime(blog.db, now);
     const stored: Omit<CachedPage, "responseHeaders"> = {
       status: r.status ?? 200,
       body,

@@ -1,0 +1,17 @@
+import { watch } from "node:fs";
+import { Database, constants } from "bun:sqlite";
+import { openBlogDatabase } from "./src/tenants/open.ts";
+import { trimWalIndex } from "./src/tenants/walindex.ts";
+const dir = "/tmp/floor-data/tenants";
+const events: string[] = [];
+const w = watch(dir, (e, f) => events.push(`${e}:${f}`));
+const p = dir + "/blog-00007.db";
+await Bun.sleep(100);
+const db = openBlogDatabase(p); db.query("SELECT count(*) FROM posts").get(); db.close(true);
+await Bun.sleep(200); console.log("normal open/read/close:", events.splice(0));
+trimWalIndex(p); await Bun.sleep(200); console.log("cut:", events.splice(0));
+const x = new Database(p, { readwrite: true, strict: true }); x.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1); x.run("PRAGMA journal_size_limit=0"); x.run("PRAGMA locking_mode=EXCLUSIVE"); x.query("SELECT count(*) FROM posts").get(); x.close(true);
+await Bun.sleep(200); console.log("exclusive open/read/close:", events.splice(0));
+const y = openBlogDatabase(p); y.query("SELECT count(*) FROM posts").get(); y.close(true);
+await Bun.sleep(200); console.log("normal after exclusive:", events.splice(0));
+w.close();

@@ -1,0 +1,10 @@
+import { watch, openSync, closeSync, writeFileSync, ftruncateSync } from "node:fs";
+const dir = "/tmp/evtest"; require("node:fs").mkdirSync(dir, { recursive: true });
+writeFileSync(dir + "/a", ""); writeFileSync(dir + "/b", "x");
+const events: string[] = [];
+const w = watch(dir, (e, f) => events.push(`${e}:${f}`));
+await Bun.sleep(100);
+closeSync(openSync(dir + "/a", "r+")); await Bun.sleep(100); console.log("open r+ / close:", events.splice(0));
+closeSync(openSync(dir + "/a", "r")); await Bun.sleep(100); console.log("open r / close:", events.splice(0));
+const fd = openSync(dir + "/a", "r+"); ftruncateSync(fd, 0); closeSync(fd); await Bun.sleep(100); console.log("ftruncate same size:", events.splice(0));
+w.close();
