@@ -6,6 +6,7 @@ import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statS
 import { join } from "node:path";
 import { checkPasswordStrength, hashPassword, PasswordError } from "../blog/authors.ts";
 import { ImportError, isMarkdownPath, MAX_FILE_BYTES, parseMarkdownPost, reasonToSkip } from "../blog/import.ts";
+import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
 import { PostError, upsertPostBySlug } from "../blog/posts.ts";
 import { isoTime } from "../blog/time.ts";
 import { dataDirFrom, commonOptions } from "../config.ts";
