@@ -79,7 +79,7 @@ describe("writekit import NAME PATH (Markdown)", () => {
     expect(tags("eleventy-post")).toEqual(["eleventy", "javascript"]);
 
     const html = bySlug("liquid-and-ruby").html;
-    expect(html).toContain('<pre><code class="language-ruby">def greet(name)');
+    expect(html).toContain('<pre><code class="language-ruby"><span class="hljs-keyword">def</span> <span class="hljs-title function_">greet</span>');
     expect(html).toContain("Templates look like {{ this }} and {% if that %}.");
     expect(html).toContain("Welcome to {{ site.title }}");
     expect(html).not.toContain("{% highlight");
