@@ -85,6 +85,21 @@ function markdown(): InstanceType<typeof MarkdownItType> {
     if (/^https?:/i.test(href)) tokens[idx].attrSet("rel", "nofollow noopener");
     return defaultLinkOpen(tokens, idx, options, env, self);
   };
+  // Images reserve their space (width and height from the blog's media, so the page does not
+  // shift as they load) and load lazily, except the first: it is often the largest thing on the
+  // page, and a lazy one would be fetched late (Lighthouse's "LCP image was lazily loaded").
+  const defaultImage = md.renderer.rules.image!;
+  md.renderer.rules.image = (tokens, idx, options, env, self) => {
+    const token = tokens[idx];
+    const render = env as RenderEnv;
+    const size = render.imageSize?.(String(token.attrGet("src") ?? ""));
+    if (size) {
+      token.attrSet("width", String(size.width));
+      token.attrSet("height", String(size.height));
+    }
+    if (render.images++ > 0) token.attrSet("loading", "lazy");
+    return defaultImage(tokens, idx, options, env, self);
+  };
   return (markdownIt = md);
 }
 
@@ -101,7 +116,7 @@ const SANITIZE: sanitizeHtmlType.IOptions = {
     "a", "img", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "span", "section",
   ],
   allowedAttributes: {
-    a: ["href", "title", "rel", "id", "aria-hidden", "tabindex"], img: ["src", "alt", "title"], ol: ["start"], th: ["style"], td: ["style"], code: ["class"],
+    a: ["href", "title", "rel", "id", "aria-hidden", "tabindex"], img: ["src", "alt", "title", "width", "height", "loading"], ol: ["start"], th: ["style"], td: ["style"], code: ["class"],
     h2: ["id"], h3: ["id"], h4: ["id"], h5: ["id"], h6: ["id"], li: ["id"],
   },
   allowedStyles: { th: { "text-align": [/^(left|right|center)$/] }, td: { "text-align": [/^(left|right|center)$/] } },
@@ -121,9 +136,11 @@ const SANITIZE: sanitizeHtmlType.IOptions = {
   transformTags: { "*": checkAttributes },
 };
 
-/** Keeps an id only in the renderer's namespaces, aria-hidden and tabindex only as the heading anchor has them. */
+/** Keeps an id only in the renderer's namespaces, aria-hidden and tabindex only as the heading anchor has them, an image's size only as digits. */
 function checkAttributes(tagName: string, attribs: sanitizeHtmlType.Attributes): sanitizeHtmlType.Tag {
   const kept = { ...attribs };
+  for (const name of ["width", "height"]) if (kept[name] !== undefined && !/^[1-9]\d{0,4}$/.test(kept[name])) delete kept[name];
+  if (kept.loading !== undefined && kept.loading !== "lazy") delete kept.loading;
   if (kept.id !== undefined && !IDS[tagName]?.test(kept.id)) delete kept.id;
   const isAnchor = tagName === "a" && kept.class === "header-anchor";
   if (kept["aria-hidden"] !== undefined && !(isAnchor && kept["aria-hidden"] === "true")) delete kept["aria-hidden"];
@@ -131,10 +148,19 @@ function checkAttributes(tagName: string, attribs: sanitizeHtmlType.Attributes):
   return { tagName, attribs: kept };
 }
 
+export interface RenderOptions {
+  /** The pixel size of the image at `src` (the blog's own /media/ images), to reserve its space. */
+  imageSize?: (src: string) => { width: number; height: number } | null;
+}
+
+/** markdown-it's per-render scratch object (its plugins keep their own state in it too). */
+type RenderEnv = RenderOptions & { images: number; [key: string | symbol]: unknown };
+
 /** Renders an author's Markdown to sanitised HTML, ready to be stored and served as is. */
-export function renderMarkdown(text: string): string {
+export function renderMarkdown(text: string, options: RenderOptions = {}): string {
   sanitizer ??= require("sanitize-html") as typeof sanitizeHtmlType;
-  return sanitizer(markdown().render(text), SANITIZE);
+  const env: RenderEnv = { imageSize: options.imageSize, images: 0 };
+  return sanitizer(markdown().render(text, env), SANITIZE);
 }
 
 /** Plain text of the first paragraphs, at most `max` characters, cut at a word boundary. */

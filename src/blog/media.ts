@@ -136,6 +136,13 @@ export function getMedia(db: Database, sha256: string): Media | null {
   return db.query(`SELECT ${COLUMNS} FROM media WHERE sha256 = ?`).get(sha256) as Media | null;
 }
 
+/** The size of the blog's image at a /media/ URL (as a post links it), for the renderer to reserve its space. */
+export function mediaSizeByUrl(db: Database, url: string): { width: number; height: number } | null {
+  const m = /^\/media\/([0-9a-f]{64})\.[a-z]+$/.exec(url);
+  if (!m) return null;
+  return db.query("SELECT width, height FROM media WHERE sha256 = ?").get(m[1]) as { width: number; height: number } | null;
+}
+
 /** Changes an image's alt text. */
 export function setMediaAlt(db: Database, sha256: string, alt: string): boolean {
   return db.query("UPDATE media SET alt = ? WHERE sha256 = ?").run(checkAlt(alt), sha256).changes > 0;

@@ -7,6 +7,7 @@
 // read kind = 'post' only.
 import type { Database } from "bun:sqlite";
 import { excerptOf, renderMarkdown } from "./markdown.ts";
+import { mediaSizeByUrl } from "./media.ts";
 import { setPostTags, tagsOfPost } from "./tags.ts";
 import { isoTime } from "./time.ts";
 
@@ -218,7 +219,7 @@ function prepare(db: Database, input: PostInput, now: Date, ownId: number | null
     publishedAt ??= isoTime(now);
     status = publishedAt > isoTime(now) ? "scheduled" : "published";
   }
-  const html = renderMarkdown(input.body);
+  const html = renderMarkdown(input.body, { imageSize: (src) => mediaSizeByUrl(db, src) });
   const kind = input.kind ?? null;
   if (kind !== null && kind !== "post" && kind !== "page") throw new PostError("kind", `"${String(kind)}" is neither a post nor a page.`);
   return { kind, title, body: input.body, slug, tags, status, publishedAt, html, excerpt: excerptOf(html) };
@@ -288,7 +289,7 @@ export function rerenderPosts(db: Database): number {
     const row = db.query("SELECT id, body, html, excerpt FROM posts WHERE id > ? ORDER BY id LIMIT 1").get(last) as { id: number; body: string; html: string; excerpt: string } | null;
     if (!row) return changed;
     last = row.id;
-    const html = renderMarkdown(row.body);
+    const html = renderMarkdown(row.body, { imageSize: (src) => mediaSizeByUrl(db, src) });
     const excerpt = excerptOf(html);
     if (html !== row.html || excerpt !== row.excerpt) {
       update.run(html, excerpt, row.id);

@@ -124,3 +124,19 @@ describe("code, footnotes and heading anchors", () => {
     expect(html).toBe('<p><a href="#comments">jump</a> and <a href="#fn1">x</a></p>\n');
   });
 });
+
+describe("images", () => {
+  test("an image of the blog's media gets its width and height; every image after the first loads lazily", () => {
+    const sizes = new Map([["/media/a.png", { width: 640, height: 480 }]]);
+    const html = renderMarkdown("![first](/media/a.png)\n\n![second](/media/a.png) ![elsewhere](https://example.com/x.jpg)", { imageSize: (src) => sizes.get(src) ?? null });
+    expect(html).toBe(
+      '<p><img src="/media/a.png" alt="first" width="640" height="480" /></p>\n' +
+        '<p><img src="/media/a.png" alt="second" width="640" height="480" loading="lazy" /> <img src="https://example.com/x.jpg" alt="elsewhere" loading="lazy" /></p>\n',
+    );
+  });
+
+  test("a size that is not a plain number never reaches the page", () => {
+    const html = renderMarkdown("![a](/media/a.png)", { imageSize: () => ({ width: '1" onerror="alert(1)' as never, height: -5 }) });
+    expect(html).toBe('<p><img src="/media/a.png" alt="a" /></p>\n');
+  });
+});

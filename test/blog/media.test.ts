@@ -224,6 +224,13 @@ describe("storing images in the blog's file", () => {
     expect(count(db)).toBe(0);
   });
 
+  test("a post showing an uploaded image reserves its space: width and height come from the media table", async () => {
+    const db = await blog();
+    const { media } = storeMedia(db, fixture("photo.jpg"), { alt: "Dusk" });
+    const post = createPost(db, { title: "Pictures", body: `${mediaMarkdown(media)}\n\n![again](${mediaUrl(media)})`, status: "published" });
+    expect(post.html).toBe(`<p><img src="${mediaUrl(media)}" alt="Dusk" width="40" height="30" /></p>\n<p><img src="${mediaUrl(media)}" alt="again" width="40" height="30" loading="lazy" /></p>\n`);
+  });
+
   test("a /media/ file name names an image only as <sha256>.<known ext>", () => {
     const sha = "a".repeat(64);
     expect(parseMediaFileName(`${sha}.png`)).toEqual({ sha256: sha, ext: "png" });
