@@ -6,8 +6,9 @@
 // footnotes, markdown-it-anchor ids and a "#" link on h2–h6 (the post's title is its page's h1).
 //
 // The libraries are loaded on first use, not at start: a server answers from rendered pages and
-// only renders when an author saves; sanitize-html alone costs ~30 ms of start-up, highlight.js's
-// common languages ~45 ms (all of its languages ~150 ms, which is why only the common ones are).
+// only renders when an author saves; sanitize-html alone costs ~30 ms of start-up. Of highlight.js
+// only the common languages are loaded, on the first code block: all of them take three times as
+// long (README, Dependencies).
 //
 // Ids made from an author's text live in their own namespaces, so they can never clash with
 // WriteKit's own element ids (`comments`, `title`, …), which must not start with `h-` or `fn`:

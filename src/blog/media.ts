@@ -5,8 +5,8 @@
 //
 // Reading: bun:sqlite has no incremental blob I/O (sqlite3_blob_open), so readMediaRange uses
 // `substr(data, ?, ?)`, which copies only the range into JavaScript but still has SQLite read every
-// page of the blob (measured: ~7 ms for a range of a 10 MiB blob, ~13 µs for its metadata). The
-// metadata functions never touch `data`, which is the table's last column for that reason.
+// page of the blob (the README's Schema section has what that costs). The metadata functions never
+// touch `data`, which is the table's last column for that reason.
 import type { Database } from "bun:sqlite";
 import { IMAGE_EXTENSIONS, inspectImage, type ImageType } from "./image.ts";
 import { getSettings } from "./settings.ts";
