@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
-// argv → one command; nothing else.
+// argv → one command; nothing else (and the blog's migration steps provided to tenants/migrate.ts).
+import "./blog/migrations.ts";
 import { backupCommand } from "./cli/backup.ts";
 import { checkCommand } from "./cli/check.ts";
 import { CliError, err, out, type Command } from "./cli/command.ts";

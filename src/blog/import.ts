@@ -2,12 +2,20 @@
 // Pure text-and-path work with no file system and no database, so every rule here is tested on
 // strings; walking folders and saving posts is the CLI's job (cli/import.ts).
 import { basename, dirname } from "node:path";
+import { parseDateText } from "./datetext.ts";
 import { LIMITS, slugify, type PostInput } from "./posts.ts";
 import { isoTime } from "./time.ts";
 
 /** A file that cannot become a post, with a message for the person importing it. */
 export class ImportError extends Error {
   override name = "ImportError";
+}
+
+/** Front matter that cannot be read; `body` is what Jekyll would have published without it. */
+class FrontMatterError extends ImportError {
+  constructor(message: string, readonly body: string) {
+    super(message);
+  }
 }
 
 export interface ImportedPost {
@@ -45,13 +53,23 @@ export function reasonToSkip(path: string): string | null {
  */
 export function parseMarkdownPost(text: string, path: string, options: ParseOptions = {}): ImportedPost {
   const notes: string[] = [];
-  const { fields, format, body: rawBody } = splitFrontMatter(text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n"));
+  const name = fileStem(path);
+  const jekyll = JEKYLL_NAME.exec(name);
+  const source = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
+  let split: ReturnType<typeof splitFrontMatter>;
+  try {
+    split = splitFrontMatter(source);
+  } catch (e) {
+    // Jekyll logs a front matter it cannot read and publishes the post without it, dated and named
+    // by its file name; so does the import, saying so, when the file name has a date to give.
+    if (!(e instanceof FrontMatterError) || !jekyll) throw e;
+    split = { fields: {}, format: source.startsWith("+++") ? "toml" : "yaml", body: e.body };
+    notes.push(`${e.message.replace(/; (check|end|use) .*$/, "")}: imported without it, dated by its file name`);
+  }
+  const { fields, format, body: rawBody } = split;
   // Jekyll and Eleventy run Liquid over Markdown; Hugo (the only TOML writer) never does.
   let body = format === "toml" ? rawBody : cleanLiquid(rawBody, notes);
   body = convertHugoHighlight(body);
-
-  const name = fileStem(path);
-  const jekyll = JEKYLL_NAME.exec(name);
 
   let title = optionalText(fields, "title");
   if (!title) {
@@ -73,7 +91,7 @@ export function parseMarkdownPost(text: string, path: string, options: ParseOpti
   // Eleventy's "Last Modified" / "git Created" and the like mean the file's own date.
   const isFileDate = typeof date === "string" && /^(git )?(last modified|created)$/i.test(date.trim());
   if (date !== undefined && date !== null && date !== "" && !isFileDate) {
-    publishedAt = parseDate(date, "date");
+    publishedAt = parseDate(date, "date", notes);
   } else if (jekyll) {
     publishedAt = parseDate(`${jekyll[1]}-${jekyll[2]}-${jekyll[3]}`, "the date in the file name");
   } else if (!isDraft && options.modifiedAt) {
@@ -103,7 +121,8 @@ function splitFrontMatter(text: string): { fields: Fields; format: "yaml" | "tom
   const closing = format === "yaml" ? /^(?:---|\.\.\.)[ \t]*$/m : /^\+\+\+[ \t]*$/m;
   const rest = text.slice(fence[0].length);
   const end = closing.exec(rest);
-  if (!end) throw new ImportError(`the front matter opened by "${fence[1]}" on line 1 is never closed; end it with a "${fence[1]}" line`);
+  // Without a closing line Jekyll sees no front matter at all and publishes the whole file.
+  if (!end) throw new FrontMatterError(`the front matter opened by "${fence[1]}" on line 1 is never closed; end it with a "${fence[1]}" line`, text);
   const source = rest.slice(0, end.index);
   const body = rest.slice(end.index + end[0].length).replace(/^\n/, "");
   let parsed: unknown;
@@ -111,11 +130,11 @@ function splitFrontMatter(text: string): { fields: Fields; format: "yaml" | "tom
     parsed = format === "yaml" ? Bun.YAML.parse(source) : Bun.TOML.parse(source);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).replace(/^(YAML|TOML) Parse error:\s*/i, "");
-    throw new ImportError(`its ${format.toUpperCase()} front matter cannot be read (${reason}); check quotes and colons in it`);
+    throw new FrontMatterError(`its ${format.toUpperCase()} front matter cannot be read (${reason}); check quotes and colons in it`, body);
   }
   if (parsed === null || parsed === undefined) return { fields: {}, format, body };
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ImportError(`its front matter is not a list of fields like "title: My post"`);
+    throw new FrontMatterError(`its front matter is not a list of fields like "title: My post"`, body);
   }
   return { fields: parsed as Fields, format, body };
 }
@@ -161,14 +180,14 @@ function draftFrom(fields: Fields, path: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Dates
 
-const DATE_TEXT = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$/i;
-
 /**
- * A front-matter date as ISO UTC text. Accepts YAML's date strings ("2024-03-01",
- * "2024-03-01 10:00:00 +0100", "2024-03-01T10:00:00Z") and TOML's date-times (which Bun parses
- * into Temporal values). A time without a zone is read as UTC.
+ * A front-matter date as ISO UTC text. Accepts the forms Jekyll's Time.parse accepts (see
+ * datetext.ts: "2024-03-01 10:00:00 +0100", "2024-03-01T10:00:00Z", "Fri, 1 Mar 2024 10:00:00 +0100",
+ * "March 1, 2024", "2024/03/01", "1 Mar 2024", …), YAML dates and TOML's date-times (which Bun
+ * parses into Temporal values). A time without a zone is read as UTC. Words that are not part of
+ * the date are ignored, as Ruby ignores them, and noted in `notes`.
  */
-export function parseDate(value: unknown, what: string): string {
+export function parseDate(value: unknown, what: string, notes: string[] = []): string {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new ImportError(`its ${what} is not a valid date`);
     return isoTime(value);
@@ -176,27 +195,21 @@ export function parseDate(value: unknown, what: string): string {
   if (typeof value === "object" && value !== null && typeof (value as { epochMilliseconds?: unknown }).epochMilliseconds === "number") {
     return isoTime(new Date((value as { epochMilliseconds: number }).epochMilliseconds)); // Temporal.Instant
   }
-  // Temporal.PlainDate / PlainDateTime print as ISO text without a zone.
-  const text = typeof value === "object" && value !== null ? String(value) : typeof value === "string" ? value.trim() : null;
-  const m = text === null ? null : DATE_TEXT.exec(text);
-  if (!m) {
+  // Temporal.PlainDate / PlainDateTime print as ISO text without a zone; YAML reads 20240301 as a number.
+  const text = typeof value === "object" && value !== null ? String(value) : typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : null;
+  const parts = text === null || text.length > 100 ? null : parseDateText(text);
+  if (!parts) {
     const shown = text ?? JSON.stringify(value);
     throw new ImportError(`its ${what} ${JSON.stringify(shown)} is not a date; write it as 2024-03-01 or 2024-03-01 10:00:00 +0100`);
   }
-  const [, y, mo, d, h = "0", mi = "0", s = "0", , zone = "Z"] = m;
-  const utc = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
+  const { year, month, day, hour, minute, second, offset } = parts;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(utc);
-  if (check.getUTCFullYear() !== +y || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
+  if (year < 1000 || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
     throw new ImportError(`its ${what} ${JSON.stringify(text)} is not a real date`);
   }
-  return isoTime(new Date(utc - zoneOffsetMinutes(zone) * 60_000));
-}
-
-function zoneOffsetMinutes(zone: string): number {
-  if (/^(Z|UTC|GMT)$/i.test(zone)) return 0;
-  const sign = zone[0] === "-" ? -1 : 1;
-  const digits = zone.slice(1).replace(":", "");
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  if (parts.ignored.length) notes.push(`ignored ${parts.ignored.map((w) => JSON.stringify(w)).join(", ")} in its ${what}`);
+  return isoTime(new Date(utc - (offset ?? 0) * 60_000));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,18 @@
-// Posts: reading what readers may see, and saving what authors write. Markdown is rendered here,
-// at save time, so a read never renders. Every statement goes through db.query(), which prepares
-// it once per open database.
+// Posts and pages: reading what readers may see, and saving what authors write. Markdown is
+// rendered here, at save time, so a read never renders. Every statement goes through db.query(),
+// which prepares it once per open database.
+//
+// A page (About, Now) is a post row with kind = 'page': it answers at /<slug> (getVisiblePage) and
+// is in the sitemap (listVisiblePages), but never in lists, tag pages, feeds or search, which all
+// read kind = 'post' only.
 import type { Database } from "bun:sqlite";
 import { excerptOf, renderMarkdown } from "./markdown.ts";
+import { mediaSizeByUrl } from "./media.ts";
 import { setPostTags, tagsOfPost } from "./tags.ts";
 import { isoTime } from "./time.ts";
 
 export type PostStatus = "draft" | "published" | "scheduled";
+export type PostKind = "post" | "page";
 
 export interface Post {
   id: number;
@@ -16,6 +22,7 @@ export interface Post {
   html: string;
   excerpt: string;
   status: PostStatus;
+  kind: PostKind;
   published_at: string | null;
   created_at: string;
   updated_at: string;
@@ -35,11 +42,13 @@ export interface PostInput {
   status: "draft" | "published";
   /** ISO time; defaults to now when publishing. */
   publishedAt?: string | null;
+  /** "post" when a new one is created without it; an update without it keeps what the row has. */
+  kind?: PostKind;
 }
 
 export class PostError extends Error {
   override name = "PostError";
-  constructor(readonly field: "title" | "body" | "slug" | "tags" | "publishedAt", message: string) {
+  constructor(readonly field: "title" | "body" | "slug" | "tags" | "publishedAt" | "kind", message: string) {
     super(message);
   }
 }
@@ -71,10 +80,12 @@ export function isValidSlug(slug: string): boolean {
   return slug.length <= LIMITS.slug && SLUG.test(slug) && !RESERVED_SLUGS.has(slug);
 }
 
-const COLUMNS = "id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at, views";
+const COLUMNS = "id, slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at, views";
 const SUMMARY = "id, slug, title, excerpt, published_at, updated_at";
-/** What readers may see: published or scheduled, and its time has come. */
+/** What readers may see: published or scheduled, and its time has come (the term the index posts_by_kind_date is partial on comes first). */
 const VISIBLE = "status != 'draft' AND published_at <= ?";
+/** Visible posts, pages left out: what every list, feed, tag page and search reads. */
+const LISTED = `kind = 'post' AND ${VISIBLE}`;
 
 type Row = Omit<Post, "tags">;
 
@@ -82,9 +93,23 @@ function withTags<T extends { id: number }>(db: Database, rows: T[]): (T & { tag
   return rows.map((r) => ({ ...r, tags: tagsOfPost(db, r.id) }));
 }
 
+/** The post at /<slug> as readers see it (a page at that slug is not a post: getVisiblePage). */
 export function getVisiblePost(db: Database, slug: string, now: Date): Post | null {
-  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ? AND ${VISIBLE}`).get(slug, isoTime(now)) as Row | null;
+  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ? AND kind = 'post' AND ${VISIBLE}`).get(slug, isoTime(now)) as Row | null;
   return row ? withTags(db, [row])[0] : null;
+}
+
+/** The page at /<slug> as readers see it. */
+export function getVisiblePage(db: Database, slug: string, now: Date): Post | null {
+  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ? AND kind = 'page' AND ${VISIBLE}`).get(slug, isoTime(now)) as Row | null;
+  return row ? withTags(db, [row])[0] : null;
+}
+
+export type PageSummary = Pick<Post, "id" | "slug" | "title" | "published_at" | "updated_at">;
+
+/** Every visible page, by title: for the sitemap and for choosing menu links. */
+export function listVisiblePages(db: Database, now: Date): PageSummary[] {
+  return db.query(`SELECT id, slug, title, published_at, updated_at FROM posts WHERE kind = 'page' AND ${VISIBLE} ORDER BY title, id`).all(isoTime(now)) as PageSummary[];
 }
 
 export function getPost(db: Database, id: number): Post | null {
@@ -104,29 +129,29 @@ export interface Page<T> {
 
 export function listVisiblePosts(db: Database, options: { limit: number; offset: number; now: Date }): Page<PostSummary> {
   const now = isoTime(options.now);
-  const rows = db.query(`SELECT ${SUMMARY} FROM posts WHERE ${VISIBLE} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`).all(now, options.limit, options.offset) as Omit<PostSummary, "tags">[];
-  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${VISIBLE}`).get(now) as { n: number }).n;
+  const rows = db.query(`SELECT ${SUMMARY} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`).all(now, options.limit, options.offset) as Omit<PostSummary, "tags">[];
+  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${LISTED}`).get(now) as { n: number }).n;
   return { items: withTags(db, rows), total };
 }
 
 export function listVisiblePostsWithTag(db: Database, tag: string, options: { limit: number; offset: number; now: Date }): Page<PostSummary> {
   const now = isoTime(options.now);
   const rows = db
-    .query(`SELECT ${SUMMARY} FROM posts WHERE ${VISIBLE} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`)
+    .query(`SELECT ${SUMMARY} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`)
     .all(now, tag, options.limit, options.offset) as Omit<PostSummary, "tags">[];
-  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${VISIBLE} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?)`).get(now, tag) as { n: number }).n;
+  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?)`).get(now, tag) as { n: number }).n;
   return { items: withTags(db, rows), total };
 }
 
-/** Full posts for feeds: the newest `limit` visible ones. */
+/** Full posts for feeds and the sitemap: the newest `limit` visible ones (no pages: listVisiblePages). */
 export function listVisiblePostsFull(db: Database, options: { limit: number; now: Date }): Post[] {
-  const rows = db.query(`SELECT ${COLUMNS} FROM posts WHERE ${VISIBLE} ORDER BY published_at DESC, id DESC LIMIT ?`).all(isoTime(options.now), options.limit) as Row[];
+  const rows = db.query(`SELECT ${COLUMNS} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ?`).all(isoTime(options.now), options.limit) as Row[];
   return withTags(db, rows);
 }
 
-/** Every post, drafts included, newest change first (the author's list). */
-export function listAllPosts(db: Database): (Pick<Post, "id" | "slug" | "title" | "status" | "published_at" | "updated_at" | "views">)[] {
-  return db.query("SELECT id, slug, title, status, published_at, updated_at, views FROM posts ORDER BY updated_at DESC, id DESC").all() as any[];
+/** Every post and page, drafts included, newest change first (the author's list). */
+export function listAllPosts(db: Database): (Pick<Post, "id" | "slug" | "title" | "status" | "kind" | "published_at" | "updated_at" | "views">)[] {
+  return db.query("SELECT id, slug, title, status, kind, published_at, updated_at, views FROM posts ORDER BY updated_at DESC, id DESC").all() as any[];
 }
 
 /** The earliest future publication time, so cached pages know when a scheduled post appears. */
@@ -135,13 +160,14 @@ export function nextScheduledTime(db: Database, now: Date): string | null {
   return row.t;
 }
 
-/** The current slug of a post that used to live at `oldSlug` (for a 301), if it is visible. */
+/** The current slug of a post or page that used to live at `oldSlug` (for a 301), if it is visible. */
 export function findRedirect(db: Database, oldSlug: string, now: Date): string | null {
   const row = db.query(`SELECT posts.slug FROM redirects JOIN posts ON posts.id = redirects.post_id WHERE old_slug = ? AND ${VISIBLE.replace(/status|published_at/g, (c) => "posts." + c)}`).get(oldSlug, isoTime(now)) as { slug: string } | null;
   return row?.slug ?? null;
 }
 
 interface Prepared {
+  kind: PostKind | null;
   title: string;
   body: string;
   slug: string;
@@ -193,8 +219,10 @@ function prepare(db: Database, input: PostInput, now: Date, ownId: number | null
     publishedAt ??= isoTime(now);
     status = publishedAt > isoTime(now) ? "scheduled" : "published";
   }
-  const html = renderMarkdown(input.body);
-  return { title, body: input.body, slug, tags, status, publishedAt, html, excerpt: excerptOf(html) };
+  const html = renderMarkdown(input.body, { imageSize: (src) => mediaSizeByUrl(db, src) });
+  const kind = input.kind ?? null;
+  if (kind !== null && kind !== "post" && kind !== "page") throw new PostError("kind", `"${String(kind)}" is neither a post nor a page.`);
+  return { kind, title, body: input.body, slug, tags, status, publishedAt, html, excerpt: excerptOf(html) };
 }
 
 function uniqueSlug(db: Database, base: string, ownId: number | null): string {
@@ -211,8 +239,8 @@ export function createPost(db: Database, input: PostInput, now = new Date()): Po
     const p = prepare(db, input, now, null);
     const stamp = isoTime(now);
     const { id } = db
-      .query("INSERT INTO posts (slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
-      .get(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.publishedAt, stamp, stamp) as { id: number };
+      .query("INSERT INTO posts (slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+      .get(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.kind ?? "post", p.publishedAt, stamp, stamp) as { id: number };
     setPostTags(db, id, p.tags);
     return getPost(db, id)!;
   })();
@@ -236,8 +264,8 @@ export function updatePost(db: Database, id: number, input: PostInput, options: 
     // Timestamps must move forward even for two saves in the same second, or conflict detection would miss one.
     let stamp = isoTime(now);
     if (stamp <= old.updated_at) stamp = isoTime(new Date(new Date(old.updated_at).getTime() + 1000));
-    db.query("UPDATE posts SET slug = ?, title = ?, body = ?, html = ?, excerpt = ?, status = ?, published_at = ?, updated_at = ? WHERE id = ?")
-      .run(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.publishedAt, stamp, id);
+    db.query("UPDATE posts SET slug = ?, title = ?, body = ?, html = ?, excerpt = ?, status = ?, kind = ?, published_at = ?, updated_at = ? WHERE id = ?")
+      .run(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.kind ?? old.kind, p.publishedAt, stamp, id);
     if (old.slug !== p.slug && old.status !== "draft") {
       db.query("INSERT INTO redirects (old_slug, post_id) VALUES (?, ?) ON CONFLICT (old_slug) DO UPDATE SET post_id = excluded.post_id").run(old.slug, id);
     }
@@ -246,6 +274,28 @@ export function updatePost(db: Database, id: number, input: PostInput, options: 
     setPostTags(db, id, p.tags);
     return getPost(db, id)!;
   })();
+}
+
+/**
+ * Renders every post's Markdown again with today's renderer, writing only what changed; neither
+ * updated_at nor the revisions move, since the author changed nothing. The data step of migration
+ * 0002 (blog/migrations.ts): it runs inside the migration's transaction.
+ */
+export function rerenderPosts(db: Database): number {
+  const update = db.query("UPDATE posts SET html = ?, excerpt = ? WHERE id = ?");
+  let changed = 0;
+  // One post at a time by id, so a blog of any size never holds every body in memory at once.
+  for (let last = 0; ; ) {
+    const row = db.query("SELECT id, body, html, excerpt FROM posts WHERE id > ? ORDER BY id LIMIT 1").get(last) as { id: number; body: string; html: string; excerpt: string } | null;
+    if (!row) return changed;
+    last = row.id;
+    const html = renderMarkdown(row.body, { imageSize: (src) => mediaSizeByUrl(db, src) });
+    const excerpt = excerptOf(html);
+    if (html !== row.html || excerpt !== row.excerpt) {
+      update.run(html, excerpt, row.id);
+      changed++;
+    }
+  }
 }
 
 export function deletePost(db: Database, id: number): boolean {

@@ -1,4 +1,4 @@
-// Full-text search over visible posts with SQLite FTS5 (https://sqlite.org/fts5.html). A reader's
+// Full-text search over visible posts (pages are not searched) with SQLite FTS5 (https://sqlite.org/fts5.html). A reader's
 // query is never handed to FTS5 as typed: it is cut into word terms, each quoted as an FTS5 string,
 // so operators, quotes, `*`, `^`, NEAR(, column filters and SQL fragments are only ever words.
 import type { Database } from "bun:sqlite";
@@ -56,12 +56,12 @@ export function searchPosts(db: Database, query: string, options: { limit: numbe
               highlight(posts_fts, 0, char(1), char(2)) AS t,
               snippet(posts_fts, 1, char(1), char(2), '…', 24) AS s
          FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid
-        WHERE posts_fts MATCH ? AND p.status != 'draft' AND p.published_at <= ?
+        WHERE posts_fts MATCH ? AND p.kind = 'post' AND p.status != 'draft' AND p.published_at <= ?
         ORDER BY bm25(posts_fts, 5.0, 1.0), p.published_at DESC
         LIMIT ? OFFSET ?`,
     )
     .all(fts, now, options.limit, options.offset) as { slug: string; title: string; published_at: string; t: string; s: string }[];
-  const total = (db.query("SELECT count(*) AS n FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ? AND p.status != 'draft' AND p.published_at <= ?").get(fts, now) as { n: number }).n;
+  const total = (db.query("SELECT count(*) AS n FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ? AND p.kind = 'post' AND p.status != 'draft' AND p.published_at <= ?").get(fts, now) as { n: number }).n;
   return {
     total,
     hits: rows.map((r) => ({

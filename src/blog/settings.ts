@@ -1,4 +1,5 @@
 // A blog's settings: one row per key in the `settings` table, with defaults for missing keys.
+// The reader menu is the key `menu` too, read and written by menu.ts since its value is a list.
 import type { Database } from "bun:sqlite";
 
 export type CommentPolicy = "moderate" | "approve" | "off";
@@ -12,7 +13,12 @@ export interface Settings {
   custom_css: string;
   time_zone: string;
   custom_domain: string;
+  /** The most bytes of images the blog may hold (media.ts refuses an upload past it). */
+  media_quota_bytes: number;
 }
+
+/** 500 MiB: room for a thousand photos of half a megabyte, a fraction of a typical disk. */
+export const DEFAULT_MEDIA_QUOTA_BYTES = 500 * 1024 * 1024;
 
 export const DEFAULT_SETTINGS: Settings = {
   title: "",
@@ -23,6 +29,7 @@ export const DEFAULT_SETTINGS: Settings = {
   custom_css: "",
   time_zone: "UTC",
   custom_domain: "",
+  media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
 };
 
 export function getSettings(db: Database): Settings {
@@ -33,6 +40,11 @@ export function getSettings(db: Database): Settings {
       case "posts_per_page": {
         const n = Number(value);
         if (Number.isInteger(n) && n >= 1 && n <= 100) s.posts_per_page = n;
+        break;
+      }
+      case "media_quota_bytes": {
+        const n = Number(value);
+        if (Number.isSafeInteger(n) && n >= 0) s.media_quota_bytes = n;
         break;
       }
       case "comment_policy":

@@ -16,9 +16,9 @@ export function setPostTags(db: Database, postId: number, names: string[]): void
   db.query("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM post_tags)").run();
 }
 
-/** Tags with at least one visible post, with how many. */
+/** Tags with at least one visible post (pages are not counted), with how many. */
 export function listVisibleTags(db: Database, now: Date): { name: string; count: number }[] {
   return db
-    .query("SELECT tags.name AS name, count(*) AS count FROM tags JOIN post_tags ON post_tags.tag_id = tags.id JOIN posts ON posts.id = post_tags.post_id WHERE posts.status != 'draft' AND posts.published_at <= ? GROUP BY tags.id ORDER BY tags.name")
+    .query("SELECT tags.name AS name, count(*) AS count FROM tags JOIN post_tags ON post_tags.tag_id = tags.id JOIN posts ON posts.id = post_tags.post_id WHERE posts.kind = 'post' AND posts.status != 'draft' AND posts.published_at <= ? GROUP BY tags.id ORDER BY tags.name")
     .all(isoTime(now)) as { name: string; count: number }[];
 }

@@ -2,6 +2,9 @@
 // holds no secrets: sessions are deleted and password hashes blanked, so a leaked file lets nobody
 // sign in. An imported file therefore needs its author's password set again.
 import type { Database } from "bun:sqlite";
+// A file that comes in from an older WriteKit is migrated forward (by the snapshot Worker, whose
+// only blog/ import is this module), which needs the blog's migration steps in that Worker too.
+import "./migrations.ts";
 
 /** Deletes every session and blanks every password hash (call on a copy, never on the live blog). */
 export function removeSecrets(db: Database): void {

@@ -6,6 +6,7 @@ import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statS
 import { join } from "node:path";
 import { checkPasswordStrength, hashPassword, PasswordError } from "../blog/authors.ts";
 import { ImportError, isMarkdownPath, MAX_FILE_BYTES, parseMarkdownPost, reasonToSkip } from "../blog/import.ts";
+import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
 import { PostError, upsertPostBySlug } from "../blog/posts.ts";
 import { isoTime } from "../blog/time.ts";
 import { dataDirFrom, commonOptions } from "../config.ts";
@@ -23,6 +24,9 @@ const usage = `Usage:
 With Markdown files or folders (PATH ...), adds their posts to the existing blog NAME: files
 ending in .md or .markdown, as written by Jekyll, Hugo or Eleventy, with YAML (---) or TOML (+++)
 front matter: title, date, slug, tags, categories (added to the tags), draft, published: false.
+A date may be written in any form Jekyll accepts (2024-03-01 10:00:00 +0100, March 1, 2024,
+Fri, 1 Mar 2024 10:00:00 GMT, 2024/03/01, ...). A front matter that cannot be read fails its file,
+unless the file name has a Jekyll date: then it is imported without it, dated by its name, and noted.
 Without a date or slug in the front matter, a Jekyll file name (2024-03-01-my-post.md) gives them;
 otherwise the slug is the file name (a folder's index.md takes the folder's name), the title the
 first "# heading" or the file name. Folders are walked, skipping hidden ones and node_modules.

@@ -1,6 +1,7 @@
 // `writekit migrate [NAME ...] [--all] [--dry-run]`: shows or applies pending migrations, blog by
 // blog. Migrating one blog first is a canary; a failing blog is rolled back and the others go on.
 import { existsSync } from "node:fs";
+import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
 import { dataDirFrom, commonOptions } from "../config.ts";
 import { migrate, MIGRATIONS, pendingMigrations, schemaVersion, type Migration } from "../tenants/migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, TenantNameError, type TenantName } from "../tenants/names.ts";

@@ -2,17 +2,41 @@
 // PRAGMA user_version (https://sqlite.org/pragma.html#pragma_user_version), so one blog can be
 // migrated first as a canary, and a file carries the WriteKit application_id so it can be
 // recognised as a blog (https://sqlite.org/fileformat.html#application_id).
+//
+// Some changes are more than SQL can say (0002 re-renders every post's Markdown). Such a migration
+// names a data step; the step itself is JavaScript provided by the layer that owns the data
+// (blog/migrations.ts, since tenants/ knows nothing about posts) and runs in the migration's
+// transaction, after its SQL. A blog that has data is never migrated without its step.
 import type { Database } from "bun:sqlite";
 import init from "../../migrations/0001_init.sql" with { type: "text" };
+import authors from "../../migrations/0002_authors.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
   file: string;
   sql: string;
+  /** What the data step that must follow this file's SQL does, when there is one (for messages). */
+  dataStep?: string;
 }
 
+/** JavaScript run after a migration's SQL, inside its transaction. */
+export type DataStep = (db: Database) => void;
+
 /** Embedded in the binary at build time; the number prefix of each file is its version. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, file: "0001_init.sql", sql: init }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, file: "0001_init.sql", sql: init },
+  { version: 2, file: "0002_authors.sql", sql: authors, dataStep: "re-render every post's Markdown" },
+];
+
+const providedSteps = new Map<number, DataStep>();
+
+/**
+ * Registers the data step of migration `version` for this process (or Worker: each has its own
+ * modules). Called once by the module that owns the data; migrate() uses it by default.
+ */
+export function provideDataStep(version: number, step: DataStep): void {
+  providedSteps.set(version, step);
+}
 
 /** "WrKt" as a 32-bit integer. */
 export const APPLICATION_ID = 0x57724b74;
@@ -70,19 +94,32 @@ export interface MigrationResult {
 }
 
 /**
- * Applies every pending migration, each in its own transaction. A failing migration rolls back,
- * leaves the blog at the last version that succeeded, and throws a MigrationError naming the
- * file and the statement.
+ * Applies every pending migration, each in its own transaction: its SQL, then its data step. A
+ * failing migration rolls back, leaves the blog at the last version that succeeded, and throws a
+ * MigrationError naming the file and the statement (or the data step).
+ *
+ * A migration that names a data step is refused (before anything is written) when no step was
+ * provided for it, unless the database is brand new (version 0): a step converts data written
+ * under an older version, and a new database has none.
  */
-export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): MigrationResult {
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, dataSteps: ReadonlyMap<number, DataStep> = providedSteps): MigrationResult {
   const pending = pendingMigrations(db, migrations);
   const from = schemaVersion(db);
+  const missing = from === 0 ? undefined : pending.find((m) => m.dataStep && !dataSteps.has(m.version));
+  if (missing) {
+    throw new MigrationError(missing.file, "(data step)", `its data step (${missing.dataStep}) was not provided to this program, so the blog was left at version ${from}`);
+  }
   const applied: Migration[] = [];
   for (const m of pending) {
     db.run("BEGIN IMMEDIATE");
     let statement = "";
     try {
       for (statement of splitStatements(m.sql)) db.run(statement);
+      const step = m.dataStep ? dataSteps.get(m.version) : undefined;
+      if (step) {
+        statement = `(data step: ${m.dataStep})`;
+        step(db);
+      }
       statement = `PRAGMA user_version = ${m.version}`;
       db.run(`PRAGMA application_id = ${APPLICATION_ID}`);
       db.run(statement);

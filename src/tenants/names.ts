@@ -17,6 +17,17 @@ export const RESERVED_NAMES = new Set([
   "writekit", "healthz",
 ]);
 
+/**
+ * Device names on Windows: a file called `con.db` (or `COM1.db`, in any case, with any extension)
+ * cannot be created or copied there, so a data directory holding one would not move to Windows.
+ * COM0 and LPT0 are listed by Microsoft's naming rules too.
+ */
+export const WINDOWS_DEVICE_NAMES = new Set([
+  "con", "prn", "aux", "nul",
+  ...Array.from({ length: 10 }, (_, i) => `com${i}`),
+  ...Array.from({ length: 10 }, (_, i) => `lpt${i}`),
+]);
+
 const MAX_LENGTH = 63;
 
 /** Returns the name unchanged when it is a valid blog name; otherwise throws saying which rule it breaks. */
@@ -32,6 +43,7 @@ export function parseTenantName(input: string): TenantName {
   if (input.startsWith("-") || input.endsWith("-")) throw new TenantNameError(`${shown} starts or ends with a hyphen; a blog name must begin and end with a letter or digit`);
   if (input.startsWith("xn--")) throw new TenantNameError(`${shown} starts with "xn--", which is reserved for internationalised domain names`);
   if (RESERVED_NAMES.has(input)) throw new TenantNameError(`"${input}" is a reserved name; choose another`);
+  if (WINDOWS_DEVICE_NAMES.has(input)) throw new TenantNameError(`"${input}" is a reserved name (a device name on Windows, where its file could not be copied); choose another`);
   return input as TenantName;
 }
 

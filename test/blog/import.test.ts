@@ -42,7 +42,9 @@ describe("Jekyll files", () => {
   test("Liquid becomes a page that renders: highlight → fenced code, raw kept, include and comment removed", () => {
     const { post, notes } = fixture("jekyll/_posts/2024-03-01-liquid-and-ruby.md");
     const html = renderMarkdown(post.body);
-    expect(html).toContain('<pre><code class="language-ruby">def greet(name)\n  puts "Hello, #{name}" if name.length &lt; 10\nend\n</code></pre>');
+    const code = /<pre><code class="language-ruby">([\s\S]*?)<\/code><\/pre>/.exec(html)![1];
+    expect(code).toContain('<span class="hljs-keyword">def</span>');
+    expect(code.replace(/<[^>]+>/g, "")).toBe('def greet(name)\n  puts "Hello, #{name}" if name.length &lt; 10\nend\n');
     expect(html).toContain("Templates look like {{ this }} and {% if that %}.");
     expect(html).toContain("Welcome to {{ site.title }}, written by {{ page.author }}.");
     expect(html).toContain('<a href="/christmas-notes">the older post</a>');
@@ -69,7 +71,7 @@ describe("Hugo files", () => {
 
   test("the highlight shortcode becomes fenced code, and Liquid is left alone in Hugo's TOML files", () => {
     const { post } = fixture("hugo/content/posts/toml-post.md");
-    expect(renderMarkdown(post.body)).toContain('<pre><code class="language-go">fmt.Println("hi")');
+    expect(renderMarkdown(post.body)).toContain('<pre><code class="language-go">fmt.Println(<span class="hljs-string">"hi"</span>)');
     expect(post.body).toContain("{% raw %} stays");
   });
 
@@ -150,6 +152,69 @@ describe("bad files are refused with a message for a person", () => {
     expect(errorOf(() => parseMarkdownPost("---\ndate: next tuesday\n---\n", "a.md")).message).toContain('"next tuesday" is not a date');
     expect(errorOf(() => parseMarkdownPost("---\ndate: 2024-02-30\n---\n", "a.md")).message).toContain("not a real date");
     expect(errorOf(() => parseMarkdownPost("x", "2024-13-01-bad-month.md")).message).toContain("date in the file name");
+  });
+});
+
+describe("real archives: every date Jekyll (Ruby's Time.parse) accepts", () => {
+  const forms: [string, string][] = [
+    ["2014-03-03 15:30:00 -0500", "2014-03-03T20:30:00Z"],
+    ["2014-03-03T15:30:00Z", "2014-03-03T15:30:00Z"],
+    ["2014-03-03T15:30:00.123456+05:30", "2014-03-03T10:00:00Z"],
+    ["2014-03-03 15:30", "2014-03-03T15:30:00Z"],
+    ["2014-03-03 15:30:00 CEST", "2014-03-03T13:30:00Z"],
+    ["Mon, 3 Mar 2014 15:30:00 +0100", "2014-03-03T14:30:00Z"],
+    ["Tue, 04 Mar 2014 08:00:00 GMT", "2014-03-04T08:00:00Z"],
+    ["Mon Mar  3 15:30:00 UTC 2014", "2014-03-03T15:30:00Z"],
+    ["March 3, 2014", "2014-03-03T00:00:00Z"],
+    ["Mar. 3 2014", "2014-03-03T00:00:00Z"],
+    ["Monday, March 3rd, 2014 at 3:30 PM EST", "2014-03-03T20:30:00Z"],
+    ["3 Mar 2014", "2014-03-03T00:00:00Z"],
+    ["3rd of March 2014", "2014-03-03T00:00:00Z"],
+    ["3 Mar 14", "2014-03-03T00:00:00Z"],
+    ["March 2014", "2014-03-01T00:00:00Z"],
+    ["2014/03/03", "2014-03-03T00:00:00Z"],
+    ["2014/3/3 9:05 pm", "2014-03-03T21:05:00Z"],
+    ["2014.03.03", "2014-03-03T00:00:00Z"],
+    ["03/04/2014", "2014-04-03T00:00:00Z"], // day first, as Ruby reads it
+    ["20140303", "2014-03-03T00:00:00Z"],
+  ];
+  test.each(forms)("%p", (text, iso) => {
+    expect(parseDate(text, "date")).toBe(iso);
+  });
+
+  test("each form imports from YAML front matter, quoted or not (YAML reads 20140303 as a number)", () => {
+    for (const [text, iso] of forms) {
+      expect(parseMarkdownPost(`---\ndate: ${text}\n---\nx\n`, "a.md").post.publishedAt).toBe(iso);
+      expect(parseMarkdownPost(`---\ndate: "${text}"\n---\nx\n`, "a.md").post.publishedAt).toBe(iso);
+    }
+  });
+
+  test("words beside the date are ignored, as Ruby ignores them, and noted on the file's line", () => {
+    const { post, notes } = parseMarkdownPost("---\ndate: 2014-03-03 15:30 at home\n---\nx\n", "a.md");
+    expect(post.publishedAt).toBe("2014-03-03T15:30:00Z");
+    expect(notes).toEqual(['ignored "home" in its date']);
+  });
+
+  test("a date without a year, or with an impossible time or zone, is still refused", () => {
+    for (const text of ["March 3", "3/4", "2014-03-03 25:00", "2014-03-03 15:30 +2500", "13/13/2014", "0099-01-01"]) {
+      expect(() => parseDate(text, "date")).toThrow(ImportError);
+    }
+  });
+
+  test("front matter that cannot be read, in a file whose name has a date: imported with that date, as Jekyll published it, and said", () => {
+    const broken = "---\ntitle: Ruby: a love story\ntags: [ruby\n---\nSome text\n";
+    const { post, notes } = parseMarkdownPost(broken, "_posts/2014-03-03-ruby-love.md");
+    expect(post).toMatchObject({ title: "Ruby love", slug: "ruby-love", publishedAt: "2014-03-03T00:00:00Z", status: "published", body: "Some text\n", tags: [] });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^its YAML front matter cannot be read \(.+\): imported without it, dated by its file name$/);
+    // Never closed: Jekyll saw no front matter and published the whole file.
+    const unclosed = parseMarkdownPost("---\ntitle: x\n\nbody", "2014-03-04-open.md");
+    expect(unclosed.post.publishedAt).toBe("2014-03-04T00:00:00Z");
+    expect(unclosed.post.body).toBe("---\ntitle: x\n\nbody\n");
+    expect(unclosed.notes[0]).toBe('the front matter opened by "---" on line 1 is never closed: imported without it, dated by its file name');
+    const toml = parseMarkdownPost("+++\ntitle = \n+++\nHugo text\n", "2014-03-05-hugo.md");
+    expect(toml.post.publishedAt).toBe("2014-03-05T00:00:00Z");
+    expect(toml.notes[0]).toStartWith("its TOML front matter cannot be read");
   });
 });
 

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Database } from "bun:sqlite";
 import { createPost } from "../../src/blog/posts.ts";
+import { migrate, MIGRATIONS } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { REPO, tempDir } from "../helpers.ts";
 
@@ -63,6 +64,21 @@ describe("the compiled binary", () => {
     const imported = await run(elsewhere, ["import", "bob", "alice.db", "--password-stdin", "--data", data], "another long passphrase\n");
     expect(imported.stderr).toBe("");
     expect(imported.code).toBe(0);
+
+    // Code highlighting loads lazily inside the binary, in the CLI and in the import Worker, where
+    // migration 0002's data step re-renders a version-1 blog.
+    writeFileSync(join(dirname(elsewhere), "code.md"), "---\ntitle: Code\n---\n```ts\nconst a = 1;\n```\n");
+    expect(await run(elsewhere, ["import", "alice", "code.md", "--data", data])).toMatchObject({ code: 0, stderr: "" });
+    const old = openBlogDatabase(join(dirname(elsewhere), "old.db"), { create: true });
+    migrate(old, MIGRATIONS.slice(0, 1));
+    old.run("INSERT INTO posts (slug, title, body, html, status, created_at, updated_at) VALUES ('old', 'Old', '```ts\nconst b = 2;\n```', '<pre>plain</pre>', 'draft', 'now', 'now')");
+    old.close();
+    expect(await run(elsewhere, ["import", "carol", "old.db", "--password-stdin", "--data", data], "a third long passphrase\n")).toMatchObject({ code: 0, stderr: "" });
+    for (const [name, slug] of [["alice", "code"], ["carol", "old"]]) {
+      const db = new Database(join(data, "tenants", `${name}.db`), { readonly: true });
+      expect((db.query("SELECT html FROM posts WHERE slug = ?").get(slug) as { html: string }).html).toContain('<span class="hljs-keyword">const</span>');
+      db.close();
+    }
 
     // serve's view Worker, the binary's third entry point: alice's views are written while she is closed.
     for (const name of ["alice", "bob"]) {

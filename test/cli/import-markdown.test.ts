@@ -79,7 +79,7 @@ describe("writekit import NAME PATH (Markdown)", () => {
     expect(tags("eleventy-post")).toEqual(["eleventy", "javascript"]);
 
     const html = bySlug("liquid-and-ruby").html;
-    expect(html).toContain('<pre><code class="language-ruby">def greet(name)');
+    expect(html).toContain('<pre><code class="language-ruby"><span class="hljs-keyword">def</span> <span class="hljs-title function_">greet</span>');
     expect(html).toContain("Templates look like {{ this }} and {% if that %}.");
     expect(html).toContain("Welcome to {{ site.title }}");
     expect(html).not.toContain("{% highlight");
@@ -167,6 +167,27 @@ describe("writekit import NAME PATH (Markdown)", () => {
     expect(r.stderr).toContain(`failed     ${join(dir, "b.md")}: its slug "same" is already taken by ${join(dir, "a.md")} in this import`);
     const { db, posts } = openPosts(data);
     expect(posts.map((p) => p.title)).toEqual(["First"]);
+    db.close();
+  });
+
+  test("real archives: Ruby-style dates import, and an unreadable front matter with a dated file name imports with that date, said on its line", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice");
+    const dir = tempDir();
+    writeFileSync(join(dir, "rfc.md"), "---\ntitle: RFC date\ndate: Mon, 3 Mar 2014 15:30:00 +0100\n---\nOne\n");
+    writeFileSync(join(dir, "us.md"), "---\ntitle: US date\ndate: March 3, 2014\n---\nTwo\n");
+    // An unquoted colon in the title: YAML cannot read it, Jekyll published the post anyway.
+    writeFileSync(join(dir, "2014-03-05-broken-yaml.md"), "---\ntitle: Ruby: a love story\ntags: [ruby\n---\n# Ruby, a love story\n\nThree\n");
+    writeFileSync(join(dir, "undated-broken.md"), "---\ntitle: a: b: c\n---\nFour\n");
+    const r = await cli(["import", "alice", dir, "--data", data]);
+    expect(r.stdout).toContain(`imported   ${join(dir, "rfc.md")} → /rfc`);
+    expect(r.stdout).toMatch(new RegExp(`imported   ${join(dir, "2014-03-05-broken-yaml.md")} → /broken-yaml \\(its YAML front matter cannot be read \\(.+\\): imported without it, dated by its file name\\)`));
+    expect(r.stderr).toContain(`failed     ${join(dir, "undated-broken.md")}: its YAML front matter cannot be read`);
+    expect(r.stdout).toContain("alice: 3 imported, 0 updated, 0 unchanged, 0 skipped, 1 failed");
+    const { db, bySlug } = openPosts(data);
+    expect(bySlug("rfc").published_at).toBe("2014-03-03T14:30:00Z");
+    expect(bySlug("us").published_at).toBe("2014-03-03T00:00:00Z");
+    expect(bySlug("broken-yaml")).toMatchObject({ title: "Ruby, a love story", published_at: "2014-03-05T00:00:00Z", status: "published", body: "Three\n" });
     db.close();
   });
 

@@ -81,7 +81,7 @@ describe("writekit tenant", () => {
     await cli(["tenant", "create", "bob", "--data", data]);
     writeFileSync(join(data, "tenants", "notes.txt"), "not a blog");
     const text = await cli(["tenant", "list", "--data", data]);
-    expect(text.stdout).toMatch(/alice\s+[\d.]+ KiB\s+1/);
+    expect(text.stdout).toMatch(new RegExp(`alice\\s+[\\d.]+ KiB\\s+${SCHEMA_VERSION}`));
     const json = JSON.parse((await cli(["tenant", "list", "--json", "--data", data])).stdout);
     expect(json.map((r: any) => r.name)).toEqual(["alice", "bob"]);
     expect(json[0].schema).toBe(SCHEMA_VERSION);

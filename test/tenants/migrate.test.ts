@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { APPLICATION_ID, migrate, MIGRATIONS, MigrationError, NotABlogError, pendingMigrations, SCHEMA_VERSION, SchemaTooNewError, schemaVersion, splitStatements, type Migration } from "../../src/tenants/migrate.ts";
+import { APPLICATION_ID, migrate, MIGRATIONS, MigrationError, NotABlogError, pendingMigrations, SCHEMA_VERSION, SchemaTooNewError, schemaVersion, splitStatements, type DataStep, type Migration } from "../../src/tenants/migrate.ts";
 import { tempDir } from "../helpers.ts";
 
 function freshDb(): Database {
@@ -86,5 +86,50 @@ CREATE INDEX i ON a (x)`;
     expect(parts[1]).toEndWith("END;");
     expect(parts[2]).toBe("CREATE INDEX i ON a (x)");
     expect(splitStatements(MIGRATIONS[0].sql).length).toBeGreaterThan(10);
+  });
+});
+
+describe("data steps: JavaScript that follows a migration's SQL", () => {
+  // A blog at the current version with one row, and a next migration whose SQL adds a column a
+  // data step must fill (as 0002's step re-renders posts: SQL cannot run the renderer).
+  const next: Migration[] = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, file: "9002_shout.sql", sql: "ALTER TABLE posts ADD COLUMN loud TEXT;", dataStep: "fill loud titles" }];
+  const fill: DataStep = (db) => void db.run("UPDATE posts SET loud = upper(title)");
+  function blogWithAPost(): Database {
+    const db = freshDb();
+    migrate(db, MIGRATIONS, new Map());
+    db.run("INSERT INTO posts (slug, title, created_at, updated_at) VALUES ('a', 'quiet', 'now', 'now')");
+    return db;
+  }
+
+  test("the step runs after the SQL, in the same transaction, once", () => {
+    const db = blogWithAPost();
+    let runs = 0;
+    const steps = new Map<number, DataStep>([[SCHEMA_VERSION + 1, (d) => (runs++, fill(d), expect(d.inTransaction).toBe(true))]]);
+    expect(migrate(db, next, steps).to).toBe(SCHEMA_VERSION + 1);
+    expect(db.query("SELECT loud FROM posts").get()).toEqual({ loud: "QUIET" });
+    expect(migrate(db, next, steps).applied).toEqual([]);
+    expect(runs).toBe(1);
+  });
+
+  test("a failing step rolls its migration's SQL back too and names the step", () => {
+    const db = blogWithAPost();
+    const steps = new Map<number, DataStep>([[SCHEMA_VERSION + 1, () => { throw new Error("renderer broke"); }]]);
+    const error = (() => { try { migrate(db, next, steps); } catch (e) { return e as MigrationError; } })();
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error!.message).toContain("9002_shout.sql failed at: (data step: fill loud titles) — renderer broke");
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.query("SELECT count(*) AS n FROM pragma_table_info('posts') WHERE name = 'loud'").get()).toEqual({ n: 0 });
+  });
+
+  test("a blog with data is never migrated without its step: refused before anything is written", () => {
+    const db = blogWithAPost();
+    expect(() => migrate(db, next, new Map())).toThrow(/9002_shout.sql failed at: \(data step\) — its data step \(fill loud titles\) was not provided to this program, so the blog was left at version/);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.query("SELECT count(*) AS n FROM pragma_table_info('posts') WHERE name = 'loud'").get()).toEqual({ n: 0 });
+  });
+
+  test("a brand-new database needs no step: it has no data written by an older version", () => {
+    const db = freshDb();
+    expect(migrate(db, next, new Map()).to).toBe(SCHEMA_VERSION + 1);
   });
 });
