@@ -5,6 +5,7 @@ import { join } from "node:path";
 import "../../src/blog/migrations.ts";
 import { getVisiblePost } from "../../src/blog/posts.ts";
 import { Pool } from "../../src/tenants/pool.ts";
+import { BlogRegistry } from "../../src/tenants/registry.ts";
 import { migrate, MIGRATIONS, MigrationError, schemaVersion } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
@@ -73,7 +74,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const data = tempDir();
     mkdirSync(join(data, "tenants"));
     versionOneBlog(join(data, "tenants", "alice.db"));
-    const pool = new Pool({ dataDir: data, maxOpen: 2 });
+    const pool = new Pool(new BlogRegistry({ dataDir: data }), { maxOpen: 2 });
     try {
       const post = getVisiblePost(pool.get(parseTenantName("alice")).db, "code", new Date());
       expect(post?.html).toContain('<span class="hljs-keyword">const</span>');
