@@ -10,7 +10,7 @@ export interface Config {
   domain: string;
   /** Most blog databases kept open at once (the LRU pool's cap). */
   maxOpen: number;
-  /** How often pending page views are written to the blogs. */
+  /** How often recorded page views are appended to the journal (DATA/views/). */
   flushIntervalMs: number;
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustedProxies: string[];
@@ -82,7 +82,7 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     // 100, not the 500 of the article: readers are served rendered pages from memory, so a handle is
     // needed only to render after a change and to write (README, "Why 100 open blogs").
     maxOpen: integer("--max-open", String(values["max-open"] ?? "100"), 1, 1_000_000),
-    flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "5000"), 10, 3_600_000),
+    flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "1000"), 10, 3_600_000),
     trustedProxies: proxies,
     logFormat,
     metricsToken: metricsToken || null,

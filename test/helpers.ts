@@ -7,15 +7,35 @@ import { afterAll } from "bun:test";
 import { createHandler } from "../src/app.ts";
 import { insertAuthor } from "../src/blog/authors.ts";
 import { updateSettings } from "../src/blog/settings.ts";
+import { ViewFlusher } from "../src/server/flusher.ts";
 import { createServices } from "../src/server/services.ts";
+import type { Services } from "../src/web/services.ts";
 import { loadConfig, type Config } from "../src/config.ts";
 import { createTenant } from "../src/tenants/files.ts";
 import { parseTenantName } from "../src/tenants/names.ts";
 
 const dirs: string[] = [];
-afterAll(() => {
+const flushers = new Map<Services, ViewFlusher>();
+afterAll(async () => {
+  for (const flusher of flushers.values()) await flusher.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** The view flusher of `services`, started on first use (one per server, as serve has). */
+export function flusherOf(services: Services, options: { workerUrl?: URL } = {}): ViewFlusher {
+  let flusher = flushers.get(services);
+  if (!flusher) {
+    flusher = new ViewFlusher(services, { journalEveryMs: services.config.flushIntervalMs, ...options });
+    flusher.start();
+    flushers.set(services, flusher);
+  }
+  return flusher;
+}
+
+/** Puts every view recorded so far into the blogs' files, as the server does a segment at a time. */
+export function settleViews(services: Services): Promise<void> {
+  return flusherOf(services).settle();
+}
 
 export function tempDir(prefix = "writekit-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

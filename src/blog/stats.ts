@@ -42,3 +42,36 @@ export function viewsPerPost(db: Database, fromDay: string, limit = 500): PostVi
 export function totalViews(db: Database): number {
   return (db.query("SELECT coalesce(sum(views), 0) AS n FROM posts").get() as { n: number }).n;
 }
+
+export interface Stats {
+  days: DayViews[];
+  posts: PostViews[];
+  total: number;
+}
+
+/**
+ * What the blog's file says, plus views the server has counted but not yet added to it (ViewRow:
+ * day, post id, views), so the author sees every read at once.
+ */
+export function withPendingViews(db: Database, stats: Stats, pending: [day: string, postId: number, count: number][]): Stats {
+  if (!pending.length) return stats;
+  const days = stats.days.map((d) => ({ ...d }));
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const posts = new Map(stats.posts.map((p) => [p.id, { ...p }]));
+  const from = days[0]?.day ?? "";
+  let total = stats.total;
+  for (const [day, postId, count] of pending) {
+    let post = posts.get(postId);
+    if (!post) {
+      const row = db.query("SELECT id, slug, title, status, views FROM posts WHERE id = ?").get(postId) as Omit<PostViews, "recent"> | null;
+      if (!row) continue; // deleted since
+      posts.set(postId, (post = { ...row, recent: 0 }));
+    }
+    post.views += count;
+    if (day >= from) post.recent += count;
+    const d = byDay.get(day);
+    if (d) d.views += count;
+    total += count;
+  }
+  return { days, posts: [...posts.values()].sort((a, b) => b.views - a.views || b.id - a.id), total };
+}

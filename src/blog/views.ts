@@ -1,73 +1,83 @@
-// The batched view counter. Recording a view is a map increment in memory (no SQL on the read
-// path); a flusher writes each blog's pending counts in one transaction into posts.views and
-// daily_views. Counts stay pending until their blog's transaction commits: a blog whose flush
-// fails keeps them and is retried next time, while the other blogs flush. Pending counts do not
-// depend on the blog being open, so evicting a blog from the pool loses nothing.
+// Page views. Recording one is a map increment in memory (no SQL on the read path). The server
+// journals them to disk every second in one append (server/journal.ts) and adds them to the blogs
+// in batches, one transaction per blog and journal segment (applyViews), off the server's thread.
+// Until a segment's views are in a blog's file they stay here, so the author's stats can show them.
 import type { Database } from "bun:sqlite";
 import type { TenantName } from "../tenants/names.ts";
 import { dayOf } from "./time.ts";
 
-/**
- * Per blog: when its oldest unwritten view was recorded, and post id → count for the day views are
- * recorded on now. Earlier days (a flush that waited past midnight) are kept aside, so the common
- * case is one small Map per blog and no lookup by day.
- */
-interface BlogPending {
-  since: number;
-  day: string;
-  counts: Map<number, number>;
-  earlier: Map<string, Map<number, number>> | null;
-}
-
-/** Every day of a blog's pending counts, the current one last. */
-function* daysOf(entry: BlogPending): Generator<[string, Map<number, number>]> {
-  if (entry.earlier) yield* entry.earlier;
-  yield [entry.day, entry.counts];
-}
-
-/** One row of counts to write: day (YYYY-MM-DD, UTC), post id, views. */
+/** One row of counts: day (YYYY-MM-DD, UTC), post id, views. */
 export type ViewRow = [day: string, postId: number, count: number];
 
-/** A blog's pending views taken out of the counter (see ViewCounter.take). */
-export interface TakenViews {
-  since: number;
+/** A journal line's row: the blog, then a ViewRow. */
+export type JournalRow = [blog: TenantName, day: string, postId: number, count: number];
+
+/** A blog's views of one journal segment, as handed to applyViews. */
+export interface SegmentViews {
+  segment: number;
   rows: ViewRow[];
 }
 
-/** Adds taken counts to posts.views and daily_views in one transaction. */
-export function writeViews(db: Database, taken: TakenViews): void {
-  db.transaction(() => {
-    const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
-    const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
-    for (const [day, postId, count] of taken.rows) {
-      total.run(count, postId);
-      daily.run(day, count, postId);
-    }
-  })();
+/** day → post id → views. */
+type Counts = Map<string, Map<number, number>>;
+
+function add(counts: Counts, day: string, postId: number, n: number): void {
+  let posts = counts.get(day);
+  if (!posts) counts.set(day, (posts = new Map()));
+  posts.set(postId, (posts.get(postId) ?? 0) + n);
 }
 
-export interface FlushResult {
-  blogs: number;
-  rows: number;
-  failed: { blog: TenantName; error: string; cause: unknown }[];
+function rowsOf(counts: Counts): ViewRow[] {
+  const rows: ViewRow[] = [];
+  for (const [day, posts] of counts) for (const [postId, n] of posts) rows.push([day, postId, n]);
+  return rows;
 }
 
-function countOf(entry: BlogPending | undefined): number {
+function total(counts: Counts | undefined): number {
   let n = 0;
-  if (entry) for (const [, counts] of daysOf(entry)) for (const c of counts.values()) n += c;
+  if (counts) for (const posts of counts.values()) for (const c of posts.values()) n += c;
   return n;
 }
 
-export class ViewCounter {
-  private pending = new Map<TenantName, BlogPending>();
-  flushRuns = 0;
-  rowsWritten = 0;
+/**
+ * Adds the blog's views of every segment in `segments` it has not taken yet, in one transaction,
+ * and records the last segment as taken. A segment is taken whole or not at all, and segments are
+ * taken in order, so a journal replayed after a crash adds each view once. Returns the rows added.
+ */
+export function applyViews(db: Database, journal: string, segments: SegmentViews[]): number {
+  return db.transaction(() => {
+    const done = (db.query("SELECT segment FROM views_applied WHERE journal = ?").get(journal) as { segment: number } | null)?.segment ?? 0;
+    const fresh = segments.filter((s) => s.segment > done);
+    if (!fresh.length) return 0;
+    const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
+    const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
+    let rows = 0;
+    for (const { rows: list } of fresh) {
+      for (const [day, postId, count] of list) {
+        total.run(count, postId);
+        daily.run(day, count, postId);
+        rows++;
+      }
+    }
+    const last = Math.max(...fresh.map((s) => s.segment));
+    db.query("INSERT INTO views_applied (journal, segment) VALUES (?, ?) ON CONFLICT (journal) DO UPDATE SET segment = excluded.segment").run(journal, last);
+    return rows;
+  }).immediate();
+}
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+export class ViewCounter {
+  /** Recorded since the last journal append. */
+  private fresh = new Map<TenantName, Counts>();
+  /** Journaled, not yet in the blog's file: segment → blog → counts. */
+  private readonly segments = new Map<number, Map<TenantName, Counts>>();
+  /** Rows added to blog files so far (a metric). */
+  rowsWritten = 0;
 
   private dayStart = 0;
   private dayEnd = 0;
   private day = "";
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
 
   /** One view of a post; `at` (epoch ms) when the caller already read the clock. */
   record(blog: TenantName, postId: number, at = this.now().getTime()): void {
@@ -77,125 +87,113 @@ export class ViewCounter {
       this.dayEnd = this.dayStart + 86_400_000;
       this.day = dayOf(new Date(at));
     }
-    const entry = this.entryFor(blog, this.day, at);
-    entry.counts.set(postId, (entry.counts.get(postId) ?? 0) + 1);
+    let counts = this.fresh.get(blog);
+    if (!counts) this.fresh.set(blog, (counts = new Map()));
+    add(counts, this.day, postId, 1);
   }
 
-  /** The blog's pending counts for `day`, made when missing; `since` is kept as the oldest. */
-  private entryFor(blog: TenantName, day: string, since: number): BlogPending {
-    let entry = this.pending.get(blog);
-    if (!entry) this.pending.set(blog, (entry = { since, day, counts: new Map(), earlier: null }));
-    else if (entry.day !== day) {
-      // A new day (or an older one put back by a failed flush): keep the other day's counts aside.
-      const earlier = (entry.earlier ??= new Map());
-      earlier.set(entry.day, entry.counts);
-      entry.counts = earlier.get(day) ?? new Map();
-      earlier.delete(day);
-      entry.day = day;
-      if (earlier.size === 0) entry.earlier = null;
+  /** Everything recorded since the last call, as journal rows; null when there is nothing. */
+  takeFresh(): JournalRow[] | null {
+    if (this.fresh.size === 0) return null;
+    const rows: JournalRow[] = [];
+    for (const [blog, counts] of this.fresh) for (const [day, postId, n] of rowsOf(counts)) rows.push([blog, day, postId, n]);
+    this.fresh = new Map();
+    return rows;
+  }
+
+  /** Rows written to journal segment `segment` (taken from fresh, or read back from a journal at start). */
+  journaled(segment: number, rows: JournalRow[]): void {
+    let blogs = this.segments.get(segment);
+    if (!blogs) this.segments.set(segment, (blogs = new Map()));
+    for (const [blog, day, postId, n] of rows) {
+      let counts = blogs.get(blog);
+      if (!counts) blogs.set(blog, (counts = new Map()));
+      add(counts, day, postId, n);
     }
-    if (since < entry.since) entry.since = since;
-    return entry;
   }
 
-  /** Views recorded and not yet written, over every blog. */
+  /** Rows whose journal append failed: recorded again, to go with the next append. */
+  restoreFresh(rows: JournalRow[]): void {
+    for (const [blog, day, postId, n] of rows) {
+      let counts = this.fresh.get(blog);
+      if (!counts) this.fresh.set(blog, (counts = new Map()));
+      add(counts, day, postId, n);
+    }
+  }
+
+  /** Segments with views not yet in their blogs' files, oldest first. */
+  pendingSegments(): number[] {
+    return [...this.segments.keys()].sort((a, b) => a - b);
+  }
+
+  /** Blogs with views of `segment` not yet in their files. */
+  blogsOf(segment: number): TenantName[] {
+    return [...(this.segments.get(segment)?.keys() ?? [])];
+  }
+
+  /** A blog's views of every pending segment up to `upTo`, oldest segment first. */
+  viewsOf(blog: TenantName, upTo = Infinity): SegmentViews[] {
+    const out: SegmentViews[] = [];
+    for (const segment of this.pendingSegments()) {
+      if (segment > upTo) break;
+      const counts = this.segments.get(segment)!.get(blog);
+      if (counts) out.push({ segment, rows: rowsOf(counts) });
+    }
+    return out;
+  }
+
+  /** The blog's views of these segments are in its file (or the blog is gone): forget them. */
+  settled(blog: TenantName, segments: number[], rowsWritten = 0): void {
+    for (const segment of segments) {
+      const blogs = this.segments.get(segment);
+      blogs?.delete(blog);
+      if (blogs?.size === 0) this.segments.delete(segment);
+    }
+    this.rowsWritten += rowsWritten;
+  }
+
+  /** Whether every blog has taken its views of `segment`. */
+  isSettled(segment: number): boolean {
+    return !this.segments.has(segment);
+  }
+
+  /** The rows of `segment` still to be taken, for rewriting its file smaller. */
+  rowsOf(segment: number): JournalRow[] {
+    const rows: JournalRow[] = [];
+    for (const [blog, counts] of this.segments.get(segment) ?? []) for (const [day, postId, n] of rowsOf(counts)) rows.push([blog, day, postId, n]);
+    return rows;
+  }
+
+  /** A deleted blog: its views have nowhere to go. */
+  drop(blog: TenantName): void {
+    this.fresh.delete(blog);
+    for (const segment of this.pendingSegments()) this.settled(blog, [segment]);
+  }
+
+  /** Views recorded and not yet in their blogs' files, over every blog. */
   get pendingViews(): number {
     let n = 0;
-    for (const entry of this.pending.values()) n += countOf(entry);
+    for (const counts of this.fresh.values()) n += total(counts);
+    for (const blogs of this.segments.values()) for (const counts of blogs.values()) n += total(counts);
     return n;
   }
 
+  /** Views recorded and not yet journaled (what a kill -9 would lose). */
+  get unjournaledViews(): number {
+    let n = 0;
+    for (const counts of this.fresh.values()) n += total(counts);
+    return n;
+  }
+
+  /** The blog's views not yet in its file, as rows (summed over days and segments). */
+  pendingRows(blog: TenantName): ViewRow[] {
+    const sum: Counts = new Map();
+    const all = [this.fresh.get(blog), ...[...this.segments.values()].map((blogs) => blogs.get(blog))];
+    for (const counts of all) if (counts) for (const [day, posts] of counts) for (const [postId, n] of posts) add(sum, day, postId, n);
+    return rowsOf(sum);
+  }
+
   pendingFor(blog: TenantName): number {
-    return countOf(this.pending.get(blog));
-  }
-
-  /** Whether the blog has views waiting since before `olderThan` (epoch ms). */
-  isDue(blog: TenantName, olderThan = Infinity): boolean {
-    const entry = this.pending.get(blog);
-    return entry !== undefined && entry.since < olderThan;
-  }
-
-  /**
-   * Blogs with views waiting since before `olderThan`, oldest first, found lazily: a blog joins the
-   * end of the list with its first unwritten view and leaves it when written, so the walk stops at
-   * the first blog that is not due, and a flusher that writes a few blogs per tick never scans
-   * thousands. (A blog put back after a failed write rejoins at the end with its old age: it is
-   * retried once the blogs ahead of it are written or due.)
-   */
-  *dueBlogs(olderThan = Infinity): Generator<TenantName> {
-    for (const [blog, { since }] of this.pending) {
-      if (since >= olderThan) return;
-      yield blog;
-    }
-  }
-
-  /**
-   * Takes a blog's pending views out of the counter, to be written elsewhere (a Worker): a plain,
-   * cloneable value. Views recorded meanwhile start a new entry; `putBack` merges them.
-   */
-  take(blog: TenantName): TakenViews | undefined {
-    const entry = this.pending.get(blog);
-    if (!entry) return undefined;
-    this.pending.delete(blog);
-    const rows: ViewRow[] = [];
-    for (const [day, counts] of daysOf(entry)) for (const [postId, count] of counts) rows.push([day, postId, count]);
-    return { since: entry.since, rows };
-  }
-
-  /** Counts taken and not written (their write failed): back, keeping their age. */
-  putBack(blog: TenantName, taken: TakenViews): void {
-    for (const [day, postId, count] of taken.rows) {
-      const entry = this.entryFor(blog, day, taken.since);
-      entry.counts.set(postId, (entry.counts.get(postId) ?? 0) + count);
-    }
-  }
-
-  /** Counts taken and written elsewhere. */
-  written(taken: TakenViews): void {
-    this.rowsWritten += taken.rows.length;
-  }
-
-  /**
-   * Writes one blog's pending views through `db` in one transaction. On failure the counts are
-   * put back (added to any recorded meanwhile) and the error is rethrown.
-   */
-  flushBlog(blog: TenantName, db: Database): number {
-    const taken = this.take(blog);
-    if (!taken) return 0;
-    try {
-      writeViews(db, taken);
-    } catch (e) {
-      this.putBack(blog, taken);
-      throw e;
-    }
-    this.written(taken);
-    return taken.rows.length;
-  }
-
-  /**
-   * Flushes the given blogs (every blog with pending views by default). `withDatabase` hands over
-   * the blog's database (the pool's open handle, or a briefly opened one); a blog that fails
-   * keeps its counts. `shouldContinue` lets the caller stop early (a time budget).
-   */
-  flushAll(withDatabase: (blog: TenantName, use: (db: Database) => void) => void, blogs: Iterable<TenantName> = [...this.dueBlogs()], shouldContinue: () => boolean = () => true): FlushResult {
-    this.flushRuns++;
-    const result: FlushResult = { blogs: 0, rows: 0, failed: [] };
-    for (const blog of blogs) {
-      if (!shouldContinue()) break;
-      try {
-        withDatabase(blog, (db) => {
-          result.rows += this.flushBlog(blog, db);
-        });
-        result.blogs++;
-      } catch (e) {
-        result.failed.push({ blog, error: e instanceof Error ? e.message : String(e), cause: e });
-      }
-    }
-    return result;
-  }
-
-  /** Forgets a deleted blog's counts. */
-  drop(blog: TenantName): void {
-    this.pending.delete(blog);
+    return this.pendingRows(blog).reduce((n, [, , c]) => n + c, 0);
   }
 }

@@ -13,7 +13,8 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --hostname ADDR       address to bind (default localhost)
   --domain DOMAIN       blogs answer at <name>.DOMAIN (env WRITEKIT_DOMAIN; default localhost)
   --max-open N          most blog databases kept open at once (default 100)
-  --flush-interval MS   how often page views are written (default 5000)
+  --flush-interval MS   how often page views are written to the journal in DATA/views/
+                        (default 1000); they reach the blogs' files every ten minutes
   --trusted-proxy ADDR  a proxy whose X-Forwarded-For is believed (repeatable;
                         env WRITEKIT_TRUSTED_PROXIES, comma-separated; default loopback)
   --log-format F        text or json (env WRITEKIT_LOG_FORMAT; default text)

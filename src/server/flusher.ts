@@ -1,22 +1,43 @@
-// The serve command's view flusher: pending page views (blog/views.ts) written into the blogs.
-// Open blogs are written on the server's thread (tens of microseconds, no sync); closed blogs
-// by a Worker (views-worker.ts) on connections of its own, since opening, writing and closing one
-// costs 1.5–5 ms, most of it waiting for the disk, which no reader of any blog should wait for.
-import { existsSync } from "node:fs";
-import type { FlushResult, TakenViews } from "../blog/views.ts";
+// The serve command's view flusher: page views recorded in memory (blog/views.ts) go first to the
+// journal (journal.ts), every --flush-interval, in one append made off the server's thread; then,
+// segment by segment, into the blogs' files (posts.views, daily_views), by a Worker
+// (views-worker.ts) that opens each blog on a connection of its own. So a page read never becomes
+// a write to its blog on the server's thread, a blog read only by readers is written once per
+// segment at most, and a stop appends what is left to the journal and exits: the next start adds it.
 import { log } from "../log.ts";
-import { tenantPath, type TenantName } from "../tenants/names.ts";
-import { BlogUnavailableError } from "../tenants/opener.ts";
+import type { TenantName } from "../tenants/names.ts";
 import type { OutsideLease } from "../tenants/registry.ts";
 import type { Services } from "../web/services.ts";
 import { workerUrl } from "../workers.ts";
-import type { ViewsJob, ViewsResult } from "./views-worker.ts";
+import { ViewJournal } from "./journal.ts";
+import { applyToBlog, type ViewsJob, type ViewsResult } from "./views-worker.ts";
 
 /** The Worker's module, an entry point of the compiled binary (see workers.ts). */
 const WORKER_URL = workerUrl("server/views-worker.ts");
 
-/** Worker failures in a row after which closed blogs are written on the server's thread again. */
+/** Worker failures in a row after which the server's thread adds the views itself. */
 const MAX_CRASHES = 3;
+/** How long a segment collects views before they go to the blogs. */
+export const SEGMENT_MS = 10 * 60 * 1000;
+/** A blog whose write failed is tried again after this long. */
+const RETRY_MS = 60 * 1000;
+/** Blogs per batch for the Worker while readers are being answered, and while idle. */
+const BATCH_BUSY = 4;
+const BATCH_IDLE = 64;
+/** Time per tick for blogs written on this thread once the Worker has failed for good. */
+const HERE_BUDGET_MS = 5;
+/** How long a stop waits for the Worker's batch in flight. */
+const STOP_WAIT_MS = 2000;
+
+export interface FlusherOptions {
+  /** How often recorded views are appended to the journal (--flush-interval). */
+  journalEveryMs: number;
+  segmentEveryMs?: number;
+  /** A test's stand-in for views-worker.ts. */
+  workerUrl?: URL;
+}
+
+type Batch = { name: TenantName; segments: number[]; lease: OutsideLease }[];
 
 /** Bun's Worker has ref()/unref() like a timer; the DOM type does not say so. */
 function refWorker(worker: Worker, keepAlive: boolean): void {
@@ -25,51 +46,163 @@ function refWorker(worker: Worker, keepAlive: boolean): void {
   else handle.unref();
 }
 
-/**
- * Hands closed blogs' views to the Worker, one batch at a time. Counts are taken out of the
- * counter while the Worker has them and put back if their write fails; the blog is lent by the
- * pool meanwhile, so the Worker's own file events do not drop its cached pages.
- */
-export class ViewWriter {
+export class ViewFlusher {
+  private readonly journal: ViewJournal;
+  private appending: Promise<void> | null = null;
+  private lastAppend = performance.now();
+  private lastRotate = performance.now();
+  /** The current segment received views (rotating an empty one would only make a file). */
+  private currentUsed = false;
   private worker: Worker | null = null;
-  private inFlight: { name: TenantName; views: TakenViews; lease: OutsideLease }[] | null = null;
-  private started = 0;
+  private inFlight: Batch | null = null;
+  private batchStarted = 0;
   private idleWaiters: (() => void)[] = [];
-  /** Failures of the Worker itself in a row (not of a blog's write). */
   private crashes = 0;
-  /** Blogs whose write failed in the Worker: written by the server's pool from now on, which migrates, reopens read-only and logs faults once. */
-  readonly retryHere = new Set<TenantName>();
+  /** Blogs whose write failed, and when they may be tried again. */
+  private readonly retryAt = new Map<TenantName, number>();
+  private answered = 0;
+  private journalFailing = false;
+  private stopped = false;
 
-  /** `workerUrl`: a test's stand-in for views-worker.ts. */
   constructor(
     private readonly services: Services,
-    private readonly workerUrl: URL = WORKER_URL,
-  ) {}
-
-  get isBusy(): boolean {
-    return this.inFlight !== null;
+    private readonly options: FlusherOptions,
+  ) {
+    this.journal = new ViewJournal(services.config.dataDir);
   }
 
-  /** False once the Worker failed three times in a row: the flusher then writes closed blogs itself. */
-  get isAvailable(): boolean {
+  /** The journal's id, under which blogs record the segments they took. */
+  get journalId(): string {
+    return this.journal.id;
+  }
+
+  /** False once the Worker failed three times in a row: this thread then writes the blogs. */
+  get isWorkerAvailable(): boolean {
     return this.crashes < MAX_CRASHES;
   }
 
-  /** Takes the blogs' views and sends them to the Worker; false (nothing taken) while a batch is in flight. */
-  write(blogs: TenantName[]): boolean {
-    if (this.inFlight || !blogs.length) return false;
-    const { registry, views, config } = this.services;
-    const batch: { name: TenantName; views: TakenViews; lease: OutsideLease }[] = [];
-    for (const name of blogs) {
-      const taken = views.take(name);
-      if (!taken) continue;
-      batch.push({ name, views: taken, lease: registry.lend(name, { writes: true }) });
+  /** Opens the journal; views a previous run left in it are added to the blogs first. */
+  start(): void {
+    for (const { segment, rows } of this.journal.open()) this.services.views.journaled(segment, rows);
+    this.answered = this.services.metrics.requestsAnswered;
+  }
+
+  /** Called every 100 ms or so: appends, closes a segment when due, and hands blogs to the Worker. */
+  tick(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    if (!this.appending && now - this.lastAppend >= this.options.journalEveryMs) this.append();
+    if (!this.appending && this.currentUsed && now - this.lastRotate >= (this.options.segmentEveryMs ?? SEGMENT_MS)) this.rotate();
+    const answered = this.services.metrics.requestsAnswered;
+    const isIdle = answered === this.answered;
+    this.answered = answered;
+    if (!this.inFlight) this.writeBlogs(isIdle ? BATCH_IDLE : BATCH_BUSY);
+  }
+
+  /** Resolves once no append and no batch is in flight. */
+  async idle(): Promise<void> {
+    while (this.appending || this.inFlight) {
+      await this.appending;
+      if (this.inFlight) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
-    if (!batch.length) return false;
+  }
+
+  /**
+   * Puts every view recorded so far into the blogs' files: appends, closes the segment, and writes
+   * every blog that has views waiting (those that fail are kept, as always). For tests and the
+   * author's export; the server otherwise does this a segment at a time.
+   */
+  async settle(): Promise<void> {
+    await this.idle();
+    this.append();
+    await this.idle();
+    if (this.currentUsed) this.rotate();
+    this.retryAt.clear();
+    // Until nothing is left, or a round adds nothing (a blog that cannot be written, a Worker that fails).
+    for (let before = Infinity; this.services.views.pendingViews < before; ) {
+      before = this.services.views.pendingViews;
+      if (!this.writeBlogs(Infinity)) break;
+      await this.idle();
+    }
+  }
+
+  /** Appends what is left to the journal on this thread and lets the Worker finish (bounded); writes no blog. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.appending;
+    const rows = this.services.views.takeFresh();
+    if (rows) {
+      try {
+        this.services.views.journaled(this.journal.appendSync(rows), rows);
+      } catch (e) {
+        this.services.views.restoreFresh(rows);
+        log.error("page views could not be written to the journal at shutdown; they are lost", { views: rows.reduce((n, r) => n + r[3], 0), error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    if (this.inFlight) await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), Bun.sleep(STOP_WAIT_MS)]);
+    this.worker?.terminate();
+    this.worker = null;
+    this.journal.close();
+  }
+
+  private append(): void {
+    this.lastAppend = performance.now();
+    const rows = this.services.views.takeFresh();
+    if (!rows) return;
+    this.appending = this.journal.append(rows).then(
+      (segment) => {
+        this.services.views.journaled(segment, rows);
+        this.currentUsed = true;
+        if (this.journalFailing) log.info("page views are written to the journal again");
+        this.journalFailing = false;
+      },
+      (e: unknown) => {
+        this.services.views.restoreFresh(rows);
+        if (!this.journalFailing) log.error("page views could not be written to the journal; they are kept in memory and tried again", { error: e instanceof Error ? e.message : String(e) });
+        this.journalFailing = true;
+      },
+    );
+    void this.appending.finally(() => (this.appending = null));
+  }
+
+  private rotate(): void {
+    this.journal.rotate();
+    this.currentUsed = false;
+    this.lastRotate = performance.now();
+  }
+
+  /** Hands up to `max` blogs with views in closed segments to the Worker (or writes them here); false when there was none. */
+  private writeBlogs(max: number): boolean {
+    const { views, registry } = this.services;
+    const current = this.journal.current;
+    const now = performance.now();
+    const picked = new Set<TenantName>();
+    for (const segment of views.pendingSegments()) {
+      if (segment >= current || picked.size >= max) break;
+      for (const name of views.blogsOf(segment)) {
+        if (picked.size >= max) break;
+        if ((this.retryAt.get(name) ?? 0) > now) continue;
+        picked.add(name);
+      }
+    }
+    if (!picked.size) return false;
+    const blogs = [...picked].map((name) => ({ name, segments: views.viewsOf(name, current - 1) }));
+    const batch: Batch = blogs.map(({ name, segments }) => ({ name, segments: segments.map((s) => s.segment), lease: registry.lend(name, { writes: true }) }));
     this.inFlight = batch;
-    this.started = performance.now();
+    this.batchStarted = performance.now();
+    const job: ViewsJob = { dataDir: this.services.config.dataDir, journal: this.journal.id, blogs };
+    if (!this.isWorkerAvailable) {
+      // Written here, a few milliseconds' worth per tick; the rest go back for the next one.
+      const results: ViewsResult[] = [];
+      for (const blog of job.blogs) {
+        if (results.length && performance.now() - this.batchStarted > HERE_BUDGET_MS) break;
+        results.push(applyToBlog(job.dataDir, job.journal, blog.name, blog.segments));
+      }
+      this.finish(results);
+      return true;
+    }
     if (!this.worker) {
-      const worker = new Worker(this.workerUrl);
+      const worker = new Worker(this.options.workerUrl ?? WORKER_URL);
       // Events of a Worker already replaced (after a failure) are not about the batch in flight.
       const mine = () => this.worker === worker;
       worker.onmessage = (event: MessageEvent<ViewsResult[]>) => mine() && this.finish(event.data);
@@ -79,7 +212,6 @@ export class ViewWriter {
     }
     // Only a batch in flight keeps the process alive, not a Worker waiting for the next one.
     refWorker(this.worker, true);
-    const job: ViewsJob = { dataDir: config.dataDir, blogs: batch.map(({ name, views }) => ({ name, views })) };
     this.worker.postMessage(job);
     return true;
   }
@@ -93,128 +225,46 @@ export class ViewWriter {
       this.worker?.terminate();
       this.worker = null;
       this.crashes++;
-      log.error(this.isAvailable ? "the view writer failed; its blogs' views stay pending" : "the view writer failed again; closed blogs' views are written by the server's thread from now on", { blogs: batch.length, error: crash });
+      log.error(this.isWorkerAvailable ? "the view writer failed; its blogs' views stay pending" : "the view writer failed again; the server's thread adds page views to the blogs from now on", { blogs: batch.length, error: crash });
     } else {
       this.crashes = 0;
       if (this.worker) refWorker(this.worker, false);
     }
-    const { views, metrics } = this.services;
+    const { views, registry, metrics } = this.services;
     const byName = new Map((results ?? []).map((r) => [r.name, r]));
-    for (const { name, views: taken, lease } of batch) {
+    const touched = new Set<number>();
+    for (const { name, segments, lease } of batch) {
       const result = byName.get(name);
+      for (const segment of segments) touched.add(segment);
       if (result?.ok) {
-        views.written(taken);
+        views.settled(name, segments, result.rows);
+        this.retryAt.delete(name);
         lease.release({ closed: true, report: result.report });
-      } else {
-        views.putBack(name, taken);
-        // A Worker that crashed may have left the blog open on its connection.
-        lease.release({ closed: crash === undefined, report: null });
-        this.retryHere.add(name);
+        continue;
+      }
+      // A Worker that crashed may have left the blog open on its connection.
+      lease.release({ closed: crash === undefined, report: null });
+      if (result && !result.ok && result.gone) {
+        views.drop(name);
+      } else if (result) {
+        this.retryAt.set(name, performance.now() + RETRY_MS);
+        // Logged once per kind of fault every ten minutes, not on every try.
+        if (!registry.noteFault(name, Object.assign(new Error(result.error), { code: result.code }))) log.error("adding page views to a blog failed; they stay pending", { blog: name, error: result.error });
       }
     }
-    metrics.flushDuration.observe((performance.now() - this.started) / 1000);
+    for (const segment of touched) this.tidy(segment);
+    if (results) metrics.flushDuration.observe((performance.now() - this.batchStarted) / 1000);
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  /** Resolves once no batch is in flight. */
-  idle(): Promise<void> {
-    return this.inFlight ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
-  }
-
-  /** Waits for the batch in flight, then ends the Worker. */
-  async stop(): Promise<void> {
-    await this.idle();
-    const worker = this.worker;
-    this.worker = null;
-    worker?.terminate();
-  }
-}
-
-export interface FlushOptions {
-  /** Only blogs whose oldest pending view is at least this old (ms); 0 flushes every blog. */
-  minAgeMs?: number;
-  /**
-   * Closed blogs go to this Worker, `batch` at a time; without one they are written here, within
-   * `closedBudgetMs` (so that a flush at shutdown, or in a test, needs no Worker).
-   */
-  writer?: ViewWriter;
-  batch?: number;
-  /**
-   * Time budget (ms) for closed blogs written on this thread (those the Worker failed on, or all
-   * of them without a Worker): thousands of cold blogs would otherwise stall readers. Open blogs
-   * are always written; closed ones past the budget wait for the next tick.
-   */
-  closedBudgetMs?: number;
-}
-
-/**
- * Writes pending views, one transaction per blog. A blog that fails keeps its counts for the next
- * run (logged); a blog that no longer exists has its counts dropped.
- */
-export function flushViews(services: Services, options: FlushOptions = {}): FlushResult {
-  const started = performance.now();
-  const budget = options.closedBudgetMs ?? Infinity;
-  const olderThan = options.minAgeMs ? services.now().getTime() - options.minAgeMs + 1 : Infinity;
-  const { pool, views, metrics, config } = services;
-  const writer = options.writer?.isAvailable ? options.writer : undefined;
-  // Open blogs first, all of them (at most --max-open to look at); then closed ones, oldest first,
-  // taken lazily while the budget lasts: with thousands of blogs waiting, a tick looks at a few.
-  const open = pool.names().filter((b) => views.isDue(b, olderThan));
-  const tried = new Set<TenantName>(open);
-  const here = function* () {
-    yield* open;
-    const closed = writer ? [...writer.retryHere].filter((b) => views.isDue(b, olderThan)) : views.dueBlogs(olderThan);
-    for (const blog of closed) {
-      // A blog whose write failed rejoins the waiting list at its end: once per run is enough.
-      if (tried.has(blog) || pool.peek(blog)) continue;
-      tried.add(blog);
-      yield blog;
+  /** A segment every blog has taken is removed; one only failing blogs still wait for is made small. */
+  private tidy(segment: number): void {
+    const { views } = this.services;
+    if (views.isSettled(segment)) {
+      this.journal.remove(segment);
+      return;
     }
-  };
-  let index = 0;
-  const result = views.flushAll((blog, use) => pool.withDatabase(blog, use), here(), () => index++ < open.length || performance.now() - started < budget);
-  if (result.blogs || result.failed.length) metrics.flushDuration.observe((performance.now() - started) / 1000);
-  // Written here at last (or gone): the Worker may have them again.
-  if (writer) for (const blog of [...writer.retryHere]) if (!views.isDue(blog)) writer.retryHere.delete(blog);
-  for (const failure of result.failed) {
-    if (!existsSync(tenantPath(config.dataDir, failure.blog))) views.drop(failure.blog);
-    else {
-      writer?.retryHere.add(failure.blog);
-      // A broken blog was logged once by the pool; a read-only, full or locked one is logged once
-      // per kind by noteFault: the flusher retries every tick and must not flood the log.
-      if (failure.cause instanceof BlogUnavailableError) continue;
-      if (!pool.noteFault(failure.blog, failure.cause)) log.error("flushing views failed; they stay pending", { blog: failure.blog, error: failure.error });
-    }
+    const now = performance.now();
+    if (views.blogsOf(segment).every((name) => (this.retryAt.get(name) ?? 0) > now)) this.journal.rewrite(segment, views.rowsOf(segment));
   }
-  if (writer && !writer.isBusy) {
-    const batch: TenantName[] = [];
-    for (const blog of views.dueBlogs(olderThan)) {
-      if (batch.length >= (options.batch ?? 1)) break;
-      if (!pool.peek(blog) && !writer.retryHere.has(blog) && !tried.has(blog)) batch.push(blog);
-    }
-    writer.write(batch);
-  }
-  return result;
-}
-
-/** Closed blogs per batch for the Worker while requests are being answered, and while idle. */
-const BATCH_BUSY = 4;
-const BATCH_IDLE = 64;
-/** Time for closed blogs written on this thread per tick (see FlushOptions.closedBudgetMs). */
-const CLOSED_BUDGET_MS = 5;
-
-/**
- * The flusher's tick. While readers are being answered, the Worker gets at most 4 closed blogs per
- * tick (~40 a second, a few percent of a core wherever the Worker runs); a tick with no request
- * answered since the last one is idle time, and sends 64, so a backlog built under a load spread
- * over thousands of blogs is written in the quiet moments and not all at shutdown.
- */
-export function viewFlushTick(services: Services, writer?: ViewWriter, flush: typeof flushViews = flushViews): () => FlushResult {
-  let answered = services.metrics.requestsAnswered;
-  return () => {
-    const now = services.metrics.requestsAnswered;
-    const isIdle = now === answered;
-    answered = now;
-    return flush(services, { minAgeMs: services.config.flushIntervalMs, writer, batch: isIdle ? BATCH_IDLE : BATCH_BUSY, closedBudgetMs: CLOSED_BUDGET_MS });
-  };
 }

@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
-import { flushViews, viewFlushTick, ViewWriter } from "./flusher.ts";
+import { ViewFlusher } from "./flusher.ts";
 import { answerGarbageCollector, YOUNG_GC_INTERVAL_MS } from "./gc.ts";
 import { createServices } from "./services.ts";
 import { BlogWatcher } from "./watcher.ts";
@@ -20,6 +20,7 @@ export class ListenError extends Error {
 
 export interface RunningServer {
   services: Services;
+  flusher: ViewFlusher;
   port: number;
   /** Stops accepting, finishes (or after a bound, cuts) requests in flight, writes pending views, closes every blog. */
   stop(signal: string): Promise<void>;
@@ -30,16 +31,17 @@ export function startServer(config: Config): RunningServer {
   const watcher = new BlogWatcher(services);
   watcher.start();
   const collector = setInterval(answerGarbageCollector(() => services.metrics.requestsAnswered), YOUNG_GC_INTERVAL_MS);
-  // Tick often, write each blog once its views are --flush-interval old (see FlushOptions).
-  const writer = new ViewWriter(services);
-  const flusher = setInterval(viewFlushTick(services, writer), Math.min(config.flushIntervalMs, 100));
+  const flusher = new ViewFlusher(services, { journalEveryMs: config.flushIntervalMs });
+  flusher.start();
+  const flushing = setInterval(() => flusher.tick(), Math.min(config.flushIntervalMs, 100));
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
   } catch (e) {
     watcher.stop();
     clearInterval(collector);
-    clearInterval(flusher);
+    clearInterval(flushing);
+    void flusher.stop();
     throw new ListenError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
   }
 
@@ -54,13 +56,12 @@ export function startServer(config: Config): RunningServer {
     }
     watcher.stop();
     clearInterval(collector);
-    clearInterval(flusher);
-    // The Worker's batch first (its counts are out of the counter), then everything left here.
-    await writer.stop();
-    const flushed = flushViews(services);
+    clearInterval(flushing);
+    // Views not yet journaled are appended now; the next start adds them to the blogs.
+    await flusher.stop();
     const blogs = services.pool.size;
     services.pool.closeAll();
-    log.info("stopped", { viewRowsWritten: flushed.rows, blogsFailedToFlush: flushed.failed.length, blogsClosed: blogs });
+    log.info("stopped", { viewsInJournal: services.views.pendingViews, blogsClosed: blogs });
   };
-  return { services, port: server.port!, stop };
+  return { services, flusher, port: server.port!, stop };
 }

@@ -61,6 +61,7 @@ export class BlogWatcher {
       pool.close(name);
       registry.forget(name);
       pages.invalidate(name);
+      this.services.views.drop(name);
       return;
     }
     const changed = registry.changedElsewhere(name);

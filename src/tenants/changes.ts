@@ -59,6 +59,14 @@ export class ChangeDetector {
     if (committedElsewhere) this.report(name);
   }
 
+  /**
+   * A blog this server read without writing (registry.read): its files are as they were. Known from
+   * then on, so that a later write of its own on another thread can be told from someone else's.
+   */
+  afterRead(name: TenantName, path: string): void {
+    if (!this.closedAs.has(name)) this.closedAs.set(name, fileFingerprint(path));
+  }
+
   /** Whether a closed blog's files differ from how this server left them (true when it never had it). */
   changedWhileClosed(name: TenantName, path: string): boolean {
     const now = fileFingerprint(path);

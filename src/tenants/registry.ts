@@ -173,6 +173,7 @@ export class BlogRegistry {
       }
       state.connections--;
       this.forgetIfIdle(name, state);
+      this.changes.afterRead(name, tenant.path);
     }
   }
 

@@ -134,12 +134,13 @@ export class Metrics {
 
     this.flushDuration = new Histogram({
       name: "writekit_view_flush_duration_seconds",
-      help: "Time of each view flush that had views to write (its count is the number of such runs).",
+      help: "Time of each batch of blogs the view flusher wrote (its count is the number of batches).",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    counterFrom("writekit_view_flush_rows_total", "Rows (post and day) written by the view flusher.", () => sources().views.rowsWritten);
-    gaugeFrom("writekit_views_pending", "Page views counted in memory, not yet written (lost on kill -9).", () => sources().views.pendingViews);
+    counterFrom("writekit_view_flush_rows_total", "Rows (post and day) the view flusher added to blogs.", () => sources().views.rowsWritten);
+    gaugeFrom("writekit_views_pending", "Page views not yet in their blogs' files (journaled, or about to be).", () => sources().views.pendingViews);
+    gaugeFrom("writekit_views_unjournaled", "Page views counted in memory and not yet in the journal (what a kill -9 loses).", () => sources().views.unjournaledViews);
 
     this.commentsReceived = new Counter({ name: "writekit_comments_received_total", help: "Comments accepted from readers.", registers });
     this.failedSignIns = new Counter({ name: "writekit_failed_sign_ins_total", help: "Sign-ins refused for a wrong email or password.", registers });

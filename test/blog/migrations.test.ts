@@ -6,7 +6,7 @@ import "../../src/blog/migrations.ts";
 import { getVisiblePost } from "../../src/blog/posts.ts";
 import { Pool } from "../../src/tenants/pool.ts";
 import { BlogRegistry } from "../../src/tenants/registry.ts";
-import { migrate, MIGRATIONS, MigrationError, schemaVersion } from "../../src/tenants/migrate.ts";
+import { migrate, MIGRATIONS, MigrationError, SCHEMA_VERSION, schemaVersion } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, tempDir } from "../helpers.ts";
@@ -49,8 +49,8 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const path = join(tempDir(), "alice.db");
     versionOneBlog(path);
     const db = openBlogDatabase(path);
-    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql"]);
-    expect(schemaVersion(db)).toBe(2);
+    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql", "0003_views_applied.sql"]);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     const changes = (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
     expect(migrate(db).applied).toEqual([]);
     expect((db.query("SELECT total_changes() AS n").get() as { n: number }).n).toBe(changes);
@@ -89,7 +89,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     versionOneBlog(join(data, "tenants", "alice.db"));
     const r = await cli(["migrate", "alice", "--data", data]);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toContain("alice: migrated 1 → 2 (0002_authors.sql)");
+    expect(r.stdout).toContain(`alice: migrated 1 → ${SCHEMA_VERSION} (0002_authors.sql, `);
     expectRerendered(join(data, "tenants", "alice.db"));
   });
 
@@ -99,7 +99,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const data = tempDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: "a long enough passphrase\n" });
     expect(r.stderr).toBe("");
-    expect(r.stdout).toContain("migrated from schema version 1 to 2");
+    expect(r.stdout).toContain(`migrated from schema version 1 to ${SCHEMA_VERSION}`);
     expectRerendered(join(data, "tenants", "bob.db"));
   });
 });

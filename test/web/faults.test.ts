@@ -7,13 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHandler } from "../../src/app.ts";
 import { createPost } from "../../src/blog/posts.ts";
-import { flushViews } from "../../src/server/flusher.ts";
 import { createServices } from "../../src/server/services.ts";
 import { configureLog } from "../../src/log.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { Pool } from "../../src/tenants/pool.ts";
 import { BlogRegistry } from "../../src/tenants/registry.ts";
-import { makeBlog, request, tempDir, testConfig, type Handler } from "../helpers.ts";
+import { makeBlog, request, settleViews, tempDir, testConfig, type Handler } from "../helpers.ts";
 
 const ALICE = "alice.localhost";
 const BOB = "bob.localhost";
@@ -181,8 +180,8 @@ describe("a blog whose file cannot be written", () => {
 
       // The view flusher retries every tick: the failure stays pending and is not logged again.
       const { lines: flushLines } = await captureLog(async () => {
-        flushViews(services);
-        flushViews(services);
+        await settleViews(services);
+        await settleViews(services);
       });
       expect(services.views.pendingFor("alice" as any)).toBe(1);
       expect(flushLines).toEqual([]);

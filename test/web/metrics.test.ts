@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
-import { flushViews } from "../../src/server/flusher.ts";
 import { configureLog } from "../../src/log.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeBlog, makeServer, request, settleViews, tempDir } from "../helpers.ts";
 
 const TOKEN = "s3cret-metrics-token-0123";
 
@@ -56,7 +55,7 @@ describe("/metrics", () => {
     await settle();
     const before = await (await request(handler, "localhost", "/metrics")).text();
     expect(sample(before, "writekit_views_pending")).toBe(2);
-    flushViews(services);
+    await settleViews(services);
     await settle();
     const r = await request(handler, "localhost", "/metrics");
     expect(r.status).toBe(200);

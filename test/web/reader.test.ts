@@ -5,7 +5,7 @@ import { xml2js } from "xml-js";
 import { createPost, updatePost, type PostInput } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+import { makeBlog, makeServer, request, settleViews, tempDir } from "../helpers.ts";
 
 const HOST = "alice.localhost:3000";
 
@@ -213,11 +213,10 @@ describe("cached pages follow every change", () => {
   test("the server's own view flush keeps a blog's cached pages; another connection's write drops them", async () => {
     const { handler, data, services } = await blogWith([{ title: "Kept" }]);
     const { BlogWatcher } = await import("../../src/server/watcher.ts");
-    const { flushViews } = await import("../../src/server/flusher.ts");
     const watcher = new BlogWatcher(services);
     const alice = parseTenantName("alice");
     await get(handler, "/kept");
-    flushViews(services); // writes posts.views through the pool's own handle
+    await settleViews(services); // adds the view on the Worker's own connection
     watcher.changed(alice); // the watcher's event for that write
     const hits = services.pages.hits;
     expect((await get(handler, "/kept")).status).toBe(200);
@@ -229,7 +228,7 @@ describe("cached pages follow every change", () => {
     expect(await (await get(handler, "/kept")).text()).toContain("Changed elsewhere");
     // Closed by the pool after writing (its close checkpoints): the events of our own close keep the pages.
     await get(handler, "/kept");
-    flushViews(services);
+    await settleViews(services);
     services.pool.close(alice);
     const cached = services.pages.size;
     watcher.changed(alice);

@@ -1,6 +1,6 @@
 // Stats: what the batched view counter wrote (daily_views, posts.views), read only.
 import { Elysia } from "elysia";
-import { dailyViews, totalViews, viewsPerPost } from "../../blog/stats.ts";
+import { dailyViews, totalViews, viewsPerPost, withPendingViews } from "../../blog/stats.ts";
 import type { Services } from "../services.ts";
 import { authorContext } from "./author.tsx";
 import { adminPage } from "./context.tsx";
@@ -12,9 +12,11 @@ export function statsRoutes(services: Services) {
     .get(
       "/admin/stats",
       ({ admin }) => {
-        const days = dailyViews(admin.blog.db, services.now(), 30);
-        const posts = viewsPerPost(admin.blog.db, days[0].day);
-        return adminPage(<StatsPage chrome={admin.chrome} days={days} posts={posts} total={totalViews(admin.blog.db)} />);
+        const db = admin.blog.db;
+        const days = dailyViews(db, services.now(), 30);
+        const stored = { days, posts: viewsPerPost(db, days[0].day), total: totalViews(db) };
+        const stats = withPendingViews(db, stored, services.views.pendingRows(admin.blog.tenant.name));
+        return adminPage(<StatsPage chrome={admin.chrome} days={stats.days} posts={stats.posts} total={stats.total} />);
       },
       { author: true },
     );

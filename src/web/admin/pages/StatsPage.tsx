@@ -91,7 +91,7 @@ export function StatsPage({ chrome, days, posts, total }: StatsPageProps): JSX.E
       <section class="card">
         <h2>Daily views, last 30 days (UTC)</h2>
         <ViewsChart days={days} />
-        <p class="meta small">Views are counted in memory and written every few seconds, so the latest ones may take a moment to appear.</p>
+        <p class="meta small">Every view is counted here at once; an export of the blog includes the views of the last few minutes only after the server has added them to its file (every ten minutes).</p>
       </section>
       <section class="admin-section">
         <h2>Top posts, last 30 days</h2>
