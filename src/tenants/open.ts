@@ -47,11 +47,11 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
     // inside triggers, views, CHECKs and indexes, so a file's schema can run nothing of the kind;
     // cell_size_check=ON: a damaged b-tree page is reported as SQLITE_CORRUPT before it is used
     // (https://sqlite.org/pragma.html#pragma_trusted_schema, #pragma_cell_size_check).
-    // SQLITE_DBCONFIG_DEFENSIVE cannot be set: bun:sqlite has no sqlite3_db_config binding (its
-    // fileControl is sqlite3_file_control), `db.handle` is an index rather than the sqlite3
-    // pointer, and the Bun binary exports no sqlite3_* symbols, so bun:ffi cannot reach it either.
-    // What it would block (writable_schema, journal_mode=OFF, writes to shadow tables) nothing here
-    // runs, and imported files are rebuilt from the migrations instead (tenants/schema.ts).
+    // SQLITE_DBCONFIG_DEFENSIVE is not ours to set: bun:sqlite has no sqlite3_db_config binding
+    // (fileControl is sqlite3_file_control), `db.handle` is an index, not the sqlite3 pointer, and
+    // the Bun binary exports no sqlite3_* symbols for bun:ffi. Bun itself turns it on for every
+    // connection it opens (JSSQLStatement.cpp, after sqlite3_open_v2); test/tenants/open.test.ts
+    // checks that it still does (writable_schema stays off, journal_mode=OFF is refused).
     db.run("PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON");
     // A small bounded page cache per handle: hundreds of blogs are open at once, and readers are
     // served rendered pages from memory, so SQLite's own cache matters little (128 KiB: an open
