@@ -59,11 +59,17 @@ function integer(name: string, raw: string, min: number, max: number): number {
   return n;
 }
 
-export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
+/** The instance's own domain (`--domain`, env WRITEKIT_DOMAIN, default localhost): blogs answer at `<name>.<domain>`. */
+export function domainFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
   const domain = String(values.domain ?? env.WRITEKIT_DOMAIN ?? "localhost").toLowerCase().replace(/\.$/, "");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
     throw new ConfigError(`--domain "${domain}" is not a valid host name`);
   }
+  return domain;
+}
+
+export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
+  const domain = domainFrom(values, env);
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
   if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
   const proxies = (values["trusted-proxy"] as string[] | undefined) ??

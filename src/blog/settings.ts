@@ -25,6 +25,9 @@ export const DEFAULT_SETTINGS: Settings = {
   custom_domain: "",
 };
 
+/** The longest text settings, in characters (the settings form says the same). */
+export const SETTING_LIMITS = { title: 200, description: 500, author_name: 100 } as const;
+
 export function getSettings(db: Database): Settings {
   const rows = db.query("SELECT key, value FROM settings").all() as { key: string; value: string }[];
   const s: Settings = { ...DEFAULT_SETTINGS };

@@ -1,6 +1,6 @@
 // What a blog file carries when it leaves the instance and when it comes in. An export or backup
 // holds no secrets: sessions are deleted and password hashes blanked, so a leaked file lets nobody
-// sign in. An imported file therefore needs its author's password set again.
+// sign in. An imported file is rebuilt row by row (rebuild.ts), and its author's password set again.
 import type { Database } from "bun:sqlite";
 
 /** Deletes every session and blanks every password hash (call on a copy, never on the live blog). */

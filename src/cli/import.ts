@@ -8,7 +8,7 @@ import { checkPasswordStrength, hashPassword, PasswordError } from "../blog/auth
 import { ImportError, isMarkdownPath, MAX_FILE_BYTES, parseMarkdownPost, reasonToSkip } from "../blog/import.ts";
 import { PostError, upsertPostBySlug } from "../blog/posts.ts";
 import { isoTime } from "../blog/time.ts";
-import { dataDirFrom, commonOptions } from "../config.ts";
+import { ConfigError, dataDirFrom, commonOptions, domainFrom } from "../config.ts";
 import { migrate } from "../tenants/migrate.ts";
 import { tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
@@ -18,7 +18,7 @@ import { generatePassword } from "./tenant.ts";
 
 const usage = `Usage:
   writekit import NAME PATH ... [--data DIR]
-  writekit import NAME FILE.db [--password-stdin] [--data DIR]
+  writekit import NAME FILE.db [--password-stdin] [--domain DOMAIN] [--data DIR]
 
 With Markdown files or folders (PATH ...), adds their posts to the existing blog NAME: files
 ending in .md or .markdown, as written by Jekyll, Hugo or Eleventy, with YAML (---) or TOML (+++)
@@ -31,15 +31,20 @@ printed per file (imported, updated, unchanged, skipped, failed) and a summary; 
 1 when any file failed.
 
 With one FILE.db, makes the new blog NAME from a file written by \`writekit export\` or
-\`writekit backup\`. The file is checked (integrity, that it is a WriteKit blog, its schema
-version), copied, and migrated forward when it comes from an older WriteKit; a file from a newer
-WriteKit is refused. The blog appears complete or not at all, and an existing blog is never
-replaced.
+\`writekit backup\`. The file is only read, and nothing in it runs: a file whose schema has
+anything WriteKit's migrations do not create (a trigger, a view, a table, an index) is refused,
+as is a damaged one or one from a newer WriteKit. The blog is then built new by this WriteKit's
+migrations and the file's rows are copied into it, each checked: posts are rendered again from
+their Markdown, slugs, tags, settings and emails validated, and what is changed or left out is
+listed. Sessions are never copied. The blog appears complete or not at all, and an existing blog
+is never replaced.
   --password-stdin   read the author's password from the first line of standard input;
                      without it a password is generated and printed once
+  --domain DOMAIN    the server's own domain (env WRITEKIT_DOMAIN; default localhost): a custom
+                     domain inside it, or one another blog has, is left out
 Exports carry no password hashes, so the blog's first author gets this password.`;
 
-const options = { ...commonOptions, "password-stdin": { type: "boolean" } } as const;
+const options = { ...commonOptions, "password-stdin": { type: "boolean" }, domain: { type: "string" } } as const;
 type Values = ReturnType<typeof parse<typeof options>>["values"];
 
 async function authorPassword(values: Values): Promise<{ password: string; generated: boolean }> {
@@ -57,11 +62,18 @@ async function authorPassword(values: Values): Promise<{ password: string; gener
 async function importDatabase(dataDir: string, name: TenantName, file: string, values: Values): Promise<number> {
   // Checked here too, before asking for a password; the worker checks again when it links.
   if (existsSync(tenantPath(dataDir, name))) throw new CliError(`a blog named "${name}" already exists; import under another name or delete it first`);
+  let instanceDomain: string;
+  try {
+    instanceDomain = domainFrom(values);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, 2);
+    throw e;
+  }
   const { password, generated } = await authorPassword(values);
   const passwordHash = await hashPassword(password);
   let result;
   try {
-    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.localhost` });
+    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.localhost`, instanceDomain });
   } catch (e) {
     if (e instanceof SnapshotError) throw new CliError(e.message);
     throw e;
@@ -71,6 +83,8 @@ async function importDatabase(dataDir: string, name: TenantName, file: string, v
   out(`  Read it at   http://${name}.localhost:3000/  (with \`writekit serve\`)`);
   out(`  Write at     http://${name}.localhost:3000/admin  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`);
   if (generated) out(`  Password:    ${password}   (shown once; keep it somewhere safe)`);
+  for (const note of result.notes) out(`  note: ${note}`);
+  if (result.moreNotes) out(`  … and ${result.moreNotes} more note${result.moreNotes === 1 ? "" : "s"} like these`);
   if (result.otherAuthors) out(`  ${result.otherAuthors} other author${result.otherAuthors === 1 ? " has" : "s have"} no password yet and cannot sign in until given one`);
   return 0;
 }
@@ -91,7 +105,7 @@ export const importCommand: Command = {
       if (paths.length > 1) throw new CliError(`an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`, 2);
       return importDatabase(dataDir, name, paths[0], values);
     }
-    if (values["password-stdin"]) throw new CliError("--password-stdin is only for importing a .db file; a Markdown import adds posts to an existing blog", 2);
+    if (values["password-stdin"] || values.domain !== undefined) throw new CliError(`--${values["password-stdin"] ? "password-stdin" : "domain"} is only for importing a .db file; a Markdown import adds posts to an existing blog`, 2);
     return importMarkdown(dataDir, name, paths);
   },
 };
