@@ -155,7 +155,9 @@ function importableVersion(source: Database, file: string): number {
       const parts: string[] = [];
       if (extra.length) parts.push(`it has ${extra.length === 1 ? "an object" : `${extra.length} objects`} that WriteKit's migrations do not create (${extra.join("; ")})`);
       if (changed.length) parts.push(`its schema differs from WriteKit's: ${changed.join("; ")}`);
-      const fix = drops.length && !changed.length ? ` If you added them yourself, remove them with sqlite3 (${drops.join(" ")}) and import again.` : "";
+      const fix = changed.length || drops.length === 0
+        ? " Export the blog again from the WriteKit it came from; a file whose schema was changed by hand cannot be imported."
+        : ` If you added them yourself, remove them with sqlite3 (${drops.join(" ")}) and import again.`;
       throw new SnapshotError(`${file} is not imported: ${parts.join("; and ")}. Nothing in it was run.${fix}`);
     }
     const problems = checkDatabase(source, "integrity_check");
