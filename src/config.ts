@@ -1,5 +1,6 @@
 // Flags and environment → one typed Config. This is the only module that reads process.env.
 import { resolve } from "node:path";
+import { AddressRangeError, parseAddressRange } from "./addresses.ts";
 
 export interface Config {
   /** Absolute path of the data directory; blogs live in `<dataDir>/tenants/<name>.db`. */
@@ -12,7 +13,10 @@ export interface Config {
   maxOpen: number;
   /** How often recorded page views are appended to the journal (DATA/views/). */
   flushIntervalMs: number;
-  /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  /**
+   * Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses and CIDR ranges, as
+   * parseAddressRange writes them. None by default: a proxy must be named to be believed.
+   */
   trustedProxies: string[];
   logFormat: "text" | "json";
   /** When set, /metrics also answers `Authorization: Bearer <token>` from anywhere (not only loopback). */
@@ -62,15 +66,47 @@ function integer(name: string, raw: string, min: number, max: number): number {
   return n;
 }
 
-export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
+/** The instance's own domain (`--domain`, env WRITEKIT_DOMAIN, default localhost): blogs answer at `<name>.<domain>`. */
+export function domainFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
   const domain = String(values.domain ?? env.WRITEKIT_DOMAIN ?? "localhost").toLowerCase().replace(/\.$/, "");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
     throw new ConfigError(`--domain "${domain}" is not a valid host name`);
   }
+  return domain;
+}
+
+/**
+ * `--trusted-proxy` (repeated, or comma-separated) or WRITEKIT_TRUSTED_PROXIES (commas or spaces):
+ * each an address or a CIDR range. None by default: trusting loopback by default made every visitor
+ * behind a local proxy that sends no X-Forwarded-For one client, 127.0.0.1.
+ */
+function trustedProxiesFrom(values: Values, env: Record<string, string | undefined>): string[] {
+  const flags = values["trusted-proxy"] as string[] | undefined;
+  const [name, entries] = flags !== undefined
+    ? ["--trusted-proxy", flags.flatMap((f) => f.split(","))]
+    : ["WRITEKIT_TRUSTED_PROXIES", (env.WRITEKIT_TRUSTED_PROXIES ?? "").split(/[\s,]+/)];
+  const proxies: string[] = [];
+  for (const entry of entries.map((e) => e.trim())) {
+    if (entry === "") {
+      if (flags !== undefined) throw new ConfigError(`${name} must not be empty; give an address like 127.0.0.1 or a range like 10.0.0.0/8`);
+      continue;
+    }
+    try {
+      const range = parseAddressRange(entry);
+      if (!proxies.includes(range)) proxies.push(range);
+    } catch (e) {
+      if (e instanceof AddressRangeError) throw new ConfigError(`${name}: ${e.message}`);
+      throw e;
+    }
+  }
+  return proxies;
+}
+
+export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
+  const domain = domainFrom(values, env);
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
   if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
-  const proxies = (values["trusted-proxy"] as string[] | undefined) ??
-    (env.WRITEKIT_TRUSTED_PROXIES ? env.WRITEKIT_TRUSTED_PROXIES.split(",").map((s) => s.trim()).filter(Boolean) : ["127.0.0.1", "::1"]);
+  const proxies = trustedProxiesFrom(values, env);
   const metricsToken = String(values["metrics-token"] ?? env.WRITEKIT_METRICS_TOKEN ?? "");
   // A guessable token would expose the metrics to anyone who tries a few.
   if (metricsToken && metricsToken.length < 16) throw new ConfigError(`--metrics-token must be at least 16 characters, got ${metricsToken.length}`);

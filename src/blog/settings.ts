@@ -32,6 +32,9 @@ export const DEFAULT_SETTINGS: Settings = {
   media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
 };
 
+/** The longest text settings, in characters (the settings form says the same). */
+export const SETTING_LIMITS = { title: 200, description: 500, author_name: 100 } as const;
+
 export function getSettings(db: Database): Settings {
   const rows = db.query("SELECT key, value FROM settings").all() as { key: string; value: string }[];
   const s: Settings = { ...DEFAULT_SETTINGS };

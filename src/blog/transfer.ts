@@ -1,6 +1,6 @@
 // What a blog file carries when it leaves the instance and when it comes in. An export or backup
 // holds no secrets: sessions are deleted and password hashes blanked, so a leaked file lets nobody
-// sign in. An imported file therefore needs its author's password set again.
+// sign in. An imported file is rebuilt row by row (rebuild.ts), and its author's password set again.
 import type { Database } from "bun:sqlite";
 // A file that comes in from an older WriteKit is migrated forward (by the snapshot Worker, whose
 // only blog/ import is this module), which needs the blog's migration steps in that Worker too.

@@ -2,14 +2,14 @@
 // round trip of `writekit export` and becomes the new blog NAME; anything else is Markdown files and
 // folders (Jekyll, Hugo, Eleventy) whose posts are added to the existing blog NAME.
 import { type Database, SQLiteError } from "bun:sqlite";
-import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, type Dirent, type Stats, existsSync, fstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
 import { checkPasswordStrength, hashPassword, PasswordError } from "../blog/authors.ts";
 import { ImportError, isMarkdownPath, MAX_FILE_BYTES, parseMarkdownPost, reasonToSkip } from "../blog/import.ts";
 import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
 import { PostError, upsertPostBySlug } from "../blog/posts.ts";
 import { isoTime } from "../blog/time.ts";
-import { dataDirFrom, commonOptions } from "../config.ts";
+import { ConfigError, dataDirFrom, commonOptions, domainFrom } from "../config.ts";
 import { migrate } from "../tenants/migrate.ts";
 import { tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
@@ -19,7 +19,7 @@ import { generatePassword } from "./tenant.ts";
 
 const usage = `Usage:
   writekit import NAME PATH ... [--data DIR]
-  writekit import NAME FILE.db [--password-stdin] [--data DIR]
+  writekit import NAME FILE.db [--password-stdin] [--domain DOMAIN] [--data DIR]
 
 With Markdown files or folders (PATH ...), adds their posts to the existing blog NAME: files
 ending in .md or .markdown, as written by Jekyll, Hugo or Eleventy, with YAML (---) or TOML (+++)
@@ -30,20 +30,27 @@ unless the file name has a Jekyll date: then it is imported without it, dated by
 Without a date or slug in the front matter, a Jekyll file name (2024-03-01-my-post.md) gives them;
 otherwise the slug is the file name (a folder's index.md takes the folder's name), the title the
 first "# heading" or the file name. Folders are walked, skipping hidden ones and node_modules.
+A link is read only when it leads to a file inside the folder given (a file given on its own:
+inside its folder), and only regular files are read, never a named pipe or a device.
 A post is matched by its slug, so running the same import again changes nothing. One line is
 printed per file (imported, updated, unchanged, skipped, failed) and a summary; the exit code is
 1 when any file failed.
 
 With one FILE.db, makes the new blog NAME from a file written by \`writekit export\` or
-\`writekit backup\`. The file is checked (integrity, that it is a WriteKit blog, its schema
-version), copied, and migrated forward when it comes from an older WriteKit; a file from a newer
-WriteKit is refused. The blog appears complete or not at all, and an existing blog is never
-replaced.
+\`writekit backup\`. The file is only read, and nothing in it runs: a file whose schema has
+anything WriteKit's migrations do not create (a trigger, a view, a table, an index) is refused,
+as is a damaged one or one from a newer WriteKit. The blog is then built new by this WriteKit's
+migrations and the file's rows are copied into it, each checked: posts are rendered again from
+their Markdown, slugs, tags, settings and emails validated, and what is changed or left out is
+listed. Sessions are never copied. The blog appears complete or not at all, and an existing blog
+is never replaced.
   --password-stdin   read the author's password from the first line of standard input;
                      without it a password is generated and printed once
+  --domain DOMAIN    the server's own domain (env WRITEKIT_DOMAIN; default localhost): a custom
+                     domain inside it, or one another blog has, is left out
 Exports carry no password hashes, so the blog's first author gets this password.`;
 
-const options = { ...commonOptions, "password-stdin": { type: "boolean" } } as const;
+const options = { ...commonOptions, "password-stdin": { type: "boolean" }, domain: { type: "string" } } as const;
 type Values = ReturnType<typeof parse<typeof options>>["values"];
 
 async function authorPassword(values: Values): Promise<{ password: string; generated: boolean }> {
@@ -61,11 +68,18 @@ async function authorPassword(values: Values): Promise<{ password: string; gener
 async function importDatabase(dataDir: string, name: TenantName, file: string, values: Values): Promise<number> {
   // Checked here too, before asking for a password; the worker checks again when it links.
   if (existsSync(tenantPath(dataDir, name))) throw new CliError(`a blog named "${name}" already exists; import under another name or delete it first`);
+  let instanceDomain: string;
+  try {
+    instanceDomain = domainFrom(values);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, 2);
+    throw e;
+  }
   const { password, generated } = await authorPassword(values);
   const passwordHash = await hashPassword(password);
   let result;
   try {
-    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.localhost` });
+    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.localhost`, instanceDomain });
   } catch (e) {
     if (e instanceof SnapshotError) throw new CliError(e.message);
     throw e;
@@ -75,6 +89,8 @@ async function importDatabase(dataDir: string, name: TenantName, file: string, v
   out(`  Read it at   http://${name}.localhost:3000/  (with \`writekit serve\`)`);
   out(`  Write at     http://${name}.localhost:3000/admin  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`);
   if (generated) out(`  Password:    ${password}   (shown once; keep it somewhere safe)`);
+  for (const note of result.notes) out(`  note: ${note}`);
+  if (result.moreNotes) out(`  … and ${result.moreNotes} more note${result.moreNotes === 1 ? "" : "s"} like these`);
   if (result.otherAuthors) out(`  ${result.otherAuthors} other author${result.otherAuthors === 1 ? " has" : "s have"} no password yet and cannot sign in until given one`);
   return 0;
 }
@@ -95,7 +111,7 @@ export const importCommand: Command = {
       if (paths.length > 1) throw new CliError(`an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`, 2);
       return importDatabase(dataDir, name, paths[0], values);
     }
-    if (values["password-stdin"]) throw new CliError("--password-stdin is only for importing a .db file; a Markdown import adds posts to an existing blog", 2);
+    if (values["password-stdin"] || values.domain !== undefined) throw new CliError(`--${values["password-stdin"] ? "password-stdin" : "domain"} is only for importing a .db file; a Markdown import adds posts to an existing blog`, 2);
     return importMarkdown(dataDir, name, paths);
   },
 };
@@ -105,6 +121,8 @@ export const importCommand: Command = {
 
 interface Found {
   path: string;
+  /** The real path of the folder named on the command line (a file's own folder): nothing outside it is read. */
+  root?: string;
   /** Why this path is not read (a missing argument, an unreadable folder), or a reason to skip it. */
   error?: string;
   skip?: string;
@@ -115,14 +133,30 @@ function fileErrorMessage(e: unknown): string {
   if (code === "ENOENT") return "no such file or folder (or a link to nothing)";
   if (code === "EACCES" || code === "EPERM") return "permission denied";
   if (code === "EISDIR") return "it is a folder";
-  if (code === "ELOOP") return "too many levels of symbolic links";
+  if (code === "ELOOP") return "it is a loop of symbolic links that never reaches a file";
   return e instanceof Error ? e.message : String(e);
+}
+
+/** What a directory entry or a file is, when it is not a regular file. */
+function kindOf(entry: Pick<Dirent, "isDirectory" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice">): string {
+  if (entry.isDirectory()) return "a folder";
+  if (entry.isFIFO()) return "a named pipe (FIFO)";
+  if (entry.isSocket()) return "a socket";
+  if (entry.isCharacterDevice()) return "a character device";
+  if (entry.isBlockDevice()) return "a block device";
+  return "not a file";
+}
+
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /**
  * The Markdown files under the given paths, in a stable order. Files named on the command line
  * are always reported; inside folders only Markdown files are, others are counted as ignored.
- * Hidden files and folders and node_modules are not walked, nor are linked folders (no loops).
+ * Hidden files and folders and node_modules are not walked, nor are linked folders (no loops); a
+ * link to a folder outside the one being imported gets a line saying so. Whether a file is a
+ * regular file inside its root is checked when it is read (readMarkdownFile), on what is opened.
  */
 function findMarkdownFiles(paths: string[]): { found: Found[]; ignored: number } {
   const found: Found[] = [];
@@ -137,7 +171,7 @@ function findMarkdownFiles(paths: string[]): { found: Found[]; ignored: number }
     seen.add(key);
     found.push(entry);
   };
-  const walk = (dir: string) => {
+  const walk = (dir: string, root: string) => {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -149,36 +183,71 @@ function findMarkdownFiles(paths: string[]): { found: Found[]; ignored: number }
     for (const entry of entries) {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (isMarkdownPath(entry.name)) add({ path });
-      else ignored++;
+      if (entry.isDirectory()) {
+        walk(path, root);
+      } else if (isMarkdownPath(entry.name)) {
+        if (entry.isFile() || entry.isSymbolicLink()) add({ path, root });
+        else found.push({ path, error: `it is ${kindOf(entry)}, not a regular file` });
+      } else {
+        const outside = entry.isSymbolicLink() ? linkedFolderOutside(path, root) : null;
+        if (outside) found.push({ path, skip: `a link to the folder ${outside}, outside ${root}; linked folders are not walked` });
+        else ignored++;
+      }
     }
   };
   for (const path of paths) {
     let stats;
+    let root: string;
     try {
       stats = statSync(path);
+      root = realpathSync(stats.isDirectory() ? path : dirname(path));
     } catch (e) {
       found.push({ path, error: fileErrorMessage(e) });
       continue;
     }
-    if (stats.isDirectory()) walk(path);
-    else if (isMarkdownPath(path)) add({ path });
+    if (stats.isDirectory()) walk(path, root);
+    else if (isMarkdownPath(path)) add({ path, root });
     else add({ path, skip: "not a Markdown file (.md or .markdown)" });
   }
   return { found, ignored };
 }
 
-/** A file's text, refused when it is too big to be a post or is not UTF-8. */
-function readMarkdownFile(path: string): { text: string; modifiedAt: Date } {
-  const stats = statSync(path);
-  if (stats.isDirectory()) throw new ImportError("it is a folder");
-  if (stats.size > MAX_FILE_BYTES) throw new ImportError(`it is ${formatBytes(stats.size)}; a post's Markdown is at most ${formatBytes(MAX_FILE_BYTES)}`);
-  const bytes = readFileSync(path);
+/** The real path of the folder `path` links to, when that folder lies outside `root`. */
+function linkedFolderOutside(path: string, root: string): string | null {
   try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), modifiedAt: stats.mtime };
+    const target = realpathSync(path);
+    return statSync(target).isDirectory() && !isInside(target, root) ? target : null;
   } catch {
-    throw new ImportError("it is not UTF-8 text");
+    return null;
+  }
+}
+
+/**
+ * A file's text, refused when it is not a regular file inside `root` (a link to /etc/passwd, a
+ * named pipe that would block the import, a device), too big to be a post, or not UTF-8. The
+ * link is resolved first and the file opened without following links and without blocking, and
+ * what was opened is what is checked, so a file swapped meanwhile is refused too.
+ */
+function readMarkdownFile(path: string, root: string): { text: string; modifiedAt: Date } {
+  const real = realpathSync(path);
+  if (!isInside(real, root)) throw new ImportError(`it is a link to ${real}, outside ${root}; only files inside the folder being imported are read`);
+  const notRegular = (stats: Stats) => new ImportError(`it is ${kindOf(stats)}, not a regular file${real === resolve(path) ? "" : ` (through the link to ${real})`}`);
+  // Checked before opening too: opening a device can do something by itself.
+  const before = statSync(real);
+  if (!before.isFile()) throw notRegular(before);
+  const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw notRegular(stats);
+    if (stats.size > MAX_FILE_BYTES) throw new ImportError(`it is ${formatBytes(stats.size)}; a post's Markdown is at most ${formatBytes(MAX_FILE_BYTES)}`);
+    const bytes = readFileSync(fd);
+    try {
+      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), modifiedAt: stats.mtime };
+    } catch {
+      throw new ImportError("it is not UTF-8 text");
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -203,7 +272,7 @@ export function importMarkdownFiles(db: Database, paths: string[], print: { out(
     counts.failed++;
     print.err(`failed     ${path}: ${reason}`);
   };
-  for (const { path, error, skip } of found) {
+  for (const { path, root, error, skip } of found) {
     if (error) {
       failed(path, error);
       continue;
@@ -215,7 +284,7 @@ export function importMarkdownFiles(db: Database, paths: string[], print: { out(
       continue;
     }
     try {
-      const { text, modifiedAt } = readMarkdownFile(path);
+      const { text, modifiedAt } = readMarkdownFile(path, root!);
       const { post, notes } = parseMarkdownPost(text, path, { modifiedAt });
       const owner = slugOwners.get(post.slug);
       if (owner) {

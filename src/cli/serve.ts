@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, serveOptions, type Config } from "../config.ts
 import { configureLog, log } from "../log.ts";
 import { tenantsDir } from "../tenants/names.ts";
 import { ListenError, startServer, type RunningServer } from "../server/server.ts";
+import { describeTrust } from "../web/client.ts";
 import { CliError, out, parse, type Command } from "./command.ts";
 
 const usage = `Usage: writekit serve [options]
@@ -15,8 +16,9 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --max-open N          most blog databases kept open at once (default 100)
   --flush-interval MS   how often page views are written to the journal in DATA/views/
                         (default 1000); they reach the blogs' files every ten minutes
-  --trusted-proxy ADDR  a proxy whose X-Forwarded-For is believed (repeatable;
-                        env WRITEKIT_TRUSTED_PROXIES, comma-separated; default loopback)
+  --trusted-proxy ADDR  a proxy whose X-Forwarded-For and X-Forwarded-Proto are believed:
+                        an address or a CIDR range such as 10.0.0.0/8 (repeatable; env
+                        WRITEKIT_TRUSTED_PROXIES, comma-separated; default none)
   --log-format F        text or json (env WRITEKIT_LOG_FORMAT; default text)
   --access-log          one log line per request (env WRITEKIT_ACCESS_LOG=1)
   --metrics-token T     also let /metrics answer "Authorization: Bearer T" from any
@@ -52,6 +54,7 @@ export const serveCommand: Command = {
     // No count of the blogs here: listing 10,000 files would delay the first answer.
     out(`WriteKit serving the blogs in ${tenantsDir(config.dataDir)}`);
     out(`  blogs:  http://<name>.${config.domain}:${server.port}/   health: http://${config.hostname}:${server.port}/healthz`);
+    out(`  ${describeTrust(config)}`);
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {

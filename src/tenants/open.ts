@@ -56,7 +56,16 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
       db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
       db.run("PRAGMA journal_size_limit = 0");
     }
-    db.run("PRAGMA foreign_keys = ON");
+    // trusted_schema=OFF: functions and virtual tables that may have side effects are refused
+    // inside triggers, views, CHECKs and indexes, so a file's schema can run nothing of the kind;
+    // cell_size_check=ON: a damaged b-tree page is reported as SQLITE_CORRUPT before it is used
+    // (https://sqlite.org/pragma.html#pragma_trusted_schema, #pragma_cell_size_check).
+    // SQLITE_DBCONFIG_DEFENSIVE is not ours to set: bun:sqlite has no sqlite3_db_config binding
+    // (fileControl is sqlite3_file_control), `db.handle` is an index, not the sqlite3 pointer, and
+    // the Bun binary exports no sqlite3_* symbols for bun:ffi. Bun itself turns it on for every
+    // connection it opens (JSSQLStatement.cpp, after sqlite3_open_v2); test/tenants/open.test.ts
+    // checks that it still does (writable_schema stays off, journal_mode=OFF is refused).
+    db.run("PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON");
     // A small bounded page cache per handle: hundreds of blogs are open at once, and readers are
     // served rendered pages from memory, so SQLite's own cache matters little.
     db.run("PRAGMA cache_size = -128");

@@ -4,13 +4,16 @@
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { rebuildBlog, type RebuildOptions } from "../blog/rebuild.ts";
 import { countPosts, removeSecrets, setImportedAuthorPassword } from "../blog/transfer.ts";
 import { isoTime } from "../blog/time.ts";
 import { VERSION } from "../version.ts";
 import { removeDatabaseFiles, TenantExistsError, writeFileAtomically } from "./files.ts";
-import { assertIsBlog, migrate, MigrationError, NotABlogError, SCHEMA_VERSION, SchemaTooNewError, schemaVersion } from "./migrate.ts";
+import { loadDomains, parseDomain } from "./domains.ts";
+import { assertIsBlog, migrate, MigrationError, MIGRATIONS, NotABlogError, SCHEMA_VERSION, SchemaTooNewError, schemaVersion } from "./migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, tenantsDir, TenantNameError, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
+import { expectedSchema, schemaDifferences } from "./schema.ts";
 import {
   checkDatabase, fileSize, openForReading, placeFile, sha256File, snapshotDatabase, SnapshotError,
   type BackupProgress, type BackupResult, type CheckResult, type ImportResult, type SnapshotEntry, type SnapshotJob, type WorkerMessage,
@@ -118,9 +121,79 @@ function unreadable(file: string, e: unknown): SnapshotError {
 }
 
 /**
- * Makes the blog `name` from an exported file: checks the file, copies it (VACUUM INTO, so the
- * given file is only read), migrates the copy forward, sets the author's password, then links it
- * into place, so the blog appears complete or not at all and never replaces another.
+ * Opens a file given to import: read-only, refusing any write (query_only), and, like every blog,
+ * with trusted_schema=OFF (open.ts). Nothing of its schema is used before it is compared with
+ * WriteKit's own (importableVersion).
+ */
+function openImportSource(file: string): Database {
+  let source: Database | undefined;
+  try {
+    source = openBlogDatabase(file, { readonly: true });
+    source.run("PRAGMA query_only = 1");
+    return source;
+  } catch (e) {
+    source?.close();
+    throw unreadable(file, e);
+  }
+}
+
+/**
+ * The schema version of a file given to import, once it is known to be a WriteKit blog whose
+ * schema is exactly what the migrations create for that version (no trigger, view, table or index
+ * of anyone else's) and whose pages are sound. Reading sqlite_schema runs nothing, so this is
+ * checked first; the integrity check then walks a schema known to be WriteKit's.
+ */
+function importableVersion(source: Database, file: string): number {
+  try {
+    assertBlogFile(source, file);
+    const version = schemaVersion(source);
+    if (version === 0) throw new SnapshotError(`${file} is an empty database, not a WriteKit blog`);
+    if (version > SCHEMA_VERSION) throw new SnapshotError(`${file} was written by a newer WriteKit: ${new SchemaTooNewError(version, SCHEMA_VERSION).message}`);
+    if (!MIGRATIONS.some((m) => m.version === version)) throw new SnapshotError(`${file} has schema version ${version}, which no WriteKit migration makes; it is not a WriteKit blog`);
+    const { extra, drops, changed } = schemaDifferences(source, version);
+    if (extra.length || changed.length) {
+      const parts: string[] = [];
+      if (extra.length) parts.push(`it has ${extra.length === 1 ? "an object" : `${extra.length} objects`} that WriteKit's migrations do not create (${extra.join("; ")})`);
+      if (changed.length) parts.push(`its schema differs from WriteKit's: ${changed.join("; ")}`);
+      const fix = changed.length || drops.length === 0
+        ? " Export the blog again from the WriteKit it came from; a file whose schema was changed by hand cannot be imported."
+        : ` If you added them yourself, remove them with sqlite3 (${drops.join(" ")}) and import again.`;
+      throw new SnapshotError(`${file} is not imported: ${parts.join("; and ")}. Nothing in it was run.${fix}`);
+    }
+    const problems = checkDatabase(source, "integrity_check");
+    if (problems.length) throw new SnapshotError(`${file} is damaged (integrity check: ${problems.slice(0, 3).join("; ")}); nothing was imported`);
+    return version;
+  } catch (e) {
+    if (e instanceof SnapshotError) throw e;
+    throw unreadable(file, e);
+  }
+}
+
+/** Keeps an imported custom domain only when it is well formed and no other blog here has it. */
+function domainCheck(dataDir: string, name: TenantName, instanceDomain: string | undefined): RebuildOptions["checkDomain"] {
+  return (value) => {
+    let domain: string;
+    try {
+      domain = parseDomain(value, instanceDomain);
+    } catch (e) {
+      return { reason: reason(e) };
+    }
+    let owner: TenantName | undefined;
+    try {
+      owner = loadDomains(dataDir, instanceDomain).map.get(domain);
+    } catch (e) {
+      return { reason: `the custom domain map could not be read to check it (${reason(e)})` };
+    }
+    if (owner !== undefined && owner !== name) return { reason: `it belongs to the blog "${owner}" on this server` };
+    return { domain };
+  };
+}
+
+/**
+ * Makes the blog `name` from an exported file. The file is only read: once its schema is known to
+ * be WriteKit's, a new file is made by the migrations and the file's rows are copied into it,
+ * checked one by one (blog/rebuild.ts); then the new file is linked into place, so the blog appears
+ * complete or not at all and never replaces another.
  */
 export function importBlog(job: Extract<SnapshotJob, { kind: "import" }>): ImportResult {
   const name = parseTenantName(job.name);
@@ -134,52 +207,40 @@ export function importBlog(job: Extract<SnapshotJob, { kind: "import" }>): Impor
     throw new SnapshotError(`${file} does not exist`);
   }
   if (!stat.isFile()) throw new SnapshotError(`${file} is not a file`);
-  mkdirSync(tenantsDir(job.dataDir), { recursive: true });
-  const temp = join(tenantsDir(job.dataDir), `.${name}.${process.pid}.${Date.now()}.importing`);
+  const source = openImportSource(file);
   try {
-    let fromVersion: number;
-    let source: Database;
+    const fromVersion = importableVersion(source, file);
+    mkdirSync(tenantsDir(job.dataDir), { recursive: true });
+    const temp = join(tenantsDir(job.dataDir), `.${name}.${process.pid}.${Date.now()}.importing`);
     try {
-      source = openBlogDatabase(file, { readonly: true });
-    } catch (e) {
-      throw unreadable(file, e);
-    }
-    try {
-      let problems: string[];
+      const db = openBlogDatabase(temp, { create: true });
+      let result: ImportResult;
       try {
-        problems = checkDatabase(source, "integrity_check");
-      } catch (e) {
-        throw unreadable(file, e);
+        const migrated = migrate(db);
+        result = db.transaction(() => {
+          const rebuilt = rebuildBlog(source, db, {
+            columns: expectedSchema(fromVersion).columns,
+            version: fromVersion,
+            checkDomain: domainCheck(job.dataDir, name, job.instanceDomain),
+            now: new Date(),
+          });
+          const author = setImportedAuthorPassword(db, job.passwordHash, job.fallbackEmail);
+          return {
+            name, path, email: author.email, otherAuthors: author.others, createdAuthor: author.created,
+            fromVersion, toVersion: migrated.to, posts: rebuilt.posts, notes: rebuilt.notes, moreNotes: rebuilt.moreNotes,
+          };
+        })();
+      } finally {
+        // Closing the only handle checkpoints the WAL, so the one file is complete before the link.
+        db.close();
       }
-      if (problems.length) throw new SnapshotError(`${file} is damaged (integrity check: ${problems.slice(0, 3).join("; ")}); nothing was imported`);
-      assertBlogFile(source, file);
-      fromVersion = schemaVersion(source);
-      if (fromVersion === 0) throw new SnapshotError(`${file} is an empty database, not a WriteKit blog`);
-      if (fromVersion > SCHEMA_VERSION) throw new SnapshotError(`${file} was written by a newer WriteKit: ${new SchemaTooNewError(fromVersion, SCHEMA_VERSION).message}`);
-      source.run("VACUUM INTO ?", [temp]);
+      placeFile(temp, path, () => new TenantExistsError(name));
+      return result;
     } finally {
-      source.close();
+      removeDatabaseFiles(temp);
     }
-    const db = openBlogDatabase(temp);
-    let result: ImportResult;
-    try {
-      const migrated = migrate(db);
-      const author = db.transaction(() => {
-        removeSecrets(db);
-        return setImportedAuthorPassword(db, job.passwordHash, job.fallbackEmail);
-      })();
-      result = {
-        name, path, email: author.email, otherAuthors: author.others, createdAuthor: author.created,
-        fromVersion, toVersion: migrated.to, posts: countPosts(db),
-      };
-    } finally {
-      // Closing the only handle checkpoints the WAL, so the one file is complete before the link.
-      db.close();
-    }
-    placeFile(temp, path, () => new TenantExistsError(name));
-    return result;
   } finally {
-    removeDatabaseFiles(temp);
+    source.close();
   }
 }
 

@@ -142,13 +142,16 @@ export interface ImportResult {
   fromVersion: number;
   toVersion: number;
   posts: number;
+  /** What the rebuild changed or left out, one line each (at most 50), and how many more. */
+  notes: string[];
+  moreNotes: number;
 }
 
 export type SnapshotJob =
   | { kind: "export"; dataDir: string; name: string; file: string }
   | { kind: "backup"; dataDir: string; dir: string }
   | { kind: "check"; dataDir: string; names: string[] }
-  | { kind: "import"; dataDir: string; name: string; file: string; passwordHash: string; fallbackEmail: string };
+  | { kind: "import"; dataDir: string; name: string; file: string; passwordHash: string; fallbackEmail: string; instanceDomain?: string };
 
 export type JobResult<J extends SnapshotJob> = J extends { kind: "export" } ? SnapshotEntry
   : J extends { kind: "backup" } ? BackupResult

@@ -1,25 +1,79 @@
-// Who is asking: the client's address for rate limits. The socket's peer is the client unless it
-// is a trusted proxy (loopback by default, --trusted-proxy), in which case the right-most address
-// in X-Forwarded-For that is not itself a trusted proxy is the client.
+// Who is asking. The socket's peer is the client unless it is a trusted proxy (--trusted-proxy:
+// addresses and CIDR ranges; none by default). A proxy appends the peer it saw to X-Forwarded-For,
+// so only the right end of that header is vouched for: reading from the right, the first address
+// that is not itself a trusted proxy is the client. X-Forwarded-Proto is believed from a trusted
+// proxy only.
+import { addressMatcher, ipv6Groups, isLoopback, normaliseAddress } from "../addresses.ts";
 import type { Config } from "../config.ts";
 
-function normalise(address: string): string {
-  return address.replace(/^::ffff:/, "").trim();
+type Trust = Pick<Config, "trustedProxies">;
+
+const matchers = new WeakMap<readonly string[], (address: string) => boolean>();
+
+function isTrustedProxy(config: Trust, address: string): boolean {
+  if (config.trustedProxies.length === 0) return false;
+  let matches = matchers.get(config.trustedProxies);
+  if (!matches) matchers.set(config.trustedProxies, (matches = addressMatcher(config.trustedProxies)));
+  return matches(address);
 }
 
-export function clientAddress(config: Pick<Config, "trustedProxies">, request: Request, peer: string | null): string {
-  const direct = peer ? normalise(peer) : null;
-  const trusted = new Set(config.trustedProxies.map(normalise));
-  if (direct && trusted.has(direct)) {
-    const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map(normalise).filter(Boolean);
-    for (let i = hops.length - 1; i >= 0; i--) if (!trusted.has(hops[i])) return hops[i];
-  }
-  return direct ?? "unknown";
+function peerAddress(peer: string | null): string | null {
+  return peer ? normaliseAddress(peer) ?? peer : null;
+}
+
+/** The addresses in X-Forwarded-For, left to right; one that is not an address is kept as text (cut short). */
+function forwardedFor(request: Request): string[] {
+  const header = request.headers.get("x-forwarded-for");
+  if (!header) return [];
+  return header.split(",").map((hop) => hop.trim()).filter(Boolean).map((hop) => normaliseAddress(hop) ?? hop.slice(0, 64));
+}
+
+/** The client's address: the socket peer, or from a trusted proxy the address it forwarded for. */
+export function clientAddress(config: Trust, request: Request, peer: string | null): string {
+  const direct = peerAddress(peer);
+  if (!direct || !isTrustedProxy(config, direct)) return direct ?? "unknown";
+  const hops = forwardedFor(request);
+  for (let i = hops.length - 1; i >= 0; i--) if (!isTrustedProxy(config, hops[i])) return hops[i];
+  // Every hop is a trusted proxy: the left-most is the one the request started from.
+  return hops[0] ?? direct;
 }
 
 /** Whether the request came over HTTPS, believing X-Forwarded-Proto only from a trusted proxy. */
-export function isHttps(config: Pick<Config, "trustedProxies">, request: Request, peer: string | null): boolean {
+export function isHttps(config: Trust, request: Request, peer: string | null): boolean {
   if (new URL(request.url).protocol === "https:") return true;
-  const direct = peer ? normalise(peer) : null;
-  return Boolean(direct && config.trustedProxies.map(normalise).includes(direct) && request.headers.get("x-forwarded-proto") === "https");
+  const direct = peerAddress(peer);
+  return Boolean(direct && isTrustedProxy(config, direct) && request.headers.get("x-forwarded-proto") === "https");
+}
+
+/**
+ * Whether the request comes from this machine (for /metrics). From a configured proxy, the client it
+ * forwarded for decides, and without X-Forwarded-For the client is unknown, so not local: a proxy
+ * relays everyone. A loopback peer that is not a configured proxy is local unless it forwards for
+ * someone (a proxy on this machine that nobody named).
+ */
+export function isLocalRequest(config: Trust, request: Request, peer: string | null): boolean {
+  const direct = peerAddress(peer);
+  if (!direct) return false;
+  const forwarded = request.headers.has("x-forwarded-for");
+  if (isTrustedProxy(config, direct)) return forwarded && isLoopback(clientAddress(config, request, peer));
+  return !forwarded && isLoopback(direct);
+}
+
+/**
+ * The key that rate limits count a client by: its IPv4 address, or the /64 of its IPv6 address,
+ * since one home or server is usually given a whole /64 and could otherwise change address at will.
+ */
+export function clientKey(address: string): string {
+  const a = normaliseAddress(address);
+  if (a === null || !a.includes(":")) return a ?? address;
+  return ipv6Groups(a).slice(0, 4).map((g) => g.toString(16)).join(":") + "::/64";
+}
+
+/** One line for `serve` to print at start: which proxies are believed, and who may read /metrics. */
+export function describeTrust(config: Pick<Config, "trustedProxies" | "metricsToken">): string {
+  const metrics = `/metrics answers this machine${config.metricsToken ? " and the bearer token" : ""}`;
+  if (config.trustedProxies.length === 0) {
+    return `Trusted proxies: none, so X-Forwarded-For and X-Forwarded-Proto are ignored and each client is its connection's address (behind a proxy, name it with --trusted-proxy); ${metrics}.`;
+  }
+  return `Trusted proxies: ${config.trustedProxies.join(", ")}; their X-Forwarded-For names the client and X-Forwarded-Proto the scheme, and a request from them without X-Forwarded-For is not from this machine; ${metrics}.`;
 }

@@ -4,16 +4,12 @@
 import { Elysia, t } from "elysia";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { clientAddress } from "./client.ts";
+import { isLocalRequest } from "./client.ts";
 import { blogOfDomain, normaliseHostName } from "../tenants/domains.ts";
 import { listTenantNames, tenantsDir } from "../tenants/names.ts";
 import { VERSION } from "../version.ts";
 import type { Services } from "./services.ts";
 import { visitContext } from "./visit.ts";
-
-function isLoopback(address: string): boolean {
-  return address === "::1" || /^127\./.test(address);
-}
 
 /** Compares in constant time: both sides are hashed first, so their lengths do not leak either. */
 function sameToken(given: string, expected: string): boolean {
@@ -24,7 +20,8 @@ function sameToken(given: string, expected: string): boolean {
 /**
  * Null when the request may read /metrics, otherwise why not. The client is the socket peer, or
  * the address a trusted proxy forwarded: a public request relayed by a proxy on this machine is
- * not "from loopback".
+ * not "from loopback", nor is one from a configured proxy that does not say whom it relays
+ * (isLocalRequest).
  */
 function metricsRefusal(services: Services, request: Request, peer: string | null): string | null {
   const token = services.config.metricsToken;
@@ -33,7 +30,7 @@ function metricsRefusal(services: Services, request: Request, peer: string | nul
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match && sameToken(match[1], token)) return null;
   }
-  if (isLoopback(clientAddress(services.config, request, peer))) return null;
+  if (isLocalRequest(services.config, request, peer)) return null;
   return token
     ? "/metrics needs the header \"Authorization: Bearer <token>\" with the token the server was started with (--metrics-token), or a request from this machine.\n"
     : "/metrics answers only requests from this machine (loopback). To scrape it from elsewhere, start the server with --metrics-token (or WRITEKIT_METRICS_TOKEN) and send \"Authorization: Bearer <token>\".\n";

@@ -6,7 +6,7 @@ import { Elysia } from "elysia";
 import type { TenantName } from "../tenants/names.ts";
 import type { HandleLease } from "../tenants/registry.ts";
 import type { Site } from "../tenants/resolve.ts";
-import { clientAddress, isHttps } from "./client.ts";
+import { clientAddress, clientKey, isHttps } from "./client.ts";
 import { NotFoundError } from "./errors.tsx";
 import type { Services } from "./services.ts";
 
@@ -57,6 +57,11 @@ export class Visit {
   /** The client's address, believing X-Forwarded-For only from a trusted proxy. */
   get client(): string {
     return clientAddress(this.services.config, this.request, this.peer);
+  }
+
+  /** The client as rate limits count it: its address, or its /64 for IPv6 (one household, one key). */
+  get clientKey(): string {
+    return clientKey(this.client);
   }
 
   /** Whether the request came over HTTPS (directly, or from a trusted proxy saying so). */

@@ -2,7 +2,9 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { insertAuthor } from "../../src/blog/authors.ts";
 import { createPost } from "../../src/blog/posts.ts";
+import { createSession } from "../../src/blog/sessions.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeBlog, tempDir } from "../helpers.ts";
 
@@ -77,5 +79,36 @@ describe("writekit export", () => {
 
     for (const r of [overwrite, unknown, badName, twoNames, noFolder]) expect(r.stderr).not.toContain("    at ");
     expect(readdirSync(out)).toEqual(["taken.db"]);
+  });
+
+  test("the file holds no session and no password hash, not even in its free pages; the live blog keeps both", async () => {
+    const data = tempDir();
+    const path = await makeBlog(data, "alice");
+    const db = openBlogDatabase(path);
+    const second = insertAuthor(db, { email: "second@example.com", passwordHash: "$argon2id$v=19$m=4096,t=1,p=1$second-author-hash" });
+    createSession(db, 1, new Date());
+    createSession(db, second.id, new Date());
+    const secrets = [
+      ...(db.query("SELECT password_hash AS s FROM authors").all() as { s: string }[]),
+      ...(db.query("SELECT token_hash AS s FROM sessions UNION ALL SELECT csrf_token FROM sessions").all() as { s: string }[]),
+    ].map((r) => r.s);
+    db.close();
+    expect(secrets).toHaveLength(6);
+    const file = join(tempDir(), "alice.db");
+    const r = await cli(["export", "alice", "-o", file, "--data", data]);
+    expect(r.code).toBe(0);
+    const copy = new Database(file, { readonly: true });
+    expect(copy.query("SELECT count(*) AS n FROM sessions").get()).toEqual({ n: 0 });
+    expect(copy.query("SELECT email, password_hash FROM authors ORDER BY id").all()).toEqual([
+      { email: "alice@example.com", password_hash: "" },
+      { email: "second@example.com", password_hash: "" },
+    ]);
+    copy.close();
+    const bytes = readFileSync(file);
+    for (const secret of secrets) expect({ secret, found: bytes.includes(secret) }).toEqual({ secret, found: false });
+    const live = new Database(path, { readonly: true });
+    expect(live.query("SELECT count(*) AS n FROM sessions").get()).toEqual({ n: 2 });
+    expect(live.query("SELECT count(*) AS n FROM authors WHERE password_hash != ''").get()).toEqual({ n: 2 });
+    live.close();
   });
 });

@@ -103,8 +103,9 @@ describe("reader comments", () => {
   });
 
   test("X-Forwarded-For is believed only from a trusted proxy", async () => {
-    // The direct peer is loopback (a trusted proxy by default): each forwarded client has its own limit.
+    // The direct peer is a configured trusted proxy (none is by default): each forwarded client has its own limit.
     const proxied = await setup(undefined, "127.0.0.1");
+    proxied.services.config.trustedProxies = ["127.0.0.1"];
     for (let i = 0; i < 5; i++) await proxied.post({ name: "A", body: `a${i}` }, { "x-forwarded-for": "198.51.100.1" });
     expect((await proxied.post({ name: "A", body: "a6" }, { "x-forwarded-for": "198.51.100.1" })).status).toBe(429);
     expect((await proxied.post({ name: "B", body: "b1" }, { "x-forwarded-for": "198.51.100.2" })).status).toBe(303);

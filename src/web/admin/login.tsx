@@ -75,7 +75,7 @@ export function loginRoutes(services: Services) {
           return form(visit, blog, { next, email, error: "This sign-in form had expired (or came from somewhere else), so you were not signed in. Please enter your password again." }, 403);
         }
         const now = services.now();
-        const key = `${blog.tenant.name}\u0000${visit.client}`;
+        const key = `${blog.tenant.name}\u0000${visit.clientKey}`;
         const wait = throttle.retryAfter(key, now.getTime());
         if (wait > 0) {
           const at = formatDateTime(isoTime(new Date(now.getTime() + wait * 1000)), blog.settings.time_zone);

@@ -156,7 +156,7 @@ export function readerRoutes(services: Services) {
         }
         // The honeypot: people never see the field, scripts fill it in. Pretend all went well.
         if (body.website) return seeOther(`/${post.slug}?comment=pending#comments`);
-        const verdict = commentLimiter.hit(`${blog.tenant.name}\u0000${visit.client}`, services.now().getTime());
+        const verdict = commentLimiter.hit(`${blog.tenant.name}\u0000${visit.clientKey}`, services.now().getTime());
         if (!verdict.allowed) {
           const page = <ErrorPage status={429} heading="Slow down, please" message={`You have sent several comments in a short time. Please try again in ${Math.ceil(verdict.retryAfter / 60)} minute${verdict.retryAfter > 60 ? "s" : ""}.`} blog={blog.chrome} />;
           return htmlResponse(String(page), 429, { "retry-after": String(verdict.retryAfter) });

@@ -69,6 +69,7 @@ describe("signing in", () => {
 
   test("the cookie is Secure when the request came over HTTPS through a trusted proxy, not when an untrusted peer says so", async () => {
     const proxied = await setupAdmin({ peer: "127.0.0.1" });
+    proxied.services.config.trustedProxies = ["127.0.0.1"]; // no proxy is trusted by default
     const viaProxy = proxied.browser(HOST, { "x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.7" });
     expect((await viaProxy.signIn()).headers.getSetCookie().find((c) => c.startsWith("writekit_session="))).toContain("; Secure");
     const direct = await setupAdmin({ peer: "203.0.113.5" });

@@ -1,0 +1,274 @@
+// An imported file is rebuilt, not trusted: its rows are read with explicit columns and written
+// into a blog freshly made by the migrations, each value checked as the admin's forms would check
+// it. What the server shows is made here again (a post's HTML and excerpt from its Markdown, the
+// search index by the new file's own triggers), never copied; sessions and password hashes are
+// never read.
+import type { Database } from "bun:sqlite";
+import { isValidEmail } from "./authors.ts";
+import { COMMENT_LIMITS } from "./comments.ts";
+import { CUSTOM_CSS_LIMIT, cleanCustomCss } from "./customcss.ts";
+import { excerptOf, renderMarkdown } from "./markdown.ts";
+import { isValidSlug, LIMITS, normaliseTag, slugify } from "./posts.ts";
+import { DEFAULT_SETTINGS, SETTING_LIMITS } from "./settings.ts";
+import { isoTime, parseTime } from "./time.ts";
+import { isValidTimeZone } from "./zones.ts";
+
+export interface RebuildOptions {
+  /** The columns each table had at the file's schema version (tenants/schema.ts). */
+  columns: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The file's schema version. */
+  version: number;
+  /** A custom_domain setting → the domain to keep, or why it is left out. */
+  checkDomain: (value: string) => { domain: string } | { reason: string };
+  now: Date;
+}
+
+export interface Rebuilt {
+  posts: number;
+  /** One line per thing changed or left out, in words; at most MAX_NOTES. */
+  notes: string[];
+  /** Notes beyond MAX_NOTES, only counted. */
+  moreNotes: number;
+}
+
+const MAX_NOTES = 50;
+
+/**
+ * How to read, from a file of an older schema version, a column that version did not have (or
+ * named otherwise): an SQL expression over that version's columns, used when the file's version
+ * is below `before`. A column missing without an entry here reads as NULL and gets its default.
+ * Empty while there is one migration.
+ */
+const OLDER_COLUMNS: readonly { before: number; table: string; column: string; expression: string }[] = [];
+
+type Row = Record<string, unknown>;
+
+function readRows(source: Database, options: RebuildOptions, table: string, columns: readonly string[], orderBy = ""): Iterable<Row> {
+  const have = options.columns.get(table);
+  if (!have) return []; // the table came with a later version
+  const list = columns.map((c) => {
+    if (have.has(c)) return `"${c}"`;
+    const older = OLDER_COLUMNS.find((o) => o.table === table && o.column === c && options.version < o.before);
+    return `${older?.expression ?? "NULL"} AS "${c}"`;
+  });
+  return source.query(`SELECT ${list.join(", ")} FROM "${table}"${orderBy ? ` ORDER BY ${orderBy}` : ""}`).iterate() as Iterable<Row>;
+}
+
+/** A text value; numbers become their text, NULL and blobs null. */
+function text(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  return null;
+}
+
+function time(v: unknown, fallback: string): string {
+  const t = typeof v === "string" ? parseTime(v) : null;
+  return t ? isoTime(t) : fallback;
+}
+
+function count(v: unknown): number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : 0;
+}
+
+/** A value quoted for a note, cut short. */
+function show(v: unknown): string {
+  const s = text(v) ?? (v === null ? "NULL" : "a blob");
+  return JSON.stringify(s.length > 60 ? s.slice(0, 60) + "…" : s);
+}
+
+const POLICIES = new Set(["moderate", "approve", "off"]);
+const POST_STATUSES = new Set(["draft", "published", "scheduled"]);
+const COMMENT_STATUSES = new Set(["pending", "approved", "spam"]);
+
+function cleanSetting(key: string, value: string, options: RebuildOptions, note: (line: string) => void): string | null {
+  switch (key) {
+    case "title": case "description": case "author_name": {
+      const v = value.trim();
+      const limit = SETTING_LIMITS[key];
+      if (v.length <= limit) return v;
+      note(`the setting ${key} had ${v.length} characters; it was cut to ${limit}`);
+      return v.slice(0, limit);
+    }
+    case "posts_per_page":
+      if (/^\d{1,3}$/.test(value.trim()) && Number(value) >= 1 && Number(value) <= 100) return String(Number(value));
+      note(`the setting posts_per_page ${show(value)} is not a whole number from 1 to 100; the default ${DEFAULT_SETTINGS.posts_per_page} applies`);
+      return null;
+    case "comment_policy":
+      if (POLICIES.has(value)) return value;
+      note(`the setting comment_policy ${show(value)} is not moderate, approve or off; comments are held for moderation`);
+      return null;
+    case "time_zone":
+      if (isValidTimeZone(value)) return value;
+      note(`the setting time_zone ${show(value)} is not a time zone; UTC applies`);
+      return null;
+    case "custom_css":
+      if (value.length > CUSTOM_CSS_LIMIT) {
+        note(`the custom CSS has ${value.length} characters, over the limit of ${CUSTOM_CSS_LIMIT}; it was left out`);
+        return null;
+      }
+      if (value.includes("<")) note(`the custom CSS had "<" characters, which were removed`);
+      return cleanCustomCss(value);
+    case "custom_domain": {
+      if (value.trim() === "") return "";
+      const checked = options.checkDomain(value);
+      if ("domain" in checked) return checked.domain;
+      note(`the custom domain ${show(value)} was left out: ${checked.reason}`);
+      return null;
+    }
+    default:
+      note(`the setting ${show(key)} is not one WriteKit has; it was left out`);
+      return null;
+  }
+}
+
+/** The slug of each post: its own when valid, else one made from it (or the title), unique. */
+function postSlugs(source: Database, options: RebuildOptions, note: (line: string) => void): Map<number, string> {
+  const all = [...readRows(source, options, "posts", ["id", "slug", "title"], "id")];
+  const taken = new Set<string>();
+  for (const p of all) if (typeof p.slug === "string" && isValidSlug(p.slug)) taken.add(p.slug);
+  const slugs = new Map<number, string>();
+  for (const p of all) {
+    const id = p.id as number;
+    if (typeof p.slug === "string" && isValidSlug(p.slug)) {
+      slugs.set(id, p.slug);
+      continue;
+    }
+    const base = slugify(text(p.slug) ?? "") || slugify(text(p.title) ?? "") || "post";
+    let slug = base;
+    for (let i = 2; taken.has(slug) || !isValidSlug(slug); i++) slug = `${base}-${i}`;
+    taken.add(slug);
+    slugs.set(id, slug);
+    note(`post ${id}: its slug ${show(p.slug)} is not a valid slug (lower-case letters, digits and single hyphens); it is now /${slug}`);
+  }
+  return slugs;
+}
+
+/**
+ * Copies every row of `source` (the imported file, opened read-only) that WriteKit can vouch for
+ * into `dest` (a blog just made by the migrations, inside a transaction), and says what it changed
+ * or left out. Sessions and password hashes are not read; the caller sets the author's password.
+ */
+export function rebuildBlog(source: Database, dest: Database, options: RebuildOptions): Rebuilt {
+  const notes: string[] = [];
+  let moreNotes = 0;
+  const note = (line: string) => (notes.length < MAX_NOTES ? notes.push(line) : moreNotes++);
+  const stamp = isoTime(options.now);
+
+  const putSetting = dest.query("INSERT INTO settings (key, value) VALUES (?, ?)");
+  for (const row of readRows(source, options, "settings", ["key", "value"])) {
+    const key = text(row.key);
+    const value = text(row.value);
+    if (key === null || value === null) continue;
+    const clean = cleanSetting(key, value, options, note);
+    if (clean !== null) putSetting.run(key, clean);
+  }
+
+  const putAuthor = dest.query("INSERT OR IGNORE INTO authors (id, email, name, password_hash, created_at) VALUES (?, ?, ?, '', ?)");
+  for (const row of readRows(source, options, "authors", ["id", "email", "name", "created_at"], "id")) {
+    const email = (text(row.email) ?? "").trim();
+    if (!isValidEmail(email)) {
+      note(`author ${row.id} was left out: ${show(row.email)} is not an email address`);
+      continue;
+    }
+    if (putAuthor.run(row.id as number, email, (text(row.name) ?? "").trim().slice(0, SETTING_LIMITS.author_name), time(row.created_at, stamp)).changes === 0) {
+      note(`author ${row.id} was left out: another author has the email ${show(email)}`);
+    }
+  }
+
+  const slugs = postSlugs(source, options, note);
+  const posts = new Set<number>();
+  const putPost = dest.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const row of readRows(source, options, "posts", ["id", "title", "body", "status", "published_at", "created_at", "updated_at", "views"], "id")) {
+    const id = row.id as number;
+    let title = (text(row.title) ?? "").trim();
+    const body = text(row.body);
+    const refuse = (why: string) => note(`post ${id} (${show(title || slugs.get(id))}) was left out, with its comments, tags and views: ${why}`);
+    if (!title) { refuse("it has no title"); continue; }
+    if (body === null) { refuse("its body is not text"); continue; }
+    if (body.length > LIMITS.body) { refuse(`its body has ${body.length} characters; the limit is ${LIMITS.body}`); continue; }
+    if (title.length > LIMITS.title) {
+      note(`post ${id}: its title had ${title.length} characters; it was cut to ${LIMITS.title}`);
+      title = title.slice(0, LIMITS.title);
+    }
+    let status = text(row.status) ?? "";
+    if (!POST_STATUSES.has(status)) {
+      note(`post ${id}: its status ${show(row.status)} is not draft, published or scheduled; it is a draft`);
+      status = "draft";
+    }
+    let publishedAt: string | null = row.published_at === null ? null : time(row.published_at, "");
+    if (publishedAt === "") {
+      note(`post ${id}: its publication time ${show(row.published_at)} is not a date; it is a draft`);
+      publishedAt = null;
+      status = "draft";
+    }
+    const html = renderMarkdown(body);
+    putPost.run(id, slugs.get(id)!, title, body, html, excerptOf(html), status, publishedAt, time(row.created_at, stamp), time(row.updated_at, stamp), count(row.views));
+    posts.add(id);
+  }
+
+  const tags = new Map<number, number>();
+  const putTag = dest.query("INSERT INTO tags (id, name) VALUES (?, ?) ON CONFLICT (name) DO NOTHING");
+  const tagId = dest.query("SELECT id FROM tags WHERE name = ?");
+  for (const row of readRows(source, options, "tags", ["id", "name"])) {
+    const name = normaliseTag(text(row.name) ?? "");
+    if (!name) {
+      note(`the tag ${show(row.name)} has no letters or digits; it was left out`);
+      continue;
+    }
+    putTag.run(row.id as number, name);
+    tags.set(row.id as number, (tagId.get(name) as { id: number }).id);
+  }
+  const putPostTag = dest.query("INSERT OR IGNORE INTO post_tags (post_id, tag_id) VALUES (?, ?)");
+  for (const row of readRows(source, options, "post_tags", ["post_id", "tag_id"])) {
+    const tag = tags.get(row.tag_id as number);
+    if (tag !== undefined && posts.has(row.post_id as number)) putPostTag.run(row.post_id as number, tag);
+  }
+  dest.query("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM post_tags)").run();
+
+  const putComment = dest.query("INSERT INTO comments (id, post_id, author_name, author_email, body, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const row of readRows(source, options, "comments", ["id", "post_id", "author_name", "author_email", "body", "status", "created_at"], "id")) {
+    if (!posts.has(row.post_id as number)) continue;
+    const body = (text(row.body) ?? "").trim();
+    if (!body || body.length > COMMENT_LIMITS.body) {
+      note(`comment ${row.id} was left out: its text is ${body ? `${body.length} characters long; the limit is ${COMMENT_LIMITS.body}` : "empty"}`);
+      continue;
+    }
+    let status = text(row.status) ?? "";
+    if (!COMMENT_STATUSES.has(status)) {
+      note(`comment ${row.id}: its status ${show(row.status)} is not pending, approved or spam; it waits for moderation`);
+      status = "pending";
+    }
+    const email = (text(row.author_email) ?? "").trim();
+    const name = (text(row.author_name) ?? "").trim().slice(0, COMMENT_LIMITS.name);
+    putComment.run(row.id as number, row.post_id as number, name, isValidEmail(email) ? email : null, body, status, time(row.created_at, stamp));
+  }
+
+  const putViews = dest.query("INSERT OR IGNORE INTO daily_views (post_id, day, views) VALUES (?, ?, ?)");
+  for (const row of readRows(source, options, "daily_views", ["post_id", "day", "views"])) {
+    const day = text(row.day) ?? "";
+    if (posts.has(row.post_id as number) && /^\d{4}-\d{2}-\d{2}$/.test(day) && parseTime(day)) putViews.run(row.post_id as number, day, count(row.views));
+  }
+
+  const putRevision = dest.query("INSERT INTO revisions (id, post_id, title, slug, body, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const row of readRows(source, options, "revisions", ["id", "post_id", "title", "slug", "body", "tags", "created_at"], "id")) {
+    if (!posts.has(row.post_id as number)) continue;
+    const body = text(row.body) ?? "";
+    if (body.length > LIMITS.body) {
+      note(`revision ${row.id} of post ${row.post_id} was left out: its body has ${body.length} characters; the limit is ${LIMITS.body}`);
+      continue;
+    }
+    const short = (v: unknown, limit: number) => (text(v) ?? "").slice(0, limit);
+    putRevision.run(row.id as number, row.post_id as number, short(row.title, LIMITS.title), short(row.slug, LIMITS.slug), body, short(row.tags, 2000), time(row.created_at, stamp));
+  }
+
+  const current = new Set(slugs.values());
+  const putRedirect = dest.query("INSERT OR IGNORE INTO redirects (old_slug, post_id) VALUES (?, ?)");
+  for (const row of readRows(source, options, "redirects", ["old_slug", "post_id"])) {
+    if (!posts.has(row.post_id as number)) continue;
+    const old = text(row.old_slug) ?? "";
+    if (!isValidSlug(old)) note(`the redirect from ${show(row.old_slug)} was left out: it is not a valid slug`);
+    else if (!current.has(old)) putRedirect.run(old, row.post_id as number);
+  }
+
+  return { posts: posts.size, notes, moreNotes };
+}
