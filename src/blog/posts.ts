@@ -8,7 +8,7 @@
 import type { Database } from "bun:sqlite";
 import { excerptOf, renderMarkdown } from "./markdown.ts";
 import { mediaSizeByUrl } from "./media.ts";
-import { setPostTags, tagsOfPost } from "./tags.ts";
+import { setPostTags, tagsOfPost, tagsOfPosts } from "./tags.ts";
 import { isoTime } from "./time.ts";
 
 export type PostStatus = "draft" | "published" | "scheduled";
@@ -90,7 +90,9 @@ const LISTED = `kind = 'post' AND ${VISIBLE}`;
 type Row = Omit<Post, "tags">;
 
 function withTags<T extends { id: number }>(db: Database, rows: T[]): (T & { tags: string[] })[] {
-  return rows.map((r) => ({ ...r, tags: tagsOfPost(db, r.id) }));
+  if (rows.length <= 1) return rows.map((r) => ({ ...r, tags: tagsOfPost(db, r.id) }));
+  const tags = tagsOfPosts(db, rows.map((r) => r.id));
+  return rows.map((r) => ({ ...r, tags: tags.get(r.id) ?? [] }));
 }
 
 /** The post at /<slug> as readers see it (a page at that slug is not a post: getVisiblePage). */

@@ -6,6 +6,20 @@ export function tagsOfPost(db: Database, postId: number): string[] {
   return (db.query("SELECT tags.name FROM post_tags JOIN tags ON tags.id = post_tags.tag_id WHERE post_tags.post_id = ? ORDER BY tags.name").all(postId) as { name: string }[]).map((r) => r.name);
 }
 
+/** The tags of several posts in one query (a list page would otherwise ask once per post). */
+export function tagsOfPosts(db: Database, postIds: number[]): Map<number, string[]> {
+  const rows = db
+    .query("SELECT post_tags.post_id AS id, tags.name AS name FROM post_tags JOIN tags ON tags.id = post_tags.tag_id WHERE post_tags.post_id IN (SELECT value FROM json_each(?)) ORDER BY tags.name")
+    .all(JSON.stringify(postIds)) as { id: number; name: string }[];
+  const byPost = new Map<number, string[]>();
+  for (const { id, name } of rows) {
+    const list = byPost.get(id);
+    if (list) list.push(name);
+    else byPost.set(id, [name]);
+  }
+  return byPost;
+}
+
 /** Replaces a post's tags with `names` (already normalised), dropping tags no post uses any more. */
 export function setPostTags(db: Database, postId: number, names: string[]): void {
   db.query("DELETE FROM post_tags WHERE post_id = ?").run(postId);

@@ -66,6 +66,9 @@ export class BlogWatcher {
     }
     const changed = registry.changedElsewhere(name);
     if (changed) pages.invalidate(name);
+    // A closed blog whose files are as this server left them was not written (the event is one of
+    // its own brief reads closing the -wal): there is nothing that could become visible later.
+    if (!changed && !registry.peek(name) && !this.settling.has(name)) return;
     this.settleLater(name, changed);
   }
 
