@@ -25,6 +25,8 @@ export interface Config {
   accessLog: boolean;
   /** Cut a closed blog's WAL index (-shm) back to 3 bytes right after its last connection closes. */
   cutWalIndex: boolean;
+  /** Most megabytes of rendered pages kept on disk (DATA/cache/pages.db); 0 keeps them in memory only. */
+  pageStoreMb: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +53,7 @@ export const serveOptions = {
   "metrics-token": { type: "string" },
   "access-log": { type: "boolean" },
   "no-wal-index-cut": { type: "boolean" },
+  "page-store-mb": { type: "string" },
 } as const;
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
@@ -124,5 +127,6 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     metricsToken: metricsToken || null,
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
+    pageStoreMb: integer("--page-store-mb", String(values["page-store-mb"] ?? env.WRITEKIT_PAGE_STORE_MB ?? "1024"), 0, 1_000_000),
   };
 }

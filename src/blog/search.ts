@@ -5,6 +5,13 @@ import type { Database } from "bun:sqlite";
 import { isoTime } from "./time.ts";
 
 export const MAX_QUERY_LENGTH = 200;
+/** A query needs this many letters or digits: one alone matches nearly every post, and costs as much. */
+export const MIN_QUERY_CHARS = 2;
+
+/** Whether a reader's query has enough letters or digits to be searched. */
+export function isSearchable(input: string): boolean {
+  return (input.slice(0, MAX_QUERY_LENGTH).match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= MIN_QUERY_CHARS;
+}
 const MAX_TERMS = 12;
 
 /** The FTS5 expression for a reader's query, or null when it has no searchable word. */

@@ -33,7 +33,10 @@ export function startServer(config: Config): RunningServer {
   const collector = setInterval(answerGarbageCollector(() => services.metrics.requestsAnswered), YOUNG_GC_INTERVAL_MS);
   const flusher = new ViewFlusher(services, { journalEveryMs: config.flushIntervalMs });
   flusher.start();
-  const flushing = setInterval(() => flusher.tick(), Math.min(config.flushIntervalMs, 100));
+  const flushing = setInterval(() => {
+    flusher.tick();
+    services.pages.store?.flush();
+  }, Math.min(config.flushIntervalMs, 100));
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
@@ -61,6 +64,7 @@ export function startServer(config: Config): RunningServer {
     await flusher.stop();
     const blogs = services.pool.size;
     services.pool.closeAll();
+    services.pages.store?.close();
     log.info("stopped", { viewsInJournal: services.views.pendingViews, blogsClosed: blogs });
   };
   return { services, flusher, port: server.port!, stop };

@@ -1,9 +1,13 @@
 // The long-lived objects of a running server, assembled once from the Config.
+import { join } from "node:path";
 import { ViewCounter } from "../blog/views.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { DomainError, loadDomains } from "../tenants/domains.ts";
-import type { TenantName } from "../tenants/names.ts";
+import { PageStore } from "../pagestore.ts";
+import { fileFingerprint } from "../tenants/changes.ts";
+import { parseTenantName, tenantPath, type TenantName } from "../tenants/names.ts";
+import { buildId } from "../version.ts";
 import { Pool } from "../tenants/pool.ts";
 import { BlogRegistry } from "../tenants/registry.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
@@ -27,6 +31,16 @@ function loadCustomDomains(config: Config): Map<string, TenantName> {
   }
 }
 
+/** DATA/cache/pages.db, or null when it is turned off or cannot be had. */
+function openPageStore(config: Config): PageStore | null {
+  if (config.pageStoreMb === 0) return null;
+  return PageStore.open(join(config.dataDir, "cache", "pages.db"), {
+    budgetBytes: config.pageStoreMb * 1024 * 1024,
+    buildId: buildId(),
+    stateOf: (name) => fileFingerprint(tenantPath(config.dataDir, parseTenantName(name))),
+  });
+}
+
 export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
   const registry = overrides.registry ?? new BlogRegistry({ dataDir: config.dataDir, cutWalIndex: config.cutWalIndex });
   const services: Services = {
@@ -34,7 +48,7 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     registry,
     sites: new SiteResolver(config.domain, () => services.customDomains),
     pool: new Pool(registry, { maxOpen: config.maxOpen }),
-    pages: new PageCache(PAGE_CACHE_BYTES),
+    pages: overrides.pages ?? new PageCache(PAGE_CACHE_BYTES, openPageStore(config)),
     customDomains: overrides.customDomains ?? loadCustomDomains(config),
     views: new ViewCounter(() => services.now()),
     peer: (request, server) => server?.requestIP(request)?.address ?? null,
@@ -44,5 +58,6 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
   };
   // Someone else committed to a blog (seen at a close, an open, or a writer's return): drop its pages.
   services.registry.onChange((name) => services.pages.invalidate(name));
+  services.registry.onKnownState((name, state) => services.pages.remember(name, state));
   return services;
 }

@@ -11,6 +11,11 @@ export function dataVersionOf(db: Database): number {
   return (db.query("PRAGMA data_version").get() as { data_version: number }).data_version;
 }
 
+/** Rows this connection has changed since it opened (https://sqlite.org/c3ref/total_changes.html). */
+export function totalChangesOf(db: Database): number {
+  return (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
+}
+
 /** Inode, size and modification time (ns) of a blog's .db and -wal: what any write changes. */
 export function fileFingerprint(path: string): string {
   const parts: string[] = [];
@@ -33,13 +38,26 @@ export class ChangeDetector {
   /** Per closed blog, its files' fingerprint when this server last let go of it. */
   private readonly closedAs = new Map<TenantName, string>();
   private readonly listeners: ((name: TenantName) => void)[] = [];
+  private readonly knownListeners: ((name: TenantName, fingerprint: string) => void)[] = [];
 
   onChange(listener: (name: TenantName) => void): void {
     this.listeners.push(listener);
   }
 
+  /**
+   * Called with a closed blog's fingerprint whenever this server knows its files are in that state
+   * and every change up to it was reported (so pages made from now on show that state).
+   */
+  onKnownState(listener: (name: TenantName, fingerprint: string) => void): void {
+    this.knownListeners.push(listener);
+  }
+
   report(name: TenantName): void {
     for (const listener of this.listeners) listener(name);
+  }
+
+  private known(name: TenantName, fingerprint: string): void {
+    for (const listener of this.knownListeners) listener(name, fingerprint);
   }
 
   /** This server's connection to a closed blog was just opened: a change made meanwhile is reported. */
@@ -55,23 +73,35 @@ export class ChangeDetector {
    * committed while it was open (the events of our own close would hide that change).
    */
   afterClose(name: TenantName, path: string, committedElsewhere: boolean): void {
-    this.closedAs.set(name, fileFingerprint(path));
+    const now = fileFingerprint(path);
+    this.closedAs.set(name, now);
     if (committedElsewhere) this.report(name);
+    this.known(name, now);
   }
 
   /**
-   * A blog this server read without writing (registry.read): its files are as they were. Known from
-   * then on, so that a later write of its own on another thread can be told from someone else's.
+   * A closed blog is about to be read briefly (registry.read), which writes nothing. Files that
+   * differ from how this server last saw them were changed by someone else whose file event may
+   * not have been handled yet: reported now, before a page of the new state is kept beside pages
+   * of the old one. Known from then on, so that a later write of this server's own on another
+   * thread can be told from someone else's.
    */
-  afterRead(name: TenantName, path: string): void {
-    if (!this.closedAs.has(name)) this.closedAs.set(name, fileFingerprint(path));
+  beforeRead(name: TenantName, path: string): void {
+    const now = fileFingerprint(path);
+    const before = this.closedAs.get(name);
+    if (before === now) return;
+    this.closedAs.set(name, now);
+    if (before !== undefined) this.report(name);
+    this.known(name, now);
   }
 
-  /** Whether a closed blog's files differ from how this server left them (true when it never had it). */
+  /** Whether a closed blog's files differ from how this server left them (true when it never had it); a change is reported. */
   changedWhileClosed(name: TenantName, path: string): boolean {
     const now = fileFingerprint(path);
     if (this.closedAs.get(name) === now) return false;
     this.closedAs.set(name, now);
+    this.report(name);
+    this.known(name, now);
     return true;
   }
 
@@ -88,8 +118,10 @@ export class ChangeDetector {
       return;
     }
     const before = this.closedAs.get(name);
-    this.closedAs.set(name, report?.after ?? fileFingerprint(path));
+    const after = report?.after ?? fileFingerprint(path);
+    this.closedAs.set(name, after);
     if (!report || report.foreign || before !== report.before) this.report(name);
+    this.known(name, after);
   }
 
   forget(name: TenantName): void {

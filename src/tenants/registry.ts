@@ -159,6 +159,8 @@ export class BlogRegistry {
       using lease = this.open(name);
       return use(lease.tenant);
     }
+    // Under the exclusive lock nobody writes: the files are exactly what this read sees.
+    this.changes.beforeRead(name, tenant.path);
     const state = this.stateOf(name);
     state.connections++;
     this.briefReads++;
@@ -173,7 +175,6 @@ export class BlogRegistry {
       }
       state.connections--;
       this.forgetIfIdle(name, state);
-      this.changes.afterRead(name, tenant.path);
     }
   }
 
@@ -196,6 +197,11 @@ export class BlogRegistry {
   /** Called when the registry learns that someone else changed a blog. */
   onChange(listener: (name: TenantName) => void): void {
     this.changes.onChange(listener);
+  }
+
+  /** Called with a closed blog's fingerprint once every change up to that state was reported (see changes.ts). */
+  onKnownState(listener: (name: TenantName, fingerprint: string) => void): void {
+    this.changes.onKnownState(listener);
   }
 
   /**

@@ -3,7 +3,7 @@
 // over the limit are refused before they are read; answers are kept fair across blogs
 // (fairness.ts); a reader page already rendered is answered from the page cache without routing
 // (reader/cache.ts); and every answer is observed once, on one path: the metrics, the access log,
-// a post page's view, and a write's invalidation of its blog's cached pages.
+// a post page's view, and a committed write's invalidation of its blog's cached pages.
 import { log } from "../log.ts";
 import type { TenantName } from "../tenants/names.ts";
 import { BadRequestError, errorResponse } from "./errors.tsx";
@@ -31,12 +31,13 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
       log.info("request", { method: request.method, host: request.headers.get("host") ?? "", path: new URL(request.url).pathname, status: response.status, ms: Math.round(ms * 100) / 100 });
     }
     const blog = visit.blogName;
+    // A request that wrote to its blog (rows changed and committed) drops the blog's pages, so the
+    // next read shows it; one that was refused, or wrote nothing, leaves them.
+    const wrote = visit.releaseLeases();
     if (blog !== null) {
       if (visit.viewPostId !== undefined) services.views.record(blog, visit.viewPostId, services.now().getTime());
-      // A request that may have written drops its blog's pages, so the next read shows it.
-      if (request.method !== "GET" && request.method !== "HEAD") services.pages.invalidate(blog);
+      if (wrote) services.pages.invalidate(blog);
     }
-    for (const lease of visit.leases) lease.release();
     return response;
   };
 

@@ -1,12 +1,17 @@
-// Rendered pages kept in memory until their blog changes. Rendering costs about half of what a
-// request can cost at the ceiling (see STACK.md), and a blog's pages change only when someone
-// writes to it, so readers are served stored bytes with a stored ETag.
+// Rendered pages kept until their blog changes. Rendering costs far more than answering from stored
+// bytes, and a blog's pages change only when someone writes to it, so readers are served stored
+// bytes with a stored ETag.
 //
-// One LRU over every blog, bounded by bytes. A blog's entries are dropped together when it changes:
-// a write through this server (any non-GET request to the blog), a change by another process (the
-// tenants directory watcher), or its next scheduled post coming due (`expiresAt`).
+// Three places, looked at in turn: an LRU in memory bounded by bytes; a small separate one for
+// search results, whose addresses anyone can vary without end and which must not push real pages
+// out; and behind the first, the page store on disk (src/pagestore.ts), which keeps far more
+// pages than memory and survives a restart. A blog's pages are dropped together when it changes:
+// a write through this server that committed, a change by another process (the file watcher), or
+// its next scheduled post coming due (`expiresAt`).
 import { LruMap } from "../lru.ts";
+import type { PageStore } from "../pagestore.ts";
 import type { TenantName } from "../tenants/names.ts";
+import { SECURITY_HEADERS } from "./http.ts";
 
 export interface CachedPage {
   status: number;
@@ -24,66 +29,73 @@ export interface CachedPage {
   viewPostId?: number;
 }
 
+export type PageFields = Omit<CachedPage, "responseHeaders">;
+
+/**
+ * The headers of a cached page, built once when it is stored. A Headers object, not a record: Bun
+ * copies one into a new Response in less than half the time a record of ten fields takes.
+ */
+export function headersOf(page: PageFields): Headers {
+  return new Headers({
+    ...SECURITY_HEADERS,
+    "content-type": page.contentType,
+    etag: page.etag,
+    "last-modified": page.lastModified,
+    // Readers' browsers may keep a copy but must check it is current (cheap: a 304).
+    "cache-control": "no-cache",
+    ...page.headers,
+  });
+}
+
+/** A page's fields other than its body, as the store keeps them. */
+function metaOf(page: PageFields): string {
+  return JSON.stringify([page.status, page.etag, page.lastModified, page.contentType, page.expiresAt === Infinity ? null : page.expiresAt, page.headers ?? null, page.viewPostId ?? null]);
+}
+
+function pageOf(meta: string, body: Uint8Array): CachedPage | null {
+  try {
+    const [status, etag, lastModified, contentType, expiresAt, headers, viewPostId] = JSON.parse(meta);
+    const fields: PageFields = { status, body: new Uint8Array(body), etag, lastModified, contentType, expiresAt: expiresAt ?? Infinity, headers: headers ?? undefined, viewPostId: viewPostId ?? undefined };
+    return { ...fields, responseHeaders: headersOf(fields) };
+  } catch {
+    return null;
+  }
+}
+
 interface Entry extends CachedPage {
   blog: TenantName;
   key: string;
   bytes: number;
 }
 
-export class PageCache {
-  private readonly entries = new LruMap<string, Entry>();
+/** Distinct origins (scheme and Host) a blog's pages are kept for: more are rendered but not kept. */
+const MAX_ORIGINS = 4;
+
+/** One LRU of pages over every blog, bounded by bytes, that drops a blog's pages together. */
+class Tier {
+  readonly entries = new LruMap<string, Entry>();
   private readonly byBlog = new Map<TenantName, Set<string>>();
-  private used = 0;
-  hits = 0;
-  misses = 0;
+  used = 0;
 
   constructor(readonly budgetBytes: number) {}
 
-  get bytes(): number {
-    return this.used;
+  get(key: string): Entry | undefined {
+    return this.entries.get(key);
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /**
-   * The page if cached and current; `countMiss` false for a look that will be followed by get().
-   * `key` names the page on every blog at once (it holds the Host); a page stored for another blog
-   * (a custom domain that moved) is not this blog's page.
-   */
-  get(blog: TenantName, key: string, now: number, countMiss = true): CachedPage | undefined {
-    const entry = this.entries.get(key); // marks it used
-    if (!entry || entry.blog !== blog) {
-      if (countMiss) this.misses++;
-      return undefined;
-    }
-    if (now >= entry.expiresAt) {
-      this.invalidate(blog);
-      if (countMiss) this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    return entry;
-  }
-
-  set(blog: TenantName, key: string, page: CachedPage): void {
+  set(blog: TenantName, key: string, page: CachedPage): boolean {
     const bytes = page.body.byteLength + key.length * 2 + 256;
-    if (bytes > this.budgetBytes / 4) return; // one huge page must not flush everything else
+    if (bytes > this.budgetBytes / 4) return false; // one huge page must not flush everything else
     this.remove(key);
-    const entry: Entry = { ...page, blog, key, bytes };
-    this.entries.set(key, entry);
+    this.entries.set(key, { ...page, blog, key, bytes });
     let keys = this.byBlog.get(blog);
     if (!keys) this.byBlog.set(blog, (keys = new Set()));
     keys.add(key);
     this.used += bytes;
-    while (this.used > this.budgetBytes) {
-      const oldest = this.entries.oldest()!;
-      this.remove(oldest);
-    }
+    while (this.used > this.budgetBytes) this.remove(this.entries.oldest()!);
+    return true;
   }
 
-  /** Drops every page of a blog. */
   invalidate(blog: TenantName): void {
     const keys = this.byBlog.get(blog);
     if (!keys) return;
@@ -111,5 +123,97 @@ export class PageCache {
     const keys = this.byBlog.get(entry.blog);
     keys?.delete(key);
     if (keys && keys.size === 0) this.byBlog.delete(entry.blog);
+  }
+}
+
+export class PageCache {
+  private readonly pages: Tier;
+  private readonly searches: Tier;
+  private readonly origins = new Map<TenantName, Set<string>>();
+  /** Answers from memory, from the page store, and pages that had to be rendered. */
+  hits = 0;
+  storeHits = 0;
+  misses = 0;
+
+  /** `budgetBytes` for pages; searches get a sixteenth of it besides: enough for the searches readers repeat. */
+  constructor(
+    readonly budgetBytes: number,
+    readonly store: PageStore | null = null,
+  ) {
+    this.pages = new Tier(budgetBytes);
+    this.searches = new Tier(Math.floor(budgetBytes / 16));
+  }
+
+  get bytes(): number {
+    return this.pages.used + this.searches.used;
+  }
+
+  get size(): number {
+    return this.pages.entries.size + this.searches.entries.size;
+  }
+
+  /**
+   * The page if it is kept and current; `countMiss` false for a look that will be followed by
+   * get() again. `key` names the page on every blog at once (it holds the Host); a page kept for
+   * another blog (a custom domain that moved) is not this blog's page.
+   */
+  get(blog: TenantName, key: string, now: number, countMiss = true): CachedPage | undefined {
+    let entry: CachedPage | undefined = this.pages.get(key) ?? this.searches.get(key);
+    if (entry && (entry as Entry).blog !== blog) entry = undefined;
+    if (!entry && this.store) {
+      const stored = this.store.get(blog, key);
+      entry = stored ? (pageOf(stored.meta, stored.body) ?? undefined) : undefined;
+      if (entry) {
+        this.pages.set(blog, key, entry);
+        if (now < entry.expiresAt) this.storeHits++;
+      }
+    } else if (entry && now < entry.expiresAt) {
+      this.hits++;
+    }
+    if (entry && now >= entry.expiresAt) {
+      this.invalidate(blog);
+      entry = undefined;
+    }
+    if (!entry && countMiss) this.misses++;
+    return entry;
+  }
+
+  /**
+   * Keeps a page. A search result goes to its own small LRU and never to disk; a blog whose pages
+   * were asked for under more than a few origins (Host and scheme) keeps the first ones only.
+   */
+  set(blog: TenantName, key: string, page: CachedPage, options: { search?: boolean } = {}): void {
+    const origin = key.slice(0, key.indexOf("/", key.indexOf("//") + 2));
+    let origins = this.origins.get(blog);
+    if (!origins) this.origins.set(blog, (origins = new Set()));
+    if (!origins.has(origin)) {
+      if (origins.size >= MAX_ORIGINS) return;
+      origins.add(origin);
+    }
+    if (options.search) {
+      this.searches.set(blog, key, page);
+      return;
+    }
+    this.pages.set(blog, key, page);
+    this.store?.put(blog, key, metaOf(page), page.body);
+  }
+
+  /** Drops every page of a blog, in memory and on disk. */
+  invalidate(blog: TenantName): void {
+    this.pages.invalidate(blog);
+    this.searches.invalidate(blog);
+    this.origins.delete(blog);
+    this.store?.invalidate(blog);
+  }
+
+  /** The blog's files are in `state`, which its current pages show (see PageStore.remember). */
+  remember(blog: TenantName, state: string): void {
+    this.store?.remember(blog, state);
+  }
+
+  clear(): void {
+    this.pages.clear();
+    this.searches.clear();
+    this.origins.clear();
   }
 }

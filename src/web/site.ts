@@ -28,7 +28,7 @@ export function originOf(request: Request): string {
 export function openBlog(services: Services, visit: Visit): BlogRequest {
   const tenant = services.pool.get(visit.blog);
   // Held until the answer is ready, so an eviction while the request awaits cannot close it.
-  visit.leases.push(services.registry.open(tenant.name));
+  visit.hold(services.registry.open(tenant.name));
   return blogRequest(tenant, visit.request);
 }
 

@@ -4,6 +4,7 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import type { TenantName } from "../tenants/names.ts";
+import { totalChangesOf } from "../tenants/changes.ts";
 import type { HandleLease } from "../tenants/registry.ts";
 import type { Site } from "../tenants/resolve.ts";
 import { clientAddress, clientKey, isHttps } from "./client.ts";
@@ -18,8 +19,10 @@ export class Visit {
   readonly started = performance.now();
   /** Set by a post page's answer: a 200 (or 304) to it counts one view of this post. */
   viewPostId: number | undefined;
-  /** Leases on blogs this request uses, released once it is answered (a handle stays open across an await). */
-  readonly leases: HandleLease[] = [];
+  /** The front door looked for this page in the page cache already (and it was not there). */
+  pageLooked = false;
+  /** Leases on blogs this request uses, with each connection's change count when it was taken. */
+  private readonly leases: { lease: HandleLease; changes: number }[] = [];
   private peerAddress: string | null | undefined;
 
   constructor(
@@ -46,6 +49,29 @@ export class Visit {
     const site = this.site;
     if (site.kind !== "blog") throw new NotFoundError("This address belongs to a blog; the server itself has no such page.");
     return site.name;
+  }
+
+  /**
+   * Holds a lease on a blog until the request is answered, so a handle stays open across an await
+   * even if the pool lets the blog go meanwhile.
+   */
+  hold(lease: HandleLease): void {
+    this.leases.push({ lease, changes: totalChangesOf(lease.db) });
+  }
+
+  /** Releases the leases; true when a connection of one of them changed rows meanwhile (a write committed). */
+  releaseLeases(): boolean {
+    let wrote = false;
+    for (const { lease, changes } of this.leases) {
+      try {
+        wrote ||= totalChangesOf(lease.db) !== changes;
+      } catch {
+        wrote = true;
+      }
+      lease.release();
+    }
+    this.leases.length = 0;
+    return wrote;
   }
 
   /** The socket peer's address. */

@@ -1,8 +1,7 @@
 // Serving reader pages from the page cache: render once per blog change, then answer from stored
 // bytes with an ETag and Last-Modified, and 304 to conditional requests.
 import { nextScheduledTime } from "../../blog/posts.ts";
-import { SECURITY_HEADERS } from "../http.ts";
-import type { CachedPage } from "../pagecache.ts";
+import { headersOf, type CachedPage, type PageFields } from "../pagecache.ts";
 import type { Services } from "../services.ts";
 import { readBlog, type BlogRequest } from "../site.ts";
 import type { TenantName } from "../../tenants/names.ts";
@@ -36,38 +35,38 @@ function isNotModified(request: Request, page: CachedPage): boolean {
   return false;
 }
 
-/**
- * The headers of a cached page, built once when it is stored. A Headers object, not a record: Bun
- * copies one into a new Response in less than half the time a record of ten fields takes.
- */
-function headersOf(page: Omit<CachedPage, "responseHeaders">): Headers {
-  return new Headers({
-    ...SECURITY_HEADERS,
-    "content-type": page.contentType,
-    etag: page.etag,
-    "last-modified": page.lastModified,
-    // Readers' browsers may keep a copy but must check it is current (cheap: a 304).
-    "cache-control": "no-cache",
-    ...page.headers,
-  });
-}
-
 function respond(request: Request, page: CachedPage): Response {
   if (page.status === 200 && isNotModified(request, page)) return new Response(null, { status: 304, headers: page.responseHeaders });
   return new Response(request.method === "HEAD" ? null : page.body, { status: page.status, headers: page.responseHeaders });
 }
 
+/** The query parameters each reader page reads; any other parameter does not change the page. */
+const PARAMS: [RegExp, string[]][] = [
+  [/^\/$/, ["page"]],
+  [/^\/search$/, ["q", "page"]],
+  [/^\/tags\/[^/]+$/, ["page"]],
+  [/^\/[^/]+$/, ["comment"]],
+];
+
 /**
- * The page's key: scheme, the Host header (lower-cased) and the path with its query, without
- * building a URL. Absolute links (canonical, feeds) are built from scheme and Host, so both count.
+ * The page's key: scheme, the Host header (lower-cased), the path, and of the query only what the
+ * page's route reads, in a fixed order: `/?x=1` and `/` are one page, not two. Absolute links
+ * (canonical, feeds) are built from scheme and Host, so both count.
  */
-function cacheKey(request: Request, host: string): string {
+export function cacheKey(request: Request, host: string): string {
   const url = request.url;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const scheme = url.startsWith("https:") ? "https://" : "http://";
-  const rest = pathStart < 0 ? "/" : url.slice(pathStart);
+  let rest = pathStart < 0 ? "/" : url.slice(pathStart);
   const hash = rest.indexOf("#");
-  return scheme + host.toLowerCase() + (hash < 0 ? rest : rest.slice(0, hash));
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const queryStart = rest.indexOf("?");
+  if (queryStart < 0) return scheme + host.toLowerCase() + rest;
+  const path = rest.slice(0, queryStart);
+  const params = new URLSearchParams(rest.slice(queryStart + 1));
+  const kept = PARAMS.find(([pattern]) => pattern.test(path))?.[1] ?? [];
+  const query = kept.filter((k) => params.has(k)).map((k) => `${k}=${encodeURIComponent(params.get(k)!)}`).join("&");
+  return scheme + host.toLowerCase() + path + (query ? "?" + query : "");
 }
 
 /** A post page's answer counts a view (the front door records it once the answer is ready). */
@@ -85,26 +84,28 @@ function countView(visit: Visit, page: CachedPage): void {
 export function answerFromCache(services: Services, visit: Visit, name: TenantName): Response | undefined {
   const { request } = visit;
   if (request.method !== "GET" && request.method !== "HEAD") return undefined;
-  const page = services.pages.get(name, cacheKey(request, request.headers.get("host") ?? ""), services.now().getTime(), false);
+  visit.pageLooked = true;
+  const page = services.pages.get(name, cacheKey(request, request.headers.get("host") ?? ""), services.now().getTime());
   if (!page) return undefined;
   countView(visit, page);
   return respond(request, page);
 }
 
 /**
- * Answers the visit's request for its blog from the cache, rendering with `render` on a miss. The
- * key includes the scheme and Host, since absolute links (canonical, feeds) are built from them.
+ * Answers the visit's request for its blog from the cache, rendering with `render` on a miss (the
+ * front door has looked already when it could). A page that says "not found" is not kept: anyone
+ * can ask for endless addresses that do not exist. A search result is kept apart (PageCache).
  */
-export function servePage(services: Services, visit: Visit, render: (blog: BlogRequest) => Rendered): Response {
+export function servePage(services: Services, visit: Visit, render: (blog: BlogRequest) => Rendered, options: { search?: boolean } = {}): Response {
   const { request } = visit;
   const name = visit.blog;
   const key = cacheKey(request, request.headers.get("host") ?? "");
   const now = services.now();
-  let page = services.pages.get(name, key, now.getTime());
+  let page = visit.pageLooked ? undefined : services.pages.get(name, key, now.getTime());
   if (!page) {
     const { r, next } = readBlog(services, visit, (blog) => ({ r: render(blog), next: nextScheduledTime(blog.db, now) }));
     const body = encoder.encode(r.body);
-    const stored: Omit<CachedPage, "responseHeaders"> = {
+    const stored: PageFields = {
       status: r.status ?? 200,
       body,
       etag: `"${Bun.hash(body).toString(36)}"`,
@@ -115,7 +116,7 @@ export function servePage(services: Services, visit: Visit, render: (blog: BlogR
       viewPostId: r.viewPostId,
     };
     page = { ...stored, responseHeaders: headersOf(stored) };
-    services.pages.set(name, key, page);
+    if (page.status !== 404) services.pages.set(name, key, page, options);
   }
   countView(visit, page);
   return respond(request, page);

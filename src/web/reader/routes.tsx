@@ -5,7 +5,7 @@ import { addComment, COMMENT_LIMITS, listApprovedComments } from "../../blog/com
 import { isValidEmail } from "../../blog/authors.ts";
 import { atomFeed, FEED_SIZE, jsonFeed } from "../../blog/feed.ts";
 import { findRedirect, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsWithTag, normaliseTag } from "../../blog/posts.ts";
-import { MAX_QUERY_LENGTH, searchPosts } from "../../blog/search.ts";
+import { isSearchable, MAX_QUERY_LENGTH, MIN_QUERY_CHARS, searchPosts } from "../../blog/search.ts";
 import { listVisibleTags } from "../../blog/tags.ts";
 import { listTenantNames } from "../../tenants/names.ts";
 import { STYLESHEET, STYLESHEET_PATH } from "../assets.ts";
@@ -26,7 +26,7 @@ import { sitemap, robots } from "./sitemap.ts";
 /** `?page=N`: absent is 1; anything but a plain positive number is a 404, never a 5xx. */
 function pageNumber(raw: string | undefined): number {
   if (raw === undefined || raw === "") return 1;
-  if (!/^[1-9]\d{0,5}$/.test(raw)) throw new NotFoundError(`There is no page “${raw.slice(0, 40)}”.`);
+  if (!/^[1-9]\d{0,3}$/.test(raw)) throw new NotFoundError(`There is no page “${raw.slice(0, 40)}”.`);
   return Number(raw);
 }
 
@@ -100,13 +100,19 @@ export function readerRoutes(services: Services) {
       ({ visit, query }) => {
         const page = pageNumber(query.page);
         const q = (query.q ?? "").trim();
-        return servePage(services, visit, (blog) => {
-          const per = blog.settings.posts_per_page;
-          const { hits, total } = searchPosts(blog.db, q, { limit: per, offset: (page - 1) * per, now: services.now() });
-          const pages = pagesFor(total, per);
-          if (total > 0) outOfRange(page, pages);
-          return { body: String(<SearchPage blog={blog.chrome} query={q} hits={hits} total={total} page={page} pages={pages} timeZone={blog.settings.time_zone} />) };
-        });
+        const tooShort = q !== "" && !isSearchable(q);
+        return servePage(
+          services,
+          visit,
+          (blog) => {
+            const per = blog.settings.posts_per_page;
+            const { hits, total } = tooShort ? { hits: [], total: 0 } : searchPosts(blog.db, q, { limit: per, offset: (page - 1) * per, now: services.now() });
+            const pages = pagesFor(total, per);
+            if (total > 0) outOfRange(page, pages);
+            return { body: String(<SearchPage blog={blog.chrome} query={q} hits={hits} total={total} page={page} pages={pages} timeZone={blog.settings.time_zone} tooShort={tooShort} minChars={MIN_QUERY_CHARS} />) };
+          },
+          { search: true },
+        );
       },
       // Longer queries are cut, not refused: a reader pasting a paragraph still gets results.
       { query: t.Object({ q: t.Optional(t.String({ maxLength: MAX_QUERY_LENGTH * 10 })), page: t.Optional(t.String({ maxLength: 20 })) }) },

@@ -4,7 +4,7 @@ import { formatDate } from "../../components/PostMeta.tsx";
 import { TrustedHtml } from "../../components/TrustedHtml.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
 
-export function SearchPage({ blog, query, hits, total, page, pages, timeZone }: { blog: BlogChrome; query: string; hits: SearchHit[]; total: number; page: number; pages: number; timeZone: string }): JSX.Element {
+export function SearchPage({ blog, query, hits, total, page, pages, timeZone, tooShort, minChars }: { blog: BlogChrome; query: string; hits: SearchHit[]; total: number; page: number; pages: number; timeZone: string; tooShort?: boolean; minChars?: number }): JSX.Element {
   return (
     <Layout title={query ? `“${query}” · Search · ${blog.title}` : `Search · ${blog.title}`} blog={blog} head={<meta name="robots" content="noindex" />}>
       <h1>Search</h1>
@@ -12,7 +12,13 @@ export function SearchPage({ blog, query, hits, total, page, pages, timeZone }: 
         <input type="search" name="q" value={query} aria-label="Search this blog" placeholder="Search this blog" maxlength="200" />
         <button type="submit">Search</button>
       </form>
-      {query ? <p class="meta" safe>{total === 0 ? `No posts match “${query}”.` : `${total} post${total === 1 ? "" : "s"} match “${query}”.`}</p> : ""}
+      {tooShort ? (
+        <p class="meta" safe>{`Type at least ${minChars ?? 2} letters or digits to search.`}</p>
+      ) : query ? (
+        <p class="meta" safe>{total === 0 ? `No posts match “${query}”.` : `${total} post${total === 1 ? "" : "s"} match “${query}”.`}</p>
+      ) : (
+        ""
+      )}
       <ul class="post-list">
         {hits.map((h) => (
           <li>
