@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { xml2js } from "xml-js";
 import { renderMarkdown } from "../../src/blog/markdown.ts";
 import { saveDomains } from "../../src/tenants/domains.ts";
+import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
 
@@ -77,7 +78,7 @@ describe("import of a .db file someone else made", () => {
     for (const r of Object.values(results)) expect(r.code).toBe(1);
     expect(results.sessions.stderr).toContain('trigger "plant" on sessions');
     expect(results.hashes.stderr).toContain('trigger "unblank" on authors');
-    expect(results.changed.stderr).toContain('its schema differs from WriteKit\'s: the trigger "posts_fts_update" on posts is defined differently from WriteKit\'s schema version 1. Nothing in it was run. Export the blog again from the WriteKit it came from');
+    expect(results.changed.stderr).toContain(`its schema differs from WriteKit's: the trigger "posts_fts_update" on posts is defined differently from WriteKit's schema version ${SCHEMA_VERSION}. Nothing in it was run. Export the blog again from the WriteKit it came from`);
     expect(results.index.stderr).toContain('index "my_index" on posts');
     expect(results.index.stderr).toContain('DROP INDEX "my_index";');
     expect(blogFiles(data)).toEqual([]);

@@ -67,7 +67,7 @@ describe("writekit import NAME FILE.db", () => {
     const page = await request(handler, "bob.localhost", "/hello-world");
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Hello world");
-  });
+  }, 30_000);
 
   test("without --password-stdin a password is generated, printed once, and works", async () => {
     const { file } = await exportedBlog();
@@ -80,7 +80,7 @@ describe("writekit import NAME FILE.db", () => {
     const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
     db.close();
     expect(await Bun.password.verify(password!, password_hash)).toBe(true);
-  });
+  }, 30_000);
 
   test("refuses an existing name, a file that is not SQLite, not a blog, damaged or from a newer WriteKit; nothing is created", async () => {
     const { data, file } = await exportedBlog();
@@ -129,5 +129,5 @@ describe("writekit import NAME FILE.db", () => {
     expect(short.stderr).toContain("at least 10 characters");
     // Only alice: her -wal/-shm stay beside her file once opened (SQLITE_FCNTL_PERSIST_WAL).
     expect(readdirSync(join(data, "tenants")).filter((f) => !/-(wal|shm)$/.test(f))).toEqual(["alice.db"]);
-  });
+  }, 60_000);
 });
