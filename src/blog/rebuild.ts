@@ -8,8 +8,9 @@ import { isValidEmail } from "./authors.ts";
 import { COMMENT_LIMITS } from "./comments.ts";
 import { CUSTOM_CSS_LIMIT, cleanCustomCss } from "./customcss.ts";
 import { excerptOf, renderMarkdown } from "./markdown.ts";
+import { checkMenu, MenuError } from "./menu.ts";
 import { isValidSlug, LIMITS, normaliseTag, slugify } from "./posts.ts";
-import { DEFAULT_SETTINGS, SETTING_LIMITS } from "./settings.ts";
+import { DEFAULT_MEDIA_QUOTA_BYTES, DEFAULT_SETTINGS, SETTING_LIMITS } from "./settings.ts";
 import { isoTime, parseTime } from "./time.ts";
 import { isValidTimeZone } from "./zones.ts";
 
@@ -37,9 +38,11 @@ const MAX_NOTES = 50;
  * How to read, from a file of an older schema version, a column that version did not have (or
  * named otherwise): an SQL expression over that version's columns, used when the file's version
  * is below `before`. A column missing without an entry here reads as NULL and gets its default.
- * Empty while there is one migration.
  */
-const OLDER_COLUMNS: readonly { before: number; table: string; column: string; expression: string }[] = [];
+const OLDER_COLUMNS: readonly { before: number; table: string; column: string; expression: string }[] = [
+  // Before 0002 every row of posts was a post.
+  { before: 2, table: "posts", column: "kind", expression: "'post'" },
+];
 
 type Row = Record<string, unknown>;
 
@@ -78,6 +81,7 @@ function show(v: unknown): string {
 
 const POLICIES = new Set(["moderate", "approve", "off"]);
 const POST_STATUSES = new Set(["draft", "published", "scheduled"]);
+const POST_KINDS = new Set(["post", "page"]);
 const COMMENT_STATUSES = new Set(["pending", "approved", "spam"]);
 
 function cleanSetting(key: string, value: string, options: RebuildOptions, note: (line: string) => void): string | null {
@@ -108,6 +112,22 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
       }
       if (value.includes("<")) note(`the custom CSS had "<" characters, which were removed`);
       return cleanCustomCss(value);
+    case "menu":
+      try {
+        const items: unknown = JSON.parse(value);
+        if (!Array.isArray(items) || !items.every((item) => typeof item?.label === "string" && typeof item?.url === "string")) {
+          throw new MenuError("it is not a list of links, each with a label and a URL");
+        }
+        return JSON.stringify(checkMenu(items.map(({ label, url }) => ({ label, url }))));
+      } catch (e) {
+        if (!(e instanceof MenuError || e instanceof SyntaxError)) throw e;
+        note(`the menu ${show(value)} was left out: ${e instanceof MenuError ? e.message.replace(/\.$/, "") : "it is not JSON"}`);
+        return null;
+      }
+    case "media_quota_bytes":
+      if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return String(Number(value));
+      note(`the setting media_quota_bytes ${show(value)} is not a whole number of bytes; the default ${DEFAULT_MEDIA_QUOTA_BYTES} (${DEFAULT_MEDIA_QUOTA_BYTES / 1024 / 1024} MiB) applies`);
+      return null;
     case "custom_domain": {
       if (value.trim() === "") return "";
       const checked = options.checkDomain(value);
@@ -177,8 +197,8 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
 
   const slugs = postSlugs(source, options, note);
   const posts = new Set<number>();
-  const putPost = dest.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const row of readRows(source, options, "posts", ["id", "title", "body", "status", "published_at", "created_at", "updated_at", "views"], "id")) {
+  const putPost = dest.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const row of readRows(source, options, "posts", ["id", "title", "body", "status", "kind", "published_at", "created_at", "updated_at", "views"], "id")) {
     const id = row.id as number;
     let title = (text(row.title) ?? "").trim();
     const body = text(row.body);
@@ -195,6 +215,11 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
       note(`post ${id}: its status ${show(row.status)} is not draft, published or scheduled; it is a draft`);
       status = "draft";
     }
+    let kind = text(row.kind) ?? "";
+    if (!POST_KINDS.has(kind)) {
+      note(`post ${id}: its kind ${show(row.kind)} is not post or page; it is a post`);
+      kind = "post";
+    }
     let publishedAt: string | null = row.published_at === null ? null : time(row.published_at, "");
     if (publishedAt === "") {
       note(`post ${id}: its publication time ${show(row.published_at)} is not a date; it is a draft`);
@@ -202,7 +227,7 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
       status = "draft";
     }
     const html = renderMarkdown(body);
-    putPost.run(id, slugs.get(id)!, title, body, html, excerptOf(html), status, publishedAt, time(row.created_at, stamp), time(row.updated_at, stamp), count(row.views));
+    putPost.run(id, slugs.get(id)!, title, body, html, excerptOf(html), status, kind, publishedAt, time(row.created_at, stamp), time(row.updated_at, stamp), count(row.views));
     posts.add(id);
   }
 
@@ -269,6 +294,9 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
     if (!isValidSlug(old)) note(`the redirect from ${show(row.old_slug)} was left out: it is not a valid slug`);
     else if (!current.has(old)) putRedirect.run(old, row.post_id as number);
   }
+
+  // views_applied is never read: it names the segments of the other server's page-view journal
+  // that the blog took, which mean nothing to this server's journal; the new blog starts with none.
 
   return { posts: posts.size, notes, moreNotes };
 }

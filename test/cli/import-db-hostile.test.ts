@@ -105,6 +105,7 @@ describe("import of a .db file someone else made", () => {
       db.run("INSERT INTO comments (post_id, author_name, body, status, created_at) VALUES (1, 'Spammer', 'Buy', 'shown', ?)", [NOW]);
       db.run("PRAGMA ignore_check_constraints = OFF");
       db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x')");
+      db.run(`INSERT INTO settings (key, value) VALUES ('menu', '[{"label": "About", "url": "/about"}, {"label": "Click", "url": "javascript:alert(1)"}]'), ('media_quota_bytes', '-5')`);
       db.run("UPDATE authors SET password_hash = '$argon2id$known'");
       db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('second@example.com', 'Second', '$argon2id$known', ?), ('not an email', 'Third', '', ?)", [NOW, NOW]);
       db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('known', 1, 'x', ?, '2999-01-01T00:00:00Z')", [NOW]);
@@ -122,6 +123,8 @@ describe("import of a .db file someone else made", () => {
       'note: the setting time_zone "Mars/Olympus" is not a time zone; UTC applies',
       'note: the custom CSS had "<" characters, which were removed',
       'note: the setting "evil" is not one WriteKit has; it was left out',
+      "was left out: Link 2's URL must be a path like /about, or an http, https or mailto address\n",
+      'note: the setting media_quota_bytes "-5" is not a whole number of bytes; the default 524288000 (500 MiB) applies',
       'note: author 3 was left out: "not an email" is not an email address',
       'note: post 2: its slug "/evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com',
       'note: post 3: its slug "//evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com-2',
@@ -129,6 +132,7 @@ describe("import of a .db file someone else made", () => {
       'note: comment 2: its status "shown" is not pending, approved or spam; it waits for moderation',
       'note: the redirect from "/evil.com" was left out: it is not a valid slug',
     ]) expect(r.stdout).toContain(note);
+    expect(r.stdout).toMatch(/note: the menu "\[\{.*…" was left out: Link 2's URL/);
 
     const db = new Database(join(data, "tenants", "bob.db"), { readonly: true });
     const posts = db.query("SELECT id, slug, html, excerpt FROM posts ORDER BY id").all() as { id: number; slug: string; html: string; excerpt: string }[];
