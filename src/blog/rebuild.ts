@@ -2,14 +2,18 @@
 // into a blog freshly made by the migrations, each value checked as the admin's forms would check
 // it. What the server shows is made here again (a post's HTML and excerpt from its Markdown, the
 // search index by the new file's own triggers), never copied; sessions and password hashes are
-// never read.
+// never read. Images are checked from their bytes as an upload is (image.ts), and kept only under
+// the SHA-256 of those bytes, since that is the name posts link them by.
 import type { Database } from "bun:sqlite";
 import { isValidEmail } from "./authors.ts";
 import { COMMENT_LIMITS } from "./comments.ts";
 import { CUSTOM_CSS_LIMIT, cleanCustomCss } from "./customcss.ts";
+import { IMAGE_EXTENSIONS, inspectImage, UnsupportedImageError } from "./image.ts";
 import { excerptOf, renderMarkdown } from "./markdown.ts";
+import { MEDIA_LIMITS, mediaSizeByUrl } from "./media.ts";
+import { checkMenu, MenuError } from "./menu.ts";
 import { isValidSlug, LIMITS, normaliseTag, slugify } from "./posts.ts";
-import { DEFAULT_SETTINGS, SETTING_LIMITS } from "./settings.ts";
+import { DEFAULT_MEDIA_QUOTA_BYTES, DEFAULT_SETTINGS, getSettings, SETTING_LIMITS } from "./settings.ts";
 import { isoTime, parseTime } from "./time.ts";
 import { isValidTimeZone } from "./zones.ts";
 
@@ -25,6 +29,7 @@ export interface RebuildOptions {
 
 export interface Rebuilt {
   posts: number;
+  images: number;
   /** One line per thing changed or left out, in words; at most MAX_NOTES. */
   notes: string[];
   /** Notes beyond MAX_NOTES, only counted. */
@@ -37,9 +42,12 @@ const MAX_NOTES = 50;
  * How to read, from a file of an older schema version, a column that version did not have (or
  * named otherwise): an SQL expression over that version's columns, used when the file's version
  * is below `before`. A column missing without an entry here reads as NULL and gets its default.
- * Empty while there is one migration.
+ * (A table a version did not have is simply not read: `media` before 2.)
  */
-const OLDER_COLUMNS: readonly { before: number; table: string; column: string; expression: string }[] = [];
+const OLDER_COLUMNS: readonly { before: number; table: string; column: string; expression: string }[] = [
+  // Before 0002 every row of posts was a post.
+  { before: 2, table: "posts", column: "kind", expression: "'post'" },
+];
 
 type Row = Record<string, unknown>;
 
@@ -78,6 +86,7 @@ function show(v: unknown): string {
 
 const POLICIES = new Set(["moderate", "approve", "off"]);
 const POST_STATUSES = new Set(["draft", "published", "scheduled"]);
+const POST_KINDS = new Set(["post", "page"]);
 const COMMENT_STATUSES = new Set(["pending", "approved", "spam"]);
 
 function cleanSetting(key: string, value: string, options: RebuildOptions, note: (line: string) => void): string | null {
@@ -108,6 +117,22 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
       }
       if (value.includes("<")) note(`the custom CSS had "<" characters, which were removed`);
       return cleanCustomCss(value);
+    case "menu":
+      try {
+        const items: unknown = JSON.parse(value);
+        if (!Array.isArray(items) || !items.every((item) => typeof item?.label === "string" && typeof item?.url === "string")) {
+          throw new MenuError("it is not a list of links, each with a label and a URL");
+        }
+        return JSON.stringify(checkMenu(items.map(({ label, url }) => ({ label, url }))));
+      } catch (e) {
+        if (!(e instanceof MenuError || e instanceof SyntaxError)) throw e;
+        note(`the menu ${show(value)} was left out: ${e instanceof MenuError ? e.message.replace(/\.$/, "") : "it is not JSON"}`);
+        return null;
+      }
+    case "media_quota_bytes":
+      if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return String(Number(value));
+      note(`the setting media_quota_bytes ${show(value)} is not a whole number of bytes; the default ${DEFAULT_MEDIA_QUOTA_BYTES} (${DEFAULT_MEDIA_QUOTA_BYTES / 1024 / 1024} MiB) applies`);
+      return null;
     case "custom_domain": {
       if (value.trim() === "") return "";
       const checked = options.checkDomain(value);
@@ -143,6 +168,62 @@ function postSlugs(source: Database, options: RebuildOptions, note: (line: strin
   return slugs;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Copies the images whose bytes are what their row says they are: an image WriteKit accepts (type
+ * and size read from the bytes, as an upload's are), within the size limit, and stored under the
+ * SHA-256 of those bytes. A wrong type, size or dimensions is corrected; an image under another
+ * hash is left out, since posts link it by that hash and would show other bytes than it names.
+ * Returns how many images and bytes were kept. The blog's quota is not applied: refusing images a
+ * blog already had would break its posts, so a note says when they exceed it.
+ */
+function copyMedia(source: Database, dest: Database, options: RebuildOptions, note: (line: string) => void): { images: number; bytes: number } {
+  if (!options.columns.has("media")) return { images: 0, bytes: 0 }; // the table came with version 2
+  // One row at a time (iterate steps the statement), in rowid order, which needs no sorter that
+  // would hold every blob at once. typeof() and length() of a blob read only the row's header
+  // (SQLite skips the content for them), so a file over the limit is never read into memory.
+  const rows = source.query(
+    `SELECT sha256, type, bytes, width, height, alt, created_at, typeof(data) AS storage, length(data) AS size,
+       CASE WHEN typeof(data) = 'blob' AND length(data) <= ${MEDIA_LIMITS.fileBytes} THEN data END AS data
+     FROM media ORDER BY rowid`,
+  ).iterate() as Iterable<Row>;
+  const putMedia = dest.query("INSERT INTO media (sha256, type, bytes, width, height, alt, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const stamp = isoTime(options.now);
+  let images = 0;
+  let total = 0;
+  for (const row of rows) {
+    const stored = text(row.sha256) ?? "";
+    const name = SHA256.test(stored) ? `the image ${stored}` : `the image stored under ${show(row.sha256)}`;
+    const refuse = (why: string) => note(`${name} was left out, so a post that shows it shows nothing there: ${why.replace(/\.$/, "")}`);
+    if (row.storage !== "blob") { refuse(`its data is ${row.storage === "null" ? "missing" : `${row.storage}, not a file`}`); continue; }
+    const size = row.size as number;
+    if (!(row.data instanceof Uint8Array)) { refuse(`it is ${size} bytes; an image may be at most ${MEDIA_LIMITS.fileBytes}`); continue; }
+    let image;
+    try {
+      image = inspectImage(row.data);
+    } catch (e) {
+      refuse(e instanceof UnsupportedImageError ? `it is ${e.found}, not a JPEG, PNG, GIF, WebP or AVIF image` : (e as Error).message);
+      continue;
+    }
+    const sha256 = new Bun.CryptoHasher("sha256").update(row.data).digest("hex");
+    if (sha256 !== stored) { refuse(`the SHA-256 of its bytes is ${sha256}, not the one it is stored under`); continue; }
+    const fix = (what: string, was: string, is: string, then = "") => note(`${name}: its ${what} was recorded as ${was} but is ${is}; corrected${then}`);
+    if (row.type !== image.type) fix("type", show(row.type), image.type, `, so its URL is now /media/${sha256}.${IMAGE_EXTENSIONS[image.type]}`);
+    if (row.bytes !== size) fix("size", show(row.bytes), `${size} bytes`);
+    if (row.width !== image.width || row.height !== image.height) fix("size in pixels", `${show(row.width)} × ${show(row.height)}`, `${image.width} × ${image.height}`);
+    let alt = (text(row.alt) ?? "").replace(/\s+/g, " ").trim(); // as media.ts keeps alt text
+    if (alt.length > MEDIA_LIMITS.alt) {
+      note(`${name}: its alt text had ${alt.length} characters; it was cut to ${MEDIA_LIMITS.alt}`);
+      alt = alt.slice(0, MEDIA_LIMITS.alt);
+    }
+    putMedia.run(sha256, image.type, size, image.width, image.height, alt, time(row.created_at, stamp), row.data);
+    images++;
+    total += size;
+  }
+  return { images, bytes: total };
+}
+
 /**
  * Copies every row of `source` (the imported file, opened read-only) that WriteKit can vouch for
  * into `dest` (a blog just made by the migrations, inside a transaction), and says what it changed
@@ -175,10 +256,16 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
     }
   }
 
+  const media = copyMedia(source, dest, options, note);
+  const { media_quota_bytes: quota } = getSettings(dest);
+  if (media.bytes > quota) {
+    note(`the images take ${media.bytes} bytes, more than the blog's quota of ${quota} (the setting media_quota_bytes); all were kept, but no image can be uploaded until some are deleted or the quota is raised`);
+  }
+
   const slugs = postSlugs(source, options, note);
   const posts = new Set<number>();
-  const putPost = dest.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const row of readRows(source, options, "posts", ["id", "title", "body", "status", "published_at", "created_at", "updated_at", "views"], "id")) {
+  const putPost = dest.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const row of readRows(source, options, "posts", ["id", "title", "body", "status", "kind", "published_at", "created_at", "updated_at", "views"], "id")) {
     const id = row.id as number;
     let title = (text(row.title) ?? "").trim();
     const body = text(row.body);
@@ -195,14 +282,20 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
       note(`post ${id}: its status ${show(row.status)} is not draft, published or scheduled; it is a draft`);
       status = "draft";
     }
+    let kind = text(row.kind) ?? "";
+    if (!POST_KINDS.has(kind)) {
+      note(`post ${id}: its kind ${show(row.kind)} is not post or page; it is a post`);
+      kind = "post";
+    }
     let publishedAt: string | null = row.published_at === null ? null : time(row.published_at, "");
     if (publishedAt === "") {
       note(`post ${id}: its publication time ${show(row.published_at)} is not a date; it is a draft`);
       publishedAt = null;
       status = "draft";
     }
-    const html = renderMarkdown(body);
-    putPost.run(id, slugs.get(id)!, title, body, html, excerptOf(html), status, publishedAt, time(row.created_at, stamp), time(row.updated_at, stamp), count(row.views));
+    // As posts.ts renders on save: the blog's own images (copied above) get their width and height.
+    const html = renderMarkdown(body, { imageSize: (src) => mediaSizeByUrl(dest, src) });
+    putPost.run(id, slugs.get(id)!, title, body, html, excerptOf(html), status, kind, publishedAt, time(row.created_at, stamp), time(row.updated_at, stamp), count(row.views));
     posts.add(id);
   }
 
@@ -270,5 +363,8 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
     else if (!current.has(old)) putRedirect.run(old, row.post_id as number);
   }
 
-  return { posts: posts.size, notes, moreNotes };
+  // views_applied is never read: it names the segments of the other server's page-view journal
+  // that the blog took, which mean nothing to this server's journal; the new blog starts with none.
+
+  return { posts: posts.size, images: media.images, notes, moreNotes };
 }

@@ -85,7 +85,7 @@ async function importDatabase(dataDir: string, name: TenantName, file: string, v
     throw e;
   }
   const migrated = result.toVersion !== result.fromVersion ? `, migrated from schema version ${result.fromVersion} to ${result.toVersion}` : "";
-  out(`Imported blog "${name}" from ${file} into ${result.path} (${result.posts} post${result.posts === 1 ? "" : "s"}${migrated})`);
+  out(`Imported blog "${name}" from ${file} into ${result.path} (${result.posts} post${result.posts === 1 ? "" : "s"}, ${result.images} image${result.images === 1 ? "" : "s"}${migrated})`);
   out(`  Read it at   http://${name}.localhost:3000/  (with \`writekit serve\`)`);
   out(`  Write at     http://${name}.localhost:3000/admin  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`);
   if (generated) out(`  Password:    ${password}   (shown once; keep it somewhere safe)`);

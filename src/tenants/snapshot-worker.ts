@@ -227,7 +227,7 @@ export function importBlog(job: Extract<SnapshotJob, { kind: "import" }>): Impor
           const author = setImportedAuthorPassword(db, job.passwordHash, job.fallbackEmail);
           return {
             name, path, email: author.email, otherAuthors: author.others, createdAuthor: author.created,
-            fromVersion, toVersion: migrated.to, posts: rebuilt.posts, notes: rebuilt.notes, moreNotes: rebuilt.moreNotes,
+            fromVersion, toVersion: migrated.to, posts: rebuilt.posts, images: rebuilt.images, notes: rebuilt.notes, moreNotes: rebuilt.moreNotes,
           };
         })();
       } finally {

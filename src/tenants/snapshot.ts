@@ -142,6 +142,7 @@ export interface ImportResult {
   fromVersion: number;
   toVersion: number;
   posts: number;
+  images: number;
   /** What the rebuild changed or left out, one line each (at most 50), and how many more. */
   notes: string[];
   moreNotes: number;

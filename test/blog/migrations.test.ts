@@ -100,6 +100,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: "a long enough passphrase\n" });
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(`migrated from schema version 1 to ${SCHEMA_VERSION}`);
+    expect(r.stdout).not.toContain("note:"); // a version-1 post has no kind column: it is read as a post, not noted
     expectRerendered(join(data, "tenants", "bob.db"));
   });
 });

@@ -3,11 +3,13 @@
 // way an export is (VACUUM INTO).
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { xml2js } from "xml-js";
 import { renderMarkdown } from "../../src/blog/markdown.ts";
+import { MEDIA_LIMITS } from "../../src/blog/media.ts";
 import { saveDomains } from "../../src/tenants/domains.ts";
+import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
 
@@ -77,7 +79,7 @@ describe("import of a .db file someone else made", () => {
     for (const r of Object.values(results)) expect(r.code).toBe(1);
     expect(results.sessions.stderr).toContain('trigger "plant" on sessions');
     expect(results.hashes.stderr).toContain('trigger "unblank" on authors');
-    expect(results.changed.stderr).toContain('its schema differs from WriteKit\'s: the trigger "posts_fts_update" on posts is defined differently from WriteKit\'s schema version 1. Nothing in it was run. Export the blog again from the WriteKit it came from');
+    expect(results.changed.stderr).toContain(`its schema differs from WriteKit's: the trigger "posts_fts_update" on posts is defined differently from WriteKit's schema version ${SCHEMA_VERSION}. Nothing in it was run. Export the blog again from the WriteKit it came from`);
     expect(results.index.stderr).toContain('index "my_index" on posts');
     expect(results.index.stderr).toContain('DROP INDEX "my_index";');
     expect(blogFiles(data)).toEqual([]);
@@ -104,6 +106,7 @@ describe("import of a .db file someone else made", () => {
       db.run("INSERT INTO comments (post_id, author_name, body, status, created_at) VALUES (1, 'Spammer', 'Buy', 'shown', ?)", [NOW]);
       db.run("PRAGMA ignore_check_constraints = OFF");
       db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x')");
+      db.run(`INSERT INTO settings (key, value) VALUES ('menu', '[{"label": "About", "url": "/about"}, {"label": "Click", "url": "javascript:alert(1)"}]'), ('media_quota_bytes', '-5')`);
       db.run("UPDATE authors SET password_hash = '$argon2id$known'");
       db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('second@example.com', 'Second', '$argon2id$known', ?), ('not an email', 'Third', '', ?)", [NOW, NOW]);
       db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('known', 1, 'x', ?, '2999-01-01T00:00:00Z')", [NOW]);
@@ -121,6 +124,8 @@ describe("import of a .db file someone else made", () => {
       'note: the setting time_zone "Mars/Olympus" is not a time zone; UTC applies',
       'note: the custom CSS had "<" characters, which were removed',
       'note: the setting "evil" is not one WriteKit has; it was left out',
+      "was left out: Link 2's URL must be a path like /about, or an http, https or mailto address\n",
+      'note: the setting media_quota_bytes "-5" is not a whole number of bytes; the default 524288000 (500 MiB) applies',
       'note: author 3 was left out: "not an email" is not an email address',
       'note: post 2: its slug "/evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com',
       'note: post 3: its slug "//evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com-2',
@@ -128,6 +133,7 @@ describe("import of a .db file someone else made", () => {
       'note: comment 2: its status "shown" is not pending, approved or spam; it waits for moderation',
       'note: the redirect from "/evil.com" was left out: it is not a valid slug',
     ]) expect(r.stdout).toContain(note);
+    expect(r.stdout).toMatch(/note: the menu "\[\{.*…" was left out: Link 2's URL/);
 
     const db = new Database(join(data, "tenants", "bob.db"), { readonly: true });
     const posts = db.query("SELECT id, slug, html, excerpt FROM posts ORDER BY id").all() as { id: number; slug: string; html: string; excerpt: string }[];
@@ -178,6 +184,64 @@ describe("import of a .db file someone else made", () => {
     } finally {
       await server.stop();
     }
+  }, 60_000);
+  test("images whose rows lie are corrected or left out, each with a note; a kind that is neither post nor page makes a post", async () => {
+    const fixture = (name: string) => new Uint8Array(readFileSync(join(import.meta.dir, "..", "fixtures", "media", name)));
+    const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+    const jpeg = fixture("photo.jpg");
+    const png = fixture("photo.png");
+    const gif = fixture("still.gif");
+    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>');
+    const cut = png.slice(0, 40);
+    const huge = new Uint8Array(MEDIA_LIMITS.fileBytes + 1);
+    huge.set(png);
+    const alt = "word ".repeat(200);
+    const file = await fileWith((db) => {
+      const put = db.query("INSERT INTO media (sha256, type, bytes, width, height, alt, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      put.run(sha256(jpeg), "image/png", jpeg.length, 40, 30, "A JPEG called a PNG", NOW, jpeg);
+      put.run(sha256(png), "image/png", png.length, 99999, 2, alt, NOW, png);
+      put.run(sha256(png).replace(/^./, (c) => (c === "0" ? "1" : "0")), "image/gif", gif.length, 5, 4, "", NOW, gif);
+      put.run(sha256(svg), "image/png", svg.length, 10, 10, "", NOW, svg);
+      put.run(sha256(cut), "image/png", cut.length, 3, 2, "", NOW, cut);
+      put.run(sha256(huge), "image/png", huge.length, 3, 2, "", NOW, huge);
+      addPost(db, { id: 1, slug: "photo", title: "Photo", body: `![A photo](/media/${sha256(png)}.png)` });
+      addPost(db, { id: 2, slug: "about", title: "About" });
+      addPost(db, { id: 3, slug: "odd", title: "Odd" });
+      db.run("UPDATE posts SET kind = 'page' WHERE id = 2");
+      db.run("PRAGMA ignore_check_constraints = ON");
+      db.run("UPDATE posts SET kind = 'widget' WHERE id = 3");
+      db.run("PRAGMA ignore_check_constraints = OFF");
+      db.run("INSERT INTO settings (key, value) VALUES ('media_quota_bytes', '100')");
+    });
+    const data = tempDir();
+    const r = await importFile(data, "bob", file);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("(3 posts, 2 images)");
+    const lostImage = "was left out, so a post that shows it shows nothing there";
+    for (const note of [
+      `note: the image ${sha256(jpeg)}: its type was recorded as "image/png" but is image/jpeg; corrected, so its URL is now /media/${sha256(jpeg)}.jpg`,
+      `note: the image ${sha256(png)}: its size in pixels was recorded as "99999" × "2" but is 3 × 2; corrected`,
+      `note: the image ${sha256(png)}: its alt text had 999 characters; it was cut to ${MEDIA_LIMITS.alt}`,
+      `note: the image ${sha256(png).replace(/^./, (c) => (c === "0" ? "1" : "0"))} ${lostImage}: the SHA-256 of its bytes is ${sha256(gif)}, not the one it is stored under`,
+      `note: the image ${sha256(svg)} ${lostImage}: it is an SVG image (SVG can carry scripts), not a JPEG, PNG, GIF, WebP or AVIF image`,
+      `note: the image ${sha256(cut)} ${lostImage}: This PNG is damaged or cut short`,
+      `note: the image ${sha256(huge)} ${lostImage}: it is ${huge.length} bytes; an image may be at most ${MEDIA_LIMITS.fileBytes}`,
+      `note: the images take ${jpeg.length + png.length} bytes, more than the blog's quota of 100 (the setting media_quota_bytes); all were kept`,
+      'note: post 3: its kind "widget" is not post or page; it is a post',
+    ]) expect(r.stdout).toContain(note);
+
+    const db = new Database(join(data, "tenants", "bob.db"), { readonly: true });
+    const media = db.query("SELECT sha256, type, bytes, width, height, length(alt) AS alt, data FROM media ORDER BY rowid").all() as { sha256: string; type: string; bytes: number; width: number; height: number; alt: number; data: Uint8Array }[];
+    expect(media.map(({ data, ...m }) => ({ ...m, data: sha256(data) }))).toEqual([
+      { sha256: sha256(jpeg), type: "image/jpeg", bytes: jpeg.length, width: 40, height: 30, alt: "A JPEG called a PNG".length, data: sha256(jpeg) },
+      { sha256: sha256(png), type: "image/png", bytes: png.length, width: 3, height: 2, alt: MEDIA_LIMITS.alt, data: sha256(png) },
+    ]);
+    expect(db.query("SELECT id, kind FROM posts ORDER BY id").all()).toEqual([{ id: 1, kind: "post" }, { id: 2, kind: "page" }, { id: 3, kind: "post" }]);
+    // The post's image is sized from the corrected row, not the 99999 the file claimed.
+    expect((db.query("SELECT html FROM posts WHERE id = 1").get() as { html: string }).html).toContain('width="3" height="2"');
+    expect(db.query("SELECT value FROM settings WHERE key = 'media_quota_bytes'").get()).toEqual({ value: "100" });
+    db.close();
   }, 60_000);
 });
 

@@ -1,17 +1,34 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { insertAuthor } from "../../src/blog/authors.ts";
 import { addComment } from "../../src/blog/comments.ts";
+import { renderMarkdown } from "../../src/blog/markdown.ts";
+import "../../src/blog/migrations.ts"; // 0002's data step, for making a version-2 file
+import { mediaMarkdown, storeMedia } from "../../src/blog/media.ts";
+import { setMenu } from "../../src/blog/menu.ts";
 import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
-import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
+import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 const PASSWORD = "a new long passphrase";
+const fixture = (name: string) => new Uint8Array(readFileSync(join(import.meta.dir, "..", "fixtures", "media", name)));
+const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 
-/** A blog with posts, tags, a comment and settings, exported through the CLI. */
+/** What an author of schema version 2 or later adds: images (one shown in a post), a page, a menu and a quota. */
+function addAuthorsWork(db: Database): void {
+  const photo = storeMedia(db, fixture("photo.jpg"), { alt: "A photo" }).media;
+  storeMedia(db, fixture("alpha.webp"), { alt: "Not used yet" });
+  createPost(db, { title: "With a photo", body: `Look:\n\n${mediaMarkdown(photo)}`, status: "published", publishedAt: "2025-01-03T00:00:00Z" });
+  createPost(db, { title: "About", body: "Who I am.", status: "published", kind: "page" });
+  setMenu(db, [{ label: "About", url: "/about" }, { label: "Elsewhere", url: "https://example.com/" }]);
+  updateSettings(db, { media_quota_bytes: 2_000_000 });
+}
+
+/** A blog with posts, a page, tags, a comment, images, a menu and settings, exported through the CLI. */
 async function exportedBlog(): Promise<{ data: string; file: string }> {
   const data = tempDir();
   const path = await makeBlog(data, "alice", { email: "alice@example.com", title: "Alice writes" });
@@ -20,6 +37,7 @@ async function exportedBlog(): Promise<{ data: string; file: string }> {
   createPost(db, { title: "A draft", body: "Not yet", status: "draft" });
   addComment(db, { postId: post.id, name: "Reader", body: "Nice!", status: "approved" });
   updateSettings(db, { description: "Notes from Alice", posts_per_page: 5 });
+  addAuthorsWork(db);
   db.close();
   const file = join(tempDir(), "alice.db");
   const r = await cli(["export", "alice", "-o", file, "--data", data]);
@@ -30,7 +48,10 @@ async function exportedBlog(): Promise<{ data: string; file: string }> {
 function dump(path: string) {
   const db = new Database(path, { readonly: true });
   const rows = {
-    posts: db.query("SELECT slug, title, body, html, status, published_at, created_at, updated_at, views FROM posts ORDER BY id").all(),
+    posts: db.query("SELECT slug, title, body, html, status, kind, published_at, created_at, updated_at, views FROM posts ORDER BY id").all(),
+    // The bytes by their SHA-256, computed here rather than trusting the row's own column.
+    media: (db.query("SELECT sha256, type, bytes, width, height, alt, created_at, data FROM media ORDER BY rowid").all() as { data: Uint8Array }[])
+      .map(({ data, ...row }) => ({ ...row, data: sha256(data) })),
     tags: db.query("SELECT p.slug, t.name FROM post_tags JOIN posts p ON p.id = post_id JOIN tags t ON t.id = tag_id ORDER BY 1, 2").all(),
     comments: db.query("SELECT author_name, body, status, created_at FROM comments ORDER BY id").all(),
     settings: db.query("SELECT key, value FROM settings ORDER BY key").all(),
@@ -51,11 +72,19 @@ describe("writekit import NAME FILE.db", () => {
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", other], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Imported blog "bob" from ${file}`);
+    expect(r.stdout).toContain(`Imported blog "bob" from ${file} into ${join(other, "tenants", "bob.db")} (4 posts, 2 images)`);
     expect(r.stdout).toContain("as alice@example.com");
+    expect(r.stdout).not.toContain("note:");
     expect(r.stdout).not.toContain("Password:");
     const imported = join(other, "tenants", "bob.db");
-    expect(dump(imported)).toEqual(dump(join(data, "tenants", "alice.db")));
+    const original = dump(join(data, "tenants", "alice.db"));
+    expect(dump(imported)).toEqual(original);
+    // What the comparison covers: a page, both images (the shown one sized in the post's HTML), the menu and the quota.
+    expect(original.posts.map((p: any) => p.kind)).toEqual(["post", "post", "post", "page"]);
+    expect(original.media.map((m: any) => m.data)).toEqual([sha256(fixture("photo.jpg")), sha256(fixture("alpha.webp"))]);
+    expect((original.posts[2] as any).html).toContain('width="40" height="30"');
+    expect(original.settings).toContainEqual({ key: "menu", value: JSON.stringify([{ label: "About", url: "/about" }, { label: "Elsewhere", url: "https://example.com/" }]) });
+    expect(original.settings).toContainEqual({ key: "media_quota_bytes", value: "2000000" });
     const db = new Database(imported, { readonly: true });
     const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
     expect(await Bun.password.verify(PASSWORD, password_hash)).toBe(true);
@@ -67,7 +96,7 @@ describe("writekit import NAME FILE.db", () => {
     const page = await request(handler, "bob.localhost", "/hello-world");
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Hello world");
-  });
+  }, 30_000);
 
   test("without --password-stdin a password is generated, printed once, and works", async () => {
     const { file } = await exportedBlog();
@@ -80,7 +109,7 @@ describe("writekit import NAME FILE.db", () => {
     const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
     db.close();
     expect(await Bun.password.verify(password!, password_hash)).toBe(true);
-  });
+  }, 30_000);
 
   test("refuses an existing name, a file that is not SQLite, not a blog, damaged or from a newer WriteKit; nothing is created", async () => {
     const { data, file } = await exportedBlog();
@@ -129,5 +158,54 @@ describe("writekit import NAME FILE.db", () => {
     expect(short.stderr).toContain("at least 10 characters");
     // Only alice: her -wal/-shm stay beside her file once opened (SQLITE_FCNTL_PERSIST_WAL).
     expect(readdirSync(join(data, "tenants")).filter((f) => !/-(wal|shm)$/.test(f))).toEqual(["alice.db"]);
-  });
+  }, 60_000);
+});
+
+describe("writekit import of a file from an older WriteKit", () => {
+  /** A blog file at schema version `version`, made by the migrations up to it, with one post and a comment. */
+  function olderBlog(version: number, add: (db: Database) => void = () => {}): string {
+    const file = join(tempDir(), `v${version}.db`);
+    const db = openBlogDatabase(file, { create: true });
+    migrate(db, MIGRATIONS.filter((m) => m.version <= version));
+    insertAuthor(db, { email: "old@example.com", passwordHash: "" });
+    // In SQL, as that version's WriteKit wrote it: createPost writes the kind, which version 1 has not.
+    const body = "From *long* ago.";
+    const t = "2024-01-01T00:00:00Z";
+    db.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES (1, 'old-post', 'Old post', ?, ?, 'From long ago.', 'published', ?, ?, ?)").run(body, renderMarkdown(body), t, t, t);
+    addComment(db, { postId: 1, name: "Reader", body: "Still here", status: "approved" });
+    add(db);
+    db.close();
+    return file;
+  }
+
+  test("schema version 1 (no kind, no media) imports: every post is a post, no note", async () => {
+    const file = olderBlog(1);
+    const data = tempDir();
+    const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: PASSWORD + "\n" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`(1 post, 0 images, migrated from schema version 1 to ${SCHEMA_VERSION})`);
+    expect(r.stdout).not.toContain("note:");
+    const rows = dump(join(data, "tenants", "bob.db"));
+    expect(rows.posts).toMatchObject([{ slug: "old-post", kind: "post", html: "<p>From <em>long</em> ago.</p>\n" }]);
+    expect(rows.comments).toMatchObject([{ body: "Still here" }]);
+    expect(rows.media).toEqual([]);
+  }, 30_000);
+
+  test("schema version 2 (media and pages, no views_applied) imports with its images, page, menu and quota", async () => {
+    const file = olderBlog(2, addAuthorsWork);
+    const check = new Database(file, { readonly: true });
+    expect(check.query("SELECT name FROM sqlite_schema WHERE name = 'views_applied'").all()).toEqual([]);
+    check.close();
+    const data = tempDir();
+    const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: PASSWORD + "\n" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`(3 posts, 2 images, migrated from schema version 2 to ${SCHEMA_VERSION})`);
+    expect(r.stdout).not.toContain("note:");
+    const { search, ...imported } = dump(join(data, "tenants", "bob.db"));
+    const { search: _, ...original } = dump(file);
+    expect(imported).toEqual(original);
+    expect(imported.posts.map((p: any) => p.kind)).toEqual(["post", "post", "page"]);
+  }, 30_000);
 });
