@@ -1,0 +1,103 @@
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PageStore } from "../src/pagestore.ts";
+import { tempDir } from "./helpers.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (page: { body: Uint8Array } | null) => (page ? new TextDecoder().decode(page.body) : null);
+
+function open(path: string, options: { state?: (owner: string) => string; build?: string; budget?: number } = {}) {
+  const store = PageStore.open(path, { budgetBytes: options.budget ?? 1 << 20, buildId: options.build ?? "build-1", stateOf: options.state ?? (() => "state-1") });
+  if (!store) throw new Error("no store");
+  return store;
+}
+
+describe("the page store", () => {
+  test("keeps pages across a restart, under their owner's generation", () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path);
+    store.put("alice", "http://alice.localhost/", "meta", bytes("home"));
+    expect(store.get("alice", "http://alice.localhost/")).toBeNull(); // written at the next flush
+    store.flush();
+    expect(text(store.get("alice", "http://alice.localhost/"))).toBe("home");
+    expect(store.get("bob", "http://alice.localhost/")).toBeNull(); // another owner's key
+    store.close();
+    const again = open(path);
+    expect(text(again.get("alice", "http://alice.localhost/"))).toBe("home");
+    expect(again.get("alice", "http://alice.localhost/")?.meta).toBe("meta");
+    again.close();
+  });
+
+  test("an invalidated owner's pages are never served again, before a flush, after it, and after a restart", () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path);
+    store.put("alice", "k1", "m", bytes("old"));
+    store.put("bob", "k2", "m", bytes("bob's"));
+    store.flush();
+    store.put("alice", "k3", "m", bytes("queued"));
+    store.invalidate("alice");
+    expect(store.get("alice", "k1")).toBeNull();
+    store.flush();
+    expect(store.get("alice", "k1")).toBeNull();
+    expect(store.get("alice", "k3")).toBeNull(); // queued under the old generation: dropped
+    expect(text(store.get("bob", "k2"))).toBe("bob's");
+    store.put("alice", "k1", "m", bytes("new"));
+    store.close();
+    const again = open(path);
+    expect(text(again.get("alice", "k1"))).toBe("new");
+    again.close();
+  });
+
+  test("a blog whose files changed while the server was down starts a new generation; one remembered in its new state keeps its pages", () => {
+    const path = join(tempDir(), "pages.db");
+    let state = "s1";
+    const store = open(path, { state: () => state });
+    store.put("alice", "k", "m", bytes("page"));
+    store.close();
+    state = "s2"; // another program wrote while the server was down
+    const next = open(path, { state: () => state });
+    expect(next.get("alice", "k")).toBeNull();
+    next.put("alice", "k", "m", bytes("rendered again"));
+    state = "s3"; // this server wrote only what pages do not show (page views), and knows it
+    next.remember("alice", state);
+    next.close();
+    const third = open(path, { state: () => state });
+    expect(text(third.get("alice", "k"))).toBe("rendered again");
+    third.close();
+  });
+
+  test("a store another build of WriteKit wrote is emptied", () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path, { build: "old" });
+    store.put("alice", "k", "m", bytes("rendered by old code"));
+    store.close();
+    const next = open(path, { build: "new" });
+    expect(next.get("alice", "k")).toBeNull();
+    next.close();
+  });
+
+  test("over its budget, the least recently used pages go", () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path, { budget: 10_000 });
+    for (let i = 0; i < 30; i++) {
+      store.put("alice", `k${i}`, "m", new Uint8Array(1000));
+      store.flush();
+    }
+    expect(store.bytesStored).toBeLessThanOrEqual(10_000);
+    expect(store.get("alice", "k29")).not.toBeNull();
+    expect(store.get("alice", "k0")).toBeNull();
+    store.close();
+  });
+
+  test("a damaged file is replaced by an empty store", () => {
+    const path = join(tempDir(), "pages.db");
+    writeFileSync(path, "not a database at all".repeat(500));
+    const store = open(path);
+    expect(store.get("alice", "k")).toBeNull();
+    store.put("alice", "k", "m", bytes("works"));
+    store.flush();
+    expect(text(store.get("alice", "k"))).toBe("works");
+    store.close();
+  });
+});
