@@ -6,6 +6,7 @@
 // a post page's view, and a committed write's invalidation of its blog's cached pages.
 import { log } from "../log.ts";
 import type { TenantName } from "../tenants/names.ts";
+import { isCrawler } from "./crawlers.ts";
 import { BadRequestError, errorResponse } from "./errors.tsx";
 import { FairScheduler } from "./fairness.ts";
 import { MAX_BODY_BYTES } from "./http.ts";
@@ -35,7 +36,8 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
     // next read shows it; one that was refused, or wrote nothing, leaves them.
     const wrote = visit.releaseLeases();
     if (blog !== null) {
-      if (visit.viewPostId !== undefined) services.views.record(blog, visit.viewPostId, services.now().getTime());
+      // A view is a reader's GET of a post page (a 304 to their browser included); not a HEAD, not a crawler.
+      if (visit.viewPostId !== undefined && request.method === "GET" && !isCrawler(request.headers.get("user-agent"))) services.views.record(blog, visit.viewPostId, services.now().getTime());
       if (wrote) services.pages.invalidate(blog);
     }
     return response;

@@ -128,7 +128,9 @@ export class Metrics {
     });
 
     counterFrom("writekit_page_cache_hits_total", "Reader pages served from memory.", () => sources().pages.hits);
-    counterFrom("writekit_page_cache_misses_total", "Reader pages that had to be rendered.", () => sources().pages.misses);
+    counterFrom("writekit_page_store_hits_total", "Reader pages served from the page store on disk (DATA/cache/pages.db).", () => sources().pages.storeHits);
+    gaugeFrom("writekit_page_store_bytes", "Bytes of rendered pages in the page store on disk.", () => sources().pages.store?.bytesStored ?? 0);
+    counterFrom("writekit_page_cache_misses_total", "Reader pages found neither in memory nor on disk (rendered, or not found).", () => sources().pages.misses);
     gaugeFrom("writekit_page_cache_bytes", "Bytes held by the page cache.", () => sources().pages.bytes);
     gaugeFrom("writekit_page_cache_entries", "Pages held by the page cache.", () => sources().pages.size);
 

@@ -47,6 +47,19 @@ describe("page views", () => {
     expect(services.views.pendingViews).toBe(0);
   });
 
+  test("a HEAD, and a crawler's or monitor's GET, is not a view; a reader's conditional GET (304) is", async () => {
+    const { handler, services } = await setup();
+    const first = await request(handler, "alice.localhost", "/hello");
+    const etag = first.headers.get("etag")!;
+    expect((await request(handler, "alice.localhost", "/hello", { method: "HEAD" })).status).toBe(200);
+    for (const ua of ["Googlebot/2.1 (+http://www.google.com/bot.html)", "UptimeRobot/2.0", "Pingdom.com_bot_version_1.4", "curl/8.4.0", "Mozilla/5.0 (compatible; bingbot/2.0)", "python-requests/2.31"]) {
+      expect((await request(handler, "alice.localhost", "/hello", { headers: { "user-agent": ua } })).status).toBe(200);
+    }
+    const browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+    expect((await request(handler, "alice.localhost", "/hello", { headers: { "user-agent": browser, "if-none-match": etag } })).status).toBe(304);
+    expect(services.views.pendingFor(alice)).toBe(2); // the first GET and the 304
+  });
+
   test("views are counted per day", async () => {
     const { handler, services, data, setNow } = await setup();
     await request(handler, "alice.localhost", "/hello");
