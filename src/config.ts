@@ -27,6 +27,12 @@ export interface Config {
   cutWalIndex: boolean;
   /** Most megabytes of rendered pages kept on disk (DATA/cache/pages.db); 0 keeps them in memory only. */
   pageStoreMb: number;
+  /** The blogs are replicated by Litestream: SQLite settings it can follow (tenants/replication.ts). */
+  replicated: boolean;
+  /** The cluster's placement file (which blog lives on which node), or null on a single node. */
+  placementFile: string | null;
+  /** This node's name in the placement file. */
+  node: string | null;
 }
 
 export class ConfigError extends Error {
@@ -54,7 +60,55 @@ export const serveOptions = {
   "access-log": { type: "boolean" },
   "no-wal-index-cut": { type: "boolean" },
   "page-store-mb": { type: "string" },
+  replicated: { type: "boolean" },
+  placement: { type: "string" },
+  node: { type: "string" },
 } as const;
+
+/** The options of the commands that read or change the placement (`placement`, `node`, `tenant delete`). */
+export const clusterOptions = {
+  ...commonOptions,
+  placement: { type: "string" },
+  node: { type: "string" },
+  litestream: { type: "string" },
+  "litestream-config": { type: "string" },
+} as const;
+
+export interface ClusterConfig {
+  dataDir: string;
+  /** The placement file (`--placement`, env WRITEKIT_PLACEMENT), or null when there is none. */
+  placementFile: string | null;
+  /** This node (`--node`, env WRITEKIT_NODE). */
+  node: string | null;
+  /** The litestream binary (`--litestream`, env WRITEKIT_LITESTREAM; default `litestream` on the PATH). */
+  litestream: string;
+  /** This node's rendered Litestream config, kept up to date by adopt, release and delete (`--litestream-config`, env WRITEKIT_LITESTREAM_CONFIG). */
+  litestreamConfig: string | null;
+}
+
+const NODE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function nodeFrom(values: Values, env: Record<string, string | undefined>): string | null {
+  const node = (values.node as string | undefined) ?? env.WRITEKIT_NODE ?? null;
+  if (node !== null && !NODE_NAME.test(node)) throw new ConfigError(`--node "${node}" is not a node name: 1-63 lower-case letters, digits and hyphens`);
+  return node;
+}
+
+function placementFrom(values: Values, env: Record<string, string | undefined>): string | null {
+  const file = (values.placement as string | undefined) ?? env.WRITEKIT_PLACEMENT ?? "";
+  return file.trim() === "" ? null : resolve(file);
+}
+
+export function loadClusterConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): ClusterConfig {
+  const litestreamConfig = (values["litestream-config"] as string | undefined) ?? env.WRITEKIT_LITESTREAM_CONFIG ?? "";
+  return {
+    dataDir: dataDirFrom(values, env),
+    placementFile: placementFrom(values, env),
+    node: nodeFrom(values, env),
+    litestream: (values.litestream as string | undefined) ?? env.WRITEKIT_LITESTREAM ?? "litestream",
+    litestreamConfig: litestreamConfig.trim() === "" ? null : resolve(litestreamConfig),
+  };
+}
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
   const dir = (values.data as string | undefined) ?? env.WRITEKIT_DATA ?? "./data";
@@ -110,6 +164,9 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
   if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
   const proxies = trustedProxiesFrom(values, env);
+  const placementFile = placementFrom(values, env);
+  const node = nodeFrom(values, env);
+  if (placementFile && !node) throw new ConfigError("--placement needs --node NAME (env WRITEKIT_NODE): this node's name in the placement file");
   const metricsToken = String(values["metrics-token"] ?? env.WRITEKIT_METRICS_TOKEN ?? "");
   // A guessable token would expose the metrics to anyone who tries a few.
   if (metricsToken && metricsToken.length < 16) throw new ConfigError(`--metrics-token must be at least 16 characters, got ${metricsToken.length}`);
@@ -128,5 +185,8 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
     pageStoreMb: integer("--page-store-mb", String(values["page-store-mb"] ?? env.WRITEKIT_PAGE_STORE_MB ?? "1024"), 0, 1_000_000),
+    replicated: values.replicated === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_REPLICATED ?? ""),
+    placementFile,
+    node,
   };
 }

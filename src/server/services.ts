@@ -10,6 +10,7 @@ import { parseTenantName, tenantPath, type TenantName } from "../tenants/names.t
 import { buildId } from "../version.ts";
 import { Pool } from "../tenants/pool.ts";
 import { BlogRegistry } from "../tenants/registry.ts";
+import { NodePlacement } from "../tenants/cluster.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
 import { Metrics } from "../web/metrics.ts";
 import { PageCache } from "../web/pagecache.ts";
@@ -42,7 +43,7 @@ function openPageStore(config: Config): PageStore | null {
 }
 
 export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
-  const registry = overrides.registry ?? new BlogRegistry({ dataDir: config.dataDir, cutWalIndex: config.cutWalIndex });
+  const registry = overrides.registry ?? new BlogRegistry({ dataDir: config.dataDir, cutWalIndex: config.cutWalIndex, replicated: config.replicated });
   const services: Services = {
     config,
     registry,
@@ -54,10 +55,12 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     peer: (request, server) => server?.requestIP(request)?.address ?? null,
     now: () => new Date(),
     metrics: new Metrics(() => services),
+    cluster: config.placementFile && config.node ? new NodePlacement(config.placementFile, config.node) : null,
     ...overrides,
   };
   // Someone else committed to a blog (seen at a close, an open, or a writer's return): drop its pages.
   services.registry.onChange((name) => services.pages.invalidate(name));
   services.registry.onKnownState((name, state) => services.pages.remember(name, state));
+  services.cluster?.load();
   return services;
 }

@@ -13,6 +13,8 @@ import { openBlogDatabase } from "../tenants/open.ts";
 export interface ViewsJob {
   dataDir: string;
   journal: string;
+  /** `serve --replicated`: the blogs are replicated by Litestream (tenants/replication.ts). */
+  replicated?: boolean;
   blogs: { name: TenantName; segments: SegmentViews[] }[];
 }
 
@@ -24,13 +26,13 @@ export type ViewsResult =
 const BUSY_TIMEOUT_MS = 1000;
 
 /** Adds one blog's journaled views on a connection of its own, reporting what its files looked like. */
-export function applyToBlog(dataDir: string, journal: string, name: TenantName, segments: SegmentViews[]): ViewsResult {
+export function applyToBlog(dataDir: string, journal: string, name: TenantName, segments: SegmentViews[], replicated = false): ViewsResult {
   const path = tenantPath(dataDir, name);
   let db: ReturnType<typeof openBlogDatabase> | undefined;
   try {
     if (!existsSync(path)) return { name, ok: false, gone: true, error: "the blog no longer exists" };
     const before = fileFingerprint(path);
-    db = openBlogDatabase(path, { busyTimeoutMs: BUSY_TIMEOUT_MS });
+    db = openBlogDatabase(path, { busyTimeoutMs: BUSY_TIMEOUT_MS, replicated });
     migrate(db);
     const version = dataVersionOf(db);
     // Someone else committed between the fingerprint and the connection's first read?
@@ -50,5 +52,5 @@ export function applyToBlog(dataDir: string, journal: string, name: TenantName, 
 
 if (typeof self !== "undefined" && !Bun.isMainThread) {
   const port = self as unknown as { postMessage(results: ViewsResult[]): void; onmessage: ((event: MessageEvent<ViewsJob>) => void) | null };
-  port.onmessage = ({ data }) => port.postMessage(data.blogs.map(({ name, segments }) => applyToBlog(data.dataDir, data.journal, name, segments)));
+  port.onmessage = ({ data }) => port.postMessage(data.blogs.map(({ name, segments }) => applyToBlog(data.dataDir, data.journal, name, segments, data.replicated)));
 }

@@ -1,6 +1,7 @@
 // Opens one blog file with every pragma set explicitly: bun:sqlite's defaults (synchronous=FULL,
 // busy_timeout=0, foreign_keys=OFF, a 2 MB page cache) are wrong for a server with many blogs.
 import { constants, Database } from "bun:sqlite";
+import { hasReplicationTables, isReplicatedFile } from "./replication.ts";
 
 export interface OpenOptions {
   /** Create the file when it does not exist (only `tenant create` and imports do this). */
@@ -21,6 +22,16 @@ export interface OpenOptions {
    * closes. Fails at once with SQLITE_BUSY while any other connection has the blog open.
    */
   exclusive?: boolean;
+  /**
+   * The file is replicated by Litestream (`serve --replicated`): no kept -wal, no truncation to
+   * nothing, no automatic checkpoints (replication.ts). Also on for every file Litestream touched.
+   */
+  replicated?: boolean;
+}
+
+/** Refused: an exclusive connection to a replicated file (its close would checkpoint under Litestream). */
+export class ReplicatedFileError extends Error {
+  override name = "ReplicatedFileError";
 }
 
 /** A file: URI for `path` (https://sqlite.org/uri.html): "%", "?" and "#" must be escaped. */
@@ -36,6 +47,9 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
       : new Database(path, { readwrite: true, create: options.create ?? false, strict: true });
   try {
     if (options.exclusive) {
+      // Litestream holds a read transaction, so the exclusive lock fails anyway; between two of
+      // its transactions it would succeed, and the close would checkpoint and cut the -wal.
+      if (options.replicated || isReplicatedFile(path)) throw new ReplicatedFileError(`${path} is replicated: no exclusive connection`);
       db.run("PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_size_limit = 0; PRAGMA foreign_keys = ON; PRAGMA cache_size = -128");
       // Without it, the close would delete the -wal file that the next ordinary open creates again.
       db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
@@ -48,31 +62,40 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
       // crashes in WAL mode (https://sqlite.org/pragma.html#pragma_synchronous).
       db.run("PRAGMA journal_mode = WAL");
       db.run("PRAGMA synchronous = NORMAL");
-      // Keep the -wal and -shm files when the last handle closes. Otherwise every open creates
-      // both and every close deletes them, and under LRU churn that file creation costs more
-      // than everything else in a pool miss (README, Benchmarks). The close
-      // still checkpoints, so the .db file alone is complete; journal_size_limit truncates the
-      // kept -wal to nothing once it has been checkpointed.
-      db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
-      db.run("PRAGMA journal_size_limit = 0");
+      if (options.replicated || isReplicatedFile(path) || hasReplicationTables(db)) {
+        // Litestream checkpoints, after it has copied the frames (https://litestream.io/tips/).
+        db.run("PRAGMA wal_autocheckpoint = 0");
+      } else {
+        // Keep the -wal and -shm files when the last handle closes. Otherwise every open creates
+        // both and every close deletes them, and under LRU churn that file creation costs more
+        // than everything else in a pool miss (README, Benchmarks). The close
+        // still checkpoints, so the .db file alone is complete; journal_size_limit truncates the
+        // kept -wal to nothing once it has been checkpointed.
+        db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);
+        db.run("PRAGMA journal_size_limit = 0");
+      }
     }
-    // trusted_schema=OFF: functions and virtual tables that may have side effects are refused
-    // inside triggers, views, CHECKs and indexes, so a file's schema can run nothing of the kind;
-    // cell_size_check=ON: a damaged b-tree page is reported as SQLITE_CORRUPT before it is used
-    // (https://sqlite.org/pragma.html#pragma_trusted_schema, #pragma_cell_size_check).
-    // SQLITE_DBCONFIG_DEFENSIVE is not ours to set: bun:sqlite has no sqlite3_db_config binding
-    // (fileControl is sqlite3_file_control), `db.handle` is an index, not the sqlite3 pointer, and
-    // the Bun binary exports no sqlite3_* symbols for bun:ffi. Bun itself turns it on for every
-    // connection it opens (JSSQLStatement.cpp, after sqlite3_open_v2); test/tenants/open.test.ts
-    // checks that it still does (writable_schema stays off, journal_mode=OFF is refused).
-    db.run("PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON");
-    // A small bounded page cache per handle: hundreds of blogs are open at once, and readers are
-    // served rendered pages from memory, so SQLite's own cache matters little.
-    db.run("PRAGMA cache_size = -128");
-    db.run("PRAGMA temp_store = MEMORY");
+    setCommonPragmas(db);
     return db;
   } catch (e) {
     db.close();
     throw e;
   }
+}
+
+function setCommonPragmas(db: Database): void {
+  // trusted_schema=OFF: functions and virtual tables that may have side effects are refused
+  // inside triggers, views, CHECKs and indexes, so a file's schema can run nothing of the kind;
+  // cell_size_check=ON: a damaged b-tree page is reported as SQLITE_CORRUPT before it is used
+  // (https://sqlite.org/pragma.html#pragma_trusted_schema, #pragma_cell_size_check).
+  // SQLITE_DBCONFIG_DEFENSIVE is not ours to set: bun:sqlite has no sqlite3_db_config binding
+  // (fileControl is sqlite3_file_control), `db.handle` is an index, not the sqlite3 pointer, and
+  // the Bun binary exports no sqlite3_* symbols for bun:ffi. Bun itself turns it on for every
+  // connection it opens (JSSQLStatement.cpp, after sqlite3_open_v2); test/tenants/open.test.ts
+  // checks that it still does (writable_schema stays off, journal_mode=OFF is refused).
+  db.run("PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON");
+  // A small bounded page cache per handle: hundreds of blogs are open at once, and readers are
+  // served rendered pages from memory, so SQLite's own cache matters little.
+  db.run("PRAGMA cache_size = -128");
+  db.run("PRAGMA temp_store = MEMORY");
 }

@@ -51,6 +51,8 @@ export interface OpenerOptions {
    * synchronously, so every blog's readers wait too: keep it short and answer 503 instead.
    */
   busyTimeoutMs?: number;
+  /** Every blog is replicated by Litestream (`serve --replicated`, open.ts): no exclusive brief reads. */
+  replicated?: boolean;
 }
 
 export class BlogOpener {
@@ -73,6 +75,9 @@ export class BlogOpener {
    * the caller should open it the ordinary way, which handles and reports each of those.
    */
   openBriefly(name: TenantName): Tenant | null {
+    // Under Litestream the exclusive lock is never had (it holds a read transaction), and when it
+    // is, between two of them, its close would checkpoint behind Litestream's back.
+    if (this.options.replicated) return null;
     const path = this.check(name).path;
     const started = performance.now();
     let db: Database | undefined;
@@ -109,7 +114,7 @@ export class BlogOpener {
     let openedReadOnly = false;
     try {
       try {
-        db = openBlogDatabase(path, { busyTimeoutMs });
+        db = openBlogDatabase(path, { busyTimeoutMs, replicated: this.options.replicated });
         // A blog behind the binary's schema is migrated when it opens; a newer one is refused
         // by pendingMigrations before anything is written.
         migrate(db, migrations);
@@ -163,6 +168,7 @@ export class BlogOpener {
  * safe there because nothing can change the file until the file system is writable again.
  */
 function openReadOnly(path: string, busyTimeoutMs: number): Database {
+  // Read-only connections set no WAL pragmas, so they need no replicated flag.
   try {
     return openBlogDatabase(path, { readonly: true, busyTimeoutMs });
   } catch (e) {

@@ -11,6 +11,7 @@ import { ChangeDetector, dataVersionOf, type OutsideWrite } from "./changes.ts";
 import { FaultLog, isFatal, type FaultKind } from "./faults.ts";
 import { tenantPath, type TenantName } from "./names.ts";
 import { BlogOpener, type OpenerOptions, type Tenant } from "./opener.ts";
+import { isReplicatedFile } from "./replication.ts";
 import { trimWalIndex } from "./walindex.ts";
 
 export interface RegistryOptions extends OpenerOptions {
@@ -108,7 +109,8 @@ export class BlogRegistry {
 
   constructor(readonly options: RegistryOptions) {
     this.opener = new BlogOpener(options, this.faults);
-    this.cut = options.cutWalIndex ?? true;
+    // Under Litestream the -shm is never cut: its connection holds the DMS lock anyway.
+    this.cut = (options.cutWalIndex ?? true) && !options.replicated;
   }
 
   get openFailures(): number {
@@ -302,8 +304,9 @@ export class BlogRegistry {
   /** Cuts the WAL index once no connection of this process has the blog, and forgets an idle blog. */
   private cutIfLast(name: TenantName, blog: BlogState, skip: boolean): void {
     if (blog.connections > 0 || blog.outside > 0) return;
-    if (this.cut && !skip && !blog.neverCut) {
-      const result = trimWalIndex(tenantPath(this.options.dataDir, name));
+    const path = tenantPath(this.options.dataDir, name);
+    if (this.cut && !skip && !blog.neverCut && !isReplicatedFile(path)) {
+      const result = trimWalIndex(path);
       if (result === "cut") this.cuts++;
       if (result === "open-here") {
         // Someone opened the blog outside the registry: a bug, and the reason the cut is guarded.

@@ -5,6 +5,7 @@ import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { rebuildBlog, type RebuildOptions } from "../blog/rebuild.ts";
+import { clearFence } from "../blog/fence.ts";
 import { countPosts, removeSecrets, setImportedAuthorPassword } from "../blog/transfer.ts";
 import { isoTime } from "../blog/time.ts";
 import { VERSION } from "../version.ts";
@@ -13,6 +14,7 @@ import { loadDomains, parseDomain } from "./domains.ts";
 import { assertIsBlog, migrate, MigrationError, MIGRATIONS, NotABlogError, SCHEMA_VERSION, SchemaTooNewError, schemaVersion } from "./migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, tenantsDir, TenantNameError, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
+import { dropReplicationTables } from "./replication.ts";
 import { expectedSchema, schemaDifferences } from "./schema.ts";
 import {
   checkDatabase, fileSize, openForReading, placeFile, sha256File, snapshotDatabase, SnapshotError,
@@ -49,6 +51,9 @@ export function exportBlog(dataDir: string, name: TenantName, file: string): Sna
     const time = isoTime(new Date());
     const summary = snapshotDatabase(source, file, (copy) => {
       removeSecrets(copy);
+      // A replicated blog carries Litestream's tables and perhaps a move's fence: not the blog's.
+      dropReplicationTables(copy);
+      clearFence(copy);
       return { schemaVersion: schemaVersion(copy), posts: countPosts(copy) };
     });
     return { name, file, bytes: fileSize(file), sha256: sha256File(file), ...summary, time };
