@@ -27,6 +27,13 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
                         restart starts warm (env WRITEKIT_PAGE_STORE_MB; default 1024; 0: none)
   --no-wal-index-cut    leave each closed blog's -shm file as SQLite left it, instead of
                         cutting it back at once (env WRITEKIT_WAL_INDEX_CUT=0)
+  --replicated          the blogs are replicated by Litestream: SQLite settings it can follow
+                        (no kept -wal, no automatic checkpoints: Litestream checkpoints; no
+                        -shm cut, no exclusive reads) (env WRITEKIT_REPLICATED=1)
+  --placement FILE      a node of a cluster: the placement file that says which blog lives on
+                        which node, reloaded when it changes (env WRITEKIT_PLACEMENT); blogs of
+                        other nodes get 421, draining blogs' writes 503; needs --node
+  --node NAME           this node's name in the placement (env WRITEKIT_NODE)
   --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
 
 export const serveCommand: Command = {
@@ -57,6 +64,8 @@ export const serveCommand: Command = {
     out(`WriteKit serving the blogs in ${tenantsDir(config.dataDir)}`);
     out(`  blogs:  http://<name>.${config.domain}:${server.port}/   health: http://${config.hostname}:${server.port}/healthz`);
     out(`  ${describeTrust(config)}`);
+    if (config.placementFile) out(`  node ${config.node} of the cluster in ${config.placementFile}; ready: http://${config.hostname}:${server.port}/readyz`);
+    if (config.replicated) out("  replicated: SQLite settings for Litestream (no kept -wal, no automatic checkpoints)");
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {

@@ -126,6 +126,27 @@ export class ViewFlusher {
     }
   }
 
+  /**
+   * Puts every view recorded so far for these blogs into their files (a blog leaving this node:
+   * its journal stays here). Returns the views that could not be written.
+   */
+  async settleBlogs(names: readonly TenantName[]): Promise<number> {
+    const { views } = this.services;
+    const only = new Set(names);
+    const left = () => names.reduce((n, name) => n + views.viewsOf(name).reduce((m, s) => m + s.rows.reduce((k, row) => k + row[2], 0), 0), 0);
+    await this.idle();
+    this.append();
+    await this.idle();
+    if (this.currentUsed) this.rotate();
+    for (const name of names) this.retryAt.delete(name);
+    for (let round = 0; round < 3 && left() > 0; round++) {
+      await this.idle();
+      if (!this.writeBlogs(Infinity, only)) break;
+      await this.idle();
+    }
+    return left();
+  }
+
   /** Appends what is left to the journal on this thread and lets the Worker finish (bounded); writes no blog. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -172,7 +193,7 @@ export class ViewFlusher {
   }
 
   /** Hands up to `max` blogs with views in closed segments to the Worker (or writes them here); false when there was none. */
-  private writeBlogs(max: number): boolean {
+  private writeBlogs(max: number, only?: ReadonlySet<TenantName>): boolean {
     const { views, registry } = this.services;
     const current = this.journal.current;
     const now = performance.now();
@@ -181,6 +202,7 @@ export class ViewFlusher {
       if (segment >= current || picked.size >= max) break;
       for (const name of views.blogsOf(segment)) {
         if (picked.size >= max) break;
+        if (only && !only.has(name)) continue;
         if ((this.retryAt.get(name) ?? 0) > now) continue;
         picked.add(name);
       }
@@ -190,13 +212,13 @@ export class ViewFlusher {
     const batch: Batch = blogs.map(({ name, segments }) => ({ name, segments: segments.map((s) => s.segment), lease: registry.lend(name, { writes: true }) }));
     this.inFlight = batch;
     this.batchStarted = performance.now();
-    const job: ViewsJob = { dataDir: this.services.config.dataDir, journal: this.journal.id, blogs };
+    const job: ViewsJob = { dataDir: this.services.config.dataDir, journal: this.journal.id, replicated: this.services.config.replicated, blogs };
     if (!this.isWorkerAvailable) {
       // Written here, a few milliseconds' worth per tick; the rest go back for the next one.
       const results: ViewsResult[] = [];
       for (const blog of job.blogs) {
         if (results.length && performance.now() - this.batchStarted > HERE_BUDGET_MS) break;
-        results.push(applyToBlog(job.dataDir, job.journal, blog.name, blog.segments));
+        results.push(applyToBlog(job.dataDir, job.journal, blog.name, blog.segments, job.replicated));
       }
       this.finish(results);
       return true;

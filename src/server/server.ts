@@ -6,6 +6,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
+import { ClusterNode } from "./cluster.ts";
 import { ViewFlusher } from "./flusher.ts";
 import { answerGarbageCollector, YOUNG_GC_INTERVAL_MS } from "./gc.ts";
 import { createServices } from "./services.ts";
@@ -33,6 +34,8 @@ export function startServer(config: Config): RunningServer {
   const collector = setInterval(answerGarbageCollector(() => services.metrics.requestsAnswered), YOUNG_GC_INTERVAL_MS);
   const flusher = new ViewFlusher(services, { journalEveryMs: config.flushIntervalMs });
   flusher.start();
+  const cluster = services.cluster ? new ClusterNode(services, services.cluster, flusher) : null;
+  cluster?.start();
   const flushing = setInterval(() => {
     flusher.tick();
     services.pages.store?.flush();
@@ -42,6 +45,7 @@ export function startServer(config: Config): RunningServer {
     server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
   } catch (e) {
     watcher.stop();
+    cluster?.stop();
     clearInterval(collector);
     clearInterval(flushing);
     void flusher.stop();
@@ -58,6 +62,7 @@ export function startServer(config: Config): RunningServer {
       void server.stop(true);
     }
     watcher.stop();
+    cluster?.stop();
     clearInterval(collector);
     clearInterval(flushing);
     // Views not yet journaled are appended now; the next start adds them to the blogs.

@@ -10,6 +10,7 @@ import { isCrawler } from "./crawlers.ts";
 import { BadRequestError, errorResponse } from "./errors.tsx";
 import { FairScheduler } from "./fairness.ts";
 import { MAX_BODY_BYTES } from "./http.ts";
+import { isReadOnlyMethod, placementAnswer } from "./placement.tsx";
 import { answerFromCache } from "./reader/cache.ts";
 import type { Services } from "./services.ts";
 import { startVisit, type Peer, type Visit } from "./visit.ts";
@@ -22,6 +23,9 @@ type Answer = Response | Promise<Response>;
  */
 export function createFrontDoor(services: Services, app: { fetch(request: Request): Answer }): (request: Request, server?: Peer) => Answer {
   const fair = new FairScheduler();
+  const cluster = services.cluster;
+  /** Writes counted in flight for their blog (a drain waits for them to be answered). */
+  const writing = new WeakSet<Visit>();
 
   const finish = (visit: Visit, response: Response): Response => {
     const { request } = visit;
@@ -36,8 +40,10 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
     // next read shows it; one that was refused, or wrote nothing, leaves them.
     const wrote = visit.releaseLeases();
     if (blog !== null) {
-      // A view is a reader's GET of a post page (a 304 to their browser included); not a HEAD, not a crawler.
-      if (visit.viewPostId !== undefined && request.method === "GET" && !isCrawler(request.headers.get("user-agent"))) services.views.record(blog, visit.viewPostId, services.now().getTime());
+      if (writing.has(visit)) cluster!.writeEnded(blog);
+      // A view is a reader's GET of a post page (a 304 to their browser included); not a HEAD, not
+      // a crawler; not while the blog drains, since its views have been written for the move.
+      if (visit.viewPostId !== undefined && request.method === "GET" && !isCrawler(request.headers.get("user-agent")) && !cluster?.isDraining(blog)) services.views.record(blog, visit.viewPostId, services.now().getTime());
       if (wrote) services.pages.invalidate(blog);
     }
     return response;
@@ -62,6 +68,15 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
     if (length > MAX_BODY_BYTES) return finish(visit, errorResponse(services, visit, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413)));
     const name = visit.blogName;
     if (name === null) return route(visit);
+    if (cluster) {
+      // A blog held elsewhere, placed nowhere or draining is answered before anything opens it.
+      const refused = placementAnswer(services, name, request.method);
+      if (refused) return finish(visit, refused);
+      if (!isReadOnlyMethod(request.method)) {
+        cluster.writeStarted(name);
+        writing.add(visit);
+      }
+    }
     // A deferred answer is a promise of a response (or of a promise of one): both resolve to it.
     return fair.run(name, visit.started, () => answerBlog(visit, name)) as Answer;
   };

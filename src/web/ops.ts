@@ -1,11 +1,13 @@
 // Instance-wide endpoints that answer on any Host: /healthz for load balancers and supervisors,
-// /metrics for Prometheus (loopback only, or anyone with the configured token), /tls-check for a
-// TLS proxy's on-demand certificates.
+// /readyz for a proxy's health checks (in a cluster: the placement is loaded and every blog placed
+// here opens), /metrics for Prometheus (loopback only, or anyone with the configured token),
+// /tls-check for a TLS proxy's on-demand certificates.
 import { Elysia, t } from "elysia";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { isLocalRequest } from "./client.ts";
 import { blogOfDomain, normaliseHostName } from "../tenants/domains.ts";
+import { placedBlogOfHost } from "../tenants/placement.ts";
 import { listTenantNames, tenantsDir } from "../tenants/names.ts";
 import { VERSION } from "../version.ts";
 import type { Services } from "./services.ts";
@@ -50,8 +52,22 @@ function tlsCheck(services: Services, input: string): Response {
   const domain = normaliseHostName(input);
   if (domain === null) return plainText(`Bad request: ${JSON.stringify(input.slice(0, 300))} is not a host name`, 400);
   const { dataDir, domain: instanceDomain } = services.config;
-  const blog = blogOfDomain(dataDir, services.customDomains, instanceDomain, domain);
+  // In a cluster any node answers for every blog of the placement: Caddy asks one of them.
+  const placement = services.cluster?.placement;
+  const blog = (placement && placedBlogOfHost(placement, domain)) ?? blogOfDomain(dataDir, services.customDomains, instanceDomain, domain);
   return blog ? plainText(`ok: ${domain} is the blog ${blog}`, 200) : plainText(`Not found: no blog answers to ${domain} here`, 404);
+}
+
+/** Null when the data directory can be read and written, otherwise why not. */
+function isUsable(dataDir: string): string | null {
+  const dir = tenantsDir(dataDir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.R_OK | constants.W_OK);
+    return null;
+  } catch (e) {
+    return `the data directory ${dir} is not usable: ${e instanceof Error ? e.message : String(e)}`;
+  }
 }
 
 export function opsRoutes(services: Services) {
@@ -71,6 +87,26 @@ export function opsRoutes(services: Services) {
       if (refusal) return new Response(`Forbidden: ${refusal}`, { status: 403, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
       const { body, contentType } = await services.metrics.render();
       return new Response(body, { headers: { "content-type": contentType, "cache-control": "no-store" } });
+    })
+    .get("/readyz", () => {
+      const body: Record<string, unknown> = { version: VERSION };
+      const cluster = services.cluster;
+      let problem = isUsable(services.config.dataDir);
+      if (cluster) {
+        const readiness = cluster.readiness();
+        body.node = cluster.node;
+        // Draining blogs whose writes, page views and handle are done with (`writekit node drain` waits for this).
+        body.drained = Object.fromEntries(cluster.drained);
+        if (readiness.ready) body.blogs = readiness.blogs;
+        else {
+          problem ??= readiness.reason;
+          if (readiness.failed) body.failed = readiness.failed;
+        }
+        if (cluster.loadError) body.placementError = cluster.loadError;
+      }
+      body.status = problem === null ? "ready" : "not ready";
+      if (problem !== null) body.error = problem;
+      return Response.json(body, { status: problem === null ? 200 : 503, headers: { "cache-control": "no-store" } });
     })
     .get("/healthz", () => {
       const dir = tenantsDir(services.config.dataDir);

@@ -4,6 +4,7 @@ import type { ViewCounter } from "../blog/views.ts";
 import type { Config } from "../config.ts";
 import type { TenantName } from "../tenants/names.ts";
 import type { Pool } from "../tenants/pool.ts";
+import type { NodePlacement } from "../tenants/cluster.ts";
 import type { BlogRegistry } from "../tenants/registry.ts";
 import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Metrics } from "./metrics.ts";
@@ -29,4 +30,6 @@ export interface Services {
   now: () => Date;
   /** What /metrics reports; one registry per server (and per test). */
   metrics: Metrics;
+  /** This node's placement in a cluster (`--placement`), or null on a single node. */
+  cluster: NodePlacement | null;
 }
