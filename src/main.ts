@@ -8,11 +8,13 @@ import { domainsCommand } from "./cli/domains.ts";
 import { exportCommand } from "./cli/export.ts";
 import { importCommand } from "./cli/import.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { nodeCommand } from "./cli/node.ts";
+import { placementCommand } from "./cli/placement.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { tenantCommand } from "./cli/tenant.ts";
 import { VERSION } from "./version.ts";
 
-const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, importCommand, checkCommand, domainsCommand];
+const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, importCommand, checkCommand, domainsCommand, placementCommand, nodeCommand];
 
 const usage = `WriteKit ${VERSION}: every blog is its own SQLite file.
 

@@ -3,21 +3,24 @@ import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { checkPasswordStrength, hashPassword, insertAuthor, isValidEmail, PasswordError } from "../blog/authors.ts";
 import { updateSettings } from "../blog/settings.ts";
-import { dataDirFrom, commonOptions } from "../config.ts";
+import { dataDirFrom, commonOptions, clusterOptions, ConfigError, loadClusterConfig } from "../config.ts";
 import { createTenant, deleteTenant } from "../tenants/files.ts";
 import { schemaVersion } from "../tenants/migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, TenantNameError, type TenantName } from "../tenants/names.ts";
 import { CliError, formatBytes, out, parse, readStdinLine, type Command } from "./command.ts";
+import { forgetDeletedBlog } from "./node.ts";
 
 const usage = `Usage:
   writekit tenant create NAME [--title T] [--email E] [--password-stdin] [--data DIR]
   writekit tenant list [--json] [--data DIR]
-  writekit tenant delete NAME --yes [--data DIR]
+  writekit tenant delete NAME --yes [--data DIR] [--placement FILE --node N [--litestream-config FILE]]
 
 create   makes data/tenants/NAME.db, fully migrated, with its first author. Without
          --password-stdin a password is generated and printed once.
 list     shows every blog with its size and schema version.
-delete   removes a blog's database and its -wal/-shm files (asks for --yes).
+delete   removes a blog's database and its -wal/-shm files (asks for --yes). On a node of a
+         cluster (--placement, --node or their env) it also leaves the placement, and this
+         node's Litestream config (--litestream-config) is rendered again without it.
 
 NAME is 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.`;
 
@@ -126,10 +129,17 @@ async function list(argv: string[]): Promise<number> {
 }
 
 async function remove(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...commonOptions, yes: { type: "boolean" } });
+  const { values, positionals } = parse(argv, { ...clusterOptions, yes: { type: "boolean" } });
   if (values.help) return out(usage), 0;
   const name = nameArg(positionals, "delete");
   const dataDir = dataDirFrom(values);
+  let cluster;
+  try {
+    cluster = loadClusterConfig(values);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, 2);
+    throw e;
+  }
   if (!values.yes) throw new CliError(`this deletes the blog "${name}" and all its posts for good; run again with --yes to confirm`, 2);
   try {
     deleteTenant(dataDir, name);
@@ -138,6 +148,8 @@ async function remove(argv: string[]): Promise<number> {
     throw e;
   }
   out(`Deleted blog "${name}"`);
+  // On a node of a cluster: its placement entry and its line in this node's Litestream config go too.
+  forgetDeletedBlog(cluster, name);
   return 0;
 }
 
