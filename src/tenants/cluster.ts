@@ -41,7 +41,8 @@ export class NodePlacement {
       const local = new Set(blogsOn(next, this.node, ["active"]));
       this.checked = new Set([...this.checked].filter((n) => local.has(n)));
       for (const name of [...this.failed.keys()]) if (!local.has(name)) this.failed.delete(name);
-      this.pending = [...local].filter((n) => !this.checked.has(n) && !this.failed.has(n));
+      // Blogs that did not open are tried again too: a new placement often follows a fix.
+      this.pending = [...local].filter((n) => !this.checked.has(n));
       return true;
     } catch (e) {
       this.loadError = e instanceof Error ? e.message : String(e);
