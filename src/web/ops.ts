@@ -88,9 +88,12 @@ export function opsRoutes(services: Services) {
       const { body, contentType } = await services.metrics.render();
       return new Response(body, { headers: { "content-type": contentType, "cache-control": "no-store" } });
     })
-    .get("/readyz", () => {
+    .get("/readyz", ({ request, visit }) => {
       const body: Record<string, unknown> = { version: VERSION };
       const cluster = services.cluster;
+      // Why a blog does not open, and where the placement file is, are for this machine (and the
+      // metrics token) only: /readyz answers on every blog's host.
+      const detailed = metricsRefusal(services, request, visit.peer) === null;
       let problem = isUsable(services.config.dataDir);
       if (cluster) {
         const readiness = cluster.readiness();
@@ -100,12 +103,12 @@ export function opsRoutes(services: Services) {
         if (readiness.ready) body.blogs = readiness.blogs;
         else {
           problem ??= readiness.reason;
-          if (readiness.failed) body.failed = readiness.failed;
+          if (readiness.failed) body.failed = detailed ? readiness.failed : Object.keys(readiness.failed).length;
         }
-        if (cluster.loadError) body.placementError = cluster.loadError;
+        if (cluster.loadError && detailed) body.placementError = cluster.loadError;
       }
       body.status = problem === null ? "ready" : "not ready";
-      if (problem !== null) body.error = problem;
+      if (problem !== null) body.error = detailed ? problem : "not ready";
       return Response.json(body, { status: problem === null ? 200 : 503, headers: { "cache-control": "no-store" } });
     })
     .get("/healthz", () => {

@@ -31,6 +31,7 @@ async function node(blogs: Placement["blogs"], local: string[]) {
   const placementFile = join(tempDir(), "placement.json");
   writeFileSync(placementFile, JSON.stringify(placementFor(blogs)));
   const { handler, services } = makeServer(data, { placementFile, node: "n1", domain: "blogs.test" });
+  services.peer = () => "127.0.0.1"; // /readyz gives its details to this machine only
   const get = (blog: string, path = "/", init: RequestInit = {}) => request(handler, `${blog}.blogs.test`, path, init);
   const comment = (blog: string) =>
     get(blog, "/hello/comments", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: `http://${blog}.blogs.test` }, body: "name=R&body=hi" });
@@ -106,6 +107,10 @@ describe("a node of a cluster", () => {
       for (let i = 0; i < 100 && r.status !== 200; i++) r = (await Bun.sleep(10), await readyz(handler));
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ status: "ready", node: "n1", blogs: 2 });
+      services.peer = () => "203.0.113.9"; // from elsewhere: whether it is ready, not why
+      updatePlacement(placementFile, (p) => void (p.blogs.erin = { node: "n1", epoch: 1, state: "active" })); // placed here, no file
+      for (let i = 0; i < 100 && r.status === 200; i++) r = (await Bun.sleep(10), await readyz(handler));
+      expect(r.body).toMatchObject({ status: "not ready", error: "not ready", failed: 1 });
     } finally {
       cluster.stop();
     }
@@ -118,6 +123,7 @@ describe("a node of a cluster", () => {
     expect(services.cluster!.loadError).toContain('"node" must be one of the nodes');
     expect((await get("alice")).status).toBe(200);
     const fresh = makeServer(tempDir(), { placementFile: join(tempDir(), "missing.json"), node: "n1" });
+    fresh.services.peer = () => "127.0.0.1";
     const r = await readyz(fresh.handler);
     expect(r.status).toBe(503);
     expect(r.body.error).toContain("does not exist");
