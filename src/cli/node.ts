@@ -15,6 +15,7 @@ import { openBlogDatabase } from "../tenants/open.ts";
 import { PlacementError, readPlacement, replicaUrl, updatePlacement, type Placement } from "../tenants/placement.ts";
 import { removeLitestreamMeta } from "../tenants/replication.ts";
 import { checkDatabase, placeFile, tempPathFor } from "../tenants/snapshot.ts";
+import { isWalIndexInUse } from "../tenants/walindex.ts";
 import { blogNameArg, CliError, out, parse, type Command } from "./command.ts";
 
 const usage = `Usage:
@@ -37,8 +38,10 @@ adopt    on the node that takes NAME: restores it from its replica (--from-repli
          lost (--force: what it acknowledged in the last seconds may be missing). Without
          --from-replica, places a blog whose file is already here (made with tenant create or
          import).
-release  on the node NAME left: removes its files and Litestream's state for it. Refused while
-         the placement puts NAME on this node (--force to delete it anyway).
+release  on the node NAME left: renders this node's Litestream config without it, then removes
+         its files and Litestream's state for it once nothing has it open (restart Litestream
+         and run release again when it says so). Refused while the placement puts NAME on this
+         node (--force to delete it anyway).
   --timeout S   how long drain waits for the server and the replica, and adopt for the fence
                 (default 60)`;
 
@@ -284,11 +287,16 @@ async function release(argv: string[]): Promise<number> {
     throw new CliError(`"${name}" is placed on this node (${node}, ${entry.state}): releasing it would delete its live copy. Move it first (writekit node drain ${name} here, writekit node adopt ${name} on the other node), or delete it with writekit tenant delete`);
   }
   const path = tenantPath(cfg.dataDir, name);
+  refreshLitestream(cfg, placement);
+  // Litestream still listing the blog would fail its final sync at its next stop (the -wal gone):
+  // its config no longer lists it, so restart it first, then release.
+  if (existsSync(path) && isWalIndexInUse(path) && !values.force) {
+    throw new CliError(`"${name}" is still open here (by Litestream, whose config listed it): restart Litestream on this node, then run writekit node release ${name} again`);
+  }
   const had = existsSync(path);
   removeDatabaseFiles(path);
   removeLitestreamMeta(path);
   out(had ? `${name}: its files on ${node} are removed${entry ? ` (it lives on ${entry.node})` : ""}` : `${name}: no files here; nothing to remove`);
-  refreshLitestream(cfg, placement);
   return 0;
 }
 

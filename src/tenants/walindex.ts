@@ -102,3 +102,23 @@ export function trimWalIndex(path: string): TrimResult {
     else closeSync(fd);
   }
 }
+
+/**
+ * Whether some connection, in any process, has the blog at `path` open (it holds the DMS byte of
+ * the -shm shared): true, false, or null when that cannot be told (no -shm file, not Linux).
+ */
+export function isWalIndexInUse(path: string): boolean | null {
+  if (fcntl === undefined) fcntl = loadFcntl();
+  if (!fcntl) return null;
+  let fd: number;
+  try {
+    fd = openSync(path + "-shm", "r");
+  } catch {
+    return null;
+  }
+  try {
+    return dmsHolder(fd, fcntl) !== null;
+  } finally {
+    closeSync(fd);
+  }
+}
