@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { writeFence } from "../blog/fence.ts";
 import { getSettings } from "../blog/settings.ts";
 import { LitestreamError, renderLitestream, writeLitestreamConfigs } from "../cluster/litestream.ts";
-import { ReplicaError, restoreChecked } from "../cluster/replica.ts";
+import { DamagedReplicaError, ReplicaError, restoreChecked } from "../cluster/replica.ts";
 import { ConfigError, clusterOptions, loadClusterConfig, type ClusterConfig } from "../config.ts";
 import { removeDatabaseFiles } from "../tenants/files.ts";
 import { assertIsBlog, schemaVersion } from "../tenants/migrate.ts";
@@ -16,7 +16,7 @@ import { PlacementError, readPlacement, replicaUrl, updatePlacement, type Placem
 import { removeLitestreamMeta } from "../tenants/replication.ts";
 import { checkDatabase, placeFile, tempPathFor } from "../tenants/snapshot.ts";
 import { isWalIndexInUse } from "../tenants/walindex.ts";
-import { blogNameArg, CliError, out, parse, type Command } from "./command.ts";
+import { blogNameArg, CliError, err, out, parse, type Command } from "./command.ts";
 
 const usage = `Usage:
   writekit node drain NAME [--timeout S]
@@ -121,6 +121,12 @@ export function forgetDeletedBlog(cfg: ClusterConfig, name: TenantName): void {
   refreshLitestream(cfg, placementOf(cfg.placementFile));
 }
 
+/** Says on stderr that a restore was damaged (and refused); null: try again. */
+function noteDamaged(url: string, e: DamagedReplicaError): null {
+  err(`note: a restore of ${url} was damaged and is not used (${e.message.split("\n")[0]}); trying again`);
+  return null;
+}
+
 async function until<T>(limitS: number, what: () => string, attempt: () => Promise<T | null>): Promise<T> {
   const end = performance.now() + limitS * 1000;
   for (;;) {
@@ -185,6 +191,8 @@ async function drain(argv: string[]): Promise<number> {
       return restored.fence === fence ? true : null;
     } catch (e) {
       if (e instanceof LitestreamError) return null; // no generation yet, a sync in progress
+      // A restore of a replica Litestream is writing may be damaged; the next one is tried.
+      if (e instanceof DamagedReplicaError) return noteDamaged(replica, e);
       if (e instanceof ReplicaError) throw new CliError(e.message);
       throw e;
     } finally {
@@ -239,6 +247,9 @@ async function adopt(argv: string[]): Promise<number> {
           if (fence && r.fence !== fence && !values.force) return null;
           return r;
         } catch (e) {
+          // While the drained node's Litestream still writes the replica, a damaged restore is tried
+          // again; a lost node's replica no longer changes, so its damage is final.
+          if (e instanceof DamagedReplicaError && fence && !values.force && !values.generation && !values.timestamp) return noteDamaged(from, e);
           if (e instanceof ReplicaError || e instanceof LitestreamError) throw new CliError(e.message);
           throw e;
         }
