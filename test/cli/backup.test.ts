@@ -1,11 +1,15 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeBlog, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(30_000);
 
 async function blogWithPosts(data: string, name: string, posts: number) {
   const path = await makeBlog(data, name);

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
@@ -9,6 +9,10 @@ import { writeClosedBlog } from "../../src/cli/views-worker.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { fileFingerprint, Pool } from "../../src/tenants/pool.ts";
 import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(30_000);
 
 const alice = parseTenantName("alice");
 const bob = parseTenantName("bob");

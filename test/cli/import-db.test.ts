@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addComment } from "../../src/blog/comments.ts";
@@ -8,6 +8,10 @@ import { updateSettings } from "../../src/blog/settings.ts";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(30_000);
 
 const PASSWORD = "a new long passphrase";
 

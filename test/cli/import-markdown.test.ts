@@ -1,8 +1,12 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(30_000);
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "import");
 

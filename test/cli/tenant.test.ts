@@ -1,9 +1,13 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { cli, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(30_000);
 
 describe("writekit tenant", () => {
   test("create makes a migrated WAL blog with its first author, password from stdin", async () => {
