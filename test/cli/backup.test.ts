@@ -78,4 +78,12 @@ describe("writekit backup", () => {
     expect(full.stderr).toBe(`writekit: ${dir} is not empty; back up into a new or empty folder\n`);
     expect(existsSync(join(dir, "manifest.json"))).toBe(false);
   });
+  test("a mistyped --data fails instead of backing up nothing: no data directory, exit 1, no folder made", async () => {
+    const dir = join(tempDir(), "backup");
+    const wrong = join(tempDir(), "wrong");
+    const r = await cli(["backup", "-o", dir, "--data", wrong]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`writekit: no data directory at ${wrong} (looked for ${wrong}/tenants); pass --data DIR or set WRITEKIT_DATA (tenant create and restore make a new one)\n`);
+    expect(existsSync(dir)).toBe(false);
+  });
 });

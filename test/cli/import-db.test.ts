@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addComment } from "../../src/blog/comments.ts";
 import { createPost } from "../../src/blog/posts.ts";
@@ -52,6 +52,7 @@ describe("writekit import NAME FILE.db", () => {
   test("export then import on another instance gives the same blog, with the author's password from stdin", async () => {
     const { data, file } = await exportedBlog();
     const other = tempDir();
+    mkdirSync(join(other, "tenants"));
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", other], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -76,6 +77,7 @@ describe("writekit import NAME FILE.db", () => {
   test("without --password-stdin a password is generated, printed once, and works", async () => {
     const { file } = await exportedBlog();
     const other = tempDir();
+    mkdirSync(join(other, "tenants"));
     const r = await cli(["import", "bob", file, "--data", other]);
     expect(r.code).toBe(0);
     const password = /Password:\s+(\S+)/.exec(r.stdout)?.[1];
@@ -133,5 +135,18 @@ describe("writekit import NAME FILE.db", () => {
     expect(short.stderr).toContain("at least 10 characters");
     // Only alice: her -wal/-shm stay beside her file once opened (SQLITE_FCNTL_PERSIST_WAL).
     expect(readdirSync(join(data, "tenants")).filter((f) => !/-(wal|shm)$/.test(f))).toEqual(["alice.db"]);
+  });
+
+  test("prints the addresses --domain gives, and a file without an author gets author@NAME.DOMAIN", async () => {
+    const { file } = await exportedBlog();
+    const db = new Database(file);
+    db.run("DELETE FROM authors");
+    db.close();
+    const other = tempDir();
+    mkdirSync(join(other, "tenants"));
+    const r = await cli(["import", "bob", file, "--domain", "blogs.example.com", "--data", other]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Read it at   https://bob.blogs.example.com/ ");
+    expect(r.stdout).toContain("Write at     https://bob.blogs.example.com/admin  as author@bob.blogs.example.com (the file had no author, so one was created)");
   });
 });

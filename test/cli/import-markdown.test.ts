@@ -176,6 +176,7 @@ describe("writekit import NAME PATH (Markdown)", () => {
 
   test("a blog that does not exist is refused with a hint, and no file is created", async () => {
     const data = tempDir();
+    mkdirSync(join(data, "tenants"));
     const r = await cli(["import", "nobody", FIXTURES, "--data", data]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('there is no blog named "nobody"');
@@ -191,6 +192,6 @@ describe("writekit import NAME PATH (Markdown)", () => {
     await makeBlog(data, "alice");
     const none = await cli(["import", "alice", "--data", data]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("Usage");
+    expect(none.stderr).toContain("import needs a blog NAME and a FILE.db or Markdown files and folders (see: writekit import --help)");
   });
 });

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrateTenants } from "../../src/cli/migrate.ts";
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from "../../src/tenants/migrate.ts";
@@ -48,6 +48,7 @@ describe("writekit migrate", () => {
 
   test("bad arguments are refused", async () => {
     const data = tempDir();
+    mkdirSync(join(data, "tenants"));
     expect((await cli(["migrate", "--data", data])).stderr).toContain("or pass --all");
     expect((await cli(["migrate", "Bad", "--data", data])).stderr).toContain("upper-case");
     expect((await cli(["migrate", "nobody", "--data", data])).stderr).toContain("nobody: FAILED");
