@@ -7,11 +7,12 @@ import { domainsCommand } from "./cli/domains.ts";
 import { exportCommand } from "./cli/export.ts";
 import { importCommand } from "./cli/import.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { restoreCommand } from "./cli/restore.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { tenantCommand } from "./cli/tenant.ts";
 import { VERSION } from "./version.ts";
 
-const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, importCommand, checkCommand, domainsCommand];
+const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, restoreCommand, importCommand, checkCommand, domainsCommand];
 
 const usage = `WriteKit ${VERSION}: every blog is its own SQLite file.
 

@@ -1,5 +1,5 @@
-// `writekit backup -o DIR`: every blog as a consistent copy, plus DIR/manifest.json. A blog that
-// fails is reported and the others are still written.
+// `writekit backup -o DIR`: every blog as a consistent copy, plus DIR/manifest.json, for
+// `writekit restore`. A blog that fails is reported and the others are still written.
 import { resolve } from "node:path";
 import { commonOptions } from "../config.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
@@ -8,9 +8,12 @@ import { existingDataDir } from "./datadir.ts";
 
 const usage = `Usage: writekit backup -o DIR [--data DIR]
 
-Writes every blog to DIR/NAME.db (each a consistent copy without sessions or password hashes,
-safe while \`writekit serve\` runs) and DIR/manifest.json, which lists each blog's name, file,
-bytes, sha256, schema version, post count and time. DIR must be new or empty.
+Writes every blog to DIR/NAME.db, each a consistent copy safe while \`writekit serve\` runs, and
+DIR/manifest.json, which lists each blog's name, file, bytes, sha256, schema version, post count
+and time. \`writekit restore DIR\` brings them back as they were.
+DIR must be new or empty. The copies keep the authors' password hashes (sessions are left out),
+so the folder is made readable by its owner only (0700, files 0600): keep it as safe as the data
+directory itself. (\`writekit export\` is an author's copy of one blog, without them.)
 A blog that cannot be copied is reported and the others are still written.
 
 ${exitCodesHelp("a blog could not be copied (the others are written), DIR is not empty, or there\nis no data directory")}`;

@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PasswordError } from "../blog/authors.ts";
 import { ConfigError, loadAddress, type Address } from "../config.ts";
 import { DomainError } from "../tenants/domains.ts";
-import { NoSuchTenantError, TenantExistsError } from "../tenants/files.ts";
+import { NoSuchTenantError, TenantBusyError, TenantExistsError } from "../tenants/files.ts";
 import { MigrationError, NotABlogError, SchemaTooNewError } from "../tenants/migrate.ts";
 import { parseTenantName, TenantNameError, type TenantName } from "../tenants/names.ts";
 import { SnapshotError } from "../tenants/snapshot.ts";
@@ -61,7 +61,7 @@ export function explainError(e: unknown): { message: string; exitCode: number } 
   if (e instanceof TenantNameError) return { message: `invalid blog name: ${e.message}`, exitCode: EXIT_USAGE };
   if (e instanceof PasswordError) return { message: e.message, exitCode: EXIT_USAGE };
   if (
-    e instanceof TenantExistsError || e instanceof NoSuchTenantError || e instanceof SnapshotError || e instanceof DomainError ||
+    e instanceof TenantExistsError || e instanceof NoSuchTenantError || e instanceof TenantBusyError || e instanceof SnapshotError || e instanceof DomainError ||
     e instanceof NotABlogError || e instanceof SchemaTooNewError || e instanceof MigrationError
   ) return { message: e.message, exitCode: EXIT_FAILED };
   const code = (e as { code?: unknown } | null)?.code;

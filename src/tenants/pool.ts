@@ -1,5 +1,6 @@
 // The LRU pool of open blog databases (src/lru.ts: get and evict are both O(1)).
 import type { Database } from "bun:sqlite";
+import { constants as sqliteConstants } from "bun:sqlite";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { log } from "../log.ts";
@@ -183,6 +184,12 @@ export class Pool {
       const now = fileFingerprint(tenantPath(this.options.dataDir, name));
       if (before === now) return false;
       this.closedAs.set(name, now);
+      return true;
+    }
+    // Its file was replaced (`writekit restore --force` renames a new one over it): this handle
+    // still reads the old one. Close it; the next request opens the new file.
+    if (hasMoved(tenant.db)) {
+      this.close(name);
       return true;
     }
     try {
@@ -429,6 +436,17 @@ function isReadOnlyFileSystem(dir: string): boolean {
   } catch (e) {
     return (e as { code?: string }).code === "EROFS";
   }
+}
+
+/** Whether the file a handle has open is no longer the one at its path (https://sqlite.org/c3ref/c_fcntl_begin_atomic_write.html#sqlitefcntlhasmoved). */
+function hasMoved(db: Database): boolean {
+  const moved = new Int32Array(2); // bun wants at least 8 bytes; SQLite writes an int
+  try {
+    db.fileControl(sqliteConstants.SQLITE_FCNTL_HAS_MOVED, moved);
+  } catch {
+    return false;
+  }
+  return moved[0] !== 0;
 }
 
 /** https://sqlite.org/pragma.html#pragma_data_version */

@@ -20,40 +20,10 @@
 // Anywhere this cannot be done (not Linux on x64 or arm64, no libc to call), it does nothing:
 // SQLite's own truncate at the next open is then all that happens, as before.
 import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { canLock, SQLITE_SHM_DMS_BYTE, tryWriteLockByte } from "./locks.ts";
 
-const F_OFD_SETLK = 37;
-const F_WRLCK = 1;
-/** UNIX_SHM_DMS in os_unix.c: the byte every connection holds a shared lock on. */
-const DMS_BYTE = 128;
 /** SQLite's own size for a reset -shm file (smaller than its header, so never mistaken for one). */
 const RESET_SIZE = 3;
-
-type Fcntl = (fd: number, command: number, lock: Uint8Array) => number;
-
-let fcntl: Fcntl | null | undefined;
-
-function loadFcntl(): Fcntl | null {
-  if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) return null;
-  try {
-    // Loaded on first use: bun:ffi is needed by nothing else.
-    const { dlopen, FFIType, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-    const libc = dlopen("libc.so.6", { fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
-    return (fd, command, lock) => libc.symbols.fcntl(fd, command, ptr(lock));
-  } catch {
-    return null;
-  }
-}
-
-/** struct flock on 64-bit Linux: l_type, l_whence (shorts), l_start, l_len (off_t), l_pid (int). */
-function writeLockOnDms(): Uint8Array {
-  const lock = new Uint8Array(32);
-  const view = new DataView(lock.buffer);
-  view.setInt16(0, F_WRLCK, true);
-  view.setInt16(2, 0, true); // SEEK_SET
-  view.setBigInt64(8, BigInt(DMS_BYTE), true);
-  view.setBigInt64(16, 1n, true);
-  return lock; // l_pid stays 0, as open file description locks require
-}
 
 /**
  * Cuts the -shm file of the blog at `path` back to 3 bytes when no connection anywhere has the
@@ -62,8 +32,7 @@ function writeLockOnDms(): Uint8Array {
  * Returns whether it cut (false: nothing to cut, another process has the blog open, or not here).
  */
 export function trimWalIndex(path: string): boolean {
-  if (fcntl === undefined) fcntl = loadFcntl();
-  if (!fcntl) return false;
+  if (!canLock()) return false;
   let fd: number;
   try {
     fd = openSync(path + "-shm", "r+");
@@ -73,7 +42,7 @@ export function trimWalIndex(path: string): boolean {
   try {
     if (fstatSync(fd).size <= RESET_SIZE) return false;
     // Refused (EAGAIN) while any connection, in any process, has the blog open.
-    if (fcntl(fd, F_OFD_SETLK, writeLockOnDms()) !== 0) return false;
+    if (!tryWriteLockByte(fd, SQLITE_SHM_DMS_BYTE)) return false;
     ftruncateSync(fd, RESET_SIZE);
     return true;
   } catch {

@@ -121,7 +121,7 @@ describe("writekit tenant", () => {
       expect(r.stdout).toContain("Usage");
     }
     // Every command but serve (whose file is not this branch's to change) documents its exit codes.
-    for (const command of ["tenant", "migrate", "export", "backup", "import", "check", "domains"]) {
+    for (const command of ["tenant", "migrate", "export", "backup", "restore", "import", "check", "domains"]) {
       const r = await cli([command, "--help"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Exit codes: 0 done; 1 ");
