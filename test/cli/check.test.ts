@@ -8,7 +8,7 @@ import { cli, makeBlog, tempDir } from "../helpers.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 /** Overwrites the root page of the posts table with garbage, as a failing disk would. */
 async function damagedBlog(data: string, name: string): Promise<void> {

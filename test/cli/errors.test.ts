@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { cli, makeBlog, tempDir } from "../helpers.ts";
 
 // Each case starts `writekit` as a child process: a few hundred ms, seconds on a loaded machine.
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 let data = "";
 let missing = "";

@@ -12,7 +12,7 @@ import { makeApp, makeBlog, request, tempDir } from "../helpers.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 const alice = parseTenantName("alice");
 const bob = parseTenantName("bob");

@@ -11,7 +11,7 @@ import { cli, makeApp, makeBlog, request, tempDir } from "../helpers.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 const PASSWORD = "a new long passphrase";
 

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
@@ -10,7 +10,7 @@ import { signIn, startServe, until } from "./serve-child.ts";
 
 // These tests start `writekit` (and `writekit serve`) as child processes: seconds each on a loaded
 // machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
-setDefaultTimeout(60_000);
+setDefaultTimeout(120_000);
 
 const PASSWORD = "alice's old passphrase";
 
@@ -178,6 +178,16 @@ describe("writekit restore", () => {
     expect(r.code).toBe(0);
     expect(read(path, "PRAGMA integrity_check")).toEqual([{ integrity_check: "ok" }]);
     expect(read(path, "SELECT title FROM posts")).toEqual([{ title: "Backed up" }]);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("run as root, restored blogs belong to the owner of tenants/ (the server's user), not to root", async () => {
+    const { backup } = await instanceWithBackup();
+    const data = tempDir();
+    mkdirSync(join(data, "tenants"));
+    chownSync(join(data, "tenants"), 65534, 65534);
+    const r = await cli(["restore", backup, "--data", data]);
+    expect(r.code).toBe(0);
+    for (const blog of ["alice.db", "bob.db"]) expect(statSync(join(data, "tenants", blog))).toMatchObject({ uid: 65534, gid: 65534 });
   });
 
   test("a backup without password hashes (made before backups kept them) is restored, and says how to give its authors a password", async () => {

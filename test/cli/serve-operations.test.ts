@@ -9,7 +9,7 @@ import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 async function freePort(): Promise<number> {
   const s = Bun.serve({ port: 0, fetch: () => new Response() });

@@ -8,7 +8,7 @@ import { adminStatus, signIn, startServe } from "./serve-child.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 describe("writekit tenant", () => {
   test("create makes a migrated WAL blog with its first author, password from stdin", async () => {
