@@ -57,3 +57,8 @@ export function deleteSession(db: Database, token: string): void {
 export function deleteOtherSessions(db: Database, authorId: number, keepToken: string): number {
   return db.query("DELETE FROM sessions WHERE author_id = ? AND token_hash != ?").run(authorId, digest(keepToken)).changes;
 }
+
+/** Ends every session of an author (a password reset by the operator); returns how many ended. */
+export function deleteAuthorSessions(db: Database, authorId: number): number {
+  return db.query("DELETE FROM sessions WHERE author_id = ?").run(authorId).changes;
+}

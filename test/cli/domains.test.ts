@@ -1,9 +1,13 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
 
 async function blogWithDomain(data: string, name: string, domain: string): Promise<void> {
   const db = openBlogDatabase(await makeBlog(data, name, { title: `${name} writes` }));
