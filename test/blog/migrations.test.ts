@@ -9,7 +9,7 @@ import { BlogRegistry } from "../../src/tenants/registry.ts";
 import { migrate, MIGRATIONS, MigrationError, SCHEMA_VERSION, schemaVersion } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { cli, tempDir } from "../helpers.ts";
+import { emptyDataDir, cli, tempDir } from "../helpers.ts";
 
 const BODY = "Intro[^1].\n\n## Setup\n\n```ts\nconst a = 1;\n```\n\n[^1]: A note.\n";
 /** What WriteKit 1 stored for BODY: plain code, no heading id, the footnote as text. */
@@ -96,7 +96,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
   test("`writekit import NAME FILE.db` of a version-1 export re-renders (in the snapshot Worker)", async () => {
     const file = join(tempDir(), "old.db");
     versionOneBlog(file);
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: "a long enough passphrase\n" });
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(`migrated from schema version 1 to ${SCHEMA_VERSION}`);

@@ -11,7 +11,7 @@ import { MEDIA_LIMITS } from "../../src/blog/media.ts";
 import { saveDomains } from "../../src/tenants/domains.ts";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
+import { emptyDataDir, BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
 
 const PASSWORD = "a new long passphrase";
 
@@ -54,7 +54,7 @@ describe("import of a .db file someone else made", () => {
       db.run("CREATE VIEW forever AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) AS c FROM n");
       db.run("CREATE TRIGGER hang AFTER UPDATE OF views ON posts BEGIN SELECT c FROM forever; END");
     });
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await importFile(data, "bob", file);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file} is not imported: it has 2 objects that WriteKit's migrations do not create (view "forever"; trigger "hang" on posts). Nothing in it was run.`);
@@ -74,7 +74,7 @@ describe("import of a .db file someone else made", () => {
       }),
       index: await fileWith((db) => db.run("CREATE INDEX my_index ON posts (title)")),
     };
-    const data = tempDir();
+    const data = emptyDataDir();
     const results = Object.fromEntries(await Promise.all(Object.entries(files).map(async ([k, f]) => [k, await importFile(data, `bob-${k}`, f)] as const)));
     for (const r of Object.values(results)) expect(r.code).toBe(1);
     expect(results.sessions.stderr).toContain('trigger "plant" on sessions');
@@ -111,7 +111,7 @@ describe("import of a .db file someone else made", () => {
       db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('second@example.com', 'Second', '$argon2id$known', ?), ('not an email', 'Third', '', ?)", [NOW, NOW]);
       db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('known', 1, 'x', ?, '2999-01-01T00:00:00Z')", [NOW]);
     });
-    const data = tempDir();
+    const data = emptyDataDir();
     await makeBlog(data, "victim");
     saveDomains(data, new Map([["evil.example.com", parseTenantName("victim")]]));
     const r = await importFile(data, "bob", file);
@@ -213,7 +213,7 @@ describe("import of a .db file someone else made", () => {
       db.run("PRAGMA ignore_check_constraints = OFF");
       db.run("INSERT INTO settings (key, value) VALUES ('media_quota_bytes', '100')");
     });
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await importFile(data, "bob", file);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -12,7 +12,7 @@ import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+import { emptyDataDir, cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
@@ -199,7 +199,7 @@ describe("writekit import of a file from an older WriteKit", () => {
 
   test("schema version 1 (no kind, no media) imports: every post is a post, no note", async () => {
     const file = olderBlog(1);
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -216,7 +216,7 @@ describe("writekit import of a file from an older WriteKit", () => {
     const check = new Database(file, { readonly: true });
     expect(check.query("SELECT name FROM sqlite_schema WHERE name = 'views_applied'").all()).toEqual([]);
     check.close();
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
