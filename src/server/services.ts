@@ -9,6 +9,7 @@ import { BlogRegistry } from "../tenants/registry.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
 import { Metrics } from "../web/metrics.ts";
 import { PageCache } from "../web/pagecache.ts";
+import { PasswordGate } from "../web/passwordgate.ts";
 import type { Services } from "../web/services.ts";
 
 /** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
@@ -40,6 +41,7 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     peer: (request, server) => server?.requestIP(request)?.address ?? null,
     now: () => new Date(),
     metrics: new Metrics(() => services),
+    passwords: new PasswordGate(),
     ...overrides,
   };
   // Someone else committed to a blog (seen at a close, an open, or a writer's return): drop its pages.

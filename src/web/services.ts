@@ -8,6 +8,7 @@ import type { BlogRegistry } from "../tenants/registry.ts";
 import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PageCache } from "./pagecache.ts";
+import type { PasswordGate } from "./passwordgate.ts";
 
 export interface Services {
   config: Config;
@@ -29,4 +30,6 @@ export interface Services {
   now: () => Date;
   /** What /metrics reports; one registry per server (and per test). */
   metrics: Metrics;
+  /** Every argon2id verify and hash of the server goes through it: a few at once, 503 beyond (tests pace it). */
+  passwords: PasswordGate;
 }

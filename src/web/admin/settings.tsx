@@ -2,7 +2,7 @@
 // its custom domain, its custom stylesheet, and the author's password. Each form saves on its own
 // and comes back with what was typed and a message beside any field that needs attention.
 import { Elysia, t } from "elysia";
-import { checkPasswordStrength, findAuthorByEmail, hashPassword, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
+import { checkPasswordStrength, findAuthorByEmail, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
 import { cleanCustomCss, CUSTOM_CSS_LIMIT } from "../../blog/customcss.ts";
 import { deleteOtherSessions } from "../../blog/sessions.ts";
 import { updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
@@ -13,7 +13,8 @@ import { authorContext, type Admin } from "./author.tsx";
 import { adminPage, adminRedirect } from "./context.tsx";
 import { SettingsPage, type FormErrors, type GeneralValues, type SettingsPageProps } from "./pages/SettingsPage.tsx";
 import { RateLimiter } from "../ratelimit.ts";
-import { MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS } from "./login.tsx";
+import { PASSWORD_BUSY_RETRY_S } from "../passwordgate.ts";
+import { BUSY_MESSAGE, MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS } from "./login.tsx";
 
 const csrf = t.Optional(t.String({ maxLength: 100 }));
 const POLICIES = new Set(["moderate", "approve", "off"]);
@@ -162,17 +163,7 @@ export function settingsRoutes(services: Services) {
         const now = services.now().getTime();
         const wait = passwordThrottle.retryAfter(key, now);
         if (wait > 0) return fail({ current: `Too many wrong current passwords. Please try again in ${Math.ceil(wait / 60)} minutes.` }, 429, { "retry-after": wait });
-        const author = findAuthorByEmail(admin.blog.db, admin.session.email);
-        let ok = false;
-        try {
-          ok = !!author && body.current !== "" && (await Bun.password.verify(body.current, author.password_hash));
-        } catch {
-          ok = false;
-        }
-        if (!author || !ok) {
-          passwordThrottle.hit(key, now);
-          return fail({ current: "This is not your current password." });
-        }
+        // What needs no hash is checked first, so a form that cannot succeed costs no argon2 work.
         try {
           checkPasswordStrength(body.password);
         } catch (e) {
@@ -180,8 +171,26 @@ export function settingsRoutes(services: Services) {
           throw e;
         }
         if (body.password !== body.confirm) return fail({ confirm: "The two new passwords are not the same." });
+        const author = findAuthorByEmail(admin.blog.db, admin.session.email);
+        const { current, password } = body;
+        // One place in the server's password line for both the check and the new hash; the attempt
+        // is counted before anything is awaited (see login.tsx).
+        const work = services.passwords.tryRun(async (argon) => {
+          let ok = false;
+          try {
+            ok = !!author && current !== "" && (await argon.verify(current, author.password_hash));
+          } catch {
+            ok = false;
+          }
+          return ok ? argon.hash(password) : null;
+        });
+        if (!work) return fail({ current: BUSY_MESSAGE }, 503, { "retry-after": PASSWORD_BUSY_RETRY_S });
+        passwordThrottle.hit(key, now);
+        // The blog stays open across this await: the author macro's openBlog holds a lease.
+        const newHash = await work;
+        if (!author || newHash === null) return fail({ current: "This is not your current password." });
         passwordThrottle.forget(key);
-        setAuthorPassword(admin.blog.db, author.id, await hashPassword(body.password));
+        setAuthorPassword(admin.blog.db, author.id, newHash);
         deleteOtherSessions(admin.blog.db, author.id, admin.token);
         return adminRedirect("/admin/settings?saved=password#password");
       },
