@@ -49,7 +49,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const path = join(tempDir(), "alice.db");
     versionOneBlog(path);
     const db = openBlogDatabase(path);
-    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql", "0003_views_applied.sql"]);
+    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql", "0003_views_applied.sql", "0004_session_clients.sql"]);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     const changes = (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
     expect(migrate(db).applied).toEqual([]);

@@ -5,7 +5,7 @@
 // The hashing itself goes through the server's PasswordGate: a few at once, 503 beyond.
 import { Elysia, t } from "elysia";
 import { findAuthorByEmail } from "../../blog/authors.ts";
-import { createSession, deleteSession, findSession, randomToken } from "../../blog/sessions.ts";
+import { createSession, deleteOtherSessions, deleteSession, findSession, randomToken } from "../../blog/sessions.ts";
 import { formatDateTime } from "../../blog/zones.ts";
 import { isoTime } from "../../blog/time.ts";
 import type { Services } from "../services.ts";
@@ -100,7 +100,7 @@ export function loginRoutes(services: Services) {
           return form(visit, blog, { next, email, error: GENERIC_FAILURE }, 401);
         }
         throttle.forget(key);
-        const { token } = createSession(blog.db, author.id, now);
+        const { token } = createSession(blog.db, author.id, now, { client: visit.client, userAgent: request.headers.get("user-agent") ?? "" });
         const secure = visit.isHttps;
         return adminRedirect(next, [clearedCookie(LOGIN_COOKIE, secure), sessionCookie(token, secure)]);
       },
@@ -119,6 +119,17 @@ export function loginRoutes(services: Services) {
       ({ admin }) => {
         deleteSession(admin.blog.db, admin.token);
         return adminRedirect("/admin/login?signed_out=1", [clearedCookie(SESSION_COOKIE, admin.secure)]);
+      },
+      { author: true, body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) }) },
+    )
+    .post(
+      "/admin/sign-out-everywhere",
+      // Every session of this author but the one asking: whoever presses it is at this browser and
+      // goes on working (next, perhaps, changing the password, which needs the current one). A thief
+      // who presses it first only ends the author's session; signing in again and pressing it ends theirs.
+      ({ admin }) => {
+        const ended = deleteOtherSessions(admin.blog.db, admin.session.authorId, admin.token);
+        return adminRedirect(`/admin/settings?saved=${ended === 0 ? "sessions-none" : "sessions"}#sessions`);
       },
       { author: true, body: t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) }) },
     );

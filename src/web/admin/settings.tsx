@@ -4,7 +4,7 @@
 import { Elysia, t } from "elysia";
 import { checkPasswordStrength, findAuthorByEmail, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
 import { cleanCustomCss, CUSTOM_CSS_LIMIT } from "../../blog/customcss.ts";
-import { deleteOtherSessions } from "../../blog/sessions.ts";
+import { deleteOtherSessions, listSessions } from "../../blog/sessions.ts";
 import { updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
 import { isValidTimeZone, timeZones } from "../../blog/zones.ts";
 import { claimDomain, DomainError, DomainTakenError, releaseDomain } from "../../tenants/domains.ts";
@@ -27,6 +27,8 @@ const SAVED = new Map<string, [SettingsPageProps["form"], string]>([
   ["css-cleaned", ["css", "Custom CSS saved. “<” characters were removed: CSS has no use for them, and they could end a style element."]],
   ["css-removed", ["css", "Custom CSS removed."]],
   ["password", ["password", "Password changed. Any other browser signed in as you was signed out."]],
+  ["sessions", ["sessions", "Signed out everywhere else: every other browser signed in as you must sign in again."]],
+  ["sessions-none", ["sessions", "No other browser was signed in as you."]],
 ]);
 
 function generalOf(s: Settings): GeneralValues {
@@ -34,10 +36,11 @@ function generalOf(s: Settings): GeneralValues {
 }
 
 export function settingsRoutes(services: Services) {
-  // A stolen session must not become a way to guess the current password quickly.
+  // A stolen session must not become a way to guess the current password quickly. Counted per
+  // client, not per author: a thief's guesses must not lock the author out of changing it.
   const passwordThrottle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
-  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost">> = {}, status = 200) => {
+  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "sessions" | "timeZone">> = {}, status = 200) => {
     const s = admin.blog.settings;
     return adminPage(
       <SettingsPage
@@ -46,6 +49,8 @@ export function settingsRoutes(services: Services) {
         css={props.css ?? s.custom_css}
         domain={props.domain ?? s.custom_domain}
         zones={timeZones()}
+        sessions={listSessions(admin.blog.db, admin.session.authorId, services.now(), admin.token)}
+        timeZone={s.time_zone}
         ownHost={`${admin.blog.tenant.name}.${services.config.domain}`}
         errors={props.errors}
         notice={props.notice}
@@ -153,13 +158,13 @@ export function settingsRoutes(services: Services) {
     )
     .post(
       "/admin/password",
-      async ({ admin, body }) => {
+      async ({ admin, body, visit }) => {
         const fail = (errors: FormErrors, status = 400, extra = {}) => {
           const r = page(admin, { errors, form: "password" }, status);
           for (const [k, v] of Object.entries(extra)) r.headers.set(k, String(v));
           return r;
         };
-        const key = `${admin.blog.tenant.name}\u0000${admin.session.authorId}`;
+        const key = `${admin.blog.tenant.name}\u0000${visit.clientKey}`;
         const now = services.now().getTime();
         const wait = passwordThrottle.retryAfter(key, now);
         if (wait > 0) return fail({ current: `Too many wrong current passwords. Please try again in ${Math.ceil(wait / 60)} minutes.` }, 429, { "retry-after": wait });

@@ -1,8 +1,11 @@
 // The blog's settings, in separate forms so each saves only what it shows: the blog itself, its
-// custom domain, its custom stylesheet, the author's password, and the download of the whole blog.
+// custom domain, its custom stylesheet, the author's password and sessions, and the download of
+// the whole blog.
 import type { CommentPolicy } from "../../../blog/settings.ts";
 import { CUSTOM_CSS_LIMIT } from "../../../blog/customcss.ts";
 import { MIN_PASSWORD_LENGTH } from "../../../blog/authors.ts";
+import type { SessionInfo } from "../../../blog/sessions.ts";
+import { formatDateTime } from "../../../blog/zones.ts";
 import { AdminLayout, CsrfField, FieldError, Notice, type Chrome } from "./AdminLayout.tsx";
 
 export interface GeneralValues {
@@ -25,10 +28,14 @@ export interface SettingsPageProps {
   zones: string[];
   /** Address of the blog under the instance's own domain, e.g. "alice.blogs.example.com". */
   ownHost: string;
+  /** The author's live sessions (where they are signed in). */
+  sessions: SessionInfo[];
+  /** The blog's time zone, for the sessions' times. */
+  timeZone: string;
   errors?: FormErrors;
   notice?: { kind: "ok" | "bad"; text: string };
   /** Which form the errors or notice belong to. */
-  form?: "general" | "domain" | "css" | "password";
+  form?: "general" | "domain" | "css" | "password" | "sessions";
 }
 
 const POLICIES: [CommentPolicy, string][] = [
@@ -45,7 +52,20 @@ function invalid(errors: FormErrors, id: string): string | undefined {
   return errors[id] ? "true" : undefined;
 }
 
-export function SettingsPage({ chrome, general, css, domain, zones, ownHost, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
+function SessionRow({ session, timeZone }: { session: SessionInfo; timeZone: string }): JSX.Element {
+  return (
+    <tr>
+      <td safe>{formatDateTime(session.createdAt, timeZone)}</td>
+      <td safe>{session.client || "not recorded"}</td>
+      <td>
+        <span safe>{session.userAgent || "not recorded"}</span>
+        {session.isCurrent ? <strong> (this browser)</strong> : ""}
+      </td>
+    </tr>
+  );
+}
+
+export function SettingsPage({ chrome, general, css, domain, zones, ownHost, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
   const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
   const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
   const g = errs("general");
@@ -178,6 +198,34 @@ export function SettingsPage({ chrome, general, css, domain, zones, ownHost, err
             </div>
             <div>
               <button type="submit">Change password</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="sessions">
+          <h2>Where you are signed in</h2>
+          {noticeFor("sessions")}
+          <table class="sessions-table">
+            <thead>
+              <tr>
+                <th scope="col">Signed in</th>
+                <th scope="col">From</th>
+                <th scope="col">Browser</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.map((session) => (
+                <SessionRow session={session} timeZone={timeZone} />
+              ))}
+            </tbody>
+          </table>
+          <form class="stack" method="post" action="/admin/sign-out-everywhere">
+            <CsrfField token={chrome.csrf} />
+            <p class="meta">Ends every session listed here except this browser's (to end this one too, use Sign out). A session you do not recognise may mean someone knows your password: change it as well.</p>
+            <div>
+              <button type="submit" class="secondary">
+                Sign out everywhere else
+              </button>
             </div>
           </form>
         </section>
