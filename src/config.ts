@@ -25,6 +25,12 @@ export interface Config {
   accessLog: boolean;
   /** Cut a closed blog's WAL index (-shm) back to 3 bytes right after its last connection closes. */
   cutWalIndex: boolean;
+  /**
+   * The scheme readers reach the blogs by, when the operator knows it (`--public-scheme`); null:
+   * the request's own, or a trusted proxy's X-Forwarded-Proto. Absolute links and the cookie's
+   * Secure flag follow it; the host always comes from the request.
+   */
+  publicScheme: "http" | "https" | null;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +57,7 @@ export const serveOptions = {
   "metrics-token": { type: "string" },
   "access-log": { type: "boolean" },
   "no-wal-index-cut": { type: "boolean" },
+  "public-scheme": { type: "string" },
 } as const;
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
@@ -102,6 +109,15 @@ function trustedProxiesFrom(values: Values, env: Record<string, string | undefin
   return proxies;
 }
 
+/** `--public-scheme` or WRITEKIT_PUBLIC_SCHEME: "http" or "https" (a URL's scheme part is forgiven), or unset. */
+function publicSchemeFrom(values: Values, env: Record<string, string | undefined>): Config["publicScheme"] {
+  const raw = (values["public-scheme"] as string | undefined) ?? env.WRITEKIT_PUBLIC_SCHEME;
+  if (raw === undefined || (raw === "" && values["public-scheme"] === undefined)) return null;
+  const scheme = raw.trim().toLowerCase().replace(/:(\/\/)?$/, "");
+  if (scheme === "http" || scheme === "https") return scheme;
+  throw new ConfigError(`--public-scheme must be "http" or "https", got "${raw}" (blogs keep their own host names, so only the scheme can be set)`);
+}
+
 export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
   const domain = domainFrom(values, env);
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
@@ -124,5 +140,6 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     metricsToken: metricsToken || null,
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
+    publicScheme: publicSchemeFrom(values, env),
   };
 }

@@ -6,7 +6,7 @@ import { Elysia } from "elysia";
 import type { TenantName } from "../tenants/names.ts";
 import type { HandleLease } from "../tenants/registry.ts";
 import type { Site } from "../tenants/resolve.ts";
-import { clientAddress, clientKey, isHttps } from "./client.ts";
+import { clientAddress, clientKey, requestOrigin } from "./client.ts";
 import { NotFoundError } from "./errors.tsx";
 import type { Services } from "./services.ts";
 
@@ -21,6 +21,7 @@ export class Visit {
   /** Leases on blogs this request uses, released once it is answered (a handle stays open across an await). */
   readonly leases: HandleLease[] = [];
   private peerAddress: string | null | undefined;
+  private originText: string | undefined;
 
   constructor(
     private readonly services: Services,
@@ -64,9 +65,17 @@ export class Visit {
     return clientKey(this.client);
   }
 
-  /** Whether the request came over HTTPS (directly, or from a trusted proxy saying so). */
+  /**
+   * Where readers reached the blog, e.g. "https://alice.example.com": what absolute links are built
+   * from and what cached pages are kept under, by one rule (client.ts requestOrigin).
+   */
+  get origin(): string {
+    return (this.originText ??= requestOrigin(this.services.config, this.request, () => this.peer));
+  }
+
+  /** Whether the request came over HTTPS (directly, from a trusted proxy saying so, or by --public-scheme). */
   get isHttps(): boolean {
-    return isHttps(this.services.config, this.request, this.peer);
+    return this.origin.startsWith("https:");
   }
 }
 

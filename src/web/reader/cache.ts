@@ -58,16 +58,16 @@ function respond(request: Request, page: CachedPage): Response {
 }
 
 /**
- * The page's key: scheme, the Host header (lower-cased) and the path with its query, without
- * building a URL. Absolute links (canonical, feeds) are built from scheme and Host, so both count.
+ * The page's key: the origin its absolute links (canonical, feeds) are built from, by the same rule
+ * (visit.origin: the scheme a trusted proxy or --public-scheme gives, and the Host), and the path
+ * with its query, without building a URL. So a page rendered for http is never served for https.
  */
-function cacheKey(request: Request, host: string): string {
-  const url = request.url;
+function cacheKey(visit: Visit): string {
+  const url = visit.request.url;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  const scheme = url.startsWith("https:") ? "https://" : "http://";
   const rest = pathStart < 0 ? "/" : url.slice(pathStart);
   const hash = rest.indexOf("#");
-  return scheme + host.toLowerCase() + (hash < 0 ? rest : rest.slice(0, hash));
+  return visit.origin + (hash < 0 ? rest : rest.slice(0, hash));
 }
 
 /** A post page's answer counts a view (the front door records it once the answer is ready). */
@@ -85,7 +85,7 @@ function countView(visit: Visit, page: CachedPage): void {
 export function answerFromCache(services: Services, visit: Visit, name: TenantName): Response | undefined {
   const { request } = visit;
   if (request.method !== "GET" && request.method !== "HEAD") return undefined;
-  const page = services.pages.get(name, cacheKey(request, request.headers.get("host") ?? ""), services.now().getTime(), false);
+  const page = services.pages.get(name, cacheKey(visit), services.now().getTime(), false);
   if (!page) return undefined;
   countView(visit, page);
   return respond(request, page);
@@ -98,7 +98,7 @@ export function answerFromCache(services: Services, visit: Visit, name: TenantNa
 export function servePage(services: Services, visit: Visit, render: (blog: BlogRequest) => Rendered): Response {
   const { request } = visit;
   const name = visit.blog;
-  const key = cacheKey(request, request.headers.get("host") ?? "");
+  const key = cacheKey(visit);
   const now = services.now();
   let page = services.pages.get(name, key, now.getTime());
   if (!page) {
