@@ -31,6 +31,12 @@ export interface Config {
    * Secure flag follow it; the host always comes from the request.
    */
   publicScheme: "http" | "https" | null;
+  /**
+   * Custom domains under the registrable domain of `domain` (example.com for blogs.example.com)
+   * are refused unless this is set (`--allow-parent-domain`): such a blog would pass for the
+   * operator's own site.
+   */
+  allowParentDomain: boolean;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +64,7 @@ export const serveOptions = {
   "access-log": { type: "boolean" },
   "no-wal-index-cut": { type: "boolean" },
   "public-scheme": { type: "string" },
+  "allow-parent-domain": { type: "boolean" },
 } as const;
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
@@ -141,5 +148,6 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
     publicScheme: publicSchemeFrom(values, env),
+    allowParentDomain: values["allow-parent-domain"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ALLOW_PARENT_DOMAIN ?? ""),
   };
 }

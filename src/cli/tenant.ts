@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import { checkPasswordStrength, hashPassword, insertAuthor, isValidEmail, PasswordError } from "../blog/authors.ts";
 import { updateSettings } from "../blog/settings.ts";
 import { dataDirFrom, commonOptions } from "../config.ts";
+import { DomainError, loadDomains, releaseDomain } from "../tenants/domains.ts";
 import { createTenant, deleteTenant } from "../tenants/files.ts";
 import { schemaVersion } from "../tenants/migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, TenantNameError, type TenantName } from "../tenants/names.ts";
@@ -17,9 +18,27 @@ const usage = `Usage:
 create   makes data/tenants/NAME.db, fully migrated, with its first author. Without
          --password-stdin a password is generated and printed once.
 list     shows every blog with its size and schema version.
-delete   removes a blog's database and its -wal/-shm files (asks for --yes).
+delete   removes a blog's database and its -wal/-shm files (asks for --yes), and releases its
+         custom domain from DATA/domains.json, so a later blog of the same name does not
+         inherit it.
 
 NAME is 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.`;
+
+/**
+ * Takes the blog's custom domains out of DATA/domains.json (a running server reloads it). The file
+ * is read without the server's rules, so entries it would skip are kept as they are. Returns the
+ * domains released; throws CliError when the file cannot be read or written.
+ */
+function releaseDomainsOf(dataDir: string, name: TenantName): string[] {
+  try {
+    return releaseDomain(dataDir, loadDomains(dataDir).map, name);
+  } catch (e) {
+    if (e instanceof DomainError || (e instanceof Error && "code" in e)) {
+      throw new CliError(`the custom domain map could not be updated (${e.message}); run \`writekit domains rebuild\` so no other blog named "${name}" inherits its domain`);
+    }
+    throw e;
+  }
+}
 
 function nameArg(positionals: string[], sub: string): TenantName {
   if (positionals.length === 0) throw new CliError(`tenant ${sub} needs a blog NAME\n\n${usage}`, 2);
@@ -70,6 +89,8 @@ async function create(argv: string[]): Promise<number> {
     updateSettings(db, { title });
   });
   out(`Created blog "${name}" in ${path}`);
+  // A blog of this name deleted by hand (not with tenant delete) may have left its domain mapped.
+  for (const domain of releaseDomainsOf(dataDir, name)) out(`  Released ${domain}, which a former blog named "${name}" had claimed`);
   out(`  Read it at   http://${name}.localhost:3000/  (with \`writekit serve\`)`);
   out(`  Write at     http://${name}.localhost:3000/admin  as ${email}`);
   if (generated) out(`  Password:    ${password}   (shown once; keep it somewhere safe)`);
@@ -138,6 +159,7 @@ async function remove(argv: string[]): Promise<number> {
     throw e;
   }
   out(`Deleted blog "${name}"`);
+  for (const domain of releaseDomainsOf(dataDir, name)) out(`  Released its custom domain ${domain}`);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 import { ViewCounter } from "../blog/views.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
+import { systemTxtResolver } from "../tenants/domainproof.ts";
 import { DomainError, loadDomains } from "../tenants/domains.ts";
 import type { TenantName } from "../tenants/names.ts";
 import { Pool } from "../tenants/pool.ts";
@@ -18,7 +19,7 @@ const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 /** DATA/domains.json; an unreadable file is logged and the server starts without custom domains. */
 function loadCustomDomains(config: Config): Map<string, TenantName> {
   try {
-    const { map, problems } = loadDomains(config.dataDir, config.domain);
+    const { map, problems } = loadDomains(config.dataDir, { instanceDomain: config.domain, allowParentDomain: config.allowParentDomain });
     for (const problem of problems) log.warn(problem);
     return map;
   } catch (e) {
@@ -42,6 +43,7 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     now: () => new Date(),
     metrics: new Metrics(() => services),
     passwords: new PasswordGate(),
+    resolveTxt: systemTxtResolver,
     ...overrides,
   };
   // Someone else committed to a blog (seen at a close, an open, or a writer's return): drop its pages.

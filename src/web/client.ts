@@ -84,6 +84,12 @@ export function isLocalRequest(config: Trust, request: Request, peer: string | n
   return !forwarded && isLoopback(direct);
 }
 
+/** A request from this machine's loopback that forwards for no one (a local TLS proxy's own `ask`). */
+export function isUnrelayedLoopback(request: Request, peer: string | null): boolean {
+  const direct = peerAddress(peer);
+  return direct !== null && isLoopback(direct) && !request.headers.has("x-forwarded-for");
+}
+
 /**
  * The key that rate limits count a client by: its IPv4 address, or the /64 of its IPv6 address,
  * since one home or server is usually given a whole /64 and could otherwise change address at will.

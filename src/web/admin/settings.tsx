@@ -5,9 +5,10 @@ import { Elysia, t } from "elysia";
 import { checkPasswordStrength, findAuthorByEmail, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
 import { cleanCustomCss, CUSTOM_CSS_LIMIT } from "../../blog/customcss.ts";
 import { deleteOtherSessions, listSessions } from "../../blog/sessions.ts";
-import { updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
+import { getSettings, updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
 import { isValidTimeZone, timeZones } from "../../blog/zones.ts";
-import { claimDomain, DomainError, DomainTakenError, releaseDomain } from "../../tenants/domains.ts";
+import { checkDomainProof, isProofToken, newProofToken, proofRecordName } from "../../tenants/domainproof.ts";
+import { claimDomain, DomainError, DomainTakenError, parseDomain, releaseDomain, type DomainRules } from "../../tenants/domains.ts";
 import type { Services } from "../services.ts";
 import { authorContext, type Admin } from "./author.tsx";
 import { adminPage, adminRedirect } from "./context.tsx";
@@ -21,7 +22,8 @@ const POLICIES = new Set(["moderate", "approve", "off"]);
 
 const SAVED = new Map<string, [SettingsPageProps["form"], string]>([
   ["settings", ["general", "Settings saved."]],
-  ["domain", ["domain", "Custom domain saved. Once its DNS points here, the blog answers at it."]],
+  ["domain", ["domain", "Custom domain saved. It is pending: create the DNS record shown below, then press Check now."]],
+  ["domain-live", ["domain", "The domain's DNS proves it is yours: the blog answers at it now (once its address records point here)."]],
   ["domain-removed", ["domain", "The custom domain is removed."]],
   ["css", ["css", "Custom CSS saved. It is on every reader page now."]],
   ["css-cleaned", ["css", "Custom CSS saved. “<” characters were removed: CSS has no use for them, and they could end a style element."]],
@@ -40,8 +42,18 @@ export function settingsRoutes(services: Services) {
   // client, not per author: a thief's guesses must not lock the author out of changing it.
   const passwordThrottle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
-  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "sessions" | "timeZone">> = {}, status = 200) => {
+  const rules = (): DomainRules => ({ instanceDomain: services.config.domain, allowParentDomain: services.config.allowParentDomain });
+
+  /** A DomainError (or a taken domain) in words for the form, with its status; anything else is rethrown. */
+  const domainRefusal = (e: unknown): [string, number] => {
+    if (e instanceof DomainTakenError) return [`${e.domain} is already used by another blog on this server. If it is yours, release it there first.`, 409];
+    if (e instanceof DomainError) return [e.message.charAt(0).toUpperCase() + e.message.slice(1) + ".", 400];
+    throw e;
+  };
+
+  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "sessions" | "timeZone" | "domainStatus">> = {}, status = 200, extra: Record<string, string> = {}) => {
     const s = admin.blog.settings;
+    const claimed = s.custom_domain;
     return adminPage(
       <SettingsPage
         chrome={admin.chrome}
@@ -52,11 +64,17 @@ export function settingsRoutes(services: Services) {
         sessions={listSessions(admin.blog.db, admin.session.authorId, services.now(), admin.token)}
         timeZone={s.time_zone}
         ownHost={`${admin.blog.tenant.name}.${services.config.domain}`}
+        domainStatus={
+          claimed
+            ? { domain: claimed, live: services.customDomains.get(claimed) === admin.blog.tenant.name, record: proofRecordName(claimed), token: isProofToken(s.domain_token) ? s.domain_token : "" }
+            : null
+        }
         errors={props.errors}
         notice={props.notice}
         form={props.form}
       />,
       status,
+      extra,
     );
   };
 
@@ -116,30 +134,72 @@ export function settingsRoutes(services: Services) {
     )
     .post(
       "/admin/settings/domain",
+      // Claiming a domain makes it pending: it answers (and /tls-check approves it) only once its
+      // DNS proves the claim, on "Check now". Pending claims do not block other blogs: the first to
+      // prove a domain gets it.
       ({ admin, body }) => {
         const input = body.domain.trim();
         const name = admin.blog.tenant.name;
+        const settings = admin.blog.settings;
         if (input === "") {
           releaseDomain(services.config.dataDir, services.customDomains, name);
-          updateSettings(admin.blog.db, { custom_domain: "" });
+          updateSettings(admin.blog.db, { custom_domain: "", domain_proven: "" });
           return adminRedirect("/admin/settings?saved=domain-removed#domain");
         }
         let domain: string;
         try {
-          domain = claimDomain(services.config.dataDir, services.customDomains, name, input, { instanceDomain: services.config.domain });
+          domain = parseDomain(input, rules());
+          const owner = services.customDomains.get(domain);
+          if (owner !== undefined && owner !== name) throw new DomainTakenError(domain, owner);
+          if (owner === name && settings.custom_domain === domain) return adminRedirect("/admin/settings?saved=domain-live#domain");
         } catch (e) {
-          const message = e instanceof DomainTakenError
-            ? `${e.domain} is already used by another blog on this server. If it is yours, release it there first.`
-            : e instanceof DomainError
-              ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + "."
-              : null;
-          if (message === null) throw e;
-          return page(admin, { domain: input, errors: { domain: message }, form: "domain" }, e instanceof DomainTakenError ? 409 : 400);
+          const [message, status] = domainRefusal(e);
+          return page(admin, { domain: input, errors: { domain: message }, form: "domain" }, status);
         }
-        updateSettings(admin.blog.db, { custom_domain: domain });
+        // One domain per blog: the one it had stops answering now.
+        releaseDomain(services.config.dataDir, services.customDomains, name);
+        const token = isProofToken(settings.domain_token) ? settings.domain_token : newProofToken();
+        updateSettings(admin.blog.db, { custom_domain: domain, domain_token: token, domain_proven: "" });
         return adminRedirect("/admin/settings?saved=domain#domain");
       },
       { author: true, body: t.Object({ csrf, domain: t.String({ maxLength: 1000 }) }) },
+    )
+    .post(
+      "/admin/settings/domain/check",
+      async ({ admin }) => {
+        const name = admin.blog.tenant.name;
+        const { custom_domain: claimed, domain_token: token } = admin.blog.settings;
+        if (claimed === "") return adminRedirect("/admin/settings#domain");
+        if (services.customDomains.get(claimed) === name) return adminRedirect("/admin/settings?saved=domain-live#domain");
+        if (!isProofToken(token)) {
+          // A domain set with sqlite3 has no token yet: make one to publish.
+          updateSettings(admin.blog.db, { domain_token: newProofToken() });
+          return adminRedirect("/admin/settings?saved=domain#domain");
+        }
+        const fail = (message: string, status: number, extra: Record<string, string> = {}) => page(admin, { errors: { domain: message }, form: "domain" }, status, extra);
+        try {
+          parseDomain(claimed, rules());
+        } catch (e) {
+          return fail(...domainRefusal(e));
+        }
+        // The blog stays open across this await: the author macro's openBlog holds a lease.
+        const proof = await checkDomainProof(claimed, token, services.resolveTxt);
+        if (!proof.proven) {
+          if (proof.unavailable) return fail(`Not checked: ${proof.reason}. Nothing changed; please try again in a minute.`, 503, { "retry-after": "60" });
+          return fail(`Not proven yet: ${proof.reason}. Create the TXT record shown above (a DNS change can take a few minutes to be seen), then press Check now again.`, 400);
+        }
+        // Asked DNS about what was claimed then; if another tab changed the claim meanwhile, that one is not proven.
+        const now = getSettings(admin.blog.db);
+        if (now.custom_domain !== claimed || now.domain_token !== token) return adminRedirect("/admin/settings#domain");
+        try {
+          claimDomain(services.config.dataDir, services.customDomains, name, claimed, rules());
+        } catch (e) {
+          return fail(...domainRefusal(e));
+        }
+        updateSettings(admin.blog.db, { domain_proven: claimed });
+        return adminRedirect("/admin/settings?saved=domain-live#domain");
+      },
+      { author: true, body: t.Object({ csrf }) },
     )
     .post(
       "/admin/settings/css",

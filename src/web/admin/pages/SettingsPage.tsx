@@ -19,6 +19,56 @@ export interface GeneralValues {
 
 export type FormErrors = Partial<Record<string, string>>;
 
+export interface DomainStatus {
+  domain: string;
+  live: boolean;
+  /** Where the proof goes: `_writekit.<domain>`. */
+  record: string;
+  /** What the TXT record must say; empty when the blog has none yet (Check now makes one). */
+  token: string;
+}
+
+/** What the author sees of a claimed domain: that it answers, or the record that would prove it. */
+function DomainClaim({ status, csrf }: { status: DomainStatus; csrf: string }): JSX.Element {
+  if (status.live) {
+    return (
+      <p>
+        <strong safe>{status.domain}</strong> is live: its DNS proved it is yours, and the blog answers at it.
+      </p>
+    );
+  }
+  return (
+    <div class="stack">
+      <p>
+        <strong safe>{status.domain}</strong> is <strong>pending</strong>: the blog does not answer at it until the domain's DNS proves it is yours. Create this DNS record
+        where the domain's DNS is managed, then press Check now:
+      </p>
+      <table class="sessions-table">
+        <tbody>
+          <tr>
+            <th scope="row">Type</th>
+            <td>TXT</td>
+          </tr>
+          <tr>
+            <th scope="row">Name</th>
+            <td>
+              <code safe>{status.record}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Value</th>
+            <td>{status.token ? <code safe>{status.token}</code> : "press Check now to get one"}</td>
+          </tr>
+        </tbody>
+      </table>
+      <form method="post" action="/admin/settings/domain/check">
+        <CsrfField token={csrf} />
+        <button type="submit">Check now</button>
+      </form>
+    </div>
+  );
+}
+
 export interface SettingsPageProps {
   chrome: Chrome;
   general: GeneralValues;
@@ -28,6 +78,8 @@ export interface SettingsPageProps {
   zones: string[];
   /** Address of the blog under the instance's own domain, e.g. "alice.blogs.example.com". */
   ownHost: string;
+  /** The custom domain claimed, if any: live, or pending until its DNS proves the claim. */
+  domainStatus: DomainStatus | null;
   /** The author's live sessions (where they are signed in). */
   sessions: SessionInfo[];
   /** The blog's time zone, for the sessions' times. */
@@ -65,7 +117,7 @@ function SessionRow({ session, timeZone }: { session: SessionInfo; timeZone: str
   );
 }
 
-export function SettingsPage({ chrome, general, css, domain, zones, ownHost, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
+export function SettingsPage({ chrome, general, css, domain, zones, ownHost, domainStatus, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
   const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
   const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
   const g = errs("general");
@@ -140,7 +192,8 @@ export function SettingsPage({ chrome, general, css, domain, zones, ownHost, ses
         <section class="card" id="domain">
           <h2>Custom domain</h2>
           {noticeFor("domain")}
-          <p class="meta" safe>{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, then enter it here.`}</p>
+          <p class="meta" safe>{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, enter it here, and prove it is yours with the DNS record shown once it is saved.`}</p>
+          {domainStatus ? <DomainClaim status={domainStatus} csrf={chrome.csrf} /> : ""}
           <form class="stack" method="post" action="/admin/settings/domain">
             <CsrfField token={chrome.csrf} />
             <div class={d.domain ? "field invalid" : "field"}>
