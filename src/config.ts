@@ -27,6 +27,18 @@ export interface Config {
   cutWalIndex: boolean;
   /** Most megabytes of rendered pages kept on disk (DATA/cache/pages.db); 0 keeps them in memory only. */
   pageStoreMb: number;
+  /**
+   * The scheme readers reach the blogs by, when the operator knows it (`--public-scheme`); null:
+   * the request's own, or a trusted proxy's X-Forwarded-Proto. Absolute links and the cookie's
+   * Secure flag follow it; the host always comes from the request.
+   */
+  publicScheme: "http" | "https" | null;
+  /**
+   * Custom domains under the registrable domain of `domain` (example.com for blogs.example.com)
+   * are refused unless this is set (`--allow-parent-domain`): such a blog would pass for the
+   * operator's own site.
+   */
+  allowParentDomain: boolean;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +71,8 @@ export const serveOptions = {
   "access-log": { type: "boolean" },
   "no-wal-index-cut": { type: "boolean" },
   "page-store-mb": { type: "string" },
+  "public-scheme": { type: "string" },
+  "allow-parent-domain": { type: "boolean" },
 } as const;
 
 export function dataDirFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
@@ -142,6 +156,20 @@ export function describeAddress(address: Address): string {
     : `(from --domain/WRITEKIT_DOMAIN "${address.domain}": https through your TLS proxy, which forwards to --port/PORT ${address.port})`;
 }
 
+/** `--allow-parent-domain` or WRITEKIT_ALLOW_PARENT_DOMAIN=1 (see Config.allowParentDomain). */
+export function allowParentDomainFrom(values: Values, env: Record<string, string | undefined> = process.env): boolean {
+  return values["allow-parent-domain"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ALLOW_PARENT_DOMAIN ?? "");
+}
+
+/** `--public-scheme` or WRITEKIT_PUBLIC_SCHEME: "http" or "https" (a URL's scheme part is forgiven), or unset. */
+function publicSchemeFrom(values: Values, env: Record<string, string | undefined>): Config["publicScheme"] {
+  const raw = (values["public-scheme"] as string | undefined) ?? env.WRITEKIT_PUBLIC_SCHEME;
+  if (raw === undefined || (raw === "" && values["public-scheme"] === undefined)) return null;
+  const scheme = raw.trim().toLowerCase().replace(/:(\/\/)?$/, "");
+  if (scheme === "http" || scheme === "https") return scheme;
+  throw new ConfigError(`--public-scheme must be "http" or "https", got "${raw}" (blogs keep their own host names, so only the scheme can be set)`);
+}
+
 export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
   const { domain, port } = loadAddress(values, env);
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
@@ -165,5 +193,7 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
     pageStoreMb: integer("--page-store-mb", String(values["page-store-mb"] ?? env.WRITEKIT_PAGE_STORE_MB ?? "1024"), 0, 1_000_000),
+    publicScheme: publicSchemeFrom(values, env),
+    allowParentDomain: allowParentDomainFrom(values, env),
   };
 }

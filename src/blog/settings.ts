@@ -12,7 +12,12 @@ export interface Settings {
   comment_policy: CommentPolicy;
   custom_css: string;
   time_zone: string;
+  /** The custom domain the blog claims: live once proven (domain_proven), pending until then. */
   custom_domain: string;
+  /** The value the domain's `_writekit.<domain>` TXT record must have (made at the first claim). */
+  domain_token: string;
+  /** The domain whose DNS proved the claim; the claim is live when it equals custom_domain. */
+  domain_proven: string;
   /** The most bytes of images the blog may hold (media.ts refuses an upload past it). */
   media_quota_bytes: number;
 }
@@ -29,6 +34,8 @@ export const DEFAULT_SETTINGS: Settings = {
   custom_css: "",
   time_zone: "UTC",
   custom_domain: "",
+  domain_token: "",
+  domain_proven: "",
   media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
 };
 
@@ -53,7 +60,7 @@ export function getSettings(db: Database): Settings {
       case "comment_policy":
         if (value === "moderate" || value === "approve" || value === "off") s.comment_policy = value;
         break;
-      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain":
+      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain": case "domain_token": case "domain_proven":
         s[key] = value;
         break;
     }

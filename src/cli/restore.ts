@@ -3,7 +3,7 @@
 // domain map rebuilt from them.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { commonOptions } from "../config.ts";
+import { allowParentDomainFrom, commonOptions } from "../config.ts";
 import { REPLACED_FILE_GRACE_MS } from "../tenants/files.ts";
 import { tenantPath, tenantsDir } from "../tenants/names.ts";
 import { readManifest, selectBlogs, type RestoredBlog } from "../tenants/restore.ts";
@@ -46,7 +46,7 @@ export const restoreCommand: Command = {
   summary: "bring back blogs from a backup folder, checked against its manifest",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...commonOptions, force: { type: "boolean" }, domain: { type: "string" } }, "restore");
+    const { values, positionals } = parse(argv, { ...commonOptions, force: { type: "boolean" }, domain: { type: "string" }, "allow-parent-domain": { type: "boolean" } }, "restore");
     if (values.help) return out(usage), 0;
     const [dirInput, ...nameInputs] = positionals;
     if (dirInput === undefined || dirInput.trim() === "") throw usageError("restore needs the backup folder: writekit restore DIR [NAME ...]", "restore");
@@ -72,7 +72,7 @@ export const restoreCommand: Command = {
     let problems = result.failed.length;
     if (result.restored.length) {
       out("Custom domains:");
-      problems += rebuildDomains(dataDir, domain, { out: (line) => out(`  ${line}`), err: (line) => err(`  ${line}`) });
+      problems += rebuildDomains(dataDir, { instanceDomain: domain, allowParentDomain: allowParentDomainFrom(values) }, { out: (line) => out(`  ${line}`), err: (line) => err(`  ${line}`) });
     }
     for (const r of result.restored) {
       for (const email of r.withoutPassword) {

@@ -5,6 +5,7 @@ import { checkPasswordStrength, hashPassword, insertAuthor, isValidEmail, listAu
 import { deleteAuthorSessions } from "../blog/sessions.ts";
 import { updateSettings } from "../blog/settings.ts";
 import { addressOptions, blogUrl, commonOptions, describeAddress } from "../config.ts";
+import { DomainError, loadDomains, releaseDomain } from "../tenants/domains.ts";
 import { createTenant, deleteTenant, NoSuchTenantError, TenantExistsError } from "../tenants/files.ts";
 import { pendingMigrations, schemaVersion } from "../tenants/migrate.ts";
 import { listTenantNames, tenantPath, type TenantName } from "../tenants/names.ts";
@@ -22,7 +23,9 @@ const usage = `Usage:
 create    makes DIR/tenants/NAME.db, fully migrated, with its first author (--email, default
           author@NAME.DOMAIN). Makes the data directory when it does not exist yet.
 list      shows every blog with its size and schema version.
-delete    removes a blog's database and its -wal/-shm files (asks for --yes).
+delete    removes a blog's database and its -wal/-shm files (asks for --yes), and releases
+          its custom domain from DATA/domains.json, so a later blog of the same name does not
+          inherit it.
 password  gives an author a new password and ends all of that author's sessions (signed out
           in every browser); safe while \`writekit serve\` runs. With several authors, --email
           chooses one.
@@ -36,6 +39,22 @@ https://NAME.DOMAIN/ (through the TLS proxy in front of the server).
 NAME is 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.
 
 ${exitCodesHelp("failed (an existing or missing blog, no data directory, an unreadable file)")}`;
+
+/**
+ * Takes the blog's custom domains out of DATA/domains.json (a running server reloads it). The file
+ * is read without the server's rules, so entries it would skip are kept as they are. Returns the
+ * domains released; throws CliError when the file cannot be read or written.
+ */
+function releaseDomainsOf(dataDir: string, name: TenantName): string[] {
+  try {
+    return releaseDomain(dataDir, loadDomains(dataDir).map, name);
+  } catch (e) {
+    if (e instanceof DomainError || (e instanceof Error && "code" in e)) {
+      throw new CliError(`the custom domain map could not be updated (${e.message}); run \`writekit domains rebuild\` so no other blog named "${name}" inherits its domain`);
+    }
+    throw e;
+  }
+}
 
 function nameArg(positionals: string[], sub: string): TenantName {
   if (positionals.length === 0) throw usageError(`tenant ${sub} needs a blog NAME`, "tenant");
@@ -89,6 +108,8 @@ async function create(argv: string[]): Promise<number> {
     updateSettings(db, { title });
   });
   out(`Created blog "${name}" in ${path}`);
+  // A blog of this name deleted by hand (not with tenant delete) may have left its domain mapped.
+  for (const domain of releaseDomainsOf(dataDir, name)) out(`  Released ${domain}, which a former blog named "${name}" had claimed`);
   out(`  Read it at   ${blogUrl(address, name)}  (with \`writekit serve\`)`);
   out(`  Write at     ${blogUrl(address, name, "/admin")}  as ${email}`);
   printPassword(password, generated);
@@ -153,6 +174,7 @@ async function remove(argv: string[]): Promise<number> {
   if (!values.yes) throw usageError(`this deletes the blog "${name}" and all its posts for good; run again with --yes to confirm`, "tenant");
   deleteTenant(dataDir, name);
   out(`Deleted blog "${name}"`);
+  for (const domain of releaseDomainsOf(dataDir, name)) out(`  Released its custom domain ${domain}`);
   return 0;
 }
 

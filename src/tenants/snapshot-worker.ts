@@ -189,13 +189,15 @@ function domainCheck(dataDir: string, name: TenantName, instanceDomain: string |
   return (value) => {
     let domain: string;
     try {
-      domain = parseDomain(value, instanceDomain);
+      // Kept only as a claim: the imported blog must prove it again here before it goes live, and
+      // the parent-domain rule is applied then, by the server that knows whether it is allowed.
+      domain = parseDomain(value, { instanceDomain, allowParentDomain: true });
     } catch (e) {
       return { reason: reason(e) };
     }
     let owner: TenantName | undefined;
     try {
-      owner = loadDomains(dataDir, instanceDomain).map.get(domain);
+      owner = loadDomains(dataDir, { instanceDomain, allowParentDomain: true }).map.get(domain);
     } catch (e) {
       return { reason: `the custom domain map could not be read to check it (${reason(e)})` };
     }

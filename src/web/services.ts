@@ -5,9 +5,11 @@ import type { Config } from "../config.ts";
 import type { TenantName } from "../tenants/names.ts";
 import type { Pool } from "../tenants/pool.ts";
 import type { BlogRegistry } from "../tenants/registry.ts";
+import type { ResolveTxt } from "../tenants/domainproof.ts";
 import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PageCache } from "./pagecache.ts";
+import type { PasswordGate } from "./passwordgate.ts";
 
 export interface Services {
   config: Config;
@@ -29,4 +31,8 @@ export interface Services {
   now: () => Date;
   /** What /metrics reports; one registry per server (and per test). */
   metrics: Metrics;
+  /** DNS TXT look-ups for custom domain proofs (node:dns; tests pass a fake). */
+  resolveTxt: ResolveTxt;
+  /** Every argon2id verify and hash of the server goes through it: a few at once, 503 beyond (tests pace it). */
+  passwords: PasswordGate;
 }

@@ -18,28 +18,22 @@ export interface BlogRequest {
   chrome: BlogChrome;
 }
 
-export function originOf(request: Request): string {
-  const host = request.headers.get("host") ?? "localhost";
-  const proto = new URL(request.url).protocol.replace(":", "");
-  return `${proto}://${host.toLowerCase()}`;
-}
-
 /** Opens the blog the Host names; throws the typed errors onError turns into 400/404/503 pages. */
 export function openBlog(services: Services, visit: Visit): BlogRequest {
   const tenant = services.pool.get(visit.blog);
   // Held until the answer is ready, so an eviction while the request awaits cannot close it.
   visit.hold(services.registry.open(tenant.name));
-  return blogRequest(tenant, visit.request);
+  return blogRequest(tenant, visit);
 }
 
 /** Runs one synchronous read of the blog the Host names (a page render); throws as openBlog does. */
 export function readBlog<T>(services: Services, visit: Visit, use: (blog: BlogRequest) => T): T {
-  return services.registry.read(visit.blog, (tenant) => use(blogRequest(tenant, visit.request)));
+  return services.registry.read(visit.blog, (tenant) => use(blogRequest(tenant, visit)));
 }
 
-function blogRequest(tenant: Tenant, request: Request): BlogRequest {
+function blogRequest(tenant: Tenant, visit: Visit): BlogRequest {
   const settings = getSettings(tenant.db);
-  const origin = originOf(request);
+  const origin = visit.origin;
   return {
     tenant,
     db: tenant.db,

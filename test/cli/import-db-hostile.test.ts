@@ -105,7 +105,7 @@ describe("import of a .db file someone else made", () => {
       db.run("PRAGMA ignore_check_constraints = ON");
       db.run("INSERT INTO comments (post_id, author_name, body, status, created_at) VALUES (1, 'Spammer', 'Buy', 'shown', ?)", [NOW]);
       db.run("PRAGMA ignore_check_constraints = OFF");
-      db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x')");
+      db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x'), ('domain_proven', 'evil.example.com'), ('domain_token', 'not a token')");
       db.run(`INSERT INTO settings (key, value) VALUES ('menu', '[{"label": "About", "url": "/about"}, {"label": "Click", "url": "javascript:alert(1)"}]'), ('media_quota_bytes', '-5')`);
       db.run("UPDATE authors SET password_hash = '$argon2id$known'");
       db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('second@example.com', 'Second', '$argon2id$known', ?), ('not an email', 'Third', '', ?)", [NOW, NOW]);
@@ -126,6 +126,8 @@ describe("import of a .db file someone else made", () => {
       'note: the setting "evil" is not one WriteKit has; it was left out',
       "was left out: Link 2's URL must be a path like /about, or an http, https or mailto address\n",
       'note: the setting media_quota_bytes "-5" is not a whole number of bytes; the default 524288000 (500 MiB) applies',
+      'note: the custom domain "evil.example.com" was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it',
+      'note: the setting domain_token "not a token" is not a token WriteKit makes; a new one is made when a domain is claimed',
       'note: author 3 was left out: "not an email" is not an email address',
       'note: post 2: its slug "/evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com',
       'note: post 3: its slug "//evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com-2',

@@ -1,9 +1,9 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
-import { cli, tempDir } from "../helpers.ts";
+import { cli, makeServer, request, tempDir } from "../helpers.ts";
 import { adminStatus, signIn, startServe } from "./serve-child.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
@@ -112,6 +112,24 @@ describe("writekit tenant", () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('no blog named "alice"');
   });
+
+  test("delete releases the blog's custom domains, so a new blog of the same name does not inherit them", async () => {
+    const data = tempDir();
+    await cli(["tenant", "create", "alice", "--data", data]);
+    writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "alice.example.org": "alice", "bob.example.org": "bob" } }));
+    const r = await cli(["tenant", "delete", "alice", "--yes", "--data", data]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Released its custom domain alice.example.org");
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "bob.example.org": "bob" } });
+    await cli(["tenant", "create", "alice", "--data", data]);
+    const { handler } = makeServer(data);
+    expect((await request(handler, "alice.example.org", "/")).status).toBe(404);
+    // A blog removed by hand left its entry behind: creating one of that name releases it.
+    writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "carol.example.org": "carol" } }));
+    const created = await cli(["tenant", "create", "carol", "--data", data]);
+    expect(created.stdout).toContain('Released carol.example.org, which a former blog named "carol" had claimed');
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: {} });
+  }, 30_000);
 
   test("--version, --help and WRITEKIT_DATA", async () => {
     expect((await cli(["--version"])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

@@ -3,6 +3,7 @@
 import { Elysia, t } from "elysia";
 import { addComment, COMMENT_LIMITS, listApprovedComments } from "../../blog/comments.ts";
 import { isValidEmail } from "../../blog/authors.ts";
+import { countComments, MAX_PENDING_COMMENTS } from "../../blog/moderation.ts";
 import { atomFeed, FEED_SIZE, jsonFeed } from "../../blog/feed.ts";
 import { findRedirect, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsWithTag, normaliseTag } from "../../blog/posts.ts";
 import { isSearchable, MAX_QUERY_LENGTH, MIN_QUERY_CHARS, searchPosts } from "../../blog/search.ts";
@@ -162,6 +163,12 @@ export function readerRoutes(services: Services) {
         }
         // The honeypot: people never see the field, scripts fill it in. Pretend all went well.
         if (body.website) return seeOther(`/${post.slug}?comment=pending#comments`);
+        const status = blog.settings.comment_policy === "approve" ? "approved" : "pending";
+        // Checked before the client's own limit, so a full queue does not use up a reader's tries.
+        if (status === "pending" && countComments(blog.db, "pending") >= MAX_PENDING_COMMENTS) {
+          const page = <ErrorPage status={429} heading="The comment queue is full" message={`${MAX_PENDING_COMMENTS} comments are already waiting for the author to read them, so this blog takes no more until the author has caught up. Nothing was saved; please try again later.`} blog={blog.chrome} />;
+          return htmlResponse(String(page), 429, { "retry-after": "3600" });
+        }
         const verdict = commentLimiter.hit(`${blog.tenant.name}\u0000${visit.clientKey}`, services.now().getTime());
         if (!verdict.allowed) {
           const page = <ErrorPage status={429} heading="Slow down, please" message={`You have sent several comments in a short time. Please try again in ${Math.ceil(verdict.retryAfter / 60)} minute${verdict.retryAfter > 60 ? "s" : ""}.`} blog={blog.chrome} />;
@@ -178,7 +185,6 @@ export function readerRoutes(services: Services) {
           const page = renderPost(blog, post.slug, undefined, { values, errors })!;
           return htmlResponse(page.body, 400, { "cache-control": "no-store" });
         }
-        const status = blog.settings.comment_policy === "approve" ? "approved" : "pending";
         // Committed before the answer: the reader is only told once it is on disk.
         addComment(blog.db, { postId: post.id, name: values.name, email: values.email || null, body: values.body, status }, services.now());
         services.metrics.commentsReceived.inc();
