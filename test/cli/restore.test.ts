@@ -25,7 +25,8 @@ async function instanceWithBackup(): Promise<{ data: string; backup: string }> {
   expect(created.code).toBe(0);
   const db = openBlogDatabase(join(data, "tenants", "alice.db"));
   createPost(db, { title: "Backed up", body: "In the backup.", status: "published", publishedAt: "2026-01-01T00:00:00Z" });
-  updateSettings(db, { custom_domain: "alice.example.org", title: "Alice writes" });
+  // A proven domain (its DNS record was seen), as the admin records it.
+  updateSettings(db, { custom_domain: "alice.example.org", domain_proven: "alice.example.org", title: "Alice writes" });
   db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('x', 1, 'y', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')");
   db.close();
   await makeBlog(data, "bob");
