@@ -7,6 +7,9 @@ export const BLOG_CSP = "default-src 'none'; style-src 'self'; img-src 'self' ht
 /** Admin pages may never be framed (clickjacking of the author's buttons). */
 export const ADMIN_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/** An uploaded image, opened on its own, may do nothing at all (no script, no plugin, no frame). */
+export const MEDIA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
 export const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": BLOG_CSP,
   "x-content-type-options": "nosniff",
