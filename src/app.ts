@@ -6,6 +6,7 @@ import { adminRoutes } from "./web/admin/routes.tsx";
 import { customCssRoutes } from "./web/customcss.ts";
 import { errorResponse } from "./web/errors.tsx";
 import { createFrontDoor } from "./web/frontdoor.ts";
+import { iconRoutes } from "./web/icon.ts";
 import { mediaRoutes } from "./web/media.ts";
 import { opsRoutes } from "./web/ops.ts";
 import { readerRoutes } from "./web/reader/routes.tsx";
@@ -20,6 +21,7 @@ export function createApp(services: Services) {
     .use(adminRoutes(services))
     .use(customCssRoutes(services))
     .use(mediaRoutes(services))
+    .use(iconRoutes(services))
     .use(readerRoutes(services));
 }
 

@@ -4,6 +4,7 @@
 // read, through the registry's cheapest connection (registry.read).
 import type { Database } from "bun:sqlite";
 import { customCssPath } from "../blog/customcss.ts";
+import { getMedia, mediaUrl } from "../blog/media.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
 import type { Tenant } from "../tenants/opener.ts";
 import type { BlogChrome } from "./layout.tsx";
@@ -40,11 +41,18 @@ export function readBlog<T>(services: Services, visit: Visit, use: (blog: BlogRe
 function blogRequest(tenant: Tenant, request: Request): BlogRequest {
   const settings = getSettings(tenant.db);
   const origin = originOf(request);
+  const icon = settings.icon ? getMedia(tenant.db, settings.icon) : null;
   return {
     tenant,
     db: tenant.db,
     settings,
     origin,
-    chrome: { title: settings.title || tenant.name, description: settings.description, origin, customCssPath: customCssPath(settings.custom_css) },
+    chrome: {
+      title: settings.title || tenant.name,
+      description: settings.description,
+      origin,
+      customCssPath: customCssPath(settings.custom_css),
+      icon: icon ? { href: mediaUrl(icon), type: icon.type, sizes: `${icon.width}x${icon.height}` } : undefined,
+    },
   };
 }

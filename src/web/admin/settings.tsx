@@ -4,6 +4,7 @@
 import { Elysia, t } from "elysia";
 import { checkPasswordStrength, findAuthorByEmail, hashPassword, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
 import { cleanCustomCss, CUSTOM_CSS_LIMIT } from "../../blog/customcss.ts";
+import { getMedia, mediaUrl } from "../../blog/media.ts";
 import { deleteOtherSessions } from "../../blog/sessions.ts";
 import { updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
 import { isValidTimeZone, timeZones } from "../../blog/zones.ts";
@@ -36,12 +37,15 @@ export function settingsRoutes(services: Services) {
   // A stolen session must not become a way to guess the current password quickly.
   const passwordThrottle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
-  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost">> = {}, status = 200) => {
+  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "icon">> = {}, status = 200) => {
     const s = admin.blog.settings;
+    const db = admin.blog.db;
+    const icon = s.icon ? getMedia(db, s.icon) : null;
     return adminPage(
       <SettingsPage
         chrome={admin.chrome}
         general={props.general ?? generalOf(s)}
+        icon={icon ? { url: mediaUrl(icon), alt: icon.alt } : undefined}
         css={props.css ?? s.custom_css}
         domain={props.domain ?? s.custom_domain}
         zones={timeZones()}

@@ -112,6 +112,7 @@ describe("the Media page", () => {
     expect(html).not.toContain(`href="/admin/media/${hash}/delete"`);
     expect((await b.post(`/admin/media/${hash}/delete`, { csrf })).status).toBe(409);
     expect((await b.post("/admin/media/icon", { csrf, sha256: "0".repeat(64) })).status).toBe(404);
+    expect(await (await b.get("/admin/settings")).text()).toContain(`<img src="/media/${hash}.png" alt="Logo" width="48" height="48"/>`);
     await b.post("/admin/media/icon", { csrf, sha256: "" });
     expect(getSettings(db()).icon).toBe("");
     expect((await b.post(`/admin/media/${hash}/delete`, { csrf })).status).toBe(303);

@@ -1,5 +1,6 @@
 // The blog's settings, in separate forms so each saves only what it shows: the blog itself, its
-// custom domain, its custom stylesheet, the author's password, and the download of the whole blog.
+// icon (chosen on the Media page), its custom domain, its custom stylesheet, the
+// author's password, and the download of the whole blog.
 import type { CommentPolicy } from "../../../blog/settings.ts";
 import { CUSTOM_CSS_LIMIT } from "../../../blog/customcss.ts";
 import { MIN_PASSWORD_LENGTH } from "../../../blog/authors.ts";
@@ -19,6 +20,8 @@ export type FormErrors = Partial<Record<string, string>>;
 export interface SettingsPageProps {
   chrome: Chrome;
   general: GeneralValues;
+  /** The blog's icon, when it chose one. */
+  icon?: { url: string; alt: string };
   css: string;
   domain: string;
   /** Every time zone to choose from. */
@@ -45,7 +48,7 @@ function invalid(errors: FormErrors, id: string): string | undefined {
   return errors[id] ? "true" : undefined;
 }
 
-export function SettingsPage({ chrome, general, css, domain, zones, ownHost, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
+export function SettingsPage({ chrome, general, icon, css, domain, zones, ownHost, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
   const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
   const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
   const g = errs("general");
@@ -115,6 +118,25 @@ export function SettingsPage({ chrome, general, css, domain, zones, ownHost, err
               <button type="submit">Save settings</button>
             </div>
           </form>
+        </section>
+
+        <section class="card" id="icon">
+          <h2>Icon</h2>
+          {icon ? (
+            <p class="icon-choice">
+              <img src={icon.url} alt={icon.alt} width="48" height="48" />
+              <span>
+                {"The blog's icon, shown in browser tabs and on phones' home screens. "}
+                <a href="/admin/media">Choose another on the Media page</a>.
+              </span>
+            </p>
+          ) : (
+            <p>
+              {"The blog uses WriteKit's default icon. To use your own, upload a square image (at least 180 × 180 pixels) on the "}
+              <a href="/admin/media">Media page</a>
+              {" and choose “Use as the blog's icon”."}
+            </p>
+          )}
         </section>
 
         <section class="card" id="domain">
