@@ -4,7 +4,7 @@ import { Elysia, t } from "elysia";
 import { addComment, COMMENT_LIMITS, listApprovedComments } from "../../blog/comments.ts";
 import { isValidEmail } from "../../blog/authors.ts";
 import { atomFeed, FEED_SIZE, jsonFeed } from "../../blog/feed.ts";
-import { findRedirect, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsFullWithTag, listVisiblePostsWithTag, normaliseTag, type Post } from "../../blog/posts.ts";
+import { findRedirect, getVisiblePage, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsFullWithTag, listVisiblePostsWithTag, normaliseTag, type Post } from "../../blog/posts.ts";
 import { MAX_QUERY_LENGTH, searchPosts } from "../../blog/search.ts";
 import { listVisibleTags } from "../../blog/tags.ts";
 import { listTenantNames } from "../../tenants/names.ts";
@@ -20,6 +20,7 @@ import { HomePage } from "./pages/HomePage.tsx";
 import { InstancePage } from "./pages/InstancePage.tsx";
 import { PostPage, type CommentFormState } from "./pages/PostPage.tsx";
 import { SearchPage } from "./pages/SearchPage.tsx";
+import { StandalonePage } from "./pages/StandalonePage.tsx";
 import { TagPage, TagsPage } from "./pages/TagPage.tsx";
 import { sitemap, robots } from "./sitemap.ts";
 
@@ -53,6 +54,12 @@ export function readerRoutes(services: Services) {
     if (!post) return null;
     const page = <PostPage blog={blog.chrome} post={post} comments={listApprovedComments(blog.db, post.id)} policy={blog.settings.comment_policy} timeZone={blog.settings.time_zone} notice={notice} form={form} />;
     return { body: String(page), lastModified: post.updated_at, viewPostId: post.id, status: form ? 400 : 200 };
+  };
+
+  /** A page (About, …) shares the posts' addresses: /<slug> is a post, else a page. */
+  const renderPage = (blog: BlogRequest, slug: string): Rendered | null => {
+    const page = getVisiblePage(blog.db, slug, services.now());
+    return page ? { body: String(<StandalonePage blog={blog.chrome} page={page} />), lastModified: page.updated_at, viewPostId: page.id } : null;
   };
 
   /** The Atom feed of `posts` (the blog's, or one tag's). */
@@ -148,7 +155,7 @@ export function readerRoutes(services: Services) {
       ({ visit, params, query }) =>
         servePage(services, visit, (blog) => {
           const notice = query.comment === "pending" || query.comment === "published" ? query.comment : undefined;
-          const page = renderPost(blog, params.slug, notice);
+          const page = renderPost(blog, params.slug, notice) ?? renderPage(blog, params.slug);
           if (page) return page;
           const moved = findRedirect(blog.db, params.slug, services.now());
           if (moved) return { status: 301, body: "", headers: { location: `/${moved}` } };
