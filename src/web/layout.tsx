@@ -1,5 +1,6 @@
 // The page shell shared by every HTML page: one stylesheet, the feed link on blog pages, no script.
 import type { Children } from "@kitajs/html";
+import type { MenuItem } from "../blog/menu.ts";
 import { STYLESHEET_PATH } from "./assets.ts";
 
 /** What the shell needs to know about the blog a page belongs to. */
@@ -10,6 +11,8 @@ export interface BlogChrome {
   origin: string;
   /** Extra stylesheet for the blog's custom CSS, when it has some. */
   customCssPath?: string;
+  /** The author's menu, in order (checked when saved and when read: only safe URLs). */
+  menu: MenuItem[];
   /** The image the blog chose as its icon, by its immutable /media/ URL; without one, browsers ask /favicon.ico for the default. */
   icon?: { href: string; type: string; sizes: string };
 }
@@ -94,6 +97,11 @@ function BlogHeader({ blog }: { blog: BlogChrome }): JSX.Element {
         </a>
         <nav class="site" aria-label="Site">
           <a href="/">Home</a>
+          {blog.menu.map((item) => (
+            <a href={item.url} safe>
+              {item.label}
+            </a>
+          ))}
           <a href="/search">Search</a>
           <a href="/feed.xml">Feed</a>
         </nav>

@@ -5,6 +5,7 @@
 import type { Database } from "bun:sqlite";
 import { customCssPath } from "../blog/customcss.ts";
 import { getMedia, mediaUrl } from "../blog/media.ts";
+import { getMenu } from "../blog/menu.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
 import type { Tenant } from "../tenants/opener.ts";
 import type { BlogChrome } from "./layout.tsx";
@@ -52,6 +53,7 @@ function blogRequest(tenant: Tenant, request: Request): BlogRequest {
       description: settings.description,
       origin,
       customCssPath: customCssPath(settings.custom_css),
+      menu: getMenu(tenant.db),
       icon: icon ? { href: mediaUrl(icon), type: icon.type, sizes: `${icon.width}x${icon.height}` } : undefined,
     },
   };

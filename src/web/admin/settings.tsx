@@ -1,10 +1,14 @@
 // Settings: the blog (title, description, author name, posts per page, comment policy, time zone),
-// its custom domain, its custom stylesheet, and the author's password. Each form saves on its own
+// its menu, its custom domain, its custom stylesheet, and the author's password. Each form saves on its own
 // and comes back with what was typed and a message beside any field that needs attention.
 import { Elysia, t } from "elysia";
 import { checkPasswordStrength, findAuthorByEmail, hashPassword, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
 import { cleanCustomCss, CUSTOM_CSS_LIMIT } from "../../blog/customcss.ts";
 import { getMedia, mediaUrl } from "../../blog/media.ts";
+import { getMenu, MENU_LIMITS, MenuError, setMenu, type MenuItem } from "../../blog/menu.ts";
+import { listVisiblePages } from "../../blog/posts.ts";
+import { listVisibleTags } from "../../blog/tags.ts";
+import { tagHref } from "../components/PostMeta.tsx";
 import { deleteOtherSessions } from "../../blog/sessions.ts";
 import { updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
 import { isValidTimeZone, timeZones } from "../../blog/zones.ts";
@@ -21,6 +25,7 @@ const POLICIES = new Set(["moderate", "approve", "off"]);
 
 const SAVED = new Map<string, [SettingsPageProps["form"], string]>([
   ["settings", ["general", "Settings saved."]],
+  ["menu", ["menu", "Menu saved. It is on every reader page now."]],
   ["domain", ["domain", "Custom domain saved. Once its DNS points here, the blog answers at it."]],
   ["domain-removed", ["domain", "The custom domain is removed."]],
   ["css", ["css", "Custom CSS saved. It is on every reader page now."]],
@@ -33,18 +38,41 @@ function generalOf(s: Settings): GeneralValues {
   return { title: s.title, description: s.description, author_name: s.author_name, posts_per_page: String(s.posts_per_page), comment_policy: s.comment_policy, time_zone: s.time_zone };
 }
 
+/** The menu as its textarea shows it. */
+function menuText(items: MenuItem[]): string {
+  return items.map((item) => `${item.label} | ${item.url}`).join("\n");
+}
+
+/** The menu typed as `Label | URL` lines (blank lines skipped; a label may hold "|", so the last one splits). */
+function parseMenuText(text: string): MenuItem[] {
+  const lines = text.split(/\r\n?|\n/).map((line) => line.trim()).filter(Boolean);
+  if (lines.length > MENU_LIMITS.items) throw new MenuError(`A menu has at most ${MENU_LIMITS.items} links; this one has ${lines.length}.`);
+  return lines.map((line, i) => {
+    const bar = line.lastIndexOf("|");
+    if (bar < 0) throw new MenuError(`Link ${i + 1} (“${line.slice(0, 60)}”) has no “|”: write it as Label | URL, like About | /about.`);
+    return { label: line.slice(0, bar), url: line.slice(bar + 1) };
+  });
+}
+
 export function settingsRoutes(services: Services) {
   // A stolen session must not become a way to guess the current password quickly.
   const passwordThrottle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
-  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "icon">> = {}, status = 200) => {
+  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "linkable" | "icon">> = {}, status = 200) => {
     const s = admin.blog.settings;
     const db = admin.blog.db;
+    const now = services.now();
+    const linkable = [
+      ...listVisiblePages(db, now).map((p) => ({ label: p.title, url: `/${p.slug}` })),
+      ...listVisibleTags(db, now).map((t) => ({ label: t.name, url: tagHref(t.name) })),
+    ];
     const icon = s.icon ? getMedia(db, s.icon) : null;
     return adminPage(
       <SettingsPage
         chrome={admin.chrome}
         general={props.general ?? generalOf(s)}
+        menu={props.menu ?? menuText(getMenu(db))}
+        linkable={linkable}
         icon={icon ? { url: mediaUrl(icon), alt: icon.alt } : undefined}
         css={props.css ?? s.custom_css}
         domain={props.domain ?? s.custom_domain}
@@ -111,6 +139,19 @@ export function settingsRoutes(services: Services) {
           time_zone: t.String({ maxLength: 100 }),
         }),
       },
+    )
+    .post(
+      "/admin/settings/menu",
+      ({ admin, body }) => {
+        try {
+          setMenu(admin.blog.db, parseMenuText(body.menu));
+        } catch (e) {
+          if (e instanceof MenuError) return page(admin, { menu: body.menu, errors: { menu: e.message }, form: "menu", notice: { kind: "bad", text: "The menu was not saved: please check it." } }, 400);
+          throw e;
+        }
+        return adminRedirect("/admin/settings?saved=menu#menu");
+      },
+      { author: true, body: t.Object({ csrf, menu: t.String({ maxLength: 20_000 }) }) },
     )
     .post(
       "/admin/settings/domain",
