@@ -18,6 +18,8 @@ export interface FeedSource {
   posts: Post[];
   /** When the blog last changed (newest updated_at), for the feed's <updated>. */
   updated: Date;
+  /** A tag's feed (/tags/<tag>/feed.xml): its posts only, with its own id, title and links. */
+  tag?: string;
 }
 
 function escapeHtml(text: string): string {
@@ -39,16 +41,17 @@ function postId(name: string, post: Post): string {
 export function atomFeed(src: FeedSource): string {
   const title = src.settings.title || src.name;
   const { Feed } = require("feed") as { Feed: typeof FeedType };
+  const tagPath = src.tag === undefined ? null : `/tags/${encodeURIComponent(src.tag)}`;
   const feed = new Feed({
-    title,
+    title: tagPath ? `${title}: posts tagged “${src.tag}”` : title,
     description: src.settings.description || undefined,
-    id: `tag:writekit,2026:${src.name}`,
-    link: `${src.origin}/`,
+    id: tagPath ? `tag:writekit,2026:${src.name}:tag:${encodeURIComponent(src.tag!)}` : `tag:writekit,2026:${src.name}`,
+    link: tagPath ? `${src.origin}${tagPath}` : `${src.origin}/`,
     language: "en",
     updated: src.updated,
     generator: "WriteKit",
     copyright: src.settings.author_name ? `© ${src.settings.author_name}` : "",
-    feedLinks: { atom: `${src.origin}/feed.xml`, json: `${src.origin}/feed.json` },
+    feedLinks: tagPath ? { atom: `${src.origin}${tagPath}/feed.xml` } : { atom: `${src.origin}/feed.xml`, json: `${src.origin}/feed.json` },
     author: src.settings.author_name ? { name: src.settings.author_name } : { name: title },
   });
   for (const post of src.posts) {

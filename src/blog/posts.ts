@@ -151,6 +151,14 @@ export function listVisiblePostsFull(db: Database, options: { limit: number; now
   return withTags(db, rows);
 }
 
+/** Full posts with one tag for its feed: the newest `limit` visible ones. */
+export function listVisiblePostsFullWithTag(db: Database, tag: string, options: { limit: number; now: Date }): Post[] {
+  const rows = db
+    .query(`SELECT ${COLUMNS} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ?`)
+    .all(isoTime(options.now), tag, options.limit) as Row[];
+  return withTags(db, rows);
+}
+
 /** Every post and page, drafts included, newest change first (the author's list). */
 export function listAllPosts(db: Database): (Pick<Post, "id" | "slug" | "title" | "status" | "kind" | "published_at" | "updated_at" | "views">)[] {
   return db.query("SELECT id, slug, title, status, kind, published_at, updated_at, views FROM posts ORDER BY updated_at DESC, id DESC").all() as any[];

@@ -20,6 +20,8 @@ export interface Settings {
   domain_proven: string;
   /** The most bytes of images the blog may hold (media.ts refuses an upload past it). */
   media_quota_bytes: number;
+  /** The sha256 of the uploaded image that is the blog's icon (favicon), or "" for the default. */
+  icon: string;
 }
 
 /** 500 MiB: room for a thousand photos of half a megabyte, a fraction of a typical disk. */
@@ -37,6 +39,7 @@ export const DEFAULT_SETTINGS: Settings = {
   domain_token: "",
   domain_proven: "",
   media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
+  icon: "",
 };
 
 /** The longest text settings, in characters (the settings form says the same). */
@@ -57,6 +60,9 @@ export function getSettings(db: Database): Settings {
         if (Number.isSafeInteger(n) && n >= 0) s.media_quota_bytes = n;
         break;
       }
+      case "icon":
+        if (/^[0-9a-f]{64}$/.test(value)) s.icon = value;
+        break;
       case "comment_policy":
         if (value === "moderate" || value === "approve" || value === "off") s.comment_policy = value;
         break;

@@ -4,6 +4,8 @@
 // read, through the registry's cheapest connection (registry.read).
 import type { Database } from "bun:sqlite";
 import { customCssPath } from "../blog/customcss.ts";
+import { getMedia, mediaUrl } from "../blog/media.ts";
+import { getMenu } from "../blog/menu.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
 import type { Tenant } from "../tenants/opener.ts";
 import type { BlogChrome } from "./layout.tsx";
@@ -34,11 +36,19 @@ export function readBlog<T>(services: Services, visit: Visit, use: (blog: BlogRe
 function blogRequest(tenant: Tenant, visit: Visit): BlogRequest {
   const settings = getSettings(tenant.db);
   const origin = visit.origin;
+  const icon = settings.icon ? getMedia(tenant.db, settings.icon) : null;
   return {
     tenant,
     db: tenant.db,
     settings,
     origin,
-    chrome: { title: settings.title || tenant.name, description: settings.description, origin, customCssPath: customCssPath(settings.custom_css) },
+    chrome: {
+      title: settings.title || tenant.name,
+      description: settings.description,
+      origin,
+      customCssPath: customCssPath(settings.custom_css),
+      menu: getMenu(tenant.db),
+      icon: icon ? { href: mediaUrl(icon), type: icon.type, sizes: `${icon.width}x${icon.height}` } : undefined,
+    },
   };
 }

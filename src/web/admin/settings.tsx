@@ -1,9 +1,14 @@
 // Settings: the blog (title, description, author name, posts per page, comment policy, time zone),
-// its custom domain, its custom stylesheet, and the author's password. Each form saves on its own
+// its menu, its custom domain, its custom stylesheet, and the author's password. Each form saves on its own
 // and comes back with what was typed and a message beside any field that needs attention.
 import { Elysia, t } from "elysia";
 import { checkPasswordStrength, findAuthorByEmail, PasswordError, setAuthorPassword } from "../../blog/authors.ts";
 import { cleanCustomCss, CUSTOM_CSS_LIMIT } from "../../blog/customcss.ts";
+import { getMedia, mediaUrl } from "../../blog/media.ts";
+import { getMenu, MENU_LIMITS, MenuError, setMenu, type MenuItem } from "../../blog/menu.ts";
+import { listVisiblePages } from "../../blog/posts.ts";
+import { listVisibleTags } from "../../blog/tags.ts";
+import { tagHref } from "../components/PostMeta.tsx";
 import { deleteOtherSessions, listSessions } from "../../blog/sessions.ts";
 import { getSettings, updateSettings, type CommentPolicy, type Settings } from "../../blog/settings.ts";
 import { isValidTimeZone, timeZones } from "../../blog/zones.ts";
@@ -22,6 +27,7 @@ const POLICIES = new Set(["moderate", "approve", "off"]);
 
 const SAVED = new Map<string, [SettingsPageProps["form"], string]>([
   ["settings", ["general", "Settings saved."]],
+  ["menu", ["menu", "Menu saved. It is on every reader page now."]],
   ["domain", ["domain", "Custom domain saved. It is pending: create the DNS record shown below, then press Check now."]],
   ["domain-live", ["domain", "The domain's DNS proves it is yours: the blog answers at it now (once its address records point here)."]],
   ["domain-removed", ["domain", "The custom domain is removed."]],
@@ -35,6 +41,22 @@ const SAVED = new Map<string, [SettingsPageProps["form"], string]>([
 
 function generalOf(s: Settings): GeneralValues {
   return { title: s.title, description: s.description, author_name: s.author_name, posts_per_page: String(s.posts_per_page), comment_policy: s.comment_policy, time_zone: s.time_zone };
+}
+
+/** The menu as its textarea shows it. */
+function menuText(items: MenuItem[]): string {
+  return items.map((item) => `${item.label} | ${item.url}`).join("\n");
+}
+
+/** The menu typed as `Label | URL` lines (blank lines skipped; a label may hold "|", so the last one splits). */
+function parseMenuText(text: string): MenuItem[] {
+  const lines = text.split(/\r\n?|\n/).map((line) => line.trim()).filter(Boolean);
+  if (lines.length > MENU_LIMITS.items) throw new MenuError(`A menu has at most ${MENU_LIMITS.items} links; this one has ${lines.length}.`);
+  return lines.map((line, i) => {
+    const bar = line.lastIndexOf("|");
+    if (bar < 0) throw new MenuError(`Link ${i + 1} (“${line.slice(0, 60)}”) has no “|”: write it as Label | URL, like About | /about.`);
+    return { label: line.slice(0, bar), url: line.slice(bar + 1) };
+  });
 }
 
 export function settingsRoutes(services: Services) {
@@ -51,13 +73,23 @@ export function settingsRoutes(services: Services) {
     throw e;
   };
 
-  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "sessions" | "timeZone" | "domainStatus">> = {}, status = 200, extra: Record<string, string> = {}) => {
+  const page = (admin: Admin, props: Partial<Omit<SettingsPageProps, "chrome" | "zones" | "ownHost" | "sessions" | "timeZone" | "domainStatus" | "linkable" | "icon">> = {}, status = 200, extra: Record<string, string> = {}) => {
     const s = admin.blog.settings;
     const claimed = s.custom_domain;
+    const db = admin.blog.db;
+    const now = services.now();
+    const linkable = [
+      ...listVisiblePages(db, now).map((p) => ({ label: p.title, url: `/${p.slug}` })),
+      ...listVisibleTags(db, now).map((t) => ({ label: t.name, url: tagHref(t.name) })),
+    ];
+    const icon = s.icon ? getMedia(db, s.icon) : null;
     return adminPage(
       <SettingsPage
         chrome={admin.chrome}
         general={props.general ?? generalOf(s)}
+        menu={props.menu ?? menuText(getMenu(db))}
+        linkable={linkable}
+        icon={icon ? { url: mediaUrl(icon), alt: icon.alt } : undefined}
         css={props.css ?? s.custom_css}
         domain={props.domain ?? s.custom_domain}
         zones={timeZones()}
@@ -131,6 +163,19 @@ export function settingsRoutes(services: Services) {
           time_zone: t.String({ maxLength: 100 }),
         }),
       },
+    )
+    .post(
+      "/admin/settings/menu",
+      ({ admin, body }) => {
+        try {
+          setMenu(admin.blog.db, parseMenuText(body.menu));
+        } catch (e) {
+          if (e instanceof MenuError) return page(admin, { menu: body.menu, errors: { menu: e.message }, form: "menu", notice: { kind: "bad", text: "The menu was not saved: please check it." } }, 400);
+          throw e;
+        }
+        return adminRedirect("/admin/settings?saved=menu#menu");
+      },
+      { author: true, body: t.Object({ csrf, menu: t.String({ maxLength: 20_000 }) }) },
     )
     .post(
       "/admin/settings/domain",

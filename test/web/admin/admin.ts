@@ -47,6 +47,11 @@ export class Browser {
     return this.store(await request(this.handler, this.host, path, { method: "POST", body: new URLSearchParams(fields), headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
   }
 
+  /** A multipart form post, as a browser sends a form with a file input. */
+  async postForm(path: string, form: FormData, headers: Record<string, string> = {}): Promise<Response> {
+    return this.store(await request(this.handler, this.host, path, { method: "POST", body: form, headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+  }
+
   /** Signs in through the real form; returns the answer to the POST. */
   async signIn(email = EMAIL, password = TEST_PASSWORD): Promise<Response> {
     const form = await (await this.get("/admin/login")).text();

@@ -1,6 +1,6 @@
 // The blog's settings, in separate forms so each saves only what it shows: the blog itself, its
-// custom domain, its custom stylesheet, the author's password and sessions, and the download of
-// the whole blog.
+// menu, its icon (chosen on the Media page), its custom domain, its custom stylesheet, the
+// author's password and sessions, and the download of the whole blog.
 import type { CommentPolicy } from "../../../blog/settings.ts";
 import { CUSTOM_CSS_LIMIT } from "../../../blog/customcss.ts";
 import { MIN_PASSWORD_LENGTH } from "../../../blog/authors.ts";
@@ -72,6 +72,12 @@ function DomainClaim({ status, csrf }: { status: DomainStatus; csrf: string }): 
 export interface SettingsPageProps {
   chrome: Chrome;
   general: GeneralValues;
+  /** The menu as its textarea shows it: one `Label | URL` a line. */
+  menu: string;
+  /** Pages and tags a menu may link to, as suggestions. */
+  linkable: { label: string; url: string }[];
+  /** The blog's icon, when it chose one. */
+  icon?: { url: string; alt: string };
   css: string;
   domain: string;
   /** Every time zone to choose from. */
@@ -87,7 +93,7 @@ export interface SettingsPageProps {
   errors?: FormErrors;
   notice?: { kind: "ok" | "bad"; text: string };
   /** Which form the errors or notice belong to. */
-  form?: "general" | "domain" | "css" | "password" | "sessions";
+  form?: "general" | "menu" | "domain" | "css" | "password" | "sessions";
 }
 
 const POLICIES: [CommentPolicy, string][] = [
@@ -117,10 +123,11 @@ function SessionRow({ session, timeZone }: { session: SessionInfo; timeZone: str
   );
 }
 
-export function SettingsPage({ chrome, general, css, domain, zones, ownHost, domainStatus, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
+export function SettingsPage({ chrome, general, menu, linkable, icon, css, domain, zones, ownHost, domainStatus, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
   const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
   const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
   const g = errs("general");
+  const m = errs("menu");
   const d = errs("domain");
   const c = errs("css");
   const p = errs("password");
@@ -187,6 +194,60 @@ export function SettingsPage({ chrome, general, css, domain, zones, ownHost, dom
               <button type="submit">Save settings</button>
             </div>
           </form>
+        </section>
+
+        <section class="card" id="menu">
+          <h2>Menu</h2>
+          {noticeFor("menu")}
+          <p class="meta">Links shown at the top of every page of the blog, after Home, in this order.</p>
+          <form class="stack" method="post" action="/admin/settings/menu">
+            <CsrfField token={chrome.csrf} />
+            <div class={m.menu ? "field invalid" : "field"}>
+              <label for="menu_links">Menu links</label>
+              <textarea id="menu_links" name="menu" rows="5" spellcheck="false" aria-invalid={invalid(m, "menu")} aria-describedby={m.menu ? "menu_links-hint menu-error" : "menu_links-hint"} safe>
+                {menu}
+              </textarea>
+              <p class="hint" id="menu_links-hint">
+                One link a line, as <code>Label | URL</code>: a page or tag of this blog (<code>About | /about</code>), or any http or https address. Leave empty for no menu.
+              </p>
+              <Err id="menu" errors={m} />
+              {linkable.length ? (
+                <p class="hint">
+                  {"Your pages and tags: "}
+                  {linkable.map((l, i) => (
+                    <>
+                      {i > 0 ? ", " : ""}
+                      <code safe>{`${l.label} | ${l.url}`}</code>
+                    </>
+                  ))}
+                </p>
+              ) : (
+                ""
+              )}
+            </div>
+            <div>
+              <button type="submit">Save menu</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="icon">
+          <h2>Icon</h2>
+          {icon ? (
+            <p class="icon-choice">
+              <img src={icon.url} alt={icon.alt} width="48" height="48" />
+              <span>
+                {"The blog's icon, shown in browser tabs and on phones' home screens. "}
+                <a href="/admin/media">Choose another on the Media page</a>.
+              </span>
+            </p>
+          ) : (
+            <p>
+              {"The blog uses WriteKit's default icon. To use your own, upload a square image (at least 180 × 180 pixels) on the "}
+              <a href="/admin/media">Media page</a>
+              {" and choose “Use as the blog's icon”."}
+            </p>
+          )}
         </section>
 
         <section class="card" id="domain">
