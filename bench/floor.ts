@@ -41,27 +41,23 @@ export interface FloorResult {
 }
 
 export interface SimulatedMisses {
-  /** Entries (indexes into the sequence) in [from, to) that missed. */
+  /** Entries (positions in the sequence) in [from, to) that missed. */
   misses: number[];
   hitRate: number;
 }
 
-/** Replays entries [0, to) through an LRU of `capacity` pages; the misses in [from, to). */
-export function simulateMisses(entries: Uint32Array, from: number, to: number, capacity: number): SimulatedMisses {
+/** Replays entries [start, to) (a server started at `start`) through an LRU of `capacity` pages; the misses in [from, to). */
+export function simulateMisses(entries: Uint32Array, start: number, from: number, to: number, capacity: number): SimulatedMisses {
   const lru = new Map<number, true>();
   const misses: number[] = [];
-  let counted = 0;
-  for (let i = 0; i < to; i++) {
+  for (let i = start; i < to; i++) {
     const key = entries[i % entries.length];
     const hit = lru.delete(key);
     lru.set(key, true);
     if (!hit && lru.size > capacity) lru.delete(lru.keys().next().value!);
-    if (i >= from) {
-      counted++;
-      if (!hit) misses.push(i);
-    }
+    if (i >= from && !hit) misses.push(i);
   }
-  return { misses, hitRate: counted ? 1 - misses.length / counted : NaN };
+  return { misses, hitRate: to > from ? 1 - misses.length / (to - from) : NaN };
 }
 
 /** A seeded sample of `count` of `items`, kept in their order. */
