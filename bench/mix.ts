@@ -305,6 +305,10 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
   }));
   const floorMean = median(rounds.map((r) => r.floor.meanMs));
   const missCost = median(rounds.map((r) => mainPerMiss(r.steady) / r.floor.meanMs));
+  // The server's side is CPU time; the floor's mean is wall time, which grows when the floor waits
+  // for a core another process holds (or for the disk). Met only when both readings agree.
+  const missCostCpu = median(rounds.map((r) => mainPerMiss(r.steady) / r.floor.cpuMeanMs));
+  const floorWaited = median(rounds.map((r) => r.floor.meanMs / r.floor.cpuMeanMs));
   rows.push({
     id: "mix:miss-cost",
     title: "reader mix: main-thread CPU per page-cache miss ÷ floor",
@@ -312,9 +316,9 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
     ratio: missCost,
     ratioTo: "of floor",
     goal: "≤ 1.3 of floor",
-    met: missCost <= 1.3,
+    met: missCost <= 1.3 && missCostCpu <= 1.3,
     runs: rounds.length,
-    note: `steady window: main thread (tid = pid) CPU from /proc/PID/task/PID/stat over writekit_page_cache_misses_total, against the floor's mean wall time per miss (against the floor's CPU time instead: ${median(rounds.map((r) => mainPerMiss(r.steady) / r.floor.cpuMeanMs)).toFixed(2)}); whole process ${ms(median(rounds.map((r) => r.steady.processCpuMs / r.steady.pageMisses)))} CPU per miss (the other threads: JIT, the view flusher's Worker, the file watcher, GC helpers)`,
+    note: `steady window: main thread (tid = pid) CPU from /proc/PID/task/PID/stat over writekit_page_cache_misses_total, against the floor's mean wall time per miss; against the floor's CPU time instead: ${missCostCpu.toFixed(2)}${floorWaited > 1.2 ? ` (the floor's wall time was ${floorWaited.toFixed(1)}× its CPU time: it waited for the core or the disk, so the wall-time ratio flatters the server)` : ""}; whole process ${ms(median(rounds.map((r) => r.steady.processCpuMs / r.steady.pageMisses)))} CPU per miss (the other threads: JIT, the view flusher's Worker, the file watcher, GC helpers)`,
     samples: rounds.map((r) => ({ mainCpuMs: r.steady.mainCpuMs, processCpuMs: r.steady.processCpuMs, pageMisses: r.steady.pageMisses, threads: r.steady.threads })),
   });
   const byKind = rounds[rounds.length - 1].floor.byKind;

@@ -13,7 +13,7 @@
 // startup, isolation, mix), --blogs N, --seconds S, --runs R, --binary PATH, --keep (leave the
 // generated data directories).
 import { spawnSync } from "bun";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -110,6 +110,15 @@ const lazy = <F extends { dataDir: string }>(make: () => F) => {
   };
 };
 const started = performance.now();
+/** The 1-minute load average: the machine is shared, and figures taken beside other work read low. */
+const loadAverage = () => {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  } catch {
+    return "?";
+  }
+};
+const loadAtStart = loadAverage();
 const progress = (message: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}`);
 const ctx: BenchContext = {
   seconds: options.seconds,
@@ -175,6 +184,7 @@ try {
 }
 
 const date = new Date().toISOString();
+notes.push(`load average (1 min) at the start ${loadAtStart}, at the end ${loadAverage()} on ${machine.nproc} cores: above ~1.5 other work shared the cores`);
 console.log(`\nWriteKit benchmark — ${date.slice(0, 16).replace("T", " ")} UTC, ${machine.cpu}, ${machine.nproc} cores, ${machine.memoryGiB} GiB, Bun ${machine.bun}, commit ${machine.commit}${machine.dirty ? " (src/ modified)" : ""}`);
 console.log(`server under test: ${serverKind()}, pinned to core 0, wrk -t1 -c50 (the reader mix: -c32) on core 1; medians of ${options.runs} run(s), ${options.seconds} s per HTTP run (the reader mix has its own phases)\n`);
 console.log(formatTable(rows));
