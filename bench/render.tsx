@@ -2,11 +2,13 @@
 // blog, run the route's queries, render the page or feed to a string, close. This is the only file
 // of the floor (bench/floor.ts) that calls the product: when src/ moves or renames these functions,
 // fix the imports and calls here and nowhere else. Kept in step with src/web/reader/routes.tsx,
-// cache.ts (servePage) and site.ts (blogOf).
+// cache.ts (servePage) and site.ts (readBlog): a closed blog is opened the way a render opens
+// one (a brief connection in exclusive locking mode, see src/tenants/open.ts).
 import { listApprovedComments } from "../src/blog/comments.ts";
 import { customCssPath } from "../src/blog/customcss.ts";
 import { atomFeed, FEED_SIZE } from "../src/blog/feed.ts";
 import { getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsWithTag, nextScheduledTime, normaliseTag } from "../src/blog/posts.ts";
+import { parseMenu } from "../src/blog/menu.ts";
 import { getSettings } from "../src/blog/settings.ts";
 import { openBlogDatabase } from "../src/tenants/open.ts";
 import { HomePage } from "../src/web/reader/pages/HomePage.tsx";
@@ -16,10 +18,10 @@ import type { MixPage } from "./mixload.ts";
 
 /** Opens the blog file at `path`, renders `page` for `origin` (e.g. http://mix-00001.localhost), closes it; returns the body's length. */
 export function renderMiss(path: string, name: string, origin: string, page: MixPage, now: Date): number {
-  const db = openBlogDatabase(path);
+  const db = openBlogDatabase(path, { exclusive: true });
   try {
     const settings = getSettings(db);
-    const chrome = { title: settings.title || name, description: settings.description, origin, customCssPath: customCssPath(settings.custom_css) };
+    const chrome = { title: settings.title || name, description: settings.description, origin, customCssPath: customCssPath(settings.custom_css), menu: parseMenu(settings.menu) };
     const per = settings.posts_per_page;
     let body: string;
     switch (page.kind) {

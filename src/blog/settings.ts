@@ -22,6 +22,8 @@ export interface Settings {
   media_quota_bytes: number;
   /** The sha256 of the uploaded image that is the blog's icon (favicon), or "" for the default. */
   icon: string;
+  /** The reader menu as stored (JSON text, read with menu.ts parseMenu), so a render needs one query for both. */
+  menu: string;
 }
 
 /** 500 MiB: room for a thousand photos of half a megabyte, a fraction of a typical disk. */
@@ -40,6 +42,7 @@ export const DEFAULT_SETTINGS: Settings = {
   domain_proven: "",
   media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
   icon: "",
+  menu: "",
 };
 
 /** The longest text settings, in characters (the settings form says the same). */
@@ -66,7 +69,7 @@ export function getSettings(db: Database): Settings {
       case "comment_policy":
         if (value === "moderate" || value === "approve" || value === "off") s.comment_policy = value;
         break;
-      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain": case "domain_token": case "domain_proven":
+      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain": case "domain_token": case "domain_proven": case "menu":
         s[key] = value;
         break;
     }

@@ -5,7 +5,7 @@
 import type { Database } from "bun:sqlite";
 import { customCssPath } from "../blog/customcss.ts";
 import { getMedia, mediaUrl } from "../blog/media.ts";
-import { getMenu } from "../blog/menu.ts";
+import { parseMenu } from "../blog/menu.ts";
 import { getSettings, type Settings } from "../blog/settings.ts";
 import type { Tenant } from "../tenants/opener.ts";
 import type { BlogChrome } from "./layout.tsx";
@@ -47,7 +47,7 @@ function blogRequest(tenant: Tenant, visit: Visit): BlogRequest {
       description: settings.description,
       origin,
       customCssPath: customCssPath(settings.custom_css),
-      menu: getMenu(tenant.db),
+      menu: parseMenu(settings.menu),
       icon: icon ? { href: mediaUrl(icon), type: icon.type, sizes: `${icon.width}x${icon.height}` } : undefined,
     },
   };
