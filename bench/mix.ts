@@ -15,8 +15,9 @@
 // the last run stopped, so no window replays another.
 import { Database } from "bun:sqlite";
 import { spawnSync } from "bun";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseSegment } from "../src/server/journal.ts";
 import { tenantPath } from "../src/tenants/names.ts";
 import type { BenchContext } from "./context.ts";
 import { measureFloor, sampleOf, simulateMisses, type FloorMiss, type FloorResult } from "./floor.ts";
@@ -38,7 +39,11 @@ const MB = 2 ** 20;
 interface Window {
   load: LoadResult;
   pageHits: number;
+  /** Pages answered from the page store on disk. */
+  storeHits: number;
   pageMisses: number;
+  /** Renders of blogs that were not open, each on a connection of its own. */
+  briefReads: number;
   poolHits: number;
   poolMisses: number;
   /** Page-cache entries at the end of the window (gauge). */
@@ -89,7 +94,9 @@ async function measureWindow(server: RunningServer, load: () => Promise<LoadResu
   return {
     load: result,
     pageHits: delta(m1, m0, "writekit_page_cache_hits_total"),
+    storeHits: delta(m1, m0, "writekit_page_store_hits_total") || 0,
     pageMisses: delta(m1, m0, "writekit_page_cache_misses_total"),
+    briefReads: delta(m1, m0, "writekit_blog_brief_reads_total") || 0,
     poolHits: delta(m1, m0, "writekit_pool_hits_total"),
     poolMisses: delta(m1, m0, "writekit_pool_misses_total"),
     pageEntries: m1.get("writekit_page_cache_entries") ?? NaN,
@@ -100,32 +107,57 @@ async function measureWindow(server: RunningServer, load: () => Promise<LoadResu
 }
 
 /**
- * SUM(posts.views) over every blog, read from the files with bun:sqlite after the server stopped.
- * A file whose mtime is still the one it got when it was copied, and without a non-empty -wal, was
- * never written: it holds the fixture's 0 views and is not opened (opening every one of 10,000
- * 2 MB files would read gigabytes for nothing, and fill the page cache before the restart row).
+ * Every page view the server kept: SUM(posts.views) in the blog files, read with bun:sqlite after
+ * the server stopped, plus the views still in its journal (DATA/views/, added to the blogs by the
+ * next start) of segments a blog has not taken yet. A file whose mtime is still the one it got when
+ * it was copied, and without a non-empty -wal, was never written: it holds the fixture's 0 views
+ * and is not opened (opening every one of 10,000 2 MB files would read gigabytes for nothing).
  */
-function sumViews(fixture: MixFixture): { views: number; blogsRead: number } {
+function sumViews(fixture: MixFixture): { views: number; blogsRead: number; journaled: number } {
+  const journalDir = join(fixture.dataDir, "views");
+  const journalId = existsSync(join(journalDir, "journal-id")) ? readFileSync(join(journalDir, "journal-id"), "utf8").trim() : "";
+  const pending = new Map<string, { segment: number; count: number }[]>();
+  if (existsSync(journalDir)) {
+    for (const file of readdirSync(journalDir)) {
+      const m = /^(\d+)\.log$/.exec(file);
+      if (!m) continue;
+      for (const [blog, , , count] of parseSegment(readFileSync(join(journalDir, file), "utf8")).rows) {
+        const list = pending.get(blog) ?? [];
+        list.push({ segment: Number(m[1]), count });
+        pending.set(blog, list);
+      }
+    }
+  }
   let views = 0;
+  let journaled = 0;
   let blogsRead = 0;
   for (const name of fixture.names) {
     const path = tenantPath(fixture.dataDir, name);
     const wal = path + "-wal";
-    if (statSync(path).mtimeMs === fixture.copiedMtimes.get(name) && !(existsSync(wal) && statSync(wal).size > 0)) continue;
-    const db = new Database(path, { readonly: true });
-    try {
-      views += (db.query("SELECT coalesce(sum(views), 0) AS n FROM posts").get() as { n: number }).n;
-      blogsRead++;
-    } finally {
-      db.close();
+    const inJournal = pending.get(name) ?? [];
+    const unchanged = statSync(path).mtimeMs === fixture.copiedMtimes.get(name) && !(existsSync(wal) && statSync(wal).size > 0);
+    let taken = 0;
+    if (!unchanged) {
+      const db = new Database(path, { readonly: true });
+      try {
+        views += (db.query("SELECT coalesce(sum(views), 0) AS n FROM posts").get() as { n: number }).n;
+        taken = (db.query("SELECT segment FROM views_applied WHERE journal = ?").get(journalId) as { segment: number } | null)?.segment ?? 0;
+        blogsRead++;
+      } finally {
+        db.close();
+      }
     }
+    for (const { segment, count } of inJournal) if (segment > taken) journaled += count;
   }
-  return { views, blogsRead };
+  return { views: views + journaled, blogsRead, journaled };
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : "n/a");
 const ms = (v: number, digits = 2) => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : "n/a");
-const hitRate = (w: Window) => w.pageHits / (w.pageHits + w.pageMisses);
+/** Answered from a stored page, in memory or on disk. */
+const hitRate = (w: Window) => (w.pageHits + w.storeHits) / (w.pageHits + w.storeHits + w.pageMisses);
+const memoryRate = (w: Window) => w.pageHits / (w.pageHits + w.storeHits + w.pageMisses);
+const storeRate = (w: Window) => w.storeHits / (w.pageHits + w.storeHits + w.pageMisses);
 const poolMissRate = (w: Window) => (w.poolHits + w.poolMisses > 0 ? w.poolMisses / (w.poolHits + w.poolMisses) : 0);
 /** Too few misses make CPU per miss meaningless (/proc counts in 10 ms ticks; the window's other work dominates). */
 const MIN_MISSES = 100;
@@ -135,8 +167,8 @@ function windowNote(list: Window[]): string {
   const seconds = median(list.map((w) => w.load.seconds));
   const threads = list[list.length - 1].threads.map((t) => `${t.name} ${(t.ms / 1000).toFixed(1)} s`).join(", ");
   return [
-    `page cache hit rate ${pct(median(list.map(hitRate)))}`,
-    `pool miss rate ${pct(median(list.map(poolMissRate)))}`,
+    `page cache hit rate ${pct(median(list.map(hitRate)))} (memory ${pct(median(list.map(memoryRate)))}, disk ${pct(median(list.map(storeRate)))})`,
+    `pool miss rate ${pct(median(list.map(poolMissRate)))}, ${Math.round(median(list.map((w) => w.briefReads)))} brief reads`,
     `main thread ${Number.isFinite(median(list.map(mainPerMiss))) ? `${ms(median(list.map(mainPerMiss)))} CPU per page-cache miss` : `n/a per miss (fewer than ${MIN_MISSES} misses)`} (${pct(median(list.map((w) => w.mainCpuMs / 1000 / w.load.seconds)))} of a core)`,
     `whole process ${pct(median(list.map((w) => w.processCpuMs / 1000 / w.load.seconds)))} of a core`,
     `${Math.round(median(list.map((w) => w.pageMisses)))} misses in ${seconds.toFixed(1)} s`,

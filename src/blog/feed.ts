@@ -4,7 +4,7 @@
 // `feed` is loaded on first use: feeds are rendered once per blog change, and loading it costs
 // start-up time every server would pay.
 import type { Feed as FeedType } from "feed";
-import type { Post } from "./posts.ts";
+import type { ReaderPost } from "./posts.ts";
 import type { Settings } from "./settings.ts";
 
 export const FEED_SIZE = 20;
@@ -15,7 +15,7 @@ export interface FeedSource {
   name: string;
   /** Absolute origin for this request's host, e.g. "https://alice.example.com". */
   origin: string;
-  posts: Post[];
+  posts: ReaderPost[];
   /** When the blog last changed (newest updated_at), for the feed's <updated>. */
   updated: Date;
   /** A tag's feed (/tags/<tag>/feed.xml): its posts only, with its own id, title and links. */
@@ -34,7 +34,7 @@ function postUrl(origin: string, slug: string): string {
  * Ids stay stable when a post's slug or the blog's host changes: they are tag URIs built from the
  * blog's name and the post's row id (RFC 4151).
  */
-function postId(name: string, post: Post): string {
+function postId(name: string, post: ReaderPost): string {
   return `tag:writekit,2026:${name}:post:${post.id}`;
 }
 

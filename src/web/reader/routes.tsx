@@ -5,7 +5,7 @@ import { addComment, COMMENT_LIMITS, listApprovedComments } from "../../blog/com
 import { isValidEmail } from "../../blog/authors.ts";
 import { countComments, MAX_PENDING_COMMENTS } from "../../blog/moderation.ts";
 import { atomFeed, FEED_SIZE, jsonFeed } from "../../blog/feed.ts";
-import { findRedirect, getVisiblePage, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsFullWithTag, listVisiblePostsWithTag, normaliseTag, type Post } from "../../blog/posts.ts";
+import { findRedirect, getVisiblePage, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsFullWithTag, listVisiblePostsWithTag, normaliseTag, type ReaderPost } from "../../blog/posts.ts";
 import { isSearchable, MAX_QUERY_LENGTH, MIN_QUERY_CHARS, searchPosts } from "../../blog/search.ts";
 import { listVisibleTags } from "../../blog/tags.ts";
 import { listTenantNames } from "../../tenants/names.ts";
@@ -64,7 +64,7 @@ export function readerRoutes(services: Services) {
   };
 
   /** The Atom feed of `posts` (the blog's, or one tag's). */
-  const feedOf = (blog: BlogRequest, posts: Post[], tag?: string): Rendered => {
+  const feedOf = (blog: BlogRequest, posts: ReaderPost[], tag?: string): Rendered => {
     const updated = posts.reduce((max, p) => (p.updated_at > max ? p.updated_at : max), posts[0]?.published_at ?? "1970-01-01T00:00:00Z");
     return { body: atomFeed({ settings: blog.settings, name: blog.tenant.name, origin: blog.origin, posts, updated: new Date(updated), tag }), contentType: "application/atom+xml; charset=utf-8", lastModified: updated };
   };

@@ -1,5 +1,5 @@
 import type { PublicComment } from "../../../blog/comments.ts";
-import type { Post } from "../../../blog/posts.ts";
+import type { ReaderPost } from "../../../blog/posts.ts";
 import type { CommentPolicy } from "../../../blog/settings.ts";
 import { ImageCard, OpenGraph } from "../../components/OpenGraph.tsx";
 import { formatDate, PostMeta } from "../../components/PostMeta.tsx";
@@ -13,7 +13,7 @@ export interface CommentFormState {
 
 export interface PostPageProps {
   blog: BlogChrome;
-  post: Post;
+  post: ReaderPost;
   comments: PublicComment[];
   policy: CommentPolicy;
   timeZone: string;

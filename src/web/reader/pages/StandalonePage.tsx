@@ -1,11 +1,11 @@
 // A page (About, Now, Contact) at /<slug>: written like a post, shown without a date, tags or
 // comments, and outside every list and feed.
-import type { Post } from "../../../blog/posts.ts";
+import type { ReaderPost } from "../../../blog/posts.ts";
 import { ImageCard, OpenGraph } from "../../components/OpenGraph.tsx";
 import { TrustedHtml } from "../../components/TrustedHtml.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
 
-export function StandalonePage({ blog, page }: { blog: BlogChrome; page: Post }): JSX.Element {
+export function StandalonePage({ blog, page }: { blog: BlogChrome; page: ReaderPost }): JSX.Element {
   const url = `${blog.origin}/${page.slug}`;
   return (
     <Layout
