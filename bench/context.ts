@@ -1,5 +1,6 @@
 // What every load shape receives from bench/run.ts: the run's size and where to put its files.
 import type { Fixture } from "./blogs.ts";
+import type { MixFixture } from "./mixblog.ts";
 
 export interface BenchContext {
   /** Seconds of measured load per HTTP run (wrk -d). */
@@ -12,6 +13,11 @@ export interface BenchContext {
   single: () => Fixture;
   /** Many copies of the same blog (10,000 unless --blogs), made on first use. */
   many: () => Fixture;
+  /** The reader mix's realistic blog alone, and copied as many times as `many` (mixblog.ts). */
+  mixOne: () => MixFixture;
+  mix: () => MixFixture;
+  /** --quick: shapes with fixed phases (the reader mix) shorten them. */
+  quick: boolean;
   hasWrk: boolean;
   progress: (message: string) => void;
 }

@@ -23,6 +23,10 @@ export interface LoadResult {
   /** Socket errors (connect, read, write, timeout) plus responses outside `okStatuses`. */
   errors: number;
   socketErrors: number;
+  /** Socket errors by kind, as wrk counts them. */
+  socket: { connect: number; read: number; write: number; timeout: number };
+  /** What a `requestLua` script counted in its global `counters` table, summed over threads. */
+  counters: Record<string, number>;
   bytesPerResponse: number;
 }
 
@@ -37,8 +41,14 @@ export interface LoadOptions {
   connections?: number;
   /** Statuses that are not errors (default: any 2xx). */
   okStatuses?: number[];
-  /** Lua defining init(args) and request() for requests a Host list cannot describe (a POST). */
+  /**
+   * Lua defining init(args) and request() for requests a Host list cannot describe (a POST, a mix
+   * of pages). Its init must set the global `statuses = {}`; numbers it keeps in a global table
+   * `counters` come back in LoadResult.counters.
+   */
   requestLua?: string;
+  /** Lua run inside response(status, headers, body) after the status is counted. */
+  responseLua?: string;
   workDir: string;
 }
 
@@ -75,18 +85,21 @@ end
 ${hosts}
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+${options.responseLua ?? ""}
 end
 function done(summary, latency, requests)
-  local merged = {}
+  local merged, counted = {}, {}
   for _, t in ipairs(threads) do
     for status, n in pairs(t:get("statuses")) do merged[status] = (merged[status] or 0) + n end
+    for name, n in pairs(t:get("counters") or {}) do counted[name] = (counted[name] or 0) + n end
   end
-  local parts = {}
+  local parts, counts = {}, {}
   for status, n in pairs(merged) do parts[#parts + 1] = string.format('"%d":%d', status, n) end
+  for name, n in pairs(counted) do counts[#counts + 1] = string.format('"%s":%d', name, n) end
   local e = summary.errors
-  io.write(string.format('\\nBENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%d,"p99_us":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"statuses":{%s}}\\n',
+  io.write(string.format('\\nBENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%d,"p99_us":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"statuses":{%s},"counters":{%s}}\\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(99),
-    e.connect, e.read, e.write, e.timeout, table.concat(parts, ",")))
+    e.connect, e.read, e.write, e.timeout, table.concat(parts, ","), table.concat(counts, ",")))
 end
 `;
 }
@@ -113,7 +126,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (!line) throw new Error(`wrk gave no result (exit ${child.exitCode}): ${err || out}`);
   const r = JSON.parse(line) as {
     requests: number; duration_us: number; bytes: number; p50_us: number; p99_us: number;
-    connect: number; read: number; write: number; timeout: number; statuses: Record<string, number>;
+    connect: number; read: number; write: number; timeout: number; statuses: Record<string, number>; counters: Record<string, number>;
   };
   const ok = (status: number) => (options.okStatuses ? options.okStatuses.includes(status) : status >= 200 && status < 300);
   const badStatuses = Object.entries(r.statuses).reduce((n, [s, count]) => n + (ok(Number(s)) ? 0 : count), 0);
@@ -128,6 +141,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     statuses: r.statuses,
     errors: badStatuses + socketErrors,
     socketErrors,
+    socket: { connect: r.connect, read: r.read, write: r.write, timeout: r.timeout },
+    counters: r.counters,
     bytesPerResponse: r.requests ? r.bytes / r.requests : 0,
   };
 }

@@ -185,6 +185,9 @@ if (import.meta.main) {
     workDir,
     single: () => { throw new Error("not used"); },
     many: () => { throw new Error("not used"); },
+    mixOne: () => { throw new Error("not used"); },
+    mix: () => { throw new Error("not used"); },
+    quick: false,
     hasWrk: hasWrk(),
     progress: (message) => console.error(message),
   };

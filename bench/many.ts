@@ -106,7 +106,7 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
   const all = [...samples.values()].flat();
   rows.push({
     id: "many:baseline",
-    title: `${n.toLocaleString("en-US")}-blog server, post page, one Host`,
+    title: `${n.toLocaleString("en-US")}-blog server, post page, one Host (baseline of the best-case rows below)`,
     reqPerSec: median(all.map((s) => s.baseline.reqPerSec)),
     p50Ms: median(all.map((s) => s.baseline.p50Ms)),
     p99Ms: median(all.map((s) => s.baseline.p99Ms)),
@@ -122,7 +122,7 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
     const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : "n/a");
     rows.push({
       id: `many:${law.id}`,
-      title: `${n.toLocaleString("en-US")} blogs, ${law.title} over Hosts, post page`,
+      title: `${n.toLocaleString("en-US")} blogs, ${law.title} over Hosts, post page — best case: page cache only (every blog visited once, one page each)`,
       reqPerSec: median(list.map((s) => s.load.reqPerSec)),
       p50Ms: median(list.map((s) => s.load.p50Ms)),
       p99Ms: median(list.map((s) => s.load.p99Ms)),

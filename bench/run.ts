@@ -7,22 +7,27 @@
 //   startup.ts the compiled binary to its first 200
 //   isolation.ts one light blog's p99 alone, beside a hammered blog, during an export
 //   writes.ts  acknowledged comment writes per second, and the cost of recording one view
+//   mix.ts     the reader mix (many pages of many blogs) through a fresh start, a steady state,
+//              a shutdown and a restart, against one blog and against the bare cost of a miss
 // Flags: --quick, --only ID[,ID…] (a row id or its prefix: page, page:post, many, rss, open,
-// startup, isolation), --blogs N, --seconds S, --runs R, --keep (leave the generated data directory).
+// startup, isolation, mix), --blogs N, --seconds S, --runs R, --binary PATH, --keep (leave the
+// generated data directories).
 import { spawnSync } from "bun";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { makeBlogs, removeBlogs, type Fixture } from "./blogs.ts";
+import { makeBlogs } from "./blogs.ts";
 import type { BenchContext } from "./context.ts";
 import { hasWrk, WRK_INSTALL } from "./http.ts";
 import { measureIsolation } from "./isolation.ts";
 import { measureMany } from "./many.ts";
 import { measureMemory } from "./memory.ts";
+import { measureMix } from "./mix.ts";
+import { makeMixBlogs } from "./mixblog.ts";
 import { measureOpen } from "./open.ts";
 import { measurePages } from "./pages.ts";
-import { isPinningAvailable, LOAD_CPU, ROOT } from "./server.ts";
+import { isPinningAvailable, LOAD_CPU, ROOT, serverKind, useServerBinary } from "./server.ts";
 import { measureStartup } from "./startup.ts";
 import { measureWrites } from "./writes.ts";
 import { describeMachine, formatTable, saveResults, type Row } from "./table.ts";
@@ -31,11 +36,14 @@ const usage = `Usage: npm run bench -- [options]
   --quick          1,000 blogs, 2 s load runs, 1 run per row (a smoke test, not figures to quote)
   --only IDS       comma-separated row ids or prefixes: page, page:post, page:home, page:feed,
                    page:search, page:404, many, many:zipf, many:uniform, rss, open, startup, startup:many,
-                   isolation, writes, writes:comments, writes:views
-  --blogs N        blogs for the many-blog rows (default 10000)
+                   isolation, writes, writes:comments, writes:views, mix, mix:one, mix:cold,
+                   mix:steady, mix:restart, mix:miss-cost, mix:floor, mix:rss, mix:stop
+  --blogs N        blogs for the many-blog and reader-mix rows (default 10000)
   --seconds S      seconds of load per HTTP run (default 5; the many-blog rows run twice as long)
   --runs R         runs per row, the table shows medians (default 3)
-  --keep           keep the generated data directory and print where it is`;
+  --binary PATH    run a compiled writekit (e.g. dist/writekit from npm run build) as the server
+                   under test instead of src/ through Bun
+  --keep           keep the generated data directories and print where they are`;
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -45,6 +53,7 @@ const { values } = parseArgs({
     blogs: { type: "string" },
     seconds: { type: "string" },
     runs: { type: "string" },
+    binary: { type: "string" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -69,6 +78,14 @@ const options = {
   runs: positive("runs", values.runs, values.quick ? 1 : 3),
   only: (values.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean),
 };
+if (values.binary !== undefined) {
+  const binary = resolve(values.binary);
+  if (!existsSync(binary)) {
+    console.error(`bench: --binary ${values.binary}: no such file (npm run build makes dist/writekit)`);
+    process.exit(2);
+  }
+  useServerBinary(binary);
+}
 const only = (id: string) => !options.only.length || options.only.some((s) => id === s || id.startsWith(s + ":"));
 
 const wrk = hasWrk();
@@ -84,15 +101,24 @@ if (!isPinningAvailable()) notes.push("taskset is missing: server and load gener
 else spawnSync(["taskset", "-a", "-p", "-c", String(LOAD_CPU), String(process.pid)], { stdout: "ignore", stderr: "ignore" });
 
 const workDir = mkdtempSync(join(tmpdir(), "writekit-bench-work-"));
-const fixtures: Fixture[] = [];
-const lazy = (make: () => Fixture) => {
-  let made: Fixture | undefined;
+const fixtures: { dataDir: string }[] = [];
+const lazy = <F extends { dataDir: string }>(make: () => F) => {
+  let made: F | undefined;
   return () => {
     if (!made) fixtures.push((made = make()));
     return made;
   };
 };
 const started = performance.now();
+/** The 1-minute load average: the machine is shared, and figures taken beside other work read low. */
+const loadAverage = () => {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  } catch {
+    return "?";
+  }
+};
+const loadAtStart = loadAverage();
 const progress = (message: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}`);
 const ctx: BenchContext = {
   seconds: options.seconds,
@@ -107,12 +133,20 @@ const ctx: BenchContext = {
     progress(`made ${options.blogs.toLocaleString("en-US")} blogs of ${(f.fileBytes / 1024).toFixed(0)} KiB each in ${f.dataDir}`);
     return f;
   }),
+  mixOne: lazy(() => makeMixBlogs(1)),
+  mix: lazy(() => {
+    progress(`making ${options.blogs.toLocaleString("en-US")} reader-mix blogs (one realistic blog of 101 posts, copied)`);
+    const f = makeMixBlogs(options.blogs);
+    progress(`made ${options.blogs.toLocaleString("en-US")} blogs of ${(f.fileBytes / 1024).toFixed(0)} KiB each (${f.tags.length} tags; Markdown bodies ${f.bodyBytes.min}–${f.bodyBytes.max} B, median ${f.bodyBytes.median}) in ${f.dataDir}`);
+    return f;
+  }),
+  quick: values.quick,
 };
 
 const cleanUp = () => {
   rmSync(workDir, { recursive: true, force: true });
   if (values.keep) for (const f of fixtures) console.error(`kept ${f.dataDir}`);
-  else for (const f of fixtures) removeBlogs(f);
+  else for (const f of fixtures) rmSync(f.dataDir, { recursive: true, force: true });
 };
 process.on("SIGINT", () => {
   cleanUp();
@@ -128,6 +162,7 @@ const shapes: { name: string; http: boolean; measure: (ctx: BenchContext, only: 
   { name: "open", http: false, measure: measureOpen },
   { name: "startup", http: false, measure: measureStartup },
   { name: "writes", http: false, measure: measureWrites },
+  { name: "mix", http: true, measure: measureMix },
 ];
 
 const rows: Row[] = [];
@@ -149,8 +184,9 @@ try {
 }
 
 const date = new Date().toISOString();
+notes.push(`load average (1 min) at the start ${loadAtStart}, at the end ${loadAverage()} on ${machine.nproc} cores: above ~1.5 other work shared the cores`);
 console.log(`\nWriteKit benchmark — ${date.slice(0, 16).replace("T", " ")} UTC, ${machine.cpu}, ${machine.nproc} cores, ${machine.memoryGiB} GiB, Bun ${machine.bun}, commit ${machine.commit}${machine.dirty ? " (src/ modified)" : ""}`);
-console.log(`server pinned to core 0, wrk -t1 -c50 on core 1; medians of ${options.runs} run(s), ${options.seconds} s per HTTP run\n`);
+console.log(`server under test: ${serverKind()}, pinned to core 0, wrk -t1 -c50 (the reader mix: -c32) on core 1; medians of ${options.runs} run(s), ${options.seconds} s per HTTP run (the reader mix has its own phases)\n`);
 console.log(formatTable(rows));
 const withNotes = rows.filter((r) => r.note || (r.statuses && r.errors));
 if (withNotes.length) {

@@ -2,7 +2,7 @@
 // bare ceiling server, each a child process pinned to one core so the load generator has the
 // other (see ../shared/STACK.md: server on one core, wrk on the other).
 import { spawn, spawnSync, type Subprocess } from "bun";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..");
@@ -53,8 +53,8 @@ export interface RunningServer {
   origin: string;
   logFile: string;
   memory(): Memory | null;
-  /** SIGTERM, then SIGKILL after a grace period; resolves with the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 10 s); resolves with the exit code (null when killed). */
+  stop(graceMs?: number): Promise<number | null>;
 }
 
 export interface StartOptions {
@@ -103,10 +103,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     origin,
     logFile: options.logFile,
     memory: () => memoryOf(child.pid),
-    async stop() {
+    async stop(graceMs = 10_000) {
       if (child.exitCode !== null) return child.exitCode;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await child.exited;
       clearTimeout(timer);
       return child.exitCode;
@@ -114,9 +114,56 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
 }
 
-/** `writekit serve` from source, as `npm start` runs it. */
+let serverBinary: string | null = null;
+
+/** Makes writekitServe run a compiled binary (`npm run bench -- --binary dist/writekit`). */
+export function useServerBinary(path: string): void {
+  serverBinary = path;
+}
+
+export function serverKind(): string {
+  return serverBinary ? `the compiled binary ${serverBinary}` : "the server from source, as `npm start` runs it";
+}
+
+/** `writekit serve` from source, as `npm start` runs it, or the binary given to useServerBinary. */
 export function writekitServe(dataDir: string, extra: string[] = []): string[] {
-  return [process.execPath, "src/main.ts", "serve", "--data", dataDir, "--hostname", "127.0.0.1", ...extra];
+  const command = serverBinary ? [serverBinary] : [process.execPath, "src/main.ts"];
+  return [...command, "serve", "--data", dataDir, "--hostname", "127.0.0.1", ...extra];
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ). */
+const TICKS_PER_SECOND = Number(spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+
+/** utime + stime in ms from a /proc stat line (fields 14 and 15; the name in parentheses may hold spaces). */
+function statCpuMs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+export interface CpuTimes {
+  /** The whole process (every thread), ms. */
+  processMs: number;
+  /** The thread whose id is the process id: in Bun, the thread that runs JavaScript. */
+  mainMs: number;
+  /** Every thread: id → its name (comm) and CPU ms. */
+  threads: Map<number, { name: string; ms: number }>;
+}
+
+/** CPU time used so far by process `pid` and by each of its threads; null when it is gone. */
+export function cpuOf(pid: number): CpuTimes | null {
+  try {
+    const threads = new Map<number, { name: string; ms: number }>();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threads.set(Number(tid), { name: readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim(), ms: statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")) });
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return { processMs: statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8")), mainMs: threads.get(pid)?.ms ?? NaN, threads };
+  } catch {
+    return null;
+  }
 }
 
 /** Scrapes /metrics (Prometheus text) into name → value; empty when the endpoint is missing. */

@@ -38,15 +38,14 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 /**
- * `count` draws of ranks 0..n-1 under Zipf(s): P(rank k) ∝ 1/(k+1)^s. Inverse-CDF sampling with
- * a binary search over the cumulative weights.
+ * A sampler of ranks 0..n-1 under Zipf(s): P(rank k) ∝ 1/(k+1)^s. Inverse-CDF sampling with a
+ * binary search over the cumulative weights.
  */
-export function zipfSequence(n: number, s: number, count: number, random: () => number): Uint32Array {
+export function zipfSampler(n: number, s: number): (random: () => number) => number {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 0; k < n; k++) cdf[k] = sum += 1 / Math.pow(k + 1, s);
-  const out = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
+  return (random) => {
     const u = random() * sum;
     let lo = 0;
     let hi = n - 1;
@@ -55,8 +54,15 @@ export function zipfSequence(n: number, s: number, count: number, random: () => 
       if (cdf[mid] < u) lo = mid + 1;
       else hi = mid;
     }
-    out[i] = lo;
-  }
+    return lo;
+  };
+}
+
+/** `count` draws of ranks 0..n-1 under Zipf(s) (see zipfSampler). */
+export function zipfSequence(n: number, s: number, count: number, random: () => number): Uint32Array {
+  const draw = zipfSampler(n, s);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) out[i] = draw(random);
   return out;
 }
 

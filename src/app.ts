@@ -6,6 +6,8 @@ import { adminRoutes } from "./web/admin/routes.tsx";
 import { customCssRoutes } from "./web/customcss.ts";
 import { errorResponse } from "./web/errors.tsx";
 import { createFrontDoor } from "./web/frontdoor.ts";
+import { iconRoutes } from "./web/icon.ts";
+import { mediaRoutes } from "./web/media.ts";
 import { opsRoutes } from "./web/ops.ts";
 import { readerRoutes } from "./web/reader/routes.tsx";
 import type { Services } from "./web/services.ts";
@@ -18,6 +20,8 @@ export function createApp(services: Services) {
     .use(opsRoutes(services))
     .use(adminRoutes(services))
     .use(customCssRoutes(services))
+    .use(mediaRoutes(services))
+    .use(iconRoutes(services))
     .use(readerRoutes(services));
 }
 

@@ -33,6 +33,18 @@ export interface Config {
   placementFile: string | null;
   /** This node's name in the placement file. */
   node: string | null;
+  /**
+   * The scheme readers reach the blogs by, when the operator knows it (`--public-scheme`); null:
+   * the request's own, or a trusted proxy's X-Forwarded-Proto. Absolute links and the cookie's
+   * Secure flag follow it; the host always comes from the request.
+   */
+  publicScheme: "http" | "https" | null;
+  /**
+   * Custom domains under the registrable domain of `domain` (example.com for blogs.example.com)
+   * are refused unless this is set (`--allow-parent-domain`): such a blog would pass for the
+   * operator's own site.
+   */
+  allowParentDomain: boolean;
 }
 
 export class ConfigError extends Error {
@@ -47,11 +59,16 @@ export const commonOptions = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The options that decide a blog's address: commands that print one (tenant create, import) take them too. */
+export const addressOptions = {
+  domain: { type: "string" },
+  port: { type: "string" },
+} as const;
+
 export const serveOptions = {
   ...commonOptions,
-  port: { type: "string" },
+  ...addressOptions,
   hostname: { type: "string" },
-  domain: { type: "string" },
   "max-open": { type: "string" },
   "flush-interval": { type: "string" },
   "trusted-proxy": { type: "string", multiple: true },
@@ -63,6 +80,8 @@ export const serveOptions = {
   replicated: { type: "boolean" },
   placement: { type: "string" },
   node: { type: "string" },
+  "public-scheme": { type: "string" },
+  "allow-parent-domain": { type: "boolean" },
 } as const;
 
 /** The options of the commands that read or change the placement (`placement`, `node`, `tenant delete`). */
@@ -159,8 +178,54 @@ function trustedProxiesFrom(values: Values, env: Record<string, string | undefin
   return proxies;
 }
 
+/** Where blogs answer: `<name>.<domain>` on `port`. */
+export interface Address {
+  domain: string;
+  port: number;
+}
+
+export function loadAddress(values: Values = {}, env: Record<string, string | undefined> = process.env): Address {
+  return { domain: domainFrom(values, env), port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535) };
+}
+
+/** `localhost` and its sub-domains resolve to this machine without DNS, and are served without TLS. */
+export function isLocalDomain(domain: string): boolean {
+  return domain === "localhost" || domain.endsWith(".localhost");
+}
+
+/**
+ * The address readers use for a blog. On a local domain that is the server itself
+ * (`http://alice.localhost:3000/`); on any other it is the TLS proxy in front of it
+ * (`https://alice.blogs.example.com/`), which forwards to the port.
+ */
+export function blogUrl(address: Address, name: string, path = "/"): string {
+  if (!isLocalDomain(address.domain)) return `https://${name}.${address.domain}${path}`;
+  return `http://${name}.${address.domain}${address.port === 80 ? "" : `:${address.port}`}${path}`;
+}
+
+/** One line saying which settings made the addresses printed beside it. */
+export function describeAddress(address: Address): string {
+  return isLocalDomain(address.domain)
+    ? `(from --domain/WRITEKIT_DOMAIN "${address.domain}" and --port/PORT ${address.port}: what \`writekit serve\` with the same settings answers)`
+    : `(from --domain/WRITEKIT_DOMAIN "${address.domain}": https through your TLS proxy, which forwards to --port/PORT ${address.port})`;
+}
+
+/** `--allow-parent-domain` or WRITEKIT_ALLOW_PARENT_DOMAIN=1 (see Config.allowParentDomain). */
+export function allowParentDomainFrom(values: Values, env: Record<string, string | undefined> = process.env): boolean {
+  return values["allow-parent-domain"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ALLOW_PARENT_DOMAIN ?? "");
+}
+
+/** `--public-scheme` or WRITEKIT_PUBLIC_SCHEME: "http" or "https" (a URL's scheme part is forgiven), or unset. */
+function publicSchemeFrom(values: Values, env: Record<string, string | undefined>): Config["publicScheme"] {
+  const raw = (values["public-scheme"] as string | undefined) ?? env.WRITEKIT_PUBLIC_SCHEME;
+  if (raw === undefined || (raw === "" && values["public-scheme"] === undefined)) return null;
+  const scheme = raw.trim().toLowerCase().replace(/:(\/\/)?$/, "");
+  if (scheme === "http" || scheme === "https") return scheme;
+  throw new ConfigError(`--public-scheme must be "http" or "https", got "${raw}" (blogs keep their own host names, so only the scheme can be set)`);
+}
+
 export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
-  const domain = domainFrom(values, env);
+  const { domain, port } = loadAddress(values, env);
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
   if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
   const proxies = trustedProxiesFrom(values, env);
@@ -172,7 +237,7 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
   if (metricsToken && metricsToken.length < 16) throw new ConfigError(`--metrics-token must be at least 16 characters, got ${metricsToken.length}`);
   return {
     dataDir: dataDirFrom(values, env),
-    port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535),
+    port,
     hostname: String(values.hostname ?? "localhost"),
     domain,
     // 100, not the 500 of the article: readers are served rendered pages from memory, so a handle is
@@ -188,5 +253,7 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     replicated: values.replicated === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_REPLICATED ?? ""),
     placementFile,
     node,
+    publicScheme: publicSchemeFrom(values, env),
+    allowParentDomain: allowParentDomainFrom(values, env),
   };
 }

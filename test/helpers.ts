@@ -1,6 +1,6 @@
 // Shared test fixtures: a temporary data directory per test, blogs made through the real code,
 // the app driven through app.handle, and the CLI run as a child process.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "bun:test";
@@ -40,6 +40,13 @@ export function settleViews(services: Services): Promise<void> {
 export function tempDir(prefix = "writekit-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(dir);
+  return dir;
+}
+
+/** A new, empty data directory (with its tenants/ folder, as commands other than create and serve expect). */
+export function emptyDataDir(): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, "tenants"));
   return dir;
 }
 

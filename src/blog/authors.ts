@@ -41,3 +41,9 @@ export function findAuthorByEmail(db: Database, email: string): (Author & { pass
 export function setAuthorPassword(db: Database, authorId: number, passwordHash: string): void {
   db.query("UPDATE authors SET password_hash = ? WHERE id = ?").run(passwordHash, authorId);
 }
+
+/** Every author of the blog, oldest first, and whether each has a password to sign in with. */
+export function listAuthors(db: Database): (Author & { hasPassword: boolean })[] {
+  const rows = db.query("SELECT id, email, name, password_hash != '' AS hasPassword FROM authors ORDER BY id").all() as (Author & { hasPassword: number })[];
+  return rows.map((r) => ({ ...r, hasPassword: r.hasPassword === 1 }));
+}

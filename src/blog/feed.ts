@@ -4,7 +4,7 @@
 // `feed` is loaded on first use: feeds are rendered once per blog change, and loading it costs
 // start-up time every server would pay.
 import type { Feed as FeedType } from "feed";
-import type { Post } from "./posts.ts";
+import type { ReaderPost } from "./posts.ts";
 import type { Settings } from "./settings.ts";
 
 export const FEED_SIZE = 20;
@@ -15,9 +15,11 @@ export interface FeedSource {
   name: string;
   /** Absolute origin for this request's host, e.g. "https://alice.example.com". */
   origin: string;
-  posts: Post[];
+  posts: ReaderPost[];
   /** When the blog last changed (newest updated_at), for the feed's <updated>. */
   updated: Date;
+  /** A tag's feed (/tags/<tag>/feed.xml): its posts only, with its own id, title and links. */
+  tag?: string;
 }
 
 function escapeHtml(text: string): string {
@@ -32,23 +34,24 @@ function postUrl(origin: string, slug: string): string {
  * Ids stay stable when a post's slug or the blog's host changes: they are tag URIs built from the
  * blog's name and the post's row id (RFC 4151).
  */
-function postId(name: string, post: Post): string {
+function postId(name: string, post: ReaderPost): string {
   return `tag:writekit,2026:${name}:post:${post.id}`;
 }
 
 export function atomFeed(src: FeedSource): string {
   const title = src.settings.title || src.name;
   const { Feed } = require("feed") as { Feed: typeof FeedType };
+  const tagPath = src.tag === undefined ? null : `/tags/${encodeURIComponent(src.tag)}`;
   const feed = new Feed({
-    title,
+    title: tagPath ? `${title}: posts tagged “${src.tag}”` : title,
     description: src.settings.description || undefined,
-    id: `tag:writekit,2026:${src.name}`,
-    link: `${src.origin}/`,
+    id: tagPath ? `tag:writekit,2026:${src.name}:tag:${encodeURIComponent(src.tag!)}` : `tag:writekit,2026:${src.name}`,
+    link: tagPath ? `${src.origin}${tagPath}` : `${src.origin}/`,
     language: "en",
     updated: src.updated,
     generator: "WriteKit",
     copyright: src.settings.author_name ? `© ${src.settings.author_name}` : "",
-    feedLinks: { atom: `${src.origin}/feed.xml`, json: `${src.origin}/feed.json` },
+    feedLinks: tagPath ? { atom: `${src.origin}${tagPath}/feed.xml` } : { atom: `${src.origin}/feed.xml`, json: `${src.origin}/feed.json` },
     author: src.settings.author_name ? { name: src.settings.author_name } : { name: title },
   });
   for (const post of src.posts) {

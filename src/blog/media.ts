@@ -62,7 +62,7 @@ export class MediaAltError extends Error {
 }
 
 /** "12.0 MiB": the same units the CLI prints. */
-function sizeText(n: number): string {
+export function sizeText(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;

@@ -34,9 +34,14 @@ export function checkMenu(items: readonly MenuItem[]): MenuItem[] {
 /** The blog's menu. A setting edited by hand in sqlite3 is read as far as it is valid: a link that is not is left out. */
 export function getMenu(db: Database): MenuItem[] {
   const row = db.query("SELECT value FROM settings WHERE key = 'menu'").get() as { value: string } | null;
+  return parseMenu(row?.value ?? "");
+}
+
+/** The menu setting's text (JSON) as links, as far as it is valid (see getMenu). */
+export function parseMenu(text: string): MenuItem[] {
   let parsed: unknown;
   try {
-    parsed = row ? JSON.parse(row.value) : [];
+    parsed = text ? JSON.parse(text) : [];
   } catch {
     return [];
   }

@@ -17,6 +17,13 @@ export interface ModeratedComment {
   created_at: string;
 }
 
+/**
+ * Most comments one blog holds waiting for moderation. Beyond it a new one is refused (429), so a
+ * script that gets past the per-client limit from many addresses cannot grow the file and the
+ * author's queue without bound; what is already waiting is never dropped.
+ */
+export const MAX_PENDING_COMMENTS = 500;
+
 /** Most ids one bulk action accepts (a page of the queue). */
 export const MAX_BULK = 200;
 

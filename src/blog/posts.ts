@@ -81,6 +81,8 @@ export function isValidSlug(slug: string): boolean {
 }
 
 const COLUMNS = "id, slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at, views";
+/** What readers' pages and feeds show: everything but the Markdown source, often as long as the HTML. */
+const READER_COLUMNS = "id, slug, title, html, excerpt, status, kind, published_at, created_at, updated_at, views";
 const SUMMARY = "id, slug, title, excerpt, published_at, updated_at";
 /** What readers may see: published or scheduled, and its time has come (the term the index posts_by_kind_date is partial on comes first). */
 const VISIBLE = "status != 'draft' AND published_at <= ?";
@@ -89,6 +91,9 @@ const LISTED = `kind = 'post' AND ${VISIBLE}`;
 
 type Row = Omit<Post, "tags">;
 
+/** A post or page as readers get it: without its Markdown source. */
+export type ReaderPost = Omit<Post, "body">;
+
 function withTags<T extends { id: number }>(db: Database, rows: T[]): (T & { tags: string[] })[] {
   if (rows.length <= 1) return rows.map((r) => ({ ...r, tags: tagsOfPost(db, r.id) }));
   const tags = tagsOfPosts(db, rows.map((r) => r.id));
@@ -96,14 +101,14 @@ function withTags<T extends { id: number }>(db: Database, rows: T[]): (T & { tag
 }
 
 /** The post at /<slug> as readers see it (a page at that slug is not a post: getVisiblePage). */
-export function getVisiblePost(db: Database, slug: string, now: Date): Post | null {
-  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ? AND kind = 'post' AND ${VISIBLE}`).get(slug, isoTime(now)) as Row | null;
+export function getVisiblePost(db: Database, slug: string, now: Date): ReaderPost | null {
+  const row = db.query(`SELECT ${READER_COLUMNS} FROM posts WHERE slug = ? AND kind = 'post' AND ${VISIBLE}`).get(slug, isoTime(now)) as Omit<ReaderPost, "tags"> | null;
   return row ? withTags(db, [row])[0] : null;
 }
 
 /** The page at /<slug> as readers see it. */
-export function getVisiblePage(db: Database, slug: string, now: Date): Post | null {
-  const row = db.query(`SELECT ${COLUMNS} FROM posts WHERE slug = ? AND kind = 'page' AND ${VISIBLE}`).get(slug, isoTime(now)) as Row | null;
+export function getVisiblePage(db: Database, slug: string, now: Date): ReaderPost | null {
+  const row = db.query(`SELECT ${READER_COLUMNS} FROM posts WHERE slug = ? AND kind = 'page' AND ${VISIBLE}`).get(slug, isoTime(now)) as Omit<ReaderPost, "tags"> | null;
   return row ? withTags(db, [row])[0] : null;
 }
 
@@ -145,10 +150,23 @@ export function listVisiblePostsWithTag(db: Database, tag: string, options: { li
   return { items: withTags(db, rows), total };
 }
 
-/** Full posts for feeds and the sitemap: the newest `limit` visible ones (no pages: listVisiblePages). */
-export function listVisiblePostsFull(db: Database, options: { limit: number; now: Date }): Post[] {
-  const rows = db.query(`SELECT ${COLUMNS} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ?`).all(isoTime(options.now), options.limit) as Row[];
+/** Full posts for feeds: the newest `limit` visible ones (no pages: listVisiblePages). */
+export function listVisiblePostsFull(db: Database, options: { limit: number; now: Date }): ReaderPost[] {
+  const rows = db.query(`SELECT ${READER_COLUMNS} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ?`).all(isoTime(options.now), options.limit) as Omit<ReaderPost, "tags">[];
   return withTags(db, rows);
+}
+
+/** Full posts with one tag for its feed: the newest `limit` visible ones. */
+export function listVisiblePostsFullWithTag(db: Database, tag: string, options: { limit: number; now: Date }): ReaderPost[] {
+  const rows = db
+    .query(`SELECT ${READER_COLUMNS} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ?`)
+    .all(isoTime(options.now), tag, options.limit) as Omit<ReaderPost, "tags">[];
+  return withTags(db, rows);
+}
+
+/** Every visible post's address and last change, newest first: what the sitemap lists. */
+export function listVisibleSlugs(db: Database, now: Date): Pick<Post, "slug" | "updated_at">[] {
+  return db.query(`SELECT slug, updated_at FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC`).all(isoTime(now)) as Pick<Post, "slug" | "updated_at">[];
 }
 
 /** Every post and page, drafts included, newest change first (the author's list). */

@@ -140,6 +140,15 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
       note(`the custom domain ${show(value)} was left out: ${checked.reason}`);
       return null;
     }
+    case "domain_token":
+      // Kept, so a DNS record made for the blog's old server proves its domain here too.
+      if (/^[0-9a-f]{32}$/.test(value)) return value;
+      note(`the setting domain_token ${show(value)} is not a token WriteKit makes; a new one is made when a domain is claimed`);
+      return null;
+    case "domain_proven":
+      // A proof is this server's own finding, never a file's word: the domain stays pending until checked here.
+      if (value !== "") note(`the custom domain ${show(value)} was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it`);
+      return null;
     default:
       note(`the setting ${show(key)} is not one WriteKit has; it was left out`);
       return null;

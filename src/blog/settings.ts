@@ -12,9 +12,18 @@ export interface Settings {
   comment_policy: CommentPolicy;
   custom_css: string;
   time_zone: string;
+  /** The custom domain the blog claims: live once proven (domain_proven), pending until then. */
   custom_domain: string;
+  /** The value the domain's `_writekit.<domain>` TXT record must have (made at the first claim). */
+  domain_token: string;
+  /** The domain whose DNS proved the claim; the claim is live when it equals custom_domain. */
+  domain_proven: string;
   /** The most bytes of images the blog may hold (media.ts refuses an upload past it). */
   media_quota_bytes: number;
+  /** The sha256 of the uploaded image that is the blog's icon (favicon), or "" for the default. */
+  icon: string;
+  /** The reader menu as stored (JSON text, read with menu.ts parseMenu), so a render needs one query for both. */
+  menu: string;
 }
 
 /** 500 MiB: room for a thousand photos of half a megabyte, a fraction of a typical disk. */
@@ -29,7 +38,11 @@ export const DEFAULT_SETTINGS: Settings = {
   custom_css: "",
   time_zone: "UTC",
   custom_domain: "",
+  domain_token: "",
+  domain_proven: "",
   media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
+  icon: "",
+  menu: "",
 };
 
 /** The longest text settings, in characters (the settings form says the same). */
@@ -50,10 +63,13 @@ export function getSettings(db: Database): Settings {
         if (Number.isSafeInteger(n) && n >= 0) s.media_quota_bytes = n;
         break;
       }
+      case "icon":
+        if (/^[0-9a-f]{64}$/.test(value)) s.icon = value;
+        break;
       case "comment_policy":
         if (value === "moderate" || value === "approve" || value === "off") s.comment_policy = value;
         break;
-      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain":
+      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain": case "domain_token": case "domain_proven": case "menu":
         s[key] = value;
         break;
     }

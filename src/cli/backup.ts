@@ -1,28 +1,33 @@
-// `writekit backup -o DIR`: every blog as a consistent copy, plus DIR/manifest.json. A blog that
-// fails is reported and the others are still written.
+// `writekit backup -o DIR`: every blog as a consistent copy, plus DIR/manifest.json, for
+// `writekit restore`. A blog that fails is reported and the others are still written.
 import { resolve } from "node:path";
-import { dataDirFrom, commonOptions } from "../config.ts";
+import { commonOptions } from "../config.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
-import { CliError, err, formatBytes, out, parse, type Command } from "./command.ts";
+import { CliError, err, exitCodesHelp, formatBytes, out, parse, usageError, type Command } from "./command.ts";
+import { existingDataDir } from "./datadir.ts";
 
 const usage = `Usage: writekit backup -o DIR [--data DIR]
 
-Writes every blog to DIR/NAME.db (each a consistent copy without sessions or password hashes,
-safe while \`writekit serve\` runs) and DIR/manifest.json, which lists each blog's name, file,
-bytes, sha256, schema version, post count and time. DIR must be new or empty.
-A blog that cannot be copied is reported and the others are still written; the exit code is 1
-when any failed.`;
+Writes every blog to DIR/NAME.db, each a consistent copy safe while \`writekit serve\` runs, and
+DIR/manifest.json, which lists each blog's name, file, bytes, sha256, schema version, post count
+and time. \`writekit restore DIR\` brings them back as they were.
+DIR must be new or empty. The copies keep the authors' password hashes (sessions are left out),
+so the folder is made readable by its owner only (0700, files 0600): keep it as safe as the data
+directory itself. (\`writekit export\` is an author's copy of one blog, without them.)
+A blog that cannot be copied is reported and the others are still written.
+
+${exitCodesHelp("a blog could not be copied (the others are written), DIR is not empty, or there\nis no data directory")}`;
 
 export const backupCommand: Command = {
   name: "backup",
   summary: "copy every blog into a folder, with a manifest",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...commonOptions, output: { type: "string", short: "o" } });
+    const { values, positionals } = parse(argv, { ...commonOptions, output: { type: "string", short: "o" } }, "backup");
     if (values.help) return out(usage), 0;
-    if (positionals.length) throw new CliError(`backup takes no arguments, got: ${positionals.join(" ")}; give the folder with -o DIR`, 2);
-    if (values.output === undefined || values.output.trim() === "") throw new CliError(`backup needs a folder: -o DIR\n\n${usage}`, 2);
-    const dataDir = dataDirFrom(values);
+    if (positionals.length) throw usageError(`backup takes no arguments, got: ${positionals.join(" ")}; give the folder with -o DIR`, "backup");
+    if (values.output === undefined || values.output.trim() === "") throw usageError("backup needs a folder: -o DIR", "backup");
+    const dataDir = existingDataDir(values);
     const dir = resolve(values.output);
     let result;
     try {

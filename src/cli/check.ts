@@ -1,25 +1,28 @@
 // `writekit check [NAME ...]`: PRAGMA quick_check (https://sqlite.org/pragma.html#pragma_quick_check)
 // of every blog or the named ones; exit code 1 when any is damaged or cannot be read.
-import { dataDirFrom, commonOptions } from "../config.ts";
+import { commonOptions } from "../config.ts";
 import { listTenantNames } from "../tenants/names.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
-import { blogNameArg, CliError, err, out, parse, type Command } from "./command.ts";
+import { blogNameArg, CliError, err, exitCodesHelp, out, parse, type Command } from "./command.ts";
+import { existingDataDir } from "./datadir.ts";
 
 const usage = `Usage: writekit check [NAME ...] [--data DIR]
 
 Checks the integrity of every blog (or the named ones) with SQLite's quick_check, prints one
 line per blog and a summary, and exits with 1 when any blog is damaged or cannot be read.
-Safe while \`writekit serve\` runs.`;
+Safe while \`writekit serve\` runs.
+
+${exitCodesHelp("a blog is damaged or cannot be read, or there is no data directory")}`;
 
 export const checkCommand: Command = {
   name: "check",
   summary: "check the integrity of every (or the named) blog",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, commonOptions);
+    const { values, positionals } = parse(argv, commonOptions, "check");
     if (values.help) return out(usage), 0;
     const named = positionals.map(blogNameArg);
-    const dataDir = dataDirFrom(values);
+    const dataDir = existingDataDir(values);
     const names = named.length ? named : listTenantNames(dataDir);
     if (names.length === 0) {
       out(`No blogs in ${dataDir} to check.`);

@@ -4,22 +4,23 @@
 import { type Database, SQLiteError } from "bun:sqlite";
 import { closeSync, constants, type Dirent, type Stats, existsSync, fstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
-import { checkPasswordStrength, hashPassword, PasswordError } from "../blog/authors.ts";
+import { hashPassword } from "../blog/authors.ts";
 import { ImportError, isMarkdownPath, MAX_FILE_BYTES, parseMarkdownPost, reasonToSkip } from "../blog/import.ts";
 import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
 import { PostError, upsertPostBySlug } from "../blog/posts.ts";
 import { isoTime } from "../blog/time.ts";
-import { ConfigError, dataDirFrom, commonOptions, domainFrom } from "../config.ts";
+import { addressOptions, blogUrl, commonOptions, describeAddress, type Address } from "../config.ts";
 import { migrate } from "../tenants/migrate.ts";
 import { tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
-import { blogNameArg, CliError, err, formatBytes, out, parse, readStdinLine, type Command } from "./command.ts";
-import { generatePassword } from "./tenant.ts";
+import { addressArg, blogNameArg, CliError, err, exitCodesHelp, formatBytes, out, parse, usageError, type Command } from "./command.ts";
+import { dataDirArg, existingDataDir, shellWord } from "./datadir.ts";
+import { choosePassword } from "./tenant.ts";
 
 const usage = `Usage:
   writekit import NAME PATH ... [--data DIR]
-  writekit import NAME FILE.db [--password-stdin] [--domain DOMAIN] [--data DIR]
+  writekit import NAME FILE.db [--password-stdin] [--domain D] [--port N] [--data DIR]
 
 With Markdown files or folders (PATH ...), adds their posts to the existing blog NAME: files
 ending in .md or .markdown, as written by Jekyll, Hugo or Eleventy, with YAML (---) or TOML (+++)
@@ -46,52 +47,39 @@ listed. Sessions are never copied. The blog appears complete or not at all, and 
 is never replaced.
   --password-stdin   read the author's password from the first line of standard input;
                      without it a password is generated and printed once
-  --domain DOMAIN    the server's own domain (env WRITEKIT_DOMAIN; default localhost): a custom
-                     domain inside it, or one another blog has, is left out
-Exports carry no password hashes, so the blog's first author gets this password.`;
+Exports carry no password hashes, so the blog's first author gets this password (a blog with
+no author gets one, author@NAME.DOMAIN).
+  --domain D, --port N   the server's own domain (env WRITEKIT_DOMAIN) and port (env PORT):
+                         a custom domain inside the domain, or one another blog has, is left
+                         out, and the addresses printed are those \`writekit serve\` answers
+To bring back a whole instance as it was, passwords included, use \`writekit restore\`.
 
-const options = { ...commonOptions, "password-stdin": { type: "boolean" }, domain: { type: "string" } } as const;
-type Values = ReturnType<typeof parse<typeof options>>["values"];
+${exitCodesHelp("a file failed to import (the others are imported), the blog exists (FILE.db) or\nis missing (Markdown), or there is no data directory")}`;
 
-async function authorPassword(values: Values): Promise<{ password: string; generated: boolean }> {
-  if (!values["password-stdin"]) return { password: generatePassword(), generated: true };
-  const password = await readStdinLine();
-  try {
-    checkPasswordStrength(password);
-  } catch (e) {
-    if (e instanceof PasswordError) throw new CliError(e.message, 2);
-    throw e;
-  }
-  return { password, generated: false };
-}
+const options = { ...commonOptions, ...addressOptions, "password-stdin": { type: "boolean" } } as const;
 
-async function importDatabase(dataDir: string, name: TenantName, file: string, values: Values): Promise<number> {
+async function importDatabase(dataDir: string, name: TenantName, file: string, fromStdin: boolean, address: Address): Promise<number> {
   // Checked here too, before asking for a password; the worker checks again when it links.
   if (existsSync(tenantPath(dataDir, name))) throw new CliError(`a blog named "${name}" already exists; import under another name or delete it first`);
-  let instanceDomain: string;
-  try {
-    instanceDomain = domainFrom(values);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(e.message, 2);
-    throw e;
-  }
-  const { password, generated } = await authorPassword(values);
+  if (!existsSync(file)) throw new CliError(`${file} does not exist`);
+  const { password, generated } = await choosePassword(fromStdin);
   const passwordHash = await hashPassword(password);
   let result;
   try {
-    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.localhost`, instanceDomain });
+    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.${address.domain}`, instanceDomain: address.domain });
   } catch (e) {
     if (e instanceof SnapshotError) throw new CliError(e.message);
     throw e;
   }
   const migrated = result.toVersion !== result.fromVersion ? `, migrated from schema version ${result.fromVersion} to ${result.toVersion}` : "";
   out(`Imported blog "${name}" from ${file} into ${result.path} (${result.posts} post${result.posts === 1 ? "" : "s"}, ${result.images} image${result.images === 1 ? "" : "s"}${migrated})`);
-  out(`  Read it at   http://${name}.localhost:3000/  (with \`writekit serve\`)`);
-  out(`  Write at     http://${name}.localhost:3000/admin  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`);
+  out(`  Read it at   ${blogUrl(address, name)}  (with \`writekit serve\`)`);
+  out(`  Write at     ${blogUrl(address, name, "/admin")}  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`);
   if (generated) out(`  Password:    ${password}   (shown once; keep it somewhere safe)`);
   for (const note of result.notes) out(`  note: ${note}`);
   if (result.moreNotes) out(`  … and ${result.moreNotes} more note${result.moreNotes === 1 ? "" : "s"} like these`);
-  if (result.otherAuthors) out(`  ${result.otherAuthors} other author${result.otherAuthors === 1 ? " has" : "s have"} no password yet and cannot sign in until given one`);
+  if (result.otherAuthors) out(`  ${result.otherAuthors} other author${result.otherAuthors === 1 ? " has" : "s have"} no password yet: give one with \`writekit tenant password ${name} --email E\``);
+  out(`  ${describeAddress(address)}`);
   return 0;
 }
 
@@ -100,18 +88,18 @@ export const importCommand: Command = {
   summary: "add Markdown posts (Jekyll, Hugo, Eleventy) to a blog, or make one from a .db file",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, options);
+    const { values, positionals } = parse(argv, options, "import");
     if (values.help) return out(usage), 0;
     const [nameInput, ...paths] = positionals;
-    if (nameInput === undefined || paths.length === 0) throw new CliError(`import needs a blog NAME and a FILE.db or Markdown files and folders\n\n${usage}`, 2);
+    if (nameInput === undefined || paths.length === 0) throw usageError("import needs a blog NAME and a FILE.db or Markdown files and folders", "import");
     const name = blogNameArg(nameInput);
-    const dataDir = dataDirFrom(values);
+    const address = addressArg(values);
     const databases = paths.filter((p) => p.toLowerCase().endsWith(".db"));
-    if (databases.length > 0) {
-      if (paths.length > 1) throw new CliError(`an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`, 2);
-      return importDatabase(dataDir, name, paths[0], values);
-    }
-    if (values["password-stdin"] || values.domain !== undefined) throw new CliError(`--${values["password-stdin"] ? "password-stdin" : "domain"} is only for importing a .db file; a Markdown import adds posts to an existing blog`, 2);
+    if (databases.length > 0 && paths.length > 1) throw usageError(`an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`, "import");
+    if (databases.length === 0 && values["password-stdin"]) throw usageError("--password-stdin is only for importing a .db file; a Markdown import adds posts to an existing blog", "import");
+    // Even for a .db file, which makes a new blog: a mistyped --data must not start an instance nobody serves.
+    const dataDir = existingDataDir(values, `to import into a new instance, make its folder first: mkdir -p ${shellWord(join(dataDirArg(values), "tenants"))}`);
+    if (databases.length > 0) return importDatabase(dataDir, name, paths[0], Boolean(values["password-stdin"]), address);
     return importMarkdown(dataDir, name, paths);
   },
 };

@@ -2,19 +2,24 @@
 // blog. Migrating one blog first is a canary; a failing blog is rolled back and the others go on.
 import { existsSync } from "node:fs";
 import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
-import { dataDirFrom, commonOptions } from "../config.ts";
+import { commonOptions } from "../config.ts";
 import { migrate, MIGRATIONS, pendingMigrations, schemaVersion, type Migration } from "../tenants/migrate.ts";
-import { listTenantNames, parseTenantName, tenantPath, TenantNameError, type TenantName } from "../tenants/names.ts";
+import { listTenantNames, tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
 import { trimWalIndex } from "../tenants/walindex.ts";
-import { CliError, err, out, parse, type Command } from "./command.ts";
+import { blogNameArg, err, exitCodesHelp, out, parse, usageError, type Command } from "./command.ts";
+import { existingDataDir } from "./datadir.ts";
 
 const usage = `Usage: writekit migrate [NAME ...] [--all] [--dry-run] [--data DIR]
 
 Applies the migrations a blog's schema is missing, each in its own transaction.
   NAME ...    migrate these blogs (migrate one first as a canary)
   --all       migrate every blog
-  --dry-run   only list what is pending for each blog`;
+  --dry-run   only list what is pending for each blog
+
+A blog is also migrated when \`writekit serve\` opens it.
+
+${exitCodesHelp("a blog failed to migrate (it is left at its last good version) or there is no data directory")}`;
 
 export interface MigrateReport {
   name: string;
@@ -62,18 +67,13 @@ export const migrateCommand: Command = {
   summary: "show or apply pending schema migrations",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...commonOptions, all: { type: "boolean" }, "dry-run": { type: "boolean" } });
+    const { values, positionals } = parse(argv, { ...commonOptions, all: { type: "boolean" }, "dry-run": { type: "boolean" } }, "migrate");
     if (values.help) return out(usage), 0;
-    const dataDir = dataDirFrom(values);
-    if (values.all && positionals.length) throw new CliError("give blog names or --all, not both", 2);
-    if (!values.all && positionals.length === 0) throw new CliError(`name the blogs to migrate, or pass --all\n\n${usage}`, 2);
-    let names: TenantName[];
-    try {
-      names = values.all ? listTenantNames(dataDir) : positionals.map(parseTenantName);
-    } catch (e) {
-      if (e instanceof TenantNameError) throw new CliError(`invalid blog name: ${e.message}`, 2);
-      throw e;
-    }
+    if (values.all && positionals.length) throw usageError("give blog names or --all, not both", "migrate");
+    if (!values.all && positionals.length === 0) throw usageError("name the blogs to migrate, or pass --all", "migrate");
+    const named = positionals.map(blogNameArg);
+    const dataDir = existingDataDir(values);
+    const names: TenantName[] = values.all ? listTenantNames(dataDir) : named;
     const dryRun = Boolean(values["dry-run"]);
     const reports = migrateTenants(dataDir, names, { dryRun });
     let failed = 0;

@@ -19,6 +19,13 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --trusted-proxy ADDR  a proxy whose X-Forwarded-For and X-Forwarded-Proto are believed:
                         an address or a CIDR range such as 10.0.0.0/8 (repeatable; env
                         WRITEKIT_TRUSTED_PROXIES, comma-separated; default none)
+  --public-scheme S     http or https: the scheme readers reach the blogs by, for absolute
+                        links and Secure cookies, when no trusted proxy says it (env
+                        WRITEKIT_PUBLIC_SCHEME; default: the request's, or a trusted proxy's
+                        X-Forwarded-Proto); host names still come from each request
+  --allow-parent-domain let blogs claim custom domains under the registrable domain of
+                        --domain (example.com for blogs.example.com), still only with DNS
+                        proof (env WRITEKIT_ALLOW_PARENT_DOMAIN=1; default: refused)
   --log-format F        text or json (env WRITEKIT_LOG_FORMAT; default text)
   --access-log          one log line per request (env WRITEKIT_ACCESS_LOG=1)
   --metrics-token T     also let /metrics answer "Authorization: Bearer T" from any

@@ -4,7 +4,7 @@
 import { createHandler } from "../app.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
-import { MAX_BODY_BYTES } from "../web/http.ts";
+import { UPLOAD_MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
 import { ClusterNode } from "./cluster.ts";
 import { ViewFlusher } from "./flusher.ts";
@@ -42,7 +42,9 @@ export function startServer(config: Config): RunningServer {
   }, Math.min(config.flushIntervalMs, 100));
   let server: ReturnType<typeof Bun.serve>;
   try {
-    server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: MAX_BODY_BYTES + 1024 });
+    // The socket takes the largest body any route accepts (an upload); the front door holds every
+    // other route to its own, smaller limit (web/http.ts).
+    server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: UPLOAD_MAX_BODY_BYTES + 1024 });
   } catch (e) {
     watcher.stop();
     cluster?.stop();

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ViewCounter } from "../blog/views.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
+import { systemTxtResolver } from "../tenants/domainproof.ts";
 import { DomainError, loadDomains } from "../tenants/domains.ts";
 import { PageStore } from "../pagestore.ts";
 import { fileFingerprint } from "../tenants/changes.ts";
@@ -14,6 +15,7 @@ import { NodePlacement } from "../tenants/cluster.ts";
 import { SiteResolver } from "../tenants/resolve.ts";
 import { Metrics } from "../web/metrics.ts";
 import { PageCache } from "../web/pagecache.ts";
+import { PasswordGate } from "../web/passwordgate.ts";
 import type { Services } from "../web/services.ts";
 
 /** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
@@ -22,7 +24,7 @@ const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 /** DATA/domains.json; an unreadable file is logged and the server starts without custom domains. */
 function loadCustomDomains(config: Config): Map<string, TenantName> {
   try {
-    const { map, problems } = loadDomains(config.dataDir, config.domain);
+    const { map, problems } = loadDomains(config.dataDir, { instanceDomain: config.domain, allowParentDomain: config.allowParentDomain });
     for (const problem of problems) log.warn(problem);
     return map;
   } catch (e) {
@@ -56,6 +58,8 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     now: () => new Date(),
     metrics: new Metrics(() => services),
     cluster: config.placementFile && config.node ? new NodePlacement(config.placementFile, config.node) : null,
+    passwords: new PasswordGate(),
+    resolveTxt: systemTxtResolver,
     ...overrides,
   };
   // Someone else committed to a blog (seen at a close, an open, or a writer's return): drop its pages.

@@ -3,12 +3,26 @@
 // the blog's content may have changed. An open blog is asked with PRAGMA data_version, which moves
 // only when another connection commits (https://sqlite.org/pragma.html#pragma_data_version); a
 // closed one is compared with what its files looked like right after this server last let go of it.
-import type { Database } from "bun:sqlite";
+import { constants, type Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import type { TenantName } from "./names.ts";
 
 export function dataVersionOf(db: Database): number {
   return (db.query("PRAGMA data_version").get() as { data_version: number }).data_version;
+}
+
+/**
+ * Whether the file a connection has open is no longer the one at its path: `writekit restore
+ * --force` renames a new file over a blog (https://sqlite.org/c3ref/c_fcntl_begin_atomic_write.html#sqlitefcntlhasmoved).
+ */
+export function hasMoved(db: Database): boolean {
+  const moved = new Int32Array(2); // bun wants at least 8 bytes; SQLite writes an int
+  try {
+    db.fileControl(constants.SQLITE_FCNTL_HAS_MOVED, moved);
+  } catch {
+    return false;
+  }
+  return moved[0] !== 0;
 }
 
 /** Rows this connection has changed since it opened (https://sqlite.org/c3ref/total_changes.html). */

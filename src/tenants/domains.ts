@@ -1,9 +1,11 @@
-// Custom domains: a blog may answer to a host name of its own (its `custom_domain` setting). The
-// map domain → blog lives in DATA/domains.json, so the server resolves a Host without opening any
-// blog; it is loaded at start, written atomically on every change, and can be rebuilt from the
-// blogs' settings (`writekit domains rebuild`). One domain belongs to at most one blog.
+// Custom domains: a blog may answer to a host name of its own (its `custom_domain` setting), once
+// the domain's DNS has proved the claim (domainproof.ts). The map domain → blog of the proven ones
+// lives in DATA/domains.json, so the server resolves a Host without opening any blog; it is loaded
+// at start, written atomically on every change, and can be rebuilt from the blogs' settings
+// (`writekit domains rebuild`). One domain belongs to at most one blog.
 import { existsSync, readFileSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
+import { getDomain } from "tldts";
 import { writeFileAtomically } from "./files.ts";
 import { isTenantName, tenantPath, type TenantName } from "./names.ts";
 
@@ -28,12 +30,33 @@ export function normaliseHostName(input: string): string | null {
   return host.length > 0 && host.length <= 253 && host.split(".").every((l) => LABEL.test(l)) ? host : null;
 }
 
+/** What a custom domain may be on this server. */
+export interface DomainRules {
+  /** The server's own domain (--domain): names inside it are blogs' addresses, never custom domains. */
+  instanceDomain?: string;
+  /**
+   * Names under the registrable domain the server's own address belongs to (example.com for
+   * blogs.example.com) are refused unless the operator allows them (--allow-parent-domain).
+   */
+  allowParentDomain?: boolean;
+}
+
+/**
+ * The registrable domain ("example.com", "example.co.uk") of the server's own domain, by the Public
+ * Suffix List (tldts); null for a name with none, like localhost.
+ */
+export function parentDomainOf(instanceDomain: string): string | null {
+  return getDomain(instanceDomain, { allowPrivateDomains: true });
+}
+
 /**
  * The host name in canonical form (lower case, no trailing dot), or a DomainError saying what is
  * wrong. A domain inside the instance's own domain is refused: `<name>.<domain>` already names
- * blogs, and a custom domain there would take another blog's address.
+ * blogs, and a custom domain there would take another blog's address. One elsewhere under the
+ * instance's parent domain is refused too unless allowed: a blog there would pass for the
+ * operator's own site (login.example.com beside blogs.example.com).
  */
-export function parseDomain(input: string, instanceDomain?: string): string {
+export function parseDomain(input: string, rules: DomainRules = {}): string {
   const shown = JSON.stringify(input.length > 80 ? input.slice(0, 80) + "…" : input);
   const domain = input.trim().toLowerCase().replace(/\.$/, "");
   if (domain === "") throw new DomainError("a domain must not be empty");
@@ -48,8 +71,13 @@ export function parseDomain(input: string, instanceDomain?: string): string {
   if (bad !== undefined) throw new DomainError(`${shown} has an invalid part "${bad}": each part is 1-63 letters, digits and hyphens, not starting or ending with a hyphen`);
   if (/^\d+$/.test(labels[labels.length - 1])) throw new DomainError(`${shown} is an IP address, not a domain name`);
   if (domain === "localhost" || domain.endsWith(".localhost")) throw new DomainError(`${shown} is a local name; a custom domain must be a public one`);
+  const { instanceDomain } = rules;
   if (instanceDomain && (domain === instanceDomain || domain.endsWith("." + instanceDomain))) {
     throw new DomainError(`${shown} is inside this server's own domain ${instanceDomain}, where blogs already have their addresses`);
+  }
+  const parent = instanceDomain && !rules.allowParentDomain ? parentDomainOf(instanceDomain) : null;
+  if (parent && (domain === parent || domain.endsWith("." + parent))) {
+    throw new DomainError(`${shown} is under ${parent}, the domain this server's own address (${instanceDomain}) belongs to; a blog there would pass for the operator's own site, so this server does not allow it (its operator can, with serve --allow-parent-domain)`);
   }
   return domain;
 }
@@ -66,9 +94,9 @@ export interface LoadedDomains {
 
 /**
  * Reads DATA/domains.json; a missing file is an empty map, an unreadable one a DomainError. Entries
- * that are not valid (or lie inside `instanceDomain`) are skipped and reported as problems.
+ * that are not valid (or that `rules` refuse) are skipped and reported as problems.
  */
-export function loadDomains(dataDir: string, instanceDomain?: string): LoadedDomains {
+export function loadDomains(dataDir: string, rules: DomainRules = {}): LoadedDomains {
   const file = domainsFile(dataDir);
   const map: DomainMap = new Map();
   const problems: string[] = [];
@@ -85,7 +113,7 @@ export function loadDomains(dataDir: string, instanceDomain?: string): LoadedDom
   }
   for (const [key, name] of Object.entries(domains)) {
     try {
-      const domain = parseDomain(key, instanceDomain);
+      const domain = parseDomain(key, rules);
       if (typeof name !== "string" || !isTenantName(name)) throw new DomainError(`it maps to ${JSON.stringify(name)}, which is not a blog name`);
       map.set(domain, name);
     } catch (e) {
@@ -107,12 +135,13 @@ function replaceEntries(map: DomainMap, next: ReadonlyMap<string, TenantName>): 
 }
 
 /**
- * Gives `domain` to the blog `name` (replacing the blog's previous domain) and saves the map.
- * Throws DomainError for a malformed domain, DomainTakenError when another blog has it. The file
- * is written before `map` changes, so memory never claims what the disk does not.
+ * Puts `domain` live for the blog `name` (replacing the blog's previous domain) and saves the map:
+ * call it once the domain is proven. Throws DomainError for a malformed domain, DomainTakenError
+ * when another blog has it. The file is written before `map` changes, so memory never claims what
+ * the disk does not.
  */
-export function claimDomain(dataDir: string, map: DomainMap, name: TenantName, input: string, options: { instanceDomain?: string } = {}): string {
-  const domain = parseDomain(input, options.instanceDomain);
+export function claimDomain(dataDir: string, map: DomainMap, name: TenantName, input: string, rules: DomainRules = {}): string {
+  const domain = parseDomain(input, rules);
   const owner = map.get(domain);
   if (owner !== undefined && owner !== name) throw new DomainTakenError(domain, owner);
   const next = new Map([...map].filter(([, n]) => n !== name));
@@ -145,15 +174,15 @@ export interface BuiltDomains {
 }
 
 /**
- * The map the blogs' settings describe. When several blogs set the same domain, the blog that
+ * The map the proven claims describe (the caller leaves pending ones out). When several blogs set the same domain, the blog that
  * holds it in `previous` keeps it (it claimed it first); failing that, the first by name.
  */
-export function buildDomainMap(claims: DomainClaim[], previous: ReadonlyMap<string, TenantName>, instanceDomain?: string): BuiltDomains {
+export function buildDomainMap(claims: DomainClaim[], previous: ReadonlyMap<string, TenantName>, rules: DomainRules = {}): BuiltDomains {
   const byDomain = new Map<string, TenantName[]>();
   const invalid: BuiltDomains["invalid"] = [];
   for (const claim of claims) {
     try {
-      const domain = parseDomain(claim.domain, instanceDomain);
+      const domain = parseDomain(claim.domain, rules);
       byDomain.set(domain, [...(byDomain.get(domain) ?? []), claim.name]);
     } catch (e) {
       invalid.push({ name: claim.name, domain: claim.domain, reason: e instanceof Error ? e.message : String(e) });
@@ -188,8 +217,8 @@ export function watchDomains(dataDir: string, onChange: () => void): () => void 
 }
 
 /** Loads the file into `map` in place; returns the problems, or throws DomainError and leaves `map` as it was. */
-export function reloadDomains(dataDir: string, map: DomainMap, instanceDomain?: string): string[] {
-  const loaded = loadDomains(dataDir, instanceDomain);
+export function reloadDomains(dataDir: string, map: DomainMap, rules: DomainRules = {}): string[] {
+  const loaded = loadDomains(dataDir, rules);
   replaceEntries(map, loaded.map);
   return loaded.problems;
 }

@@ -11,6 +11,7 @@ import type { Database } from "bun:sqlite";
 import init from "../../migrations/0001_init.sql" with { type: "text" };
 import authors from "../../migrations/0002_authors.sql" with { type: "text" };
 import viewsApplied from "../../migrations/0003_views_applied.sql" with { type: "text" };
+import sessionClientsDomainProof from "../../migrations/0004_session_clients_domain_proof.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, file: "0001_init.sql", sql: init },
   { version: 2, file: "0002_authors.sql", sql: authors, dataStep: "re-render every post's Markdown" },
   { version: 3, file: "0003_views_applied.sql", sql: viewsApplied },
+  { version: 4, file: "0004_session_clients_domain_proof.sql", sql: sessionClientsDomainProof },
 ];
 
 const providedSteps = new Map<number, DataStep>();

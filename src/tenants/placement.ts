@@ -140,7 +140,7 @@ export function parsePlacement(data: unknown, file = "the placement file"): Plac
       if (!Array.isArray(blog.domains)) throw new PlacementError(`${where}: "domains" must be a list`);
       placed.domains = blog.domains.map((d) => {
         try {
-          return parseDomain(String(d), domain);
+          return parseDomain(String(d), { instanceDomain: domain, allowParentDomain: true });
         } catch (e) {
           throw new PlacementError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
         }

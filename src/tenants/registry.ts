@@ -7,7 +7,7 @@
 //   thread's close succeeded, never after a thread that may have left a connection open, and not
 //   at all when turned off (`--no-wal-index-cut`).
 import { log } from "../log.ts";
-import { ChangeDetector, dataVersionOf, type OutsideWrite } from "./changes.ts";
+import { ChangeDetector, dataVersionOf, hasMoved, type OutsideWrite } from "./changes.ts";
 import { FaultLog, isFatal, type FaultKind } from "./faults.ts";
 import { tenantPath, type TenantName } from "./names.ts";
 import { BlogOpener, type OpenerOptions, type Tenant } from "./opener.ts";
@@ -215,6 +215,12 @@ export class BlogRegistry {
     if (blog && blog.writers > 0) return false; // a writer of ours: its report will say
     const tenant = blog?.handle?.tenant;
     if (!tenant) return this.changes.changedWhileClosed(name, tenantPath(this.options.dataDir, name));
+    // Its file was replaced (`writekit restore --force`): this handle still reads the old one.
+    // Retired, it closes once its leases end, and the next open opens the new file.
+    if (hasMoved(tenant.db)) {
+      this.retire(name);
+      return true;
+    }
     try {
       const version = dataVersionOf(tenant.db);
       const changed = version !== tenant.dataVersion;

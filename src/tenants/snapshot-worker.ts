@@ -1,20 +1,21 @@
-// The Worker that runs snapshot jobs (export, backup, check, import) off the caller's thread; see
+// The Worker that runs snapshot jobs (export, backup, check, import, restore) off the caller's thread; see
 // runSnapshotJob in snapshot.ts. Like main.ts it is an entry point, so it may compose tenants/
 // with the blog/ functions that know which rows are secrets.
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { rebuildBlog, type RebuildOptions } from "../blog/rebuild.ts";
 import { clearFence } from "../blog/fence.ts";
-import { countPosts, removeSecrets, setImportedAuthorPassword } from "../blog/transfer.ts";
+import { countPosts, removeSecrets, removeSessions, setImportedAuthorPassword } from "../blog/transfer.ts";
 import { isoTime } from "../blog/time.ts";
 import { VERSION } from "../version.ts";
-import { removeDatabaseFiles, TenantExistsError, writeFileAtomically } from "./files.ts";
+import { removeDatabaseFiles, TenantBusyError, TenantExistsError, writeFileAtomically } from "./files.ts";
 import { loadDomains, parseDomain } from "./domains.ts";
 import { assertIsBlog, migrate, MigrationError, MIGRATIONS, NotABlogError, SCHEMA_VERSION, SchemaTooNewError, schemaVersion } from "./migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, tenantsDir, TenantNameError, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
 import { dropReplicationTables } from "./replication.ts";
+import { restoreBlogs } from "./restore.ts";
 import { expectedSchema, schemaDifferences } from "./schema.ts";
 import {
   checkDatabase, fileSize, openForReading, placeFile, sha256File, snapshotDatabase, SnapshotError,
@@ -40,8 +41,18 @@ function assertBlogFile(db: Database, path: string): void {
   }
 }
 
-/** A copy of one blog without its secrets, at `file` (which must not exist). */
-export function exportBlog(dataDir: string, name: TenantName, file: string): SnapshotEntry {
+/** What a backup's manifest says it is: `format` 1 keeps password hashes (older backups have none). */
+export const BACKUP_FORMAT = 1;
+
+/** Only the owner may read a backup: it holds the authors' password hashes. */
+const BACKUP_FILE_MODE = 0o600;
+const BACKUP_DIR_MODE = 0o700;
+
+/**
+ * A copy of one blog at `file` (which must not exist). An author's export leaves out every secret
+ * (sessions, password hashes); an operator's backup keeps the hashes, and is readable by its owner only.
+ */
+export function exportBlog(dataDir: string, name: TenantName, file: string, purpose: "export" | "backup" = "export"): SnapshotEntry {
   const path = tenantPath(dataDir, name);
   if (!existsSync(path)) throw new SnapshotError(`there is no blog named "${name}" in ${dataDir}`);
   if (!existsSync(dirname(file))) throw new SnapshotError(`the folder ${dirname(file)} does not exist`);
@@ -50,12 +61,13 @@ export function exportBlog(dataDir: string, name: TenantName, file: string): Sna
     assertBlogFile(source, path);
     const time = isoTime(new Date());
     const summary = snapshotDatabase(source, file, (copy) => {
-      removeSecrets(copy);
+      if (purpose === "backup") removeSessions(copy);
+      else removeSecrets(copy);
       // A replicated blog carries Litestream's tables and perhaps a move's fence: not the blog's.
       dropReplicationTables(copy);
       clearFence(copy);
       return { schemaVersion: schemaVersion(copy), posts: countPosts(copy) };
-    });
+    }, { mode: purpose === "backup" ? BACKUP_FILE_MODE : undefined });
     return { name, file, bytes: fileSize(file), sha256: sha256File(file), ...summary, time };
   } finally {
     source.close();
@@ -65,12 +77,14 @@ export function exportBlog(dataDir: string, name: TenantName, file: string): Sna
 /** Every blog into `dir` (new or empty), then manifest.json; a blog that fails does not stop the rest. */
 export function backupBlogs(dataDir: string, dir: string, report: (progress: BackupProgress) => void): BackupResult {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: BACKUP_DIR_MODE });
   } catch (e) {
     throw new SnapshotError(`cannot create the backup folder ${dir}: ${reason(e)}`);
   }
   if (!statSync(dir).isDirectory()) throw new SnapshotError(`${dir} is not a folder`);
   if (readdirSync(dir).length > 0) throw new SnapshotError(`${dir} is not empty; back up into a new or empty folder`);
+  // Also when the folder existed (empty): nobody else may list or read what goes in it.
+  chmodSync(dir, BACKUP_DIR_MODE);
   const createdAt = isoTime(new Date());
   const blogs: SnapshotEntry[] = [];
   const failed: { name: string; error: string }[] = [];
@@ -78,7 +92,7 @@ export function backupBlogs(dataDir: string, dir: string, report: (progress: Bac
     const file = join(dir, `${name}.db`);
     try {
       // The manifest names files relative to itself, so the folder can be moved as a whole.
-      const entry = { ...exportBlog(dataDir, name, file), file: `${name}.db` };
+      const entry = { ...exportBlog(dataDir, name, file, "backup"), file: `${name}.db` };
       blogs.push(entry);
       report({ name, entry });
     } catch (e) {
@@ -88,7 +102,8 @@ export function backupBlogs(dataDir: string, dir: string, report: (progress: Bac
     }
   }
   const manifest = join(dir, "manifest.json");
-  writeFileAtomically(manifest, JSON.stringify({ writekit: VERSION, createdAt, blogs, failed }, null, 2) + "\n");
+  const content = { format: BACKUP_FORMAT, writekit: VERSION, createdAt, secrets: "password hashes kept, sessions left out", blogs, failed };
+  writeFileAtomically(manifest, JSON.stringify(content, null, 2) + "\n", { mode: BACKUP_FILE_MODE });
   return { dir, manifest, blogs, failed };
 }
 
@@ -179,13 +194,15 @@ function domainCheck(dataDir: string, name: TenantName, instanceDomain: string |
   return (value) => {
     let domain: string;
     try {
-      domain = parseDomain(value, instanceDomain);
+      // Kept only as a claim: the imported blog must prove it again here before it goes live, and
+      // the parent-domain rule is applied then, by the server that knows whether it is allowed.
+      domain = parseDomain(value, { instanceDomain, allowParentDomain: true });
     } catch (e) {
       return { reason: reason(e) };
     }
     let owner: TenantName | undefined;
     try {
-      owner = loadDomains(dataDir, instanceDomain).map.get(domain);
+      owner = loadDomains(dataDir, { instanceDomain, allowParentDomain: true }).map.get(domain);
     } catch (e) {
       return { reason: `the custom domain map could not be read to check it (${reason(e)})` };
     }
@@ -256,12 +273,13 @@ function run(job: SnapshotJob): unknown {
     case "backup": return backupBlogs(job.dataDir, job.dir, progress);
     case "check": return checkBlogs(job.dataDir, job.names.map(parseTenantName), progress);
     case "import": return importBlog(job);
+    case "restore": return restoreBlogs(job, progress);
   }
 }
 
 /** Failures a person can act on (a bad name, a file that is not a blog, a full disk) versus bugs. */
 function isExpected(e: unknown): boolean {
-  if (e instanceof SnapshotError || e instanceof TenantNameError || e instanceof TenantExistsError) return true;
+  if (e instanceof SnapshotError || e instanceof TenantNameError || e instanceof TenantExistsError || e instanceof TenantBusyError) return true;
   if (e instanceof NotABlogError || e instanceof SchemaTooNewError || e instanceof MigrationError) return true;
   const code = (e as { code?: unknown })?.code;
   return typeof code === "string" && (code.startsWith("SQLITE_") || /^E[A-Z]+$/.test(code));

@@ -4,10 +4,11 @@
 // single file in rollback-journal mode that sqlite3 and DB Browser open as is. bun:sqlite has no
 // backup API and no interrupt, so a big copy blocks its thread: jobs run in snapshot-worker.ts.
 import { Database } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { removeDatabaseFiles } from "./files.ts";
 import { openBlogDatabase } from "./open.ts";
+import type { RestoreProgress, RestoreResult } from "./restore.ts";
 import { workerUrl } from "../workers.ts";
 
 /** A job that cannot be done, with a message meant for the person who asked for it. */
@@ -57,9 +58,10 @@ export function placeFile(temp: string, dest: string, exists: () => Error): void
 /**
  * Copies `source` into the new file `dest`: VACUUM INTO a temporary file beside it, run `prepare`
  * on the copy in one transaction (with secure_delete on, so what it deletes is zeroed on disk,
- * not left in free pages), then link the copy into place. Returns what `prepare` returned.
+ * not left in free pages), then link the copy into place, with `mode` when given (before it
+ * appears). Returns what `prepare` returned.
  */
-export function snapshotDatabase<T>(source: Database, dest: string, prepare: (copy: Database) => T): T {
+export function snapshotDatabase<T>(source: Database, dest: string, prepare: (copy: Database) => T, options: { mode?: number } = {}): T {
   if (existsSync(dest)) throw new SnapshotError(`${dest} already exists; choose another file or remove it first`);
   const temp = tempPathFor(dest, "partial");
   try {
@@ -75,6 +77,7 @@ export function snapshotDatabase<T>(source: Database, dest: string, prepare: (co
     } finally {
       copy.close();
     }
+    if (options.mode !== undefined) chmodSync(temp, options.mode);
     placeFile(temp, dest, () => new SnapshotError(`${dest} already exists; choose another file or remove it first`));
     return result;
   } finally {
@@ -152,18 +155,21 @@ export type SnapshotJob =
   | { kind: "export"; dataDir: string; name: string; file: string }
   | { kind: "backup"; dataDir: string; dir: string }
   | { kind: "check"; dataDir: string; names: string[] }
-  | { kind: "import"; dataDir: string; name: string; file: string; passwordHash: string; fallbackEmail: string; instanceDomain?: string };
+  | { kind: "import"; dataDir: string; name: string; file: string; passwordHash: string; fallbackEmail: string; instanceDomain?: string }
+  | { kind: "restore"; dataDir: string; dir: string; names: string[]; force: boolean };
 
 export type JobResult<J extends SnapshotJob> = J extends { kind: "export" } ? SnapshotEntry
   : J extends { kind: "backup" } ? BackupResult
   : J extends { kind: "check" } ? CheckResult[]
   : J extends { kind: "import" } ? ImportResult
+  : J extends { kind: "restore" } ? RestoreResult
   : never;
 
-/** What a job reports while it works: each blog as it is backed up or checked. */
+/** What a job reports while it works: each blog as it is backed up, checked or restored. */
 export type BackupProgress = { name: string; entry: SnapshotEntry } | { name: string; error: string };
 export type JobProgress<J extends SnapshotJob> = J extends { kind: "backup" } ? BackupProgress
   : J extends { kind: "check" } ? CheckResult
+  : J extends { kind: "restore" } ? RestoreProgress
   : never;
 
 /** What the worker posts back: progress while it works, then a result or a failure. */

@@ -2,7 +2,7 @@
 // addresses and CIDR ranges; none by default). A proxy appends the peer it saw to X-Forwarded-For,
 // so only the right end of that header is vouched for: reading from the right, the first address
 // that is not itself a trusted proxy is the client. X-Forwarded-Proto is believed from a trusted
-// proxy only.
+// proxy only, and then for everything the scheme decides: absolute links, cache keys, cookies.
 import { addressMatcher, ipv6Groups, isLoopback, normaliseAddress } from "../addresses.ts";
 import type { Config } from "../config.ts";
 
@@ -38,11 +38,36 @@ export function clientAddress(config: Trust, request: Request, peer: string | nu
   return hops[0] ?? direct;
 }
 
-/** Whether the request came over HTTPS, believing X-Forwarded-Proto only from a trusted proxy. */
-export function isHttps(config: Trust, request: Request, peer: string | null): boolean {
-  if (new URL(request.url).protocol === "https:") return true;
-  const direct = peerAddress(peer);
-  return Boolean(direct && isTrustedProxy(config, direct) && request.headers.get("x-forwarded-proto") === "https");
+type Scheme = Trust & { publicScheme?: Config["publicScheme"] };
+
+/**
+ * The scheme the reader used: `--public-scheme` when the operator set it; otherwise https when the
+ * request came over TLS, or from a trusted proxy whose X-Forwarded-Proto says https (the first
+ * entry: the proxy the reader reached). `peer` is asked only when a proxy could be trusted.
+ */
+export function requestScheme(config: Scheme, request: Request, peer: () => string | null): "http" | "https" {
+  if (config.publicScheme) return config.publicScheme;
+  if (request.url.startsWith("https:")) return "https";
+  if (config.trustedProxies.length === 0) return "http";
+  const direct = peerAddress(peer());
+  if (!direct || !isTrustedProxy(config, direct)) return "http";
+  const proto = request.headers.get("x-forwarded-proto");
+  return proto !== null && proto.split(",")[0].trim().toLowerCase() === "https" ? "https" : "http";
+}
+
+/** Whether the request came over HTTPS (requestScheme's rule): the session cookie is Secure then. */
+export function isHttps(config: Scheme, request: Request, peer: string | null): boolean {
+  return requestScheme(config, request, () => peer) === "https";
+}
+
+/**
+ * The origin of the blog's absolute links (feeds, sitemap, canonical and OpenGraph URLs) and of
+ * its cached pages' keys: requestScheme and the Host header, lower-cased, with its port. The Host
+ * is what chose the blog, so links name the same host; X-Forwarded-Host is not read (a proxy must
+ * pass Host on, as Caddy does and nginx does with `proxy_set_header Host $host`).
+ */
+export function requestOrigin(config: Scheme, request: Request, peer: () => string | null): string {
+  return `${requestScheme(config, request, peer)}://${(request.headers.get("host") ?? "localhost").toLowerCase()}`;
 }
 
 /**
@@ -59,6 +84,18 @@ export function isLocalRequest(config: Trust, request: Request, peer: string | n
   return !forwarded && isLoopback(direct);
 }
 
+/** A request from this machine's loopback that forwards for no one (a local TLS proxy's own `ask`). */
+/** A request a --trusted-proxy makes for itself (it forwards for no one): Caddy on its own machine, asking /tls-check for a cluster. */
+export function isUnrelayedTrustedProxy(config: Trust, request: Request, peer: string | null): boolean {
+  const direct = peerAddress(peer);
+  return direct !== null && isTrustedProxy(config, direct) && !request.headers.has("x-forwarded-for");
+}
+
+export function isUnrelayedLoopback(request: Request, peer: string | null): boolean {
+  const direct = peerAddress(peer);
+  return direct !== null && isLoopback(direct) && !request.headers.has("x-forwarded-for");
+}
+
 /**
  * The key that rate limits count a client by: its IPv4 address, or the /64 of its IPv6 address,
  * since one home or server is usually given a whole /64 and could otherwise change address at will.
@@ -70,8 +107,9 @@ export function clientKey(address: string): string {
 }
 
 /** One line for `serve` to print at start: which proxies are believed, and who may read /metrics. */
-export function describeTrust(config: Pick<Config, "trustedProxies" | "metricsToken">): string {
-  const metrics = `/metrics answers this machine${config.metricsToken ? " and the bearer token" : ""}`;
+export function describeTrust(config: Pick<Config, "trustedProxies" | "metricsToken"> & { publicScheme?: Config["publicScheme"] }): string {
+  const scheme = config.publicScheme ? `; absolute links and cookies use ${config.publicScheme} (--public-scheme)` : "";
+  const metrics = `/metrics answers this machine${config.metricsToken ? " and the bearer token" : ""}${scheme}`;
   if (config.trustedProxies.length === 0) {
     return `Trusted proxies: none, so X-Forwarded-For and X-Forwarded-Proto are ignored and each client is its connection's address (behind a proxy, name it with --trusted-proxy); ${metrics}.`;
   }

@@ -1,6 +1,6 @@
 // What runs before routing, in one place. Every request passes here once: its Host names a blog (or
 // the instance) once, and the answer is passed down to the routes as the request's Visit; bodies
-// over the limit are refused before they are read; answers are kept fair across blogs
+// over their route's limit (http.ts) are refused before they are read; answers are kept fair across blogs
 // (fairness.ts); a reader page already rendered is answered from the page cache without routing
 // (reader/cache.ts); and every answer is observed once, on one path: the metrics, the access log,
 // a post page's view, and a committed write's invalidation of its blog's cached pages.
@@ -9,7 +9,7 @@ import type { TenantName } from "../tenants/names.ts";
 import { isCrawler } from "./crawlers.ts";
 import { BadRequestError, errorResponse } from "./errors.tsx";
 import { FairScheduler } from "./fairness.ts";
-import { MAX_BODY_BYTES } from "./http.ts";
+import { bodyLimitOf, MAX_BODY_BYTES, tooLargeMessage, UPLOAD_MAX_BODY_BYTES } from "./http.ts";
 import { isReadOnlyMethod, placementAnswer } from "./placement.tsx";
 import { answerFromCache } from "./reader/cache.ts";
 import type { Services } from "./services.ts";
@@ -61,18 +61,14 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
     return cached ? finish(visit, cached) : route(visit);
   };
 
-  return (request, server) => {
-    const visit = startVisit(services, request, server);
-    // Refuse oversized bodies before reading them (Bun.serve enforces the same limit on the socket).
-    const length = Number(request.headers.get("content-length") ?? 0);
-    if (length > MAX_BODY_BYTES) return finish(visit, errorResponse(services, visit, 413, new BadRequestError(`The request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}.`, 413)));
+  const admit = (visit: Visit): Answer => {
     const name = visit.blogName;
     if (name === null) return route(visit);
     if (cluster) {
       // A blog held elsewhere, placed nowhere or draining is answered before anything opens it.
-      const refused = placementAnswer(services, name, request.method);
+      const refused = placementAnswer(services, name, visit.request.method);
       if (refused) return finish(visit, refused);
-      if (!isReadOnlyMethod(request.method)) {
+      if (!isReadOnlyMethod(visit.request.method)) {
         cluster.writeStarted(name);
         writing.add(visit);
       }
@@ -80,4 +76,37 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
     // A deferred answer is a promise of a response (or of a promise of one): both resolve to it.
     return fair.run(name, visit.started, () => answerBlog(visit, name)) as Answer;
   };
+
+  const tooLarge = (visit: Visit, limit: number, length?: number): Response =>
+    finish(visit, errorResponse(services, visit, 413, new BadRequestError(tooLargeMessage(limit, length), 413)));
+
+  return (request, server) => {
+    const visit = startVisit(services, request, server);
+    // Refuse oversized bodies before reading them. Bun.serve holds every body to the largest limit
+    // of any route (an upload's, server.ts); each route's own limit is enforced here: by the
+    // Content-Length, or for a chunked body, which has none, by reading a copy up to the limit.
+    const length = Number(request.headers.get("content-length") ?? 0);
+    if (length > MAX_BODY_BYTES) {
+      const limit = bodyLimitOf(request);
+      if (length > limit) return tooLarge(visit, limit, length);
+    } else if (length === 0 && request.body !== null && request.headers.has("transfer-encoding")) {
+      const limit = bodyLimitOf(request);
+      if (limit < UPLOAD_MAX_BODY_BYTES) return isLonger(request, limit).then((over) => (over ? tooLarge(visit, limit) : admit(visit)));
+    }
+    return admit(visit);
+  };
+}
+
+/** Whether a body without a Content-Length has more than `limit` bytes: a copy is read until it does (the request's own body stays unread). */
+async function isLonger(request: Request, limit: number): Promise<boolean> {
+  const reader = request.clone().body!.getReader();
+  for (let read = 0; ; ) {
+    const { done, value } = await reader.read();
+    if (done) return false;
+    read += value.byteLength;
+    if (read > limit) {
+      await reader.cancel();
+      return true;
+    }
+  }
 }

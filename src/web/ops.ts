@@ -1,11 +1,11 @@
 // Instance-wide endpoints that answer on any Host: /healthz for load balancers and supervisors,
 // /readyz for a proxy's health checks (in a cluster: the placement is loaded and every blog placed
 // here opens), /metrics for Prometheus (loopback only, or anyone with the configured token),
-// /tls-check for a TLS proxy's on-demand certificates.
+// /tls-check for a TLS proxy's on-demand certificates (the proxy on this machine, or the token).
 import { Elysia, t } from "elysia";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { isLocalRequest } from "./client.ts";
+import { isLocalRequest, isUnrelayedLoopback, isUnrelayedTrustedProxy } from "./client.ts";
 import { blogOfDomain, normaliseHostName } from "../tenants/domains.ts";
 import { placedBlogOfHost } from "../tenants/placement.ts";
 import { listTenantNames, tenantsDir } from "../tenants/names.ts";
@@ -19,6 +19,13 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+function hasToken(services: Services, request: Request): boolean {
+  const token = services.config.metricsToken;
+  if (!token) return false;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+  return match !== null && sameToken(match[1], token);
+}
+
 /**
  * Null when the request may read /metrics, otherwise why not. The client is the socket peer, or
  * the address a trusted proxy forwarded: a public request relayed by a proxy on this machine is
@@ -27,15 +34,28 @@ function sameToken(given: string, expected: string): boolean {
  */
 function metricsRefusal(services: Services, request: Request, peer: string | null): string | null {
   const token = services.config.metricsToken;
-  if (token) {
-    const header = request.headers.get("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match && sameToken(match[1], token)) return null;
-  }
+  if (hasToken(services, request)) return null;
   if (isLocalRequest(services.config, request, peer)) return null;
   return token
     ? "/metrics needs the header \"Authorization: Bearer <token>\" with the token the server was started with (--metrics-token), or a request from this machine.\n"
     : "/metrics answers only requests from this machine (loopback). To scrape it from elsewhere, start the server with --metrics-token (or WRITEKIT_METRICS_TOKEN) and send \"Authorization: Bearer <token>\".\n";
+}
+
+/**
+ * Null when the request may ask /tls-check, otherwise why not: the TLS proxy on this machine asks
+ * (Caddy's `ask` comes from loopback and forwards for no one), or a client with the metrics token.
+ * A request the proxy relays from a reader carries X-Forwarded-For and is refused, whether or not
+ * the proxy is a --trusted-proxy; so the loopback rule here does not depend on --trusted-proxy,
+ * unlike /metrics, which a trusted proxy's own requests must not read. Answering anyone would let
+ * anyone list which names are blogs here, and spend a file check per ask.
+ */
+function tlsCheckRefusal(services: Services, request: Request, peer: string | null): string | null {
+  if (hasToken(services, request) || isUnrelayedLoopback(request, peer)) return null;
+  // A cluster's Caddy runs on a machine of its own: as a --trusted-proxy asking for itself, it may ask too.
+  if (services.cluster && isUnrelayedTrustedProxy(services.config, request, peer)) return null;
+  return services.config.metricsToken
+    ? "/tls-check answers the TLS proxy on this machine (a loopback request without X-Forwarded-For), or \"Authorization: Bearer <token>\" with the server's --metrics-token.\n"
+    : "/tls-check answers only the TLS proxy on this machine (a loopback request without X-Forwarded-For). To ask from elsewhere, start the server with --metrics-token and send \"Authorization: Bearer <token>\".\n";
 }
 
 function plainText(text: string, status: number): Response {
@@ -44,9 +64,9 @@ function plainText(text: string, status: number): Response {
 
 /**
  * Caddy's on-demand TLS asks `GET /tls-check?domain=<host>` before it gets a certificate for a
- * host; only a 200 lets it. So only the hosts of existing blogs get one: a custom domain in the
- * map, or `<name>.<domain>`. Anything else is 404, so nobody can make the proxy request
- * certificates for arbitrary names pointed at this server.
+ * host; only a 200 lets it. So only the hosts of existing blogs get one: a proven custom domain
+ * (the map holds no pending one), or `<name>.<domain>`. Anything else is 404, so nobody can make
+ * the proxy request certificates for arbitrary names pointed at this server.
  */
 function tlsCheck(services: Services, input: string): Response {
   const domain = normaliseHostName(input);
@@ -81,7 +101,14 @@ export function opsRoutes(services: Services) {
   };
   return new Elysia({ name: "ops" })
     .use(visitContext(services))
-    .get("/tls-check", ({ query }) => tlsCheck(services, query.domain), { query: t.Object({ domain: t.String({ maxLength: 300 }) }) })
+    .get(
+      "/tls-check",
+      ({ query, request, visit }) => {
+        const refusal = tlsCheckRefusal(services, request, visit.peer);
+        return refusal ? plainText(`Forbidden: ${refusal}`, 403) : tlsCheck(services, query.domain);
+      },
+      { query: t.Object({ domain: t.String({ maxLength: 300 }) }) },
+    )
     .get("/metrics", async ({ request, visit }) => {
       const refusal = metricsRefusal(services, request, visit.peer);
       if (refusal) return new Response(`Forbidden: ${refusal}`, { status: 403, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });

@@ -6,9 +6,11 @@ import type { TenantName } from "../tenants/names.ts";
 import type { Pool } from "../tenants/pool.ts";
 import type { NodePlacement } from "../tenants/cluster.ts";
 import type { BlogRegistry } from "../tenants/registry.ts";
+import type { ResolveTxt } from "../tenants/domainproof.ts";
 import type { SiteResolver } from "../tenants/resolve.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PageCache } from "./pagecache.ts";
+import type { PasswordGate } from "./passwordgate.ts";
 
 export interface Services {
   config: Config;
@@ -32,4 +34,8 @@ export interface Services {
   metrics: Metrics;
   /** This node's placement in a cluster (`--placement`), or null on a single node. */
   cluster: NodePlacement | null;
+  /** DNS TXT look-ups for custom domain proofs (node:dns; tests pass a fake). */
+  resolveTxt: ResolveTxt;
+  /** Every argon2id verify and hash of the server goes through it: a few at once, 503 beyond (tests pace it). */
+  passwords: PasswordGate;
 }

@@ -7,7 +7,7 @@ import type { TenantName } from "../tenants/names.ts";
 import { totalChangesOf } from "../tenants/changes.ts";
 import type { HandleLease } from "../tenants/registry.ts";
 import type { Site } from "../tenants/resolve.ts";
-import { clientAddress, clientKey, isHttps } from "./client.ts";
+import { clientAddress, clientKey, requestOrigin } from "./client.ts";
 import { NotFoundError } from "./errors.tsx";
 import type { Services } from "./services.ts";
 
@@ -24,6 +24,7 @@ export class Visit {
   /** Leases on blogs this request uses, with each connection's change count when it was taken. */
   private readonly leases: { lease: HandleLease; changes: number }[] = [];
   private peerAddress: string | null | undefined;
+  private originText: string | undefined;
 
   constructor(
     private readonly services: Services,
@@ -90,9 +91,17 @@ export class Visit {
     return clientKey(this.client);
   }
 
-  /** Whether the request came over HTTPS (directly, or from a trusted proxy saying so). */
+  /**
+   * Where readers reached the blog, e.g. "https://alice.example.com": what absolute links are built
+   * from and what cached pages are kept under, by one rule (client.ts requestOrigin).
+   */
+  get origin(): string {
+    return (this.originText ??= requestOrigin(this.services.config, this.request, () => this.peer));
+  }
+
+  /** Whether the request came over HTTPS (directly, from a trusted proxy saying so, or by --public-scheme). */
   get isHttps(): boolean {
-    return isHttps(this.services.config, this.request, this.peer);
+    return this.origin.startsWith("https:");
   }
 }
 

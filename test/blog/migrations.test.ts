@@ -9,7 +9,7 @@ import { BlogRegistry } from "../../src/tenants/registry.ts";
 import { migrate, MIGRATIONS, MigrationError, SCHEMA_VERSION, schemaVersion } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { cli, tempDir } from "../helpers.ts";
+import { emptyDataDir, cli, tempDir } from "../helpers.ts";
 
 const BODY = "Intro[^1].\n\n## Setup\n\n```ts\nconst a = 1;\n```\n\n[^1]: A note.\n";
 /** What WriteKit 1 stored for BODY: plain code, no heading id, the footnote as text. */
@@ -49,7 +49,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const path = join(tempDir(), "alice.db");
     versionOneBlog(path);
     const db = openBlogDatabase(path);
-    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql", "0003_views_applied.sql"]);
+    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql", "0003_views_applied.sql", "0004_session_clients_domain_proof.sql"]);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     const changes = (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
     expect(migrate(db).applied).toEqual([]);
@@ -96,11 +96,29 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
   test("`writekit import NAME FILE.db` of a version-1 export re-renders (in the snapshot Worker)", async () => {
     const file = join(tempDir(), "old.db");
     versionOneBlog(file);
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: "a long enough passphrase\n" });
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(`migrated from schema version 1 to ${SCHEMA_VERSION}`);
     expect(r.stdout).not.toContain("note:"); // a version-1 post has no kind column: it is read as a post, not noted
     expectRerendered(join(data, "tenants", "bob.db"));
+  });
+});
+
+describe("migration 0004 keeps custom domains that were live before proofs", () => {
+  test("a version-3 blog's custom domain is marked proven; a blog without one gets nothing; sessions gain client and user_agent", () => {
+    const withDomain = openBlogDatabase(join(tempDir(), "alice.db"), { create: true });
+    migrate(withDomain, MIGRATIONS.slice(0, 3));
+    withDomain.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'alice.example.org')");
+    migrate(withDomain);
+    expect(withDomain.query("SELECT value FROM settings WHERE key = 'domain_proven'").get()).toEqual({ value: "alice.example.org" });
+    expect((withDomain.query("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[]).map((c) => c.name)).toContain("user_agent");
+    withDomain.close();
+    const without = openBlogDatabase(join(tempDir(), "bob.db"), { create: true });
+    migrate(without, MIGRATIONS.slice(0, 3));
+    without.run("INSERT INTO settings (key, value) VALUES ('custom_domain', '')");
+    migrate(without);
+    expect(without.query("SELECT count(*) AS n FROM settings WHERE key = 'domain_proven'").get()).toEqual({ n: 0 });
+    without.close();
   });
 });

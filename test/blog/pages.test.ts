@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { getMenu, MenuError, setMenu } from "../../src/blog/menu.ts";
 import {
-  createPost, getVisiblePage, getVisiblePost, listAllPosts, listVisiblePages, listVisiblePosts, listVisiblePostsFull,
+  createPost, getPost, getVisiblePage, getVisiblePost, listAllPosts, listVisiblePages, listVisiblePosts, listVisiblePostsFull,
   listVisiblePostsWithTag, PostError, updatePost,
 } from "../../src/blog/posts.ts";
 import { searchPosts } from "../../src/blog/search.ts";
@@ -60,7 +60,7 @@ describe("pages: a post row of kind 'page', at /<slug> but outside lists", () =>
     const about = getVisiblePage(db, "about", NOW)!;
     expect(updatePost(db, about.id, { title: "About me", body: "Hi", slug: "about", status: "published" }, { now: NOW }).kind).toBe("page");
     const post = getVisiblePost(db, "a-post-about-sqlite", NOW)!;
-    expect(updatePost(db, post.id, { title: post.title, body: post.body, slug: post.slug, status: "published", kind: "page" }, { now: NOW }).kind).toBe("page");
+    expect(updatePost(db, post.id, { title: post.title, body: getPost(db, post.id)!.body, slug: post.slug, status: "published", kind: "page" }, { now: NOW }).kind).toBe("page");
     expect(listVisiblePosts(db, { limit: 10, offset: 0, now: NOW }).total).toBe(0);
     expect(() => createPost(db, { title: "About", slug: "about", body: "", status: "draft" }, NOW)).toThrow(/already uses the slug "about"/);
     expect(() => createPost(db, { title: "X", body: "", status: "draft", kind: "note" as never }, NOW)).toThrow(PostError);

@@ -1,9 +1,13 @@
 import { Database } from "bun:sqlite";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { makeBlog, tempDir, TEST_PASSWORD } from "../helpers.ts";
 import { hasChromium, launchBrowser, startServer, type Server } from "./browser.ts";
+
+// These tests drive Chromium against a `writekit serve` child process: seconds each on a loaded
+// machine, far past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(120_000);
 
 describe.skipIf(!hasChromium)("an author in a real browser", () => {
   let browser: Browser;
@@ -14,12 +18,12 @@ describe.skipIf(!hasChromium)("an author in a real browser", () => {
     await makeBlog(data, "alice", { title: "Alice's notes" });
     server = await startServer(data);
     browser = await launchBrowser();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
     expect(await server?.stop()).toBe(0);
-  }, 60_000);
+  });
 
   test(
     "signs in by the labels, writes, previews and publishes a post, sees it on the blog, and downloads the export — without JavaScript, on a phone",
@@ -74,6 +78,5 @@ describe.skipIf(!hasChromium)("an author in a real browser", () => {
       expect(new URL(page.url()).pathname).toBe("/admin/login");
       await context.close();
     },
-    60_000,
   );
 });

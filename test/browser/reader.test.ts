@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import { addComment } from "../../src/blog/comments.ts";
 import { createPost } from "../../src/blog/posts.ts";
@@ -7,6 +7,10 @@ import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { makeBlog, tempDir } from "../helpers.ts";
 import { XSS_PAYLOADS } from "../xss-payloads.ts";
 import { hasChromium, launchBrowser, startServer, type Server } from "./browser.ts";
+
+// These tests drive Chromium against a `writekit serve` child process: seconds each on a loaded
+// machine, far past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(120_000);
 
 describe.skipIf(!hasChromium)("a reader in a real browser", () => {
   let browser: Browser;
@@ -27,12 +31,12 @@ describe.skipIf(!hasChromium)("a reader in a real browser", () => {
     db.close();
     server = await startServer(data);
     browser = await launchBrowser();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
     expect(await server?.stop()).toBe(0);
-  }, 60_000);
+  });
 
   test("no XSS payload runs anywhere a reader goes", async () => {
     const page = await browser.newPage();

@@ -1,10 +1,14 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createPost } from "../../src/blog/posts.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeBlog, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
 
 /** Overwrites the root page of the posts table with garbage, as a failing disk would. */
 async function damagedBlog(data: string, name: string): Promise<void> {

@@ -1,13 +1,18 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
-async function blogWithDomain(data: string, name: string, domain: string): Promise<void> {
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
+
+/** A blog whose custom domain is proven (its DNS record was seen), or only claimed. */
+async function blogWithDomain(data: string, name: string, domain: string, proven = true): Promise<void> {
   const db = openBlogDatabase(await makeBlog(data, name, { title: `${name} writes` }));
-  updateSettings(db, { custom_domain: domain });
+  updateSettings(db, { custom_domain: domain, domain_proven: proven ? domain : "" });
   db.close();
 }
 
@@ -56,4 +61,40 @@ describe("writekit domains rebuild", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown domains command "list"');
   });
+
+  test("keeps the proof rule: a pending domain is listed and left out, and a blog not yet migrated to proofs keeps the domain it had", async () => {
+    const data = tempDir();
+    await blogWithDomain(data, "alice", "alice.example.org");
+    await blogWithDomain(data, "bob", "bob.example.org", false);
+    // Proven once, then changed by hand: the new name is not proven.
+    await blogWithDomain(data, "carol", "carol.example.org");
+    const carol = openBlogDatabase(join(data, "tenants", "carol.db"));
+    updateSettings(carol, { custom_domain: "other.example.org" });
+    // A blog of schema version 3 (before proofs): its domain was live, and its migration keeps it so.
+    const dave = openBlogDatabase(await makeBlog(data, "dave"));
+    updateSettings(dave, { custom_domain: "dave.example.org" });
+    dave.run("PRAGMA user_version = 3");
+    carol.close();
+    dave.close();
+    const r = await cli(["domains", "rebuild", "--data", data]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("bob: bob.example.org is pending (its DNS has not proved the claim yet); left out");
+    expect(r.stdout).toContain("carol: other.example.org is pending");
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "alice.example.org": "alice", "dave.example.org": "dave" } });
+    const { handler } = makeServer(data);
+    expect((await request(handler, "bob.example.org", "/")).status).toBe(404);
+  }, 30_000);
+
+  test("a proven domain under the server's parent domain is refused unless --allow-parent-domain", async () => {
+    const data = tempDir();
+    await blogWithDomain(data, "alice", "www.example.com");
+    const refused = await cli(["domains", "rebuild", "--domain", "blogs.example.com", "--data", data]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("alice: its custom domain is refused: \"www.example.com\" is under example.com");
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: {} });
+    const allowed = await cli(["domains", "rebuild", "--domain", "blogs.example.com", "--allow-parent-domain", "--data", data]);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "www.example.com": "alice" } });
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { insertAuthor } from "../../src/blog/authors.ts";
@@ -7,6 +7,10 @@ import { createPost } from "../../src/blog/posts.ts";
 import { createSession } from "../../src/blog/sessions.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { cli, makeBlog, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
 
 function localDay(date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, "0");

@@ -11,7 +11,7 @@ import { MEDIA_LIMITS } from "../../src/blog/media.ts";
 import { saveDomains } from "../../src/tenants/domains.ts";
 import { SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
-import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
+import { emptyDataDir, BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
 
 const PASSWORD = "a new long passphrase";
 
@@ -54,7 +54,7 @@ describe("import of a .db file someone else made", () => {
       db.run("CREATE VIEW forever AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) AS c FROM n");
       db.run("CREATE TRIGGER hang AFTER UPDATE OF views ON posts BEGIN SELECT c FROM forever; END");
     });
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await importFile(data, "bob", file);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file} is not imported: it has 2 objects that WriteKit's migrations do not create (view "forever"; trigger "hang" on posts). Nothing in it was run.`);
@@ -74,7 +74,7 @@ describe("import of a .db file someone else made", () => {
       }),
       index: await fileWith((db) => db.run("CREATE INDEX my_index ON posts (title)")),
     };
-    const data = tempDir();
+    const data = emptyDataDir();
     const results = Object.fromEntries(await Promise.all(Object.entries(files).map(async ([k, f]) => [k, await importFile(data, `bob-${k}`, f)] as const)));
     for (const r of Object.values(results)) expect(r.code).toBe(1);
     expect(results.sessions.stderr).toContain('trigger "plant" on sessions');
@@ -105,13 +105,13 @@ describe("import of a .db file someone else made", () => {
       db.run("PRAGMA ignore_check_constraints = ON");
       db.run("INSERT INTO comments (post_id, author_name, body, status, created_at) VALUES (1, 'Spammer', 'Buy', 'shown', ?)", [NOW]);
       db.run("PRAGMA ignore_check_constraints = OFF");
-      db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x')");
+      db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x'), ('domain_proven', 'evil.example.com'), ('domain_token', 'not a token')");
       db.run(`INSERT INTO settings (key, value) VALUES ('menu', '[{"label": "About", "url": "/about"}, {"label": "Click", "url": "javascript:alert(1)"}]'), ('media_quota_bytes', '-5')`);
       db.run("UPDATE authors SET password_hash = '$argon2id$known'");
       db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('second@example.com', 'Second', '$argon2id$known', ?), ('not an email', 'Third', '', ?)", [NOW, NOW]);
       db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('known', 1, 'x', ?, '2999-01-01T00:00:00Z')", [NOW]);
     });
-    const data = tempDir();
+    const data = emptyDataDir();
     await makeBlog(data, "victim");
     saveDomains(data, new Map([["evil.example.com", parseTenantName("victim")]]));
     const r = await importFile(data, "bob", file);
@@ -126,6 +126,8 @@ describe("import of a .db file someone else made", () => {
       'note: the setting "evil" is not one WriteKit has; it was left out',
       "was left out: Link 2's URL must be a path like /about, or an http, https or mailto address\n",
       'note: the setting media_quota_bytes "-5" is not a whole number of bytes; the default 524288000 (500 MiB) applies',
+      'note: the custom domain "evil.example.com" was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it',
+      'note: the setting domain_token "not a token" is not a token WriteKit makes; a new one is made when a domain is claimed',
       'note: author 3 was left out: "not an email" is not an email address',
       'note: post 2: its slug "/evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com',
       'note: post 3: its slug "//evil.com" is not a valid slug (lower-case letters, digits and single hyphens); it is now /evil-com-2',
@@ -213,7 +215,7 @@ describe("import of a .db file someone else made", () => {
       db.run("PRAGMA ignore_check_constraints = OFF");
       db.run("INSERT INTO settings (key, value) VALUES ('media_quota_bytes', '100')");
     });
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await importFile(data, "bob", file);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { insertAuthor } from "../../src/blog/authors.ts";
 import { addComment } from "../../src/blog/comments.ts";
@@ -12,7 +12,11 @@ import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION } from "../../src/tenants/migrate.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+import { emptyDataDir, cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
 
 const PASSWORD = "a new long passphrase";
 const fixture = (name: string) => new Uint8Array(readFileSync(join(import.meta.dir, "..", "fixtures", "media", name)));
@@ -69,6 +73,7 @@ describe("writekit import NAME FILE.db", () => {
   test("export then import on another instance gives the same blog, with the author's password from stdin", async () => {
     const { data, file } = await exportedBlog();
     const other = tempDir();
+    mkdirSync(join(other, "tenants"));
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", other], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -101,6 +106,7 @@ describe("writekit import NAME FILE.db", () => {
   test("without --password-stdin a password is generated, printed once, and works", async () => {
     const { file } = await exportedBlog();
     const other = tempDir();
+    mkdirSync(join(other, "tenants"));
     const r = await cli(["import", "bob", file, "--data", other]);
     expect(r.code).toBe(0);
     const password = /Password:\s+(\S+)/.exec(r.stdout)?.[1];
@@ -159,6 +165,19 @@ describe("writekit import NAME FILE.db", () => {
     // Only alice: her -wal/-shm stay beside her file once opened (SQLITE_FCNTL_PERSIST_WAL).
     expect(readdirSync(join(data, "tenants")).filter((f) => !/-(wal|shm)$/.test(f))).toEqual(["alice.db"]);
   }, 60_000);
+
+  test("prints the addresses --domain gives, and a file without an author gets author@NAME.DOMAIN", async () => {
+    const { file } = await exportedBlog();
+    const db = new Database(file);
+    db.run("DELETE FROM authors");
+    db.close();
+    const other = tempDir();
+    mkdirSync(join(other, "tenants"));
+    const r = await cli(["import", "bob", file, "--domain", "blogs.example.com", "--data", other]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Read it at   https://bob.blogs.example.com/ ");
+    expect(r.stdout).toContain("Write at     https://bob.blogs.example.com/admin  as author@bob.blogs.example.com (the file had no author, so one was created)");
+  });
 });
 
 describe("writekit import of a file from an older WriteKit", () => {
@@ -180,7 +199,7 @@ describe("writekit import of a file from an older WriteKit", () => {
 
   test("schema version 1 (no kind, no media) imports: every post is a post, no note", async () => {
     const file = olderBlog(1);
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -197,7 +216,7 @@ describe("writekit import of a file from an older WriteKit", () => {
     const check = new Database(file, { readonly: true });
     expect(check.query("SELECT name FROM sqlite_schema WHERE name = 'views_applied'").all()).toEqual([]);
     check.close();
-    const data = tempDir();
+    const data = emptyDataDir();
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -1,8 +1,12 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, makeServer, makeBlog, request, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "import");
 
@@ -193,6 +197,7 @@ describe("writekit import NAME PATH (Markdown)", () => {
 
   test("a blog that does not exist is refused with a hint, and no file is created", async () => {
     const data = tempDir();
+    mkdirSync(join(data, "tenants"));
     const r = await cli(["import", "nobody", FIXTURES, "--data", data]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('there is no blog named "nobody"');
@@ -208,6 +213,6 @@ describe("writekit import NAME PATH (Markdown)", () => {
     await makeBlog(data, "alice");
     const none = await cli(["import", "alice", "--data", data]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("Usage");
+    expect(none.stderr).toContain("import needs a blog NAME and a FILE.db or Markdown files and folders (see: writekit import --help)");
   });
 });

@@ -1,11 +1,15 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrateTenants } from "../../src/cli/migrate.ts";
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { cli, makeBlog, tempDir } from "../helpers.ts";
+
+// These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
+// loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
+setDefaultTimeout(60_000);
 
 function setVersion(data: string, name: string, version: number) {
   const db = new Database(join(data, "tenants", `${name}.db`));
@@ -44,6 +48,7 @@ describe("writekit migrate", () => {
 
   test("bad arguments are refused", async () => {
     const data = tempDir();
+    mkdirSync(join(data, "tenants"));
     expect((await cli(["migrate", "--data", data])).stderr).toContain("or pass --all");
     expect((await cli(["migrate", "Bad", "--data", data])).stderr).toContain("upper-case");
     expect((await cli(["migrate", "nobody", "--data", data])).stderr).toContain("nobody: FAILED");

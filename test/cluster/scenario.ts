@@ -218,7 +218,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
   for (const [blog, node] of [["alpha", "n1"], ["beta", "n1"], ["gamma", "n2"]] as const) {
     const path = createTenant(data[node], parseTenantName(blog), (db) => {
       insertAuthor(db, { email: `${blog}@example.com`, passwordHash: hash });
-      updateSettings(db, { title: blog });
+      // Approved at once: held for moderation, a blog takes at most 500 waiting comments.
+      updateSettings(db, { title: blog, comment_policy: "approve" });
     });
     const db = openBlogDatabase(path);
     createPost(db, { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));

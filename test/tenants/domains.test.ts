@@ -27,9 +27,21 @@ describe("custom domains", () => {
       [`${"a.".repeat(130)}com`, "at most 253"],
     ];
     for (const [input, message] of refused) expect(() => parseDomain(input)).toThrow(message);
-    expect(() => parseDomain("bob.blogs.example.com", "blogs.example.com")).toThrow("inside this server's own domain");
-    expect(() => parseDomain("blogs.example.com", "blogs.example.com")).toThrow("inside this server's own domain");
-    expect(parseDomain("blogs.example.org", "blogs.example.com")).toBe("blogs.example.org");
+    expect(() => parseDomain("bob.blogs.example.com", { instanceDomain: "blogs.example.com" })).toThrow("inside this server's own domain");
+    expect(() => parseDomain("blogs.example.com", { instanceDomain: "blogs.example.com" })).toThrow("inside this server's own domain");
+    expect(parseDomain("blogs.example.org", { instanceDomain: "blogs.example.com" })).toBe("blogs.example.org");
+  });
+
+  test("a name under the registrable domain of the server's own (by the Public Suffix List) is refused unless allowed", () => {
+    const rules = { instanceDomain: "blogs.example.co.uk" };
+    for (const input of ["example.co.uk", "www.example.co.uk", "a.b.example.co.uk"]) expect(() => parseDomain(input, rules)).toThrow("is under example.co.uk");
+    // Other names under the public suffix are other people's.
+    expect(parseDomain("other.co.uk", rules)).toBe("other.co.uk");
+    expect(parseDomain("www.example.co.uk", { ...rules, allowParentDomain: true })).toBe("www.example.co.uk");
+    expect(() => parseDomain("x.blogs.example.co.uk", { ...rules, allowParentDomain: true })).toThrow("inside this server's own domain");
+    // A server at a registrable domain itself, or at localhost, has no parent to protect beyond its own.
+    expect(parseDomain("blog.example.org", { instanceDomain: "example.com" })).toBe("blog.example.org");
+    expect(parseDomain("blog.example.org", { instanceDomain: "localhost" })).toBe("blog.example.org");
   });
 
   test("claiming refuses a domain another blog holds, moves a blog's own domain, and writes the file each time", () => {
@@ -52,10 +64,12 @@ describe("custom domains", () => {
   test("loading skips bad entries with a reason, and an unreadable file is a clear error", () => {
     const data = tempDir();
     expect(loadDomains(data).map.size).toBe(0);
-    writeFileSync(domainsFile(data), JSON.stringify({ domains: { "good.example.com": "alice", "bad domain": "bob", "ok.example.org": "../etc", "inside.blogs.example.com": "bob" } }));
-    const loaded = loadDomains(data, "blogs.example.com");
-    expect([...loaded.map]).toEqual([["good.example.com", alice]]);
-    expect(loaded.problems).toHaveLength(3);
+    writeFileSync(domainsFile(data), JSON.stringify({ domains: { "good.example.net": "alice", "bad domain": "bob", "ok.example.org": "../etc", "inside.blogs.example.com": "bob", "parent.example.com": "bob" } }));
+    const loaded = loadDomains(data, { instanceDomain: "blogs.example.com" });
+    expect([...loaded.map]).toEqual([["good.example.net", alice]]);
+    expect(loaded.problems).toHaveLength(4);
+    expect(loaded.problems.join("\n")).toContain('skipped "parent.example.com": "parent.example.com" is under example.com');
+    expect([...loadDomains(data, { instanceDomain: "blogs.example.com", allowParentDomain: true }).map.keys()]).toEqual(["good.example.net", "parent.example.com"]);
     expect(loaded.problems.join("\n")).toContain('skipped "ok.example.org": it maps to "../etc", which is not a blog name');
     writeFileSync(domainsFile(data), "{ not json");
     expect(() => loadDomains(data)).toThrow("rebuild it with: writekit domains rebuild");

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { replaceTenantFile } from "../../src/tenants/files.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { BlogUnavailableError, SERVER_BUSY_TIMEOUT_MS, UnknownBlogError } from "../../src/tenants/opener.ts";
 import { Pool } from "../../src/tenants/pool.ts";
@@ -68,6 +69,24 @@ describe("the pool of open blogs", () => {
     rmSync(join(data, "tenants", "bad.db"));
     await makeBlog(data, "bad");
     expect(pool.get(n("bad")).db).toBeTruthy();
+    pool.closeAll();
+  });
+
+  test("a blog whose file was renamed over is closed when the change is looked at, and the next get opens the new file", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice", { title: "Old" });
+    const other = tempDir();
+    await makeBlog(other, "alice", { title: "New" });
+    const pool = poolOf(data, 10);
+    const title = () => (pool.get(n("alice")).db.query("SELECT value FROM settings WHERE key = 'title'").get() as { value: string }).value;
+    expect(title()).toBe("Old");
+    expect(pool.registry.changedElsewhere(n("alice"))).toBe(false);
+    const temp = join(data, "tenants", ".alice.restoring");
+    copyFileSync(join(other, "tenants", "alice.db"), temp);
+    replaceTenantFile(temp, join(data, "tenants", "alice.db"), "alice")();
+    expect(pool.registry.changedElsewhere(n("alice"))).toBe(true);
+    expect(pool.registry.peek(n("alice"))).toBeUndefined(); // retired: the pool lets it go at its next get
+    expect(title()).toBe("New");
     pool.closeAll();
   });
 });

@@ -1,6 +1,8 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { addComment } from "../../src/blog/comments.ts";
+import { MAX_PENDING_COMMENTS } from "../../src/blog/moderation.ts";
 import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
@@ -113,5 +115,25 @@ describe("reader comments", () => {
     const direct = await setup(undefined, "203.0.113.50");
     for (let i = 0; i < 5; i++) await direct.post({ name: "C", body: `c${i}` }, { "x-forwarded-for": `10.0.0.${i}` });
     expect((await direct.post({ name: "C", body: "c6" }, { "x-forwarded-for": "10.0.0.99" })).status).toBe(429);
+  });
+
+  test("a blog with a full moderation queue refuses new comments with a clear 429, keeps what waits, and still takes them when they need no moderation", async () => {
+    const { post, db, data } = await setup();
+    db.transaction(() => {
+      for (let i = 0; i < MAX_PENDING_COMMENTS; i++) addComment(db, { postId: 1, name: `Bot ${i}`, body: "spam", status: "pending" });
+    })();
+    const r = await post({ name: "Real reader", body: "A real comment" });
+    expect(r.status).toBe(429);
+    expect(r.headers.get("retry-after")).toBe("3600");
+    const html = await r.text();
+    expect(html).toContain("The comment queue is full");
+    expect(html).toContain(`${MAX_PENDING_COMMENTS} comments are already waiting`);
+    expect(rows(data)).toHaveLength(MAX_PENDING_COMMENTS);
+    // The author approves one: there is room for one more.
+    db.query("UPDATE comments SET status = 'approved' WHERE id = 1").run();
+    expect((await post({ name: "Real reader", body: "A real comment" })).status).toBe(303);
+    expect((await post({ name: "Next reader", body: "Another" })).status).toBe(429);
+    updateSettings(db, { comment_policy: "approve" });
+    expect((await post({ name: "Next reader", body: "Another" })).status).toBe(303);
   });
 });

@@ -139,4 +139,12 @@ describe("a node of a cluster", () => {
     expect(await ask("bob.example.org")).toBe(200);
     expect(await ask("mallory.blogs.test")).toBe(404);
   });
+
+  test("the cluster's Caddy, a trusted proxy on a machine of its own, may ask for certificates; a reader it relays may not", async () => {
+    const { handler, services } = await node({ bob: { node: "n2", epoch: 1, state: "active" } }, []);
+    services.config.trustedProxies = ["10.0.0.9"];
+    services.peer = () => "10.0.0.9";
+    expect((await request(handler, "10.0.0.1", "/tls-check?domain=bob.blogs.test")).status).toBe(200);
+    expect((await request(handler, "10.0.0.1", "/tls-check?domain=bob.blogs.test", { headers: { "x-forwarded-for": "203.0.113.5" } })).status).toBe(403);
+  });
 });

@@ -3,15 +3,19 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deleteTenant } from "../../src/tenants/files.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
+import type { Config } from "../../src/config.ts";
 import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
 
-async function instance() {
+async function instance(config: Partial<Config> = {}, peer = "127.0.0.1") {
   const data = tempDir();
   await makeBlog(data, "alice");
   await makeBlog(data, "gone");
   writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "alice.example.org": "alice", "gone.example.org": "gone" } }));
   deleteTenant(data, parseTenantName("gone"));
-  return { data, ...makeServer(data, { domain: "blogs.example.com" }) };
+  const server = makeServer(data, { domain: "blogs.example.com", ...config });
+  // Caddy's `ask` comes from this machine.
+  server.services.peer = () => peer;
+  return { data, ...server };
 }
 
 describe("GET /tls-check (Caddy on-demand TLS)", () => {
@@ -49,5 +53,25 @@ describe("GET /tls-check (Caddy on-demand TLS)", () => {
     claimDomain(data, services.customDomains, parseTenantName("alice"), "new.example.net");
     expect((await request(handler, "127.0.0.1", "/tls-check?domain=new.example.net")).status).toBe(200);
     expect((await request(handler, "new.example.net", "/")).status).toBe(200);
+  });
+
+  test("answers only the TLS proxy on this machine (loopback, forwarding for no one) or the metrics token; 403 with a message otherwise", async () => {
+    const ask = (handler: (r: Request) => Response | Promise<Response>, headers: Record<string, string> = {}) => request(handler, "127.0.0.1:3000", "/tls-check?domain=alice.example.org", { headers });
+    const remote = await instance({}, "203.0.113.5");
+    const refused = await ask(remote.handler);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("/tls-check answers only the TLS proxy on this machine");
+    // A reader's request relayed by the proxy carries X-Forwarded-For, trusted proxy or not.
+    expect((await ask((await instance()).handler, { "x-forwarded-for": "198.51.100.7" })).status).toBe(403);
+    expect((await ask((await instance({ trustedProxies: ["127.0.0.1"] })).handler, { "x-forwarded-for": "127.0.0.1" })).status).toBe(403);
+    // Caddy's own ask still works when it is also the trusted reverse proxy.
+    expect((await ask((await instance({ trustedProxies: ["127.0.0.1"] })).handler)).status).toBe(200);
+    expect((await ask((await instance({}, "::1")).handler)).status).toBe(200);
+    const token = "a-token-of-enough-length";
+    const withToken = await instance({ metricsToken: token }, "203.0.113.5");
+    expect((await ask(withToken.handler, { authorization: `Bearer ${token}` })).status).toBe(200);
+    const wrong = await ask(withToken.handler, { authorization: "Bearer not-the-token-at-all" });
+    expect(wrong.status).toBe(403);
+    expect(await wrong.text()).toContain("--metrics-token");
   });
 });

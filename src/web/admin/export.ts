@@ -2,7 +2,8 @@
 // INTO, without sessions or password hashes) is taken on a Worker by tenants/snapshot.ts, so a big
 // blog does not stall the other blogs. The temporary file is unlinked as soon as it is opened: the
 // open descriptor keeps the data readable while it streams, and nothing is left behind even if the
-// download is cut short.
+// download is cut short. Snapshots are bounded: one at a time per blog and a few per server, since
+// each takes a Worker, a core and a copy of the blog on disk; one more gets a 429 page.
 import { Elysia } from "elysia";
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,10 +11,15 @@ import { join } from "node:path";
 import { dayOf } from "../../blog/time.ts";
 import { runSnapshotJob, SnapshotError } from "../../tenants/snapshot.ts";
 import type { Services } from "../services.ts";
-import { authorContext } from "./author.tsx";
+import { authorContext, type Admin } from "./author.tsx";
 import { adminHeaders, refusal } from "./context.tsx";
 
 const CHUNK = 256 * 1024;
+
+/** Snapshots running at once on this server, whatever the blogs (2 cores: a third would wait anyway). */
+export const MAX_EXPORTS_PER_SERVER = 2;
+/** What a refused export is told to wait, in seconds. */
+export const EXPORT_RETRY_S = 30;
 
 /** A stream of the file's bytes that closes the descriptor at the end or when the client goes away. */
 function streamFile(fd: number): ReadableStream<Uint8Array> {
@@ -40,9 +46,31 @@ function streamFile(fd: number): ReadableStream<Uint8Array> {
 }
 
 export function exportRoutes(services: Services) {
+  // The blogs whose snapshot is being taken; held from before the Worker starts until it is done
+  // (not while the file streams: a slow download must not block the next export).
+  const running = new Set<string>();
   return new Elysia({ name: "admin-export" }).use(authorContext(services)).get(
     "/admin/export",
     async ({ admin }) => {
+      const name = admin.blog.tenant.name;
+      if (running.has(name)) {
+        return refusal(admin.blog, 429, "An export is already being made", `This blog's export is being made for another download right now. Please try again in ${EXPORT_RETRY_S} seconds.`, { "retry-after": String(EXPORT_RETRY_S) });
+      }
+      if (running.size >= MAX_EXPORTS_PER_SERVER) {
+        return refusal(admin.blog, 429, "The server is busy with exports", `Other blogs' exports are being made right now, and the server makes only ${MAX_EXPORTS_PER_SERVER} at a time. Please try again in ${EXPORT_RETRY_S} seconds.`, { "retry-after": String(EXPORT_RETRY_S) });
+      }
+      running.add(name);
+      try {
+        return await exportBlog(admin);
+      } finally {
+        running.delete(name);
+      }
+    },
+    { author: true },
+  );
+
+  /** The snapshot, taken on a Worker, as a download. */
+  async function exportBlog(admin: Admin): Promise<Response> {
     const name = admin.blog.tenant.name;
     const dir = mkdtempSync(join(tmpdir(), "writekit-export-"));
     const file = join(dir, `${name}.db`);
@@ -71,7 +99,5 @@ export function exportRoutes(services: Services) {
       "content-length": String(fstatSync(fd).size),
     });
     return new Response(streamFile(fd), { headers });
-    },
-    { author: true },
-  );
+  }
 }

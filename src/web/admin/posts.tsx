@@ -1,7 +1,8 @@
-// Writing: the posts list, the editor (new and existing posts, preview, conflicts), earlier
-// versions, unpublishing and deleting (each behind a confirmation page).
+// Writing: the posts list, the editor (new and existing posts and pages, preview, conflicts, an
+// image uploaded from it), earlier versions, unpublishing and deleting (each behind a confirmation page).
 import { Elysia, t } from "elysia";
 import { renderMarkdown } from "../../blog/markdown.ts";
+import { mediaMarkdown, mediaSizeByUrl } from "../../blog/media.ts";
 import { ConflictError, createPost, deletePost, getPost, listAllPosts, parseTags, PostError, unpublishPost, updatePost, type Post, type PostInput } from "../../blog/posts.ts";
 import { countRevisions, getRevision, listRevisions, restoreRevision } from "../../blog/revisions.ts";
 import { countCommentsOfPost } from "../../blog/moderation.ts";
@@ -14,6 +15,7 @@ import { ConfirmPage } from "./pages/ConfirmPage.tsx";
 import { EditorPage, type EditorField, type EditorPageProps, type EditorValues } from "./pages/EditorPage.tsx";
 import { PostsPage } from "./pages/PostsPage.tsx";
 import { RevisionPage } from "./pages/RevisionPage.tsx";
+import { parseForm, storeUpload, uploadFields } from "./upload.ts";
 
 const id = t.String({ maxLength: 20 });
 const csrfOnly = t.Object({ csrf: t.Optional(t.String({ maxLength: 100 })) });
@@ -28,15 +30,23 @@ const editorBody = t.Object({
   slug: t.Optional(t.String({ maxLength: 500 })),
   tags: t.Optional(t.String({ maxLength: 5000 })),
   published_at: t.Optional(t.String({ maxLength: 40 })),
+  kind: t.Optional(t.String({ maxLength: 10 })),
 });
 type EditorForm = typeof editorBody.static;
+/** The editor's form sent by its "Upload image" button: everything typed, and the image. */
+const editorUploadBody = t.Object({ ...editorBody.properties, ...uploadFields });
 
 function parseId(raw: string): number | null {
   return /^[1-9]\d{0,11}$/.test(raw) ? Number(raw) : null;
 }
 
 function valuesOf(post: Post, timeZone: string): EditorValues {
-  return { title: post.title, body: post.body, slug: post.slug, tags: post.tags.join(", "), publishedAt: dateToLocalInput(post.published_at, timeZone) };
+  return { title: post.title, body: post.body, slug: post.slug, tags: post.tags.join(", "), publishedAt: dateToLocalInput(post.published_at, timeZone), kind: post.kind };
+}
+
+/** What the author typed, as the editor shows it again. */
+function valuesFrom(form: EditorForm): EditorValues {
+  return { title: form.title, body: form.body.replace(/\r\n?/g, "\n"), slug: (form.slug ?? "").trim(), tags: form.tags ?? "", publishedAt: (form.published_at ?? "").trim(), kind: form.kind === "page" ? "page" : "post" };
 }
 
 const SAVED: Record<string, string> = {
@@ -60,7 +70,7 @@ export function postRoutes(services: Services) {
   const submit = (admin: Admin, form: EditorForm, post?: Post): Response => {
     const zone = admin.blog.settings.time_zone;
     const now = services.now();
-    const values: EditorValues = { title: form.title, body: form.body.replace(/\r\n?/g, "\n"), slug: (form.slug ?? "").trim(), tags: form.tags ?? "", publishedAt: (form.published_at ?? "").trim() };
+    const values = valuesFrom(form);
     const updatedAt = form.updated_at ?? post?.updated_at ?? "";
     const revisions = post ? listRevisions(admin.blog.db, post.id) : [];
     const errors: Partial<Record<EditorField, string>> = {};
@@ -73,9 +83,11 @@ export function postRoutes(services: Services) {
       else errors.publishedAt = "Use a date and time like 2026-05-01 09:30, or leave it empty.";
     }
     const action = form.action === "publish" || form.action === "preview" ? form.action : "draft";
-    if (action === "preview") return editor(admin, { post, values, updatedAt, errors, revisions, preview: renderMarkdown(values.body) });
+    if (action === "preview") return editor(admin, { post, values, updatedAt, errors, revisions, preview: renderMarkdown(values.body, { imageSize: (src) => mediaSizeByUrl(admin.blog.db, src) }) });
     if (Object.keys(errors).length) return editor(admin, { post, values, updatedAt, errors, revisions }, 400);
-    const input: PostInput = { title: values.title, body: values.body, slug: values.slug, tags: parseTags(values.tags), status: action === "publish" ? "published" : "draft", publishedAt };
+    // A form without the choice (sent by an older page) keeps what the post is.
+    const kind = form.kind === undefined ? undefined : values.kind;
+    const input: PostInput = { title: values.title, body: values.body, slug: values.slug, tags: parseTags(values.tags), status: action === "publish" ? "published" : "draft", publishedAt, kind };
     try {
       const saved = post ? updatePost(admin.blog.db, post.id, input, { expectedUpdatedAt: updatedAt, now }) : createPost(admin.blog.db, input, now);
       return adminRedirect(`/admin/posts/${saved.id}?saved=${saved.status}`);
@@ -88,6 +100,25 @@ export function postRoutes(services: Services) {
       }
       throw e;
     }
+  };
+
+  /**
+   * The editor's "Upload image": the image is stored and its Markdown added at the end of the body
+   * that comes back; the post itself is not saved, and everything typed is kept either way.
+   */
+  const upload = async (admin: Admin, form: typeof editorUploadBody.static, post?: Post): Promise<Response> => {
+    const values = valuesFrom(form);
+    const updatedAt = form.updated_at ?? post?.updated_at ?? "";
+    const revisions = post ? listRevisions(admin.blog.db, post.id) : [];
+    const result = await storeUpload(admin.blog.db, form.image, form.alt, services.now());
+    if (result.refused) {
+      const { status, field, message } = result.refused;
+      return editor(admin, { post, values: { ...values, alt: form.alt }, updatedAt, revisions, errors: { [field]: message } }, status);
+    }
+    const markdown = mediaMarkdown(result.ok.media);
+    const body = values.body.trimEnd();
+    const notice = { kind: "ok" as const, text: "Image uploaded. Its Markdown is added at the end of the Body; save the post to keep it:", markdown };
+    return editor(admin, { post, values: { ...values, body: body ? `${body}\n\n${markdown}\n` : `${markdown}\n` }, updatedAt, revisions, notice });
   };
 
   const savedNotice = (post: Post, saved: string | undefined, zone: string): EditorPageProps["notice"] => {
@@ -109,8 +140,9 @@ export function postRoutes(services: Services) {
     )
     .get("/admin/", ({ request }) => adminRedirect("/admin" + new URL(request.url).search))
     .get("/admin/posts", () => adminRedirect("/admin"))
-    .get("/admin/posts/new", ({ admin }) => editor(admin, { values: { title: "", body: "", slug: "", tags: "", publishedAt: "" }, updatedAt: "" }), { author: true })
+    .get("/admin/posts/new", ({ admin }) => editor(admin, { values: { title: "", body: "", slug: "", tags: "", publishedAt: "", kind: "post" }, updatedAt: "" }), { author: true })
     .post("/admin/posts", ({ admin, body }) => submit(admin, body), { author: true, body: editorBody })
+    .post("/admin/posts/new/upload", ({ admin, body }) => upload(admin, body), { author: true, parse: parseForm, body: editorUploadBody })
     .get(
       "/admin/posts/:id",
       ({ admin, post, query }) => {
@@ -120,6 +152,7 @@ export function postRoutes(services: Services) {
       { post: true, params: t.Object({ id }), query: t.Object({ saved: t.Optional(t.String({ maxLength: 20 })) }) },
     )
     .post("/admin/posts/:id", ({ admin, post, body }) => submit(admin, body, post), { post: true, params: t.Object({ id }), body: editorBody })
+    .post("/admin/posts/:id/upload", ({ admin, post, body }) => upload(admin, body, post), { post: true, params: t.Object({ id }), parse: parseForm, body: editorUploadBody })
     .get(
       "/admin/posts/:id/revisions/:rev",
       ({ admin, post, params }) => {

@@ -4,6 +4,7 @@ import type { Services } from "../services.ts";
 import { commentRoutes } from "./comments.tsx";
 import { exportRoutes } from "./export.ts";
 import { loginRoutes } from "./login.tsx";
+import { mediaRoutes } from "./media.tsx";
 import { postRoutes } from "./posts.tsx";
 import { settingsRoutes } from "./settings.tsx";
 import { statsRoutes } from "./stats.tsx";
@@ -12,6 +13,7 @@ export function adminRoutes(services: Services) {
   return new Elysia({ name: "admin" })
     .use(loginRoutes(services))
     .use(postRoutes(services))
+    .use(mediaRoutes(services))
     .use(commentRoutes(services))
     .use(settingsRoutes(services))
     .use(statsRoutes(services))

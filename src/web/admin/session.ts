@@ -3,8 +3,6 @@
 // proxy). No Domain attribute, so each blog's host has its own cookie; the token is looked up in
 // that blog's own sessions table, so it means nothing to any other blog.
 import { SESSION_TTL_MS } from "../../blog/sessions.ts";
-import { isHttps } from "../client.ts";
-import type { Services } from "../services.ts";
 
 export const SESSION_COOKIE = "writekit_session";
 /** Before sign-in: the random token the sign-in form must echo (login CSRF). */
@@ -20,11 +18,6 @@ export function readCookie(request: Request, name: string): string | null {
     if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || null;
   }
   return null;
-}
-
-/** Whether cookies for this request should carry Secure. */
-export function isSecureRequest(services: Services, request: Request, server: Parameters<Services["peer"]>[1]): boolean {
-  return isHttps(services.config, request, services.peer(request, server));
 }
 
 function cookie(name: string, value: string, maxAgeSeconds: number, secure: boolean): string {

@@ -49,24 +49,24 @@ const PARAMS: [RegExp, string[]][] = [
 ];
 
 /**
- * The page's key: scheme, the Host header (lower-cased), the path, and of the query only what the
- * page's route reads, in a fixed order: `/?x=1` and `/` are one page, not two. Absolute links
- * (canonical, feeds) are built from scheme and Host, so both count.
+ * The page's key: the origin its absolute links (canonical, feeds) are built from, by the same rule
+ * (visit.origin: the scheme a trusted proxy or --public-scheme gives, and the Host), so a page
+ * rendered for http is never served for https; then the path, and of the query only what the
+ * page's route reads, in a fixed order: `/?x=1` and `/` are one page, not two.
  */
-export function cacheKey(request: Request, host: string): string {
-  const url = request.url;
+export function cacheKey(visit: Visit): string {
+  const url = visit.request.url;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  const scheme = url.startsWith("https:") ? "https://" : "http://";
   let rest = pathStart < 0 ? "/" : url.slice(pathStart);
   const hash = rest.indexOf("#");
   if (hash >= 0) rest = rest.slice(0, hash);
   const queryStart = rest.indexOf("?");
-  if (queryStart < 0) return scheme + host.toLowerCase() + rest;
+  if (queryStart < 0) return visit.origin + rest;
   const path = rest.slice(0, queryStart);
   const params = new URLSearchParams(rest.slice(queryStart + 1));
   const kept = PARAMS.find(([pattern]) => pattern.test(path))?.[1] ?? [];
   const query = kept.filter((k) => params.has(k)).map((k) => `${k}=${encodeURIComponent(params.get(k)!)}`).join("&");
-  return scheme + host.toLowerCase() + path + (query ? "?" + query : "");
+  return visit.origin + path + (query ? "?" + query : "");
 }
 
 /** A post page's answer counts a view (the front door records it once the answer is ready). */
@@ -85,7 +85,7 @@ export function answerFromCache(services: Services, visit: Visit, name: TenantNa
   const { request } = visit;
   if (request.method !== "GET" && request.method !== "HEAD") return undefined;
   visit.pageLooked = true;
-  const page = services.pages.get(name, cacheKey(request, request.headers.get("host") ?? ""), services.now().getTime());
+  const page = services.pages.get(name, cacheKey(visit), services.now().getTime());
   if (!page) return undefined;
   countView(visit, page);
   return respond(request, page);
@@ -99,7 +99,7 @@ export function answerFromCache(services: Services, visit: Visit, name: TenantNa
 export function servePage(services: Services, visit: Visit, render: (blog: BlogRequest) => Rendered, options: { search?: boolean } = {}): Response {
   const { request } = visit;
   const name = visit.blog;
-  const key = cacheKey(request, request.headers.get("host") ?? "");
+  const key = cacheKey(visit);
   const now = services.now();
   let page = visit.pageLooked ? undefined : services.pages.get(name, key, now.getTime());
   if (!page) {

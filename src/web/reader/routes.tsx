@@ -3,8 +3,9 @@
 import { Elysia, t } from "elysia";
 import { addComment, COMMENT_LIMITS, listApprovedComments } from "../../blog/comments.ts";
 import { isValidEmail } from "../../blog/authors.ts";
+import { countComments, MAX_PENDING_COMMENTS } from "../../blog/moderation.ts";
 import { atomFeed, FEED_SIZE, jsonFeed } from "../../blog/feed.ts";
-import { findRedirect, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsWithTag, normaliseTag } from "../../blog/posts.ts";
+import { findRedirect, getVisiblePage, getVisiblePost, listVisiblePosts, listVisiblePostsFull, listVisiblePostsFullWithTag, listVisiblePostsWithTag, normaliseTag, type ReaderPost } from "../../blog/posts.ts";
 import { isSearchable, MAX_QUERY_LENGTH, MIN_QUERY_CHARS, searchPosts } from "../../blog/search.ts";
 import { listVisibleTags } from "../../blog/tags.ts";
 import { listTenantNames } from "../../tenants/names.ts";
@@ -20,6 +21,7 @@ import { HomePage } from "./pages/HomePage.tsx";
 import { InstancePage } from "./pages/InstancePage.tsx";
 import { PostPage, type CommentFormState } from "./pages/PostPage.tsx";
 import { SearchPage } from "./pages/SearchPage.tsx";
+import { StandalonePage } from "./pages/StandalonePage.tsx";
 import { TagPage, TagsPage } from "./pages/TagPage.tsx";
 import { sitemap, robots } from "./sitemap.ts";
 
@@ -53,6 +55,18 @@ export function readerRoutes(services: Services) {
     if (!post) return null;
     const page = <PostPage blog={blog.chrome} post={post} comments={listApprovedComments(blog.db, post.id)} policy={blog.settings.comment_policy} timeZone={blog.settings.time_zone} notice={notice} form={form} />;
     return { body: String(page), lastModified: post.updated_at, viewPostId: post.id, status: form ? 400 : 200 };
+  };
+
+  /** A page (About, …) shares the posts' addresses: /<slug> is a post, else a page. */
+  const renderPage = (blog: BlogRequest, slug: string): Rendered | null => {
+    const page = getVisiblePage(blog.db, slug, services.now());
+    return page ? { body: String(<StandalonePage blog={blog.chrome} page={page} />), lastModified: page.updated_at, viewPostId: page.id } : null;
+  };
+
+  /** The Atom feed of `posts` (the blog's, or one tag's). */
+  const feedOf = (blog: BlogRequest, posts: ReaderPost[], tag?: string): Rendered => {
+    const updated = posts.reduce((max, p) => (p.updated_at > max ? p.updated_at : max), posts[0]?.published_at ?? "1970-01-01T00:00:00Z");
+    return { body: atomFeed({ settings: blog.settings, name: blog.tenant.name, origin: blog.origin, posts, updated: new Date(updated), tag }), contentType: "application/atom+xml; charset=utf-8", lastModified: updated };
   };
 
   return new Elysia({ name: "reader" })
@@ -117,12 +131,17 @@ export function readerRoutes(services: Services) {
       // Longer queries are cut, not refused: a reader pasting a paragraph still gets results.
       { query: t.Object({ q: t.Optional(t.String({ maxLength: MAX_QUERY_LENGTH * 10 })), page: t.Optional(t.String({ maxLength: 20 })) }) },
     )
-    .get("/feed.xml", ({ visit }) =>
-      servePage(services, visit, (blog) => {
-        const posts = listVisiblePostsFull(blog.db, { limit: FEED_SIZE, now: services.now() });
-        const updated = posts.reduce((max, p) => (p.updated_at > max ? p.updated_at : max), posts[0]?.published_at ?? "1970-01-01T00:00:00Z");
-        return { body: atomFeed({ settings: blog.settings, name: blog.tenant.name, origin: blog.origin, posts, updated: new Date(updated) }), contentType: "application/atom+xml; charset=utf-8", lastModified: updated };
-      }),
+    .get("/feed.xml", ({ visit }) => servePage(services, visit, (blog) => feedOf(blog, listVisiblePostsFull(blog.db, { limit: FEED_SIZE, now: services.now() }))))
+    .get(
+      "/tags/:tag/feed.xml",
+      ({ visit, params }) => {
+        const tag = normaliseTag(params.tag);
+        return servePage(services, visit, (blog) => {
+          const posts = listVisiblePostsFullWithTag(blog.db, tag, { limit: FEED_SIZE, now: services.now() });
+          return posts.length ? feedOf(blog, posts, tag) : notFound(blog, `No post is tagged “${params.tag}”.`);
+        });
+      },
+      { params: t.Object({ tag: t.String({ maxLength: 200 }) }) },
     )
     .get("/feed.json", ({ visit }) =>
       servePage(services, visit, (blog) => {
@@ -143,7 +162,7 @@ export function readerRoutes(services: Services) {
       ({ visit, params, query }) =>
         servePage(services, visit, (blog) => {
           const notice = query.comment === "pending" || query.comment === "published" ? query.comment : undefined;
-          const page = renderPost(blog, params.slug, notice);
+          const page = renderPost(blog, params.slug, notice) ?? renderPage(blog, params.slug);
           if (page) return page;
           const moved = findRedirect(blog.db, params.slug, services.now());
           if (moved) return { status: 301, body: "", headers: { location: `/${moved}` } };
@@ -162,6 +181,12 @@ export function readerRoutes(services: Services) {
         }
         // The honeypot: people never see the field, scripts fill it in. Pretend all went well.
         if (body.website) return seeOther(`/${post.slug}?comment=pending#comments`);
+        const status = blog.settings.comment_policy === "approve" ? "approved" : "pending";
+        // Checked before the client's own limit, so a full queue does not use up a reader's tries.
+        if (status === "pending" && countComments(blog.db, "pending") >= MAX_PENDING_COMMENTS) {
+          const page = <ErrorPage status={429} heading="The comment queue is full" message={`${MAX_PENDING_COMMENTS} comments are already waiting for the author to read them, so this blog takes no more until the author has caught up. Nothing was saved; please try again later.`} blog={blog.chrome} />;
+          return htmlResponse(String(page), 429, { "retry-after": "3600" });
+        }
         const verdict = commentLimiter.hit(`${blog.tenant.name}\u0000${visit.clientKey}`, services.now().getTime());
         if (!verdict.allowed) {
           const page = <ErrorPage status={429} heading="Slow down, please" message={`You have sent several comments in a short time. Please try again in ${Math.ceil(verdict.retryAfter / 60)} minute${verdict.retryAfter > 60 ? "s" : ""}.`} blog={blog.chrome} />;
@@ -178,7 +203,6 @@ export function readerRoutes(services: Services) {
           const page = renderPost(blog, post.slug, undefined, { values, errors })!;
           return htmlResponse(page.body, 400, { "cache-control": "no-store" });
         }
-        const status = blog.settings.comment_policy === "approve" ? "approved" : "pending";
         // Committed before the answer: the reader is only told once it is on disk.
         addComment(blog.db, { postId: post.id, name: values.name, email: values.email || null, body: values.body, status }, services.now());
         services.metrics.commentsReceived.inc();

@@ -1,5 +1,6 @@
 // Shared fixtures for the admin tests: a blog, the handler driven through handler.handle with a movable
 // clock and peer, and a tiny cookie jar that signs in through the real form.
+import type { Config } from "../../../src/config.ts";
 import { parseTenantName } from "../../../src/tenants/names.ts";
 import { makeBlog, makeServer, request, tempDir, TEST_PASSWORD, type Handler } from "../../helpers.ts";
 
@@ -46,6 +47,11 @@ export class Browser {
     return this.store(await request(this.handler, this.host, path, { method: "POST", body: new URLSearchParams(fields), headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
   }
 
+  /** A multipart form post, as a browser sends a form with a file input. */
+  async postForm(path: string, form: FormData, headers: Record<string, string> = {}): Promise<Response> {
+    return this.store(await request(this.handler, this.host, path, { method: "POST", body: form, headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+  }
+
   /** Signs in through the real form; returns the answer to the POST. */
   async signIn(email = EMAIL, password = TEST_PASSWORD): Promise<Response> {
     const form = await (await this.get("/admin/login")).text();
@@ -58,10 +64,10 @@ export class Browser {
   }
 }
 
-export async function setupAdmin(options: { peer?: string; blogs?: string[] } = {}) {
+export async function setupAdmin(options: { peer?: string; blogs?: string[]; config?: Partial<Config> } = {}) {
   const data = tempDir();
   for (const name of options.blogs ?? ["alice"]) await makeBlog(data, name);
-  const { handler, services } = makeServer(data);
+  const { handler, services } = makeServer(data, options.config);
   let now = new Date("2026-05-01T10:00:00Z");
   services.now = () => now;
   let peer = options.peer ?? "203.0.113.9";

@@ -1,10 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { getSettings, updateSettings } from "../../../src/blog/settings.ts";
 import { createPost } from "../../../src/blog/posts.ts";
 import { request, TEST_PASSWORD } from "../../helpers.ts";
-import { HOST, signedInBrowser, setupAdmin } from "./admin.ts";
+import { HOST, signedInBrowser } from "./admin.ts";
 
 const general = (csrf: string, fields: Record<string, string> = {}) => ({ csrf, title: "Alice writes", description: "On <databases>", author_name: "Alice", posts_per_page: "5", comment_policy: "approve", time_zone: "Europe/Berlin", ...fields });
 
@@ -65,32 +63,6 @@ describe("settings", () => {
     await b.post("/admin/settings/css", { csrf, css: "" });
     expect(await (await request(handler, HOST, "/")).text()).not.toContain("/custom.css");
     expect((await request(handler, HOST, "/custom.css")).status).toBe(404);
-  });
-
-  test("a custom domain is claimed for the blog, refused when another blog has it, and released when emptied", async () => {
-    const env = await setupAdmin({ blogs: ["alice", "bob"] });
-    const alice = env.browser();
-    await alice.signIn();
-    const aliceCsrf = await alice.csrf();
-    const bob = env.browser("bob.localhost");
-    await bob.signIn("bob@example.com", TEST_PASSWORD);
-    const bobCsrf = await bob.csrf();
-    const bad = await alice.post("/admin/settings/domain", { csrf: aliceCsrf, domain: "https://blog.example.com/" });
-    expect(bad.status).toBe(400);
-    expect(await bad.text()).toContain("give only the host name");
-    const ok = await alice.post("/admin/settings/domain", { csrf: aliceCsrf, domain: "Blog.Example.com" });
-    expect(ok.status).toBe(303);
-    expect(getSettings(env.db("alice")).custom_domain).toBe("blog.example.com");
-    expect(JSON.parse(readFileSync(join(env.data, "domains.json"), "utf8")).domains).toEqual({ "blog.example.com": "alice" });
-    expect((await request(env.handler, "blog.example.com", "/")).status).toBe(200);
-    const taken = await bob.post("/admin/settings/domain", { csrf: bobCsrf, domain: "blog.example.com" });
-    expect(taken.status).toBe(409);
-    expect(await taken.text()).toContain("already used by another blog");
-    expect(getSettings(env.db("bob")).custom_domain).toBe("");
-    await alice.post("/admin/settings/domain", { csrf: aliceCsrf, domain: "" });
-    expect(getSettings(env.db("alice")).custom_domain).toBe("");
-    expect(existsSync(join(env.data, "domains.json"))).toBe(true);
-    expect((await bob.post("/admin/settings/domain", { csrf: bobCsrf, domain: "blog.example.com" })).status).toBe(303);
   });
 
   test("changing the password needs the current one, checks the new one, and signs out other browsers", async () => {

@@ -6,7 +6,8 @@ import { createPost } from "../../../src/blog/posts.ts";
 import { addComment } from "../../../src/blog/comments.ts";
 import { parseTenantName } from "../../../src/tenants/names.ts";
 import { request } from "../../helpers.ts";
-import { HOST, signedInBrowser } from "./admin.ts";
+import { EXPORT_RETRY_S, MAX_EXPORTS_PER_SERVER } from "../../../src/web/admin/export.ts";
+import { HOST, setupAdmin, signedInBrowser } from "./admin.ts";
 
 describe("stats", () => {
   test("views per post, a server-drawn SVG chart of the last 30 days, and top posts", async () => {
@@ -73,4 +74,28 @@ describe("export", () => {
     expect(r.status).toBe(303);
     expect(r.headers.get("location")).toBe("/admin/login?next=%2Fadmin%2Fexport");
   });
+
+  test("one export at a time per blog, and at most two per server: one more gets a 429 page with Retry-After", async () => {
+    const env = await setupAdmin({ blogs: ["alice", "bob", "carol"] });
+    const signedIn = async (name: string) => {
+      const b = env.browser(`${name}.localhost`);
+      expect((await b.signIn(`${name}@example.com`)).status).toBe(303);
+      return b;
+    };
+    const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map(signedIn));
+    // Started together: the second export of the same blog is refused while the first is being made.
+    const same = await Promise.all([alice.get("/admin/export"), alice.get("/admin/export")]);
+    expect(same.map((r) => r.status).sort()).toEqual([200, 429]);
+    const busy = same.find((r) => r.status === 429)!;
+    expect(busy.headers.get("retry-after")).toBe(String(EXPORT_RETRY_S));
+    expect(await busy.text()).toContain("An export is already being made");
+    await same.find((r) => r.status === 200)!.arrayBuffer();
+    // Three blogs at once: two are made, the third is told the server is busy.
+    const three = await Promise.all([alice, bob, carol].map((b) => b.get("/admin/export")));
+    expect(three.map((r) => r.status).sort()).toEqual([200, 200, 429]);
+    expect(await three.find((r) => r.status === 429)!.text()).toContain(`the server makes only ${MAX_EXPORTS_PER_SERVER} at a time`);
+    await Promise.all(three.filter((r) => r.status === 200).map((r) => r.arrayBuffer()));
+    // Once they are done, each blog exports again.
+    expect((await carol.get("/admin/export")).status).toBe(200);
+  }, 30_000);
 });

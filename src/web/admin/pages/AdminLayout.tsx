@@ -13,7 +13,7 @@ export interface Chrome {
   email: string;
 }
 
-export type Section = "posts" | "comments" | "stats" | "settings";
+export type Section = "posts" | "media" | "comments" | "stats" | "settings";
 
 export function CsrfField({ token }: { token: string }): JSX.Element {
   return <input type="hidden" name="csrf" value={token} />;
@@ -38,6 +38,7 @@ export function AdminLayout({ title, chrome, blogTitle, section, children }: { t
           {chrome ? (
             <nav class="admin" aria-label="Admin">
               {link("/admin", "posts", "Posts")}
+              {link("/admin/media", "media", "Media")}
               {link(
                 "/admin/comments",
                 "comments",

@@ -1,6 +1,6 @@
 // The confirmation step before something that cannot be undone from the list (unpublish, delete).
 import type { Children } from "@kitajs/html";
-import { AdminLayout, CsrfField, type Chrome } from "./AdminLayout.tsx";
+import { AdminLayout, CsrfField, type Chrome, type Section } from "./AdminLayout.tsx";
 
 export interface ConfirmPageProps {
   chrome: Chrome;
@@ -9,12 +9,14 @@ export interface ConfirmPageProps {
   button: string;
   cancelHref: string;
   danger?: boolean;
+  /** The admin section it belongs to (posts unless said). */
+  section?: Section;
   children?: Children;
 }
 
-export function ConfirmPage({ chrome, heading, action, button, cancelHref, danger, children }: ConfirmPageProps): JSX.Element {
+export function ConfirmPage({ chrome, heading, action, button, cancelHref, danger, section = "posts", children }: ConfirmPageProps): JSX.Element {
   return (
-    <AdminLayout title={heading} chrome={chrome} section="posts">
+    <AdminLayout title={heading} chrome={chrome} section={section}>
       <div class="narrow confirm">
         <h1 safe>{heading}</h1>
         {children}

@@ -1,13 +1,15 @@
 // Writing a post: title, Markdown body, slug, tags and a publish time, with a server-rendered
 // preview, messages beside the fields that need attention, the conflict notice when the post
 // changed meanwhile, and the post's earlier versions.
-import type { Post } from "../../../blog/posts.ts";
+import { ACCEPTED_TYPES, MEDIA_LIMITS, sizeText } from "../../../blog/media.ts";
+import type { Post, PostKind } from "../../../blog/posts.ts";
 import type { RevisionSummary } from "../../../blog/revisions.ts";
 import { formatDateTime } from "../../../blog/zones.ts";
 import { TrustedHtml } from "../../components/TrustedHtml.tsx";
 import { AdminLayout, CsrfField, FieldError, Notice, type Chrome } from "./AdminLayout.tsx";
+import { IMAGE_ACCEPT } from "./MediaPage.tsx";
 
-export type EditorField = "title" | "body" | "slug" | "tags" | "publishedAt";
+export type EditorField = "title" | "body" | "slug" | "tags" | "publishedAt" | "kind" | "image" | "alt";
 
 export interface EditorValues {
   title: string;
@@ -16,6 +18,10 @@ export interface EditorValues {
   tags: string;
   /** As typed in the datetime-local input, in the blog's time zone. */
   publishedAt: string;
+  /** A post (in lists and feeds) or a page (About, …: only at its address and in the sitemap). */
+  kind: PostKind;
+  /** The alt text typed for an image not uploaded yet (kept when an upload is refused). */
+  alt?: string;
 }
 
 export interface EditorPageProps {
@@ -27,7 +33,7 @@ export interface EditorPageProps {
   updatedAt: string;
   timeZone: string;
   errors?: Partial<Record<EditorField, string>>;
-  notice?: { kind: "ok" | "bad"; text: string; href?: string; link?: string };
+  notice?: { kind: "ok" | "bad"; text: string; href?: string; link?: string; markdown?: string };
   /** Sanitised HTML of the preview, when Preview was pressed. */
   preview?: string;
   /** The version saved by someone else meanwhile. */
@@ -35,8 +41,8 @@ export interface EditorPageProps {
   revisions?: RevisionSummary[];
 }
 
-const FIELD_IDS: Record<EditorField, string> = { title: "title", body: "body", slug: "slug", tags: "tags", publishedAt: "published_at" };
-const FIELD_LABELS: Record<EditorField, string> = { title: "Title", body: "Body", slug: "Slug", tags: "Tags", publishedAt: "Publish date and time" };
+const FIELD_IDS: Record<EditorField, string> = { title: "title", body: "body", slug: "slug", tags: "tags", publishedAt: "published_at", kind: "kind-post", image: "image", alt: "alt" };
+const FIELD_LABELS: Record<EditorField, string> = { title: "Title", body: "Body", slug: "Slug", tags: "Tags", publishedAt: "Publish date and time", kind: "Post or page", image: "Image", alt: "Alt text" };
 
 const STATUS_LABEL = { draft: "Draft", scheduled: "Scheduled", published: "Published" } as const;
 
@@ -67,6 +73,7 @@ function describedBy(id: string, hint: boolean, error?: string): string | undefi
 export function EditorPage({ chrome, post, values, updatedAt, timeZone, errors = {}, notice, preview, conflict, revisions = [] }: EditorPageProps): JSX.Element {
   const live = post && post.status !== "draft";
   const action = post ? `/admin/posts/${post.id}` : "/admin/posts";
+  const uploadAction = post ? `/admin/posts/${post.id}/upload` : "/admin/posts/new/upload";
   const hasErrors = Object.keys(errors).length > 0;
   return (
     <AdminLayout title={post ? `Edit: ${post.title}` : "New post"} chrome={chrome} section="posts">
@@ -92,6 +99,16 @@ export function EditorPage({ chrome, post, values, updatedAt, timeZone, errors =
               <a href={notice.href} safe>
                 {notice.link ?? notice.href}
               </a>
+            </>
+          ) : (
+            ""
+          )}
+          {notice.markdown ? (
+            <>
+              {" "}
+              <code class="markdown" safe>
+                {notice.markdown}
+              </code>
             </>
           ) : (
             ""
@@ -150,6 +167,19 @@ export function EditorPage({ chrome, post, values, updatedAt, timeZone, errors =
               <input type="text" id="tags" name="tags" value={values.tags} maxlength="1000" aria-invalid={errors.tags ? "true" : undefined} aria-describedby={describedBy("tags", true, errors.tags)} />
             </Field>
           </div>
+          <fieldset class={errors.kind ? "field choice invalid" : "field choice"}>
+            <legend>Post or page</legend>
+            <label>
+              <input type="radio" id="kind-post" name="kind" value="post" checked={values.kind !== "page"} /> Post
+            </label>
+            <label>
+              <input type="radio" id="kind-page" name="kind" value="page" checked={values.kind === "page"} aria-describedby="kind-hint" /> Page
+            </label>
+            <p class="hint" id="kind-hint">
+              A page (About, Now, Contact) has its own address but is left out of the home page, tags, feeds and search.
+            </p>
+            <FieldError id="kind" message={errors.kind} />
+          </fieldset>
           <Field id="published_at" label="Publish date and time" hint={`In ${timeZone}. Leave empty to publish now; a time in the future schedules the post.`} error={errors.publishedAt}>
             <input type="datetime-local" id="published_at" name="published_at" value={values.publishedAt} aria-invalid={errors.publishedAt ? "true" : undefined} aria-describedby={describedBy("published_at", true, errors.publishedAt)} />
           </Field>
@@ -174,6 +204,23 @@ export function EditorPage({ chrome, post, values, updatedAt, timeZone, errors =
               </button>
             )}
           </div>
+          {/* After the buttons above, so that Enter in a field still saves rather than uploads. */}
+          <fieldset class="upload" id="upload">
+            <legend>Add an image</legend>
+            <div class="field-row">
+              <Field id="image" label="Image" hint={`${ACCEPTED_TYPES}, at most ${sizeText(MEDIA_LIMITS.fileBytes)}. Its Markdown is added at the end of the Body; nothing is saved until you save.`} error={errors.image}>
+                <input type="file" id="image" name="image" accept={IMAGE_ACCEPT} aria-invalid={errors.image ? "true" : undefined} aria-describedby={describedBy("image", true, errors.image)} />
+              </Field>
+              <Field id="alt" label="Alt text" hint="What the image shows, for readers who cannot see it." error={errors.alt}>
+                <input type="text" id="alt" name="alt" value={values.alt ?? ""} maxlength={String(MEDIA_LIMITS.alt)} aria-invalid={errors.alt ? "true" : undefined} aria-describedby={describedBy("alt", true, errors.alt)} />
+              </Field>
+            </div>
+            <div>
+              <button type="submit" name="action" value="upload" class="secondary" formaction={uploadAction} formenctype="multipart/form-data">
+                Upload image
+              </button>
+            </div>
+          </fieldset>
         </form>
         {post ? <PostSide post={post} revisions={revisions} timeZone={timeZone} /> : ""}
       </div>

@@ -3,7 +3,7 @@ import type { Post } from "../../../blog/posts.ts";
 import { formatDateTime } from "../../../blog/zones.ts";
 import { AdminLayout, Notice, type Chrome } from "./AdminLayout.tsx";
 
-export type PostRow = Pick<Post, "id" | "slug" | "title" | "status" | "published_at" | "updated_at" | "views">;
+export type PostRow = Pick<Post, "id" | "slug" | "title" | "status" | "kind" | "published_at" | "updated_at" | "views">;
 
 export function PostsPage({ chrome, posts, timeZone, notice }: { chrome: Chrome; posts: PostRow[]; timeZone: string; notice?: string }): JSX.Element {
   const drafts = posts.filter((p) => p.status === "draft");
@@ -43,6 +43,7 @@ function PostGroup({ heading, posts, describe, views }: { heading: string; posts
             <a class="row-title" href={`/admin/posts/${p.id}`} safe>
               {p.title}
             </a>
+            {p.kind === "page" ? <span class="status page">Page</span> : ""}
             <span class="meta" safe>
               {describe(p)}
             </span>

@@ -1,8 +1,11 @@
 // The blog's settings, in separate forms so each saves only what it shows: the blog itself, its
-// custom domain, its custom stylesheet, the author's password, and the download of the whole blog.
+// menu, its icon (chosen on the Media page), its custom domain, its custom stylesheet, the
+// author's password and sessions, and the download of the whole blog.
 import type { CommentPolicy } from "../../../blog/settings.ts";
 import { CUSTOM_CSS_LIMIT } from "../../../blog/customcss.ts";
 import { MIN_PASSWORD_LENGTH } from "../../../blog/authors.ts";
+import type { SessionInfo } from "../../../blog/sessions.ts";
+import { formatDateTime } from "../../../blog/zones.ts";
 import { AdminLayout, CsrfField, FieldError, Notice, type Chrome } from "./AdminLayout.tsx";
 
 export interface GeneralValues {
@@ -16,19 +19,81 @@ export interface GeneralValues {
 
 export type FormErrors = Partial<Record<string, string>>;
 
+export interface DomainStatus {
+  domain: string;
+  live: boolean;
+  /** Where the proof goes: `_writekit.<domain>`. */
+  record: string;
+  /** What the TXT record must say; empty when the blog has none yet (Check now makes one). */
+  token: string;
+}
+
+/** What the author sees of a claimed domain: that it answers, or the record that would prove it. */
+function DomainClaim({ status, csrf }: { status: DomainStatus; csrf: string }): JSX.Element {
+  if (status.live) {
+    return (
+      <p>
+        <strong safe>{status.domain}</strong> is live: its DNS proved it is yours, and the blog answers at it.
+      </p>
+    );
+  }
+  return (
+    <div class="stack">
+      <p>
+        <strong safe>{status.domain}</strong> is <strong>pending</strong>: the blog does not answer at it until the domain's DNS proves it is yours. Create this DNS record
+        where the domain's DNS is managed, then press Check now:
+      </p>
+      <table class="sessions-table">
+        <tbody>
+          <tr>
+            <th scope="row">Type</th>
+            <td>TXT</td>
+          </tr>
+          <tr>
+            <th scope="row">Name</th>
+            <td>
+              <code safe>{status.record}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Value</th>
+            <td>{status.token ? <code safe>{status.token}</code> : "press Check now to get one"}</td>
+          </tr>
+        </tbody>
+      </table>
+      <form method="post" action="/admin/settings/domain/check">
+        <CsrfField token={csrf} />
+        <button type="submit">Check now</button>
+      </form>
+    </div>
+  );
+}
+
 export interface SettingsPageProps {
   chrome: Chrome;
   general: GeneralValues;
+  /** The menu as its textarea shows it: one `Label | URL` a line. */
+  menu: string;
+  /** Pages and tags a menu may link to, as suggestions. */
+  linkable: { label: string; url: string }[];
+  /** The blog's icon, when it chose one. */
+  icon?: { url: string; alt: string };
   css: string;
   domain: string;
   /** Every time zone to choose from. */
   zones: string[];
   /** Address of the blog under the instance's own domain, e.g. "alice.blogs.example.com". */
   ownHost: string;
+  /** The custom domain claimed, if any: live, or pending until its DNS proves the claim. */
+  domainStatus: DomainStatus | null;
+  /** The author's live sessions (where they are signed in). */
+  sessions: SessionInfo[];
+  /** The blog's time zone, for the sessions' times. */
+  timeZone: string;
   errors?: FormErrors;
   notice?: { kind: "ok" | "bad"; text: string };
   /** Which form the errors or notice belong to. */
-  form?: "general" | "domain" | "css" | "password";
+  form?: "general" | "menu" | "domain" | "css" | "password" | "sessions";
 }
 
 const POLICIES: [CommentPolicy, string][] = [
@@ -45,10 +110,24 @@ function invalid(errors: FormErrors, id: string): string | undefined {
   return errors[id] ? "true" : undefined;
 }
 
-export function SettingsPage({ chrome, general, css, domain, zones, ownHost, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
+function SessionRow({ session, timeZone }: { session: SessionInfo; timeZone: string }): JSX.Element {
+  return (
+    <tr>
+      <td safe>{formatDateTime(session.createdAt, timeZone)}</td>
+      <td safe>{session.client || "not recorded"}</td>
+      <td>
+        <span safe>{session.userAgent || "not recorded"}</span>
+        {session.isCurrent ? <strong> (this browser)</strong> : ""}
+      </td>
+    </tr>
+  );
+}
+
+export function SettingsPage({ chrome, general, menu, linkable, icon, css, domain, zones, ownHost, domainStatus, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
   const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
   const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
   const g = errs("general");
+  const m = errs("menu");
   const d = errs("domain");
   const c = errs("css");
   const p = errs("password");
@@ -117,10 +196,65 @@ export function SettingsPage({ chrome, general, css, domain, zones, ownHost, err
           </form>
         </section>
 
+        <section class="card" id="menu">
+          <h2>Menu</h2>
+          {noticeFor("menu")}
+          <p class="meta">Links shown at the top of every page of the blog, after Home, in this order.</p>
+          <form class="stack" method="post" action="/admin/settings/menu">
+            <CsrfField token={chrome.csrf} />
+            <div class={m.menu ? "field invalid" : "field"}>
+              <label for="menu_links">Menu links</label>
+              <textarea id="menu_links" name="menu" rows="5" spellcheck="false" aria-invalid={invalid(m, "menu")} aria-describedby={m.menu ? "menu_links-hint menu-error" : "menu_links-hint"} safe>
+                {menu}
+              </textarea>
+              <p class="hint" id="menu_links-hint">
+                One link a line, as <code>Label | URL</code>: a page or tag of this blog (<code>About | /about</code>), or any http or https address. Leave empty for no menu.
+              </p>
+              <Err id="menu" errors={m} />
+              {linkable.length ? (
+                <p class="hint">
+                  {"Your pages and tags: "}
+                  {linkable.map((l, i) => (
+                    <>
+                      {i > 0 ? ", " : ""}
+                      <code safe>{`${l.label} | ${l.url}`}</code>
+                    </>
+                  ))}
+                </p>
+              ) : (
+                ""
+              )}
+            </div>
+            <div>
+              <button type="submit">Save menu</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="icon">
+          <h2>Icon</h2>
+          {icon ? (
+            <p class="icon-choice">
+              <img src={icon.url} alt={icon.alt} width="48" height="48" />
+              <span>
+                {"The blog's icon, shown in browser tabs and on phones' home screens. "}
+                <a href="/admin/media">Choose another on the Media page</a>.
+              </span>
+            </p>
+          ) : (
+            <p>
+              {"The blog uses WriteKit's default icon. To use your own, upload a square image (at least 180 × 180 pixels) on the "}
+              <a href="/admin/media">Media page</a>
+              {" and choose “Use as the blog's icon”."}
+            </p>
+          )}
+        </section>
+
         <section class="card" id="domain">
           <h2>Custom domain</h2>
           {noticeFor("domain")}
-          <p class="meta" safe>{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, then enter it here.`}</p>
+          <p class="meta" safe>{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, enter it here, and prove it is yours with the DNS record shown once it is saved.`}</p>
+          {domainStatus ? <DomainClaim status={domainStatus} csrf={chrome.csrf} /> : ""}
           <form class="stack" method="post" action="/admin/settings/domain">
             <CsrfField token={chrome.csrf} />
             <div class={d.domain ? "field invalid" : "field"}>
@@ -178,6 +312,34 @@ export function SettingsPage({ chrome, general, css, domain, zones, ownHost, err
             </div>
             <div>
               <button type="submit">Change password</button>
+            </div>
+          </form>
+        </section>
+
+        <section class="card" id="sessions">
+          <h2>Where you are signed in</h2>
+          {noticeFor("sessions")}
+          <table class="sessions-table">
+            <thead>
+              <tr>
+                <th scope="col">Signed in</th>
+                <th scope="col">From</th>
+                <th scope="col">Browser</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.map((session) => (
+                <SessionRow session={session} timeZone={timeZone} />
+              ))}
+            </tbody>
+          </table>
+          <form class="stack" method="post" action="/admin/sign-out-everywhere">
+            <CsrfField token={chrome.csrf} />
+            <p class="meta">Ends every session listed here except this browser's (to end this one too, use Sign out). A session you do not recognise may mean someone knows your password: change it as well.</p>
+            <div>
+              <button type="submit" class="secondary">
+                Sign out everywhere else
+              </button>
             </div>
           </form>
         </section>

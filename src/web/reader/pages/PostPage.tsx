@@ -1,7 +1,7 @@
 import type { PublicComment } from "../../../blog/comments.ts";
-import type { Post } from "../../../blog/posts.ts";
+import type { ReaderPost } from "../../../blog/posts.ts";
 import type { CommentPolicy } from "../../../blog/settings.ts";
-import { OpenGraph } from "../../components/OpenGraph.tsx";
+import { ImageCard, OpenGraph } from "../../components/OpenGraph.tsx";
 import { formatDate, PostMeta } from "../../components/PostMeta.tsx";
 import { TrustedHtml } from "../../components/TrustedHtml.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
@@ -13,7 +13,7 @@ export interface CommentFormState {
 
 export interface PostPageProps {
   blog: BlogChrome;
-  post: Post;
+  post: ReaderPost;
   comments: PublicComment[];
   policy: CommentPolicy;
   timeZone: string;
@@ -34,6 +34,7 @@ export function PostPage({ blog, post, comments, policy, timeZone, notice, form 
         <OpenGraph type="article" siteName={blog.title} title={post.title} url={url} description={post.excerpt || undefined}>
           {post.published_at ? <meta property="article:published_time" content={post.published_at} /> : ""}
           {post.tags.map((t) => <meta property="article:tag" content={t} />)}
+          <ImageCard html={post.html} origin={blog.origin} />
         </OpenGraph>
       }
     >
