@@ -5,7 +5,8 @@ import { configureLog, log } from "../log.ts";
 import { tenantsDir } from "../tenants/names.ts";
 import { ListenError, startServer, type RunningServer } from "../server/server.ts";
 import { describeTrust } from "../web/client.ts";
-import { CliError, out, parse, type Command } from "./command.ts";
+import { CliError, exitCodesHelp, out, parse, type Command } from "./command.ts";
+import { noBlogsNotice } from "./datadir.ts";
 
 const usage = `Usage: writekit serve [options]
 
@@ -34,14 +35,17 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
                         restart starts warm (env WRITEKIT_PAGE_STORE_MB; default 1024; 0: none)
   --no-wal-index-cut    leave each closed blog's -shm file as SQLite left it, instead of
                         cutting it back at once (env WRITEKIT_WAL_INDEX_CUT=0)
-  --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
+  --data DIR            data directory (env WRITEKIT_DATA; default ./data), made when missing
+
+${exitCodesHelp("it could not start (the port is taken, the data directory cannot be used)")}
+A running server stops with code 0 on SIGTERM or SIGINT (1 on a second signal).`;
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "serve the blogs over HTTP",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, serveOptions);
+    const { values, positionals } = parse(argv, serveOptions, "serve");
     if (values.help) return out(usage), 0;
     if (positionals.length) throw new CliError(`serve takes no arguments, got: ${positionals.join(" ")}`, 2);
     let config: Config;
@@ -64,6 +68,7 @@ export const serveCommand: Command = {
     out(`WriteKit serving the blogs in ${tenantsDir(config.dataDir)}`);
     out(`  blogs:  http://<name>.${config.domain}:${server.port}/   health: http://${config.hostname}:${server.port}/healthz`);
     out(`  ${describeTrust(config)}`);
+    for (const line of noBlogsNotice(config.dataDir)) out(line);
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {
