@@ -169,6 +169,17 @@ export function renderMarkdown(text: string, options: RenderOptions = {}): strin
   return sanitizeHtml(markdown().render(text, env));
 }
 
+/**
+ * The lines (0-based, end exclusive) that are code blocks, fenced or indented, as the renderer
+ * reads them: text there is shown as written, so nothing in it is a link to rewrite.
+ */
+export function codeBlockLines(text: string): [start: number, end: number][] {
+  return markdown()
+    .parse(text, {})
+    .filter((token) => (token.type === "fence" || token.type === "code_block") && token.map)
+    .map((token) => token.map as [number, number]);
+}
+
 /** Plain text of the first paragraphs, at most `max` characters, cut at a word boundary. */
 export function excerptOf(html: string, max = 240): string {
   const text = html

@@ -4,6 +4,9 @@
 // search index by the new file's own triggers), never copied; sessions and password hashes are
 // never read. Images are checked from their bytes as an upload is (image.ts), and kept only under
 // the SHA-256 of those bytes, since that is the name posts link them by.
+//
+// Longer than a module here usually is, on purpose: it is one rule per table of the schema, and a
+// reviewer checking that no column of an imported file reaches a blog unchecked reads them together.
 import type { Database } from "bun:sqlite";
 import { isValidEmail } from "./authors.ts";
 import { COMMENT_LIMITS } from "./comments.ts";
@@ -145,6 +148,11 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
       if (/^[0-9a-f]{32}$/.test(value)) return value;
       note(`the setting domain_token ${show(value)} is not a token WriteKit makes; a new one is made when a domain is claimed`);
       return null;
+    case "icon":
+      // Checked against the images after they are copied (see rebuildBlog).
+      if (value === "" || SHA256.test(value)) return value;
+      note(`the icon ${show(value)} is not the SHA-256 of an image; the blog uses the default icon`);
+      return null;
     case "domain_proven":
       // A proof is this server's own finding, never a file's word: the domain stays pending until checked here.
       if (value !== "") note(`the custom domain ${show(value)} was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it`);
@@ -266,6 +274,11 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
   }
 
   const media = copyMedia(source, dest, options, note);
+  const icon = dest.query<{ value: string }, []>("SELECT value FROM settings WHERE key = 'icon' AND value != ''").get();
+  if (icon && !dest.query("SELECT 1 FROM media WHERE sha256 = ?").get(icon.value)) {
+    dest.run("DELETE FROM settings WHERE key = 'icon'");
+    note(`the icon ${icon.value} is not among the images kept; the blog uses the default icon`);
+  }
   const { media_quota_bytes: quota } = getSettings(dest);
   if (media.bytes > quota) {
     note(`the images take ${media.bytes} bytes, more than the blog's quota of ${quota} (the setting media_quota_bytes); all were kept, but no image can be uploaded until some are deleted or the quota is raised`);

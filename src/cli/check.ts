@@ -1,5 +1,6 @@
 // `writekit check [NAME ...]`: PRAGMA quick_check (https://sqlite.org/pragma.html#pragma_quick_check)
-// of every blog or the named ones; exit code 1 when any is damaged or cannot be read.
+// of every blog or the named ones, then each image's bytes against its SHA-256; exit code 1 when
+// any is damaged or cannot be read.
 import { commonOptions } from "../config.ts";
 import { listTenantNames } from "../tenants/names.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
@@ -8,7 +9,8 @@ import { existingDataDir } from "./datadir.ts";
 
 const usage = `Usage: writekit check [NAME ...] [--data DIR]
 
-Checks the integrity of every blog (or the named ones) with SQLite's quick_check, prints one
+Checks the integrity of every blog (or the named ones) with SQLite's quick_check, then reads
+each image and compares its bytes with the SHA-256 it is stored (and served) under. Prints one
 line per blog and a summary, and exits with 1 when any blog is damaged or cannot be read.
 Safe while \`writekit serve\` runs.
 
@@ -31,7 +33,7 @@ export const checkCommand: Command = {
     let results;
     try {
       results = await runSnapshotJob({ kind: "check", dataDir, names }, (r) => {
-        if (r.problems.length === 0) out(`${r.name}: ok`);
+        if (r.problems.length === 0) out(`${r.name}: ok${r.images ? ` (${r.images} image${r.images === 1 ? "" : "s"}: bytes match their SHA-256)` : ""}`);
         else err(`${r.name}: DAMAGED: ${r.problems.join("; ")}`);
       });
     } catch (e) {

@@ -25,8 +25,17 @@ export const EXIT_USAGE = 2;
 
 /** The "Exit codes" paragraph of a command's --help; `failed` says what 1 means for it. */
 export function exitCodesHelp(failed: string): string {
-  return `Exit codes: 0 done; 1 ${failed}; 2 a mistake on the command line (an unknown flag,
-a missing or malformed argument). Errors are one line on stderr.`;
+  const text = `Exit codes: 0 done; 1 ${failed}; 2 a mistake on the command line (an unknown flag, a missing or malformed argument). Errors are one line on stderr.`;
+  // Wrapped at 96 columns, as the rest of every usage text is.
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > 96) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join("\n");
 }
 
 /** A mistake the user can fix: printed as "writekit: <message>", exit code 2 for usage, 1 otherwise. */

@@ -2,8 +2,8 @@
 // round trip of `writekit export` and becomes the new blog NAME; anything else is Markdown files and
 // folders (Jekyll, Hugo, Eleventy) whose posts are added to the existing blog NAME.
 import { type Database, SQLiteError } from "bun:sqlite";
-import { closeSync, constants, type Dirent, type Stats, existsSync, fstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { type Dirent, existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { hashPassword } from "../blog/authors.ts";
 import { ImportError, isMarkdownPath, MAX_FILE_BYTES, parseMarkdownPost, reasonToSkip } from "../blog/import.ts";
 import "../blog/migrations.ts"; // the data steps migrate() runs after a migration's SQL
@@ -16,10 +16,12 @@ import { openBlogDatabase } from "../tenants/open.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
 import { addressArg, blogNameArg, CliError, err, exitCodesHelp, formatBytes, out, parse, usageError, type Command } from "./command.ts";
 import { dataDirArg, existingDataDir, shellWord } from "./datadir.ts";
+import { bringImages } from "./importmedia.ts";
+import { fileErrorMessage, isInside, kindOf, readSiteFile } from "./sitefiles.ts";
 import { choosePassword } from "./tenant.ts";
 
 const usage = `Usage:
-  writekit import NAME PATH ... [--data DIR]
+  writekit import NAME PATH ... [--site-root DIR] [--data DIR]
   writekit import NAME FILE.db [--password-stdin] [--domain D] [--port N] [--data DIR]
 
 With Markdown files or folders (PATH ...), adds their posts to the existing blog NAME: files
@@ -33,6 +35,14 @@ otherwise the slug is the file name (a folder's index.md takes the folder's name
 first "# heading" or the file name. Folders are walked, skipping hidden ones and node_modules.
 A link is read only when it leads to a file inside the folder given (a file given on its own:
 inside its folder), and only regular files are read, never a named pipe or a device.
+The images a post shows from the site's own files (![alt](/assets/a.png), a relative path, an
+<img src> or Hugo's {{< figure src >}}) are stored in the blog and the links changed to them:
+  --site-root DIR   the site's folder, where a path from the root (/assets/a.png) is looked
+                    for (then in DIR/static, as Hugo serves it); a relative path is looked for
+                    next to the Markdown file, then in DIR. Without it, relative paths only.
+                    For other generators, their built output (_site, public) works too.
+An image not found, or not a JPEG, PNG, GIF, WebP or AVIF image, keeps its link and is noted on
+its file's line; the post is imported all the same.
 A post is matched by its slug, so running the same import again changes nothing. One line is
 printed per file (imported, updated, unchanged, skipped, failed) and a summary; the exit code is
 1 when any file failed.
@@ -56,7 +66,20 @@ To bring back a whole instance as it was, passwords included, use \`writekit res
 
 ${exitCodesHelp("a file failed to import (the others are imported), the blog exists (FILE.db) or\nis missing (Markdown), or there is no data directory")}`;
 
-const options = { ...commonOptions, ...addressOptions, "password-stdin": { type: "boolean" } } as const;
+const options = { ...commonOptions, ...addressOptions, "password-stdin": { type: "boolean" }, "site-root": { type: "string" } } as const;
+
+/** The real path of --site-root, which must be a folder. */
+function siteRootArg(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let real: string;
+  try {
+    real = realpathSync(value);
+  } catch (e) {
+    throw new CliError(`--site-root ${value}: ${fileErrorMessage(e)}`);
+  }
+  if (!statSync(real).isDirectory()) throw new CliError(`--site-root ${value} is a file; give the folder the site is built from (the one holding _config.yml, config.toml or assets)`);
+  return real;
+}
 
 async function importDatabase(dataDir: string, name: TenantName, file: string, fromStdin: boolean, address: Address): Promise<number> {
   // Checked here too, before asking for a password; the worker checks again when it links.
@@ -97,10 +120,11 @@ export const importCommand: Command = {
     const databases = paths.filter((p) => p.toLowerCase().endsWith(".db"));
     if (databases.length > 0 && paths.length > 1) throw usageError(`an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`, "import");
     if (databases.length === 0 && values["password-stdin"]) throw usageError("--password-stdin is only for importing a .db file; a Markdown import adds posts to an existing blog", "import");
+    if (databases.length > 0 && values["site-root"] !== undefined) throw usageError("--site-root is for Markdown files: a .db file carries its images inside it", "import");
     // Even for a .db file, which makes a new blog: a mistyped --data must not start an instance nobody serves.
     const dataDir = existingDataDir(values, `to import into a new instance, make its folder first: mkdir -p ${shellWord(join(dataDirArg(values), "tenants"))}`);
     if (databases.length > 0) return importDatabase(dataDir, name, paths[0], Boolean(values["password-stdin"]), address);
-    return importMarkdown(dataDir, name, paths);
+    return importMarkdown(dataDir, name, paths, siteRootArg(values["site-root"]));
   },
 };
 
@@ -114,29 +138,6 @@ interface Found {
   /** Why this path is not read (a missing argument, an unreadable folder), or a reason to skip it. */
   error?: string;
   skip?: string;
-}
-
-function fileErrorMessage(e: unknown): string {
-  const code = (e as { code?: string })?.code;
-  if (code === "ENOENT") return "no such file or folder (or a link to nothing)";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "EISDIR") return "it is a folder";
-  if (code === "ELOOP") return "it is a loop of symbolic links that never reaches a file";
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** What a directory entry or a file is, when it is not a regular file. */
-function kindOf(entry: Pick<Dirent, "isDirectory" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice">): string {
-  if (entry.isDirectory()) return "a folder";
-  if (entry.isFIFO()) return "a named pipe (FIFO)";
-  if (entry.isSocket()) return "a socket";
-  if (entry.isCharacterDevice()) return "a character device";
-  if (entry.isBlockDevice()) return "a block device";
-  return "not a file";
-}
-
-function isInside(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /**
@@ -210,32 +211,13 @@ function linkedFolderOutside(path: string, root: string): string | null {
   }
 }
 
-/**
- * A file's text, refused when it is not a regular file inside `root` (a link to /etc/passwd, a
- * named pipe that would block the import, a device), too big to be a post, or not UTF-8. The
- * link is resolved first and the file opened without following links and without blocking, and
- * what was opened is what is checked, so a file swapped meanwhile is refused too.
- */
+/** A file's text, read as sitefiles.ts reads inside `root`, refused when too big to be a post or not UTF-8. */
 function readMarkdownFile(path: string, root: string): { text: string; modifiedAt: Date } {
-  const real = realpathSync(path);
-  if (!isInside(real, root)) throw new ImportError(`it is a link to ${real}, outside ${root}; only files inside the folder being imported are read`);
-  const notRegular = (stats: Stats) => new ImportError(`it is ${kindOf(stats)}, not a regular file${real === resolve(path) ? "" : ` (through the link to ${real})`}`);
-  // Checked before opening too: opening a device can do something by itself.
-  const before = statSync(real);
-  if (!before.isFile()) throw notRegular(before);
-  const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const { bytes, modifiedAt } = readSiteFile(path, [root], MAX_FILE_BYTES, (size) => `it is ${formatBytes(size)}; a post's Markdown is at most ${formatBytes(MAX_FILE_BYTES)}`);
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw notRegular(stats);
-    if (stats.size > MAX_FILE_BYTES) throw new ImportError(`it is ${formatBytes(stats.size)}; a post's Markdown is at most ${formatBytes(MAX_FILE_BYTES)}`);
-    const bytes = readFileSync(fd);
-    try {
-      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), modifiedAt: stats.mtime };
-    } catch {
-      throw new ImportError("it is not UTF-8 text");
-    }
-  } finally {
-    closeSync(fd);
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), modifiedAt };
+  } catch {
+    throw new ImportError("it is not UTF-8 text");
   }
 }
 
@@ -251,7 +233,7 @@ interface MarkdownImportCounts {
  * Imports every Markdown file under `paths` into `db`, one post per file, printing a line per file.
  * One bad file is reported and the others go on; a second run finds every post unchanged.
  */
-export function importMarkdownFiles(db: Database, paths: string[], print: { out(line: string): void; err(line: string): void }, now = new Date()): MarkdownImportCounts & { ignored: number } {
+export function importMarkdownFiles(db: Database, paths: string[], print: { out(line: string): void; err(line: string): void }, siteRoot?: string, now = new Date()): MarkdownImportCounts & { ignored: number } {
   const counts: MarkdownImportCounts = { imported: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
   const { found, ignored } = findMarkdownFiles(paths);
   // Two files with one slug would overwrite each other on every run; the first one keeps it.
@@ -279,7 +261,12 @@ export function importMarkdownFiles(db: Database, paths: string[], print: { out(
         failed(path, `its slug "${post.slug}" is already taken by ${owner} in this import; give one of them another "slug:" in its front matter`);
         continue;
       }
-      const outcome = upsertPostBySlug(db, post, now);
+      // One transaction: a post that fails to save leaves none of its images behind.
+      const outcome = db.transaction(() => {
+        const images = bringImages(db, post.body, path, { importRoot: root!, siteRoot }, now);
+        notes.push(...images.notes);
+        return upsertPostBySlug(db, { ...post, body: images.body }, now);
+      }).immediate();
       slugOwners.set(post.slug, path);
       counts[outcome]++;
       const state = post.status === "draft" ? ["draft"] : post.publishedAt && post.publishedAt > isoTime(now) ? [`scheduled for ${post.publishedAt}`] : [];
@@ -294,7 +281,7 @@ export function importMarkdownFiles(db: Database, paths: string[], print: { out(
   return { ...counts, ignored };
 }
 
-async function importMarkdown(dataDir: string, name: TenantName, paths: string[]): Promise<number> {
+async function importMarkdown(dataDir: string, name: TenantName, paths: string[], siteRoot?: string): Promise<number> {
   const path = tenantPath(dataDir, name);
   if (!existsSync(path)) throw new CliError(`there is no blog named "${name}"; Markdown is imported into an existing blog, so create it first with: writekit tenant create ${name}`);
   let db: Database;
@@ -309,7 +296,7 @@ async function importMarkdown(dataDir: string, name: TenantName, paths: string[]
     } catch (e) {
       throw new CliError(`cannot import into the blog "${name}": ${e instanceof Error ? e.message : String(e)}`);
     }
-    const c = importMarkdownFiles(db, paths, { out, err });
+    const c = importMarkdownFiles(db, paths, { out, err }, siteRoot);
     const ignored = c.ignored ? ` (${c.ignored} file${c.ignored === 1 ? "" : "s"} that ${c.ignored === 1 ? "is" : "are"} not Markdown ignored)` : "";
     out(`${name}: ${c.imported} imported, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped, ${c.failed} failed${ignored}`);
     return c.failed ? 1 : 0;

@@ -5,7 +5,8 @@ import { configureLog, log } from "../log.ts";
 import { tenantsDir } from "../tenants/names.ts";
 import { ListenError, startServer, type RunningServer } from "../server/server.ts";
 import { describeTrust } from "../web/client.ts";
-import { CliError, out, parse, type Command } from "./command.ts";
+import { CliError, exitCodesHelp, out, parse, type Command } from "./command.ts";
+import { noBlogsNotice } from "./datadir.ts";
 
 const usage = `Usage: writekit serve [options]
 
@@ -41,14 +42,17 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
                         which node, reloaded when it changes (env WRITEKIT_PLACEMENT); blogs of
                         other nodes get 421, draining blogs' writes 503; needs --node
   --node NAME           this node's name in the placement (env WRITEKIT_NODE)
-  --data DIR            data directory (env WRITEKIT_DATA; default ./data)`;
+  --data DIR            data directory (env WRITEKIT_DATA; default ./data), made when missing
+
+${exitCodesHelp("it could not start (the port is taken, the data directory cannot be used)")}
+A running server stops with code 0 on SIGTERM or SIGINT (1 on a second signal).`;
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "serve the blogs over HTTP",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, serveOptions);
+    const { values, positionals } = parse(argv, serveOptions, "serve");
     if (values.help) return out(usage), 0;
     if (positionals.length) throw new CliError(`serve takes no arguments, got: ${positionals.join(" ")}`, 2);
     let config: Config;
@@ -73,6 +77,7 @@ export const serveCommand: Command = {
     out(`  ${describeTrust(config)}`);
     if (config.placementFile) out(`  node ${config.node} of the cluster in ${config.placementFile}; ready: http://${config.hostname}:${server.port}/readyz`);
     if (config.replicated) out("  replicated: SQLite settings for Litestream (no kept -wal, no automatic checkpoints)");
+    for (const line of noBlogsNotice(config.dataDir)) out(line);
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {

@@ -134,6 +134,8 @@ export interface BackupResult {
 export interface CheckResult {
   name: string;
   problems: string[];
+  /** How many images were read and found to be the bytes their rows name. */
+  images: number;
 }
 
 export interface ImportResult {

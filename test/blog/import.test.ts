@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanLiquid, ImportError, isMarkdownPath, parseDate, parseMarkdownPost, reasonToSkip } from "../../src/blog/import.ts";
+import { ImportError, isMarkdownPath, parseDate, parseMarkdownPost, reasonToSkip } from "../../src/blog/import.ts";
+import { cleanLiquid } from "../../src/blog/liquid.ts";
 import { renderMarkdown } from "../../src/blog/markdown.ts";
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "import");

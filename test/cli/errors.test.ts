@@ -31,7 +31,7 @@ beforeAll(async () => {
 type Case = [what: string, args: string[], code: 1 | 2, message: RegExp, stdin?: string];
 const cases: Case[] = [
   ["an unknown command", ["publish"], 2, /^writekit: unknown command "publish"; the commands are serve, tenant/],
-  ["serve: an unknown flag", ["serve", "--bogus", "--data", "DATA"], 2, /^writekit: Unknown option '--bogus' \(see: writekit --help\)$/],
+  ["serve: an unknown flag", ["serve", "--bogus", "--data", "DATA"], 2, /^writekit: Unknown option '--bogus' \(see: writekit serve --help\)$/],
   ["serve: a port that is not a number", ["serve", "--port", "http", "--data", "DATA"], 2, /^writekit: --port must be a whole number, got "http"$/],
   ["serve: an argument", ["serve", "alice", "--data", "DATA"], 2, /^writekit: serve takes no arguments, got: alice$/],
   ["tenant: no subcommand", ["tenant"], 2, /^writekit: tenant needs a command: create, list, delete or password \(see: writekit tenant --help\)$/],

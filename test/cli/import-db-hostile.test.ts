@@ -106,7 +106,7 @@ describe("import of a .db file someone else made", () => {
       db.run("INSERT INTO comments (post_id, author_name, body, status, created_at) VALUES (1, 'Spammer', 'Buy', 'shown', ?)", [NOW]);
       db.run("PRAGMA ignore_check_constraints = OFF");
       db.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'evil.example.com'), ('posts_per_page', '1000'), ('comment_policy', 'yes'), ('time_zone', 'Mars/Olympus'), ('custom_css', 'body { color: red }</style><script>'), ('evil', 'x'), ('domain_proven', 'evil.example.com'), ('domain_token', 'not a token')");
-      db.run(`INSERT INTO settings (key, value) VALUES ('menu', '[{"label": "About", "url": "/about"}, {"label": "Click", "url": "javascript:alert(1)"}]'), ('media_quota_bytes', '-5')`);
+      db.run(`INSERT INTO settings (key, value) VALUES ('menu', '[{"label": "About", "url": "/about"}, {"label": "Click", "url": "javascript:alert(1)"}]'), ('media_quota_bytes', '-5'), ('icon', '../../etc/passwd')`);
       db.run("UPDATE authors SET password_hash = '$argon2id$known'");
       db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('second@example.com', 'Second', '$argon2id$known', ?), ('not an email', 'Third', '', ?)", [NOW, NOW]);
       db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('known', 1, 'x', ?, '2999-01-01T00:00:00Z')", [NOW]);
@@ -126,6 +126,7 @@ describe("import of a .db file someone else made", () => {
       'note: the setting "evil" is not one WriteKit has; it was left out',
       "was left out: Link 2's URL must be a path like /about, or an http, https or mailto address\n",
       'note: the setting media_quota_bytes "-5" is not a whole number of bytes; the default 524288000 (500 MiB) applies',
+      'note: the icon "../../etc/passwd" is not the SHA-256 of an image; the blog uses the default icon',
       'note: the custom domain "evil.example.com" was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it',
       'note: the setting domain_token "not a token" is not a token WriteKit makes; a new one is made when a domain is claimed',
       'note: author 3 was left out: "not an email" is not an email address',
@@ -213,7 +214,7 @@ describe("import of a .db file someone else made", () => {
       db.run("PRAGMA ignore_check_constraints = ON");
       db.run("UPDATE posts SET kind = 'widget' WHERE id = 3");
       db.run("PRAGMA ignore_check_constraints = OFF");
-      db.run("INSERT INTO settings (key, value) VALUES ('media_quota_bytes', '100')");
+      db.run("INSERT INTO settings (key, value) VALUES ('media_quota_bytes', '100'), ('icon', ?)", [sha256(svg)]);
     });
     const data = emptyDataDir();
     const r = await importFile(data, "bob", file);
@@ -231,6 +232,7 @@ describe("import of a .db file someone else made", () => {
       `note: the image ${sha256(huge)} ${lostImage}: it is ${huge.length} bytes; an image may be at most ${MEDIA_LIMITS.fileBytes}`,
       `note: the images take ${jpeg.length + png.length} bytes, more than the blog's quota of 100 (the setting media_quota_bytes); all were kept`,
       'note: post 3: its kind "widget" is not post or page; it is a post',
+      `note: the icon ${sha256(svg)} is not among the images kept; the blog uses the default icon`,
     ]) expect(r.stdout).toContain(note);
 
     const db = new Database(join(data, "tenants", "bob.db"), { readonly: true });
@@ -243,6 +245,7 @@ describe("import of a .db file someone else made", () => {
     // The post's image is sized from the corrected row, not the 99999 the file claimed.
     expect((db.query("SELECT html FROM posts WHERE id = 1").get() as { html: string }).html).toContain('width="3" height="2"');
     expect(db.query("SELECT value FROM settings WHERE key = 'media_quota_bytes'").get()).toEqual({ value: "100" });
+    expect(db.query("SELECT value FROM settings WHERE key = 'icon'").get()).toBeNull();
     db.close();
   }, 60_000);
 });

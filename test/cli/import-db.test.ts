@@ -29,7 +29,7 @@ function addAuthorsWork(db: Database): void {
   createPost(db, { title: "With a photo", body: `Look:\n\n${mediaMarkdown(photo)}`, status: "published", publishedAt: "2025-01-03T00:00:00Z" });
   createPost(db, { title: "About", body: "Who I am.", status: "published", kind: "page" });
   setMenu(db, [{ label: "About", url: "/about" }, { label: "Elsewhere", url: "https://example.com/" }]);
-  updateSettings(db, { media_quota_bytes: 2_000_000 });
+  updateSettings(db, { media_quota_bytes: 2_000_000, icon: photo.sha256 });
 }
 
 /** A blog with posts, a page, tags, a comment, images, a menu and settings, exported through the CLI. */
@@ -90,6 +90,7 @@ describe("writekit import NAME FILE.db", () => {
     expect((original.posts[2] as any).html).toContain('width="40" height="30"');
     expect(original.settings).toContainEqual({ key: "menu", value: JSON.stringify([{ label: "About", url: "/about" }, { label: "Elsewhere", url: "https://example.com/" }]) });
     expect(original.settings).toContainEqual({ key: "media_quota_bytes", value: "2000000" });
+    expect(original.settings).toContainEqual({ key: "icon", value: sha256(fixture("photo.jpg")) });
     const db = new Database(imported, { readonly: true });
     const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
     expect(await Bun.password.verify(PASSWORD, password_hash)).toBe(true);

@@ -46,7 +46,7 @@ describe("writekit import NAME PATH (Markdown)", () => {
     const r = await cli(["import", "alice", site, "--data", data]);
     expect(r.code).toBe(1);
     const line = (path: string) => r.stdout.split("\n").find((l) => l.includes(join(site, path) + " ")) ?? r.stdout.split("\n").find((l) => l.includes(join(site, path) + ":"));
-    expect(line("jekyll/_posts/2024-03-01-liquid-and-ruby.md")).toBe(`imported   ${join(site, "jekyll/_posts/2024-03-01-liquid-and-ruby.md")} → /liquid-and-ruby (removed Liquid {% include %})`);
+    expect(line("jekyll/_posts/2024-03-01-liquid-and-ruby.md")).toBe(`imported   ${join(site, "jekyll/_posts/2024-03-01-liquid-and-ruby.md")} → /liquid-and-ruby (removed Liquid {% include %}; image "x" not found (looked for ${join(site, "jekyll/_posts/x")}); its link is kept)`);
     expect(line("hugo/content/posts/toml-post.md")).toEndWith("→ /toml-post (draft)");
     expect(line("eleventy/posts/future-post.md")).toEndWith("→ /future-post (scheduled for 2999-01-01T00:00:00Z)");
     expect(line("hugo/content/posts/bundled-post/index.md")).toEndWith("→ /bundled-post");

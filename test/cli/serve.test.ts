@@ -16,6 +16,24 @@ async function freePort(): Promise<number> {
 }
 
 describe("writekit serve", () => {
+  test("on a new, empty data directory it says it has no blogs, where it looked, and how to make one; with blogs it does not", async () => {
+    const data = join(tempDir(), "new-instance");
+    const port = await freePort();
+    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 400 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)); i++) await Bun.sleep(50);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const said = await new Response(proc.stdout).text();
+    expect(said).toContain(`No blogs yet: nothing in ${join(data, "tenants")}.`);
+    expect(said).toContain(`Create one with: writekit tenant create NAME --data ${data}`);
+    await makeBlog(data, "alice");
+    const again = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 400 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)); i++) await Bun.sleep(50);
+    again.kill("SIGTERM");
+    expect(await again.exited).toBe(0);
+    expect(await new Response(again.stdout).text()).not.toContain("No blogs yet");
+  }, 60_000);
+
   test("serves blogs by Host and exits 0 on SIGTERM", async () => {
     const data = tempDir();
     await makeBlog(data, "alice", { title: "Alice served" });
