@@ -241,7 +241,7 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     hostname: String(values.hostname ?? "localhost"),
     domain,
     // 100, not the 500 of the article: readers are served rendered pages from memory, so a handle is
-    // needed only to render after a change and to write (README, "Why 100 open blogs").
+    // needed only to render after a change and to write (docs/BENCHMARKS.md, "Why 100 open blogs").
     maxOpen: integer("--max-open", String(values["max-open"] ?? "100"), 1, 1_000_000),
     flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "1000"), 10, 3_600_000),
     trustedProxies: proxies,

@@ -3,7 +3,7 @@
 //
 // Not the textbook Map-only LRU (touch = delete + set, evict the first key): in Bun's
 // JavaScriptCore, deleting and re-setting the same key of a large Map is dozens of times slower than
-// a lookup (each round leaves a deleted slot and the table is rebuilt; README, Benchmarks), and one
+// a lookup (each round leaves a deleted slot and the table is rebuilt; docs/BENCHMARKS.md), and one
 // popular blog does exactly that on every request. Relinking a node is a few pointer writes.
 interface Node<K, V> {
   key: K;

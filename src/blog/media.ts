@@ -5,7 +5,7 @@
 //
 // Reading: bun:sqlite has no incremental blob I/O (sqlite3_blob_open), so readMediaRange uses
 // `substr(data, ?, ?)`, which copies only the range into JavaScript but still has SQLite read every
-// page of the blob (the README's Schema section has what that costs). The metadata functions never
+// page of the blob (docs/ARCHITECTURE.md, "What is on disk", has what that costs). The metadata functions never
 // touch `data`, which is the table's last column for that reason.
 import type { Database } from "bun:sqlite";
 import { IMAGE_EXTENSIONS, inspectImage, type ImageType } from "./image.ts";

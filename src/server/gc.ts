@@ -1,7 +1,7 @@
 // A young-generation collection every 100 ms while requests are being answered. Most of what an
 // answer allocates is native memory behind small JavaScript objects (the Request and its headers,
 // the Response and its headers), and JavaScriptCore paces its collections by its own heap, so
-// under load it lets finished answers pile up (README, Benchmarks: the peak RSS it saves). An idle
+// under load it lets finished answers pile up (docs/BENCHMARKS.md: the peak RSS it saves). An idle
 // server collects nothing.
 
 /** How often answered requests' garbage is collected. */

@@ -68,7 +68,7 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
       } else {
         // Keep the -wal and -shm files when the last handle closes. Otherwise every open creates
         // both and every close deletes them, and under LRU churn that file creation costs more
-        // than everything else in a pool miss (README, Benchmarks). The close
+        // than everything else in a pool miss (docs/BENCHMARKS.md). The close
         // still checkpoints, so the .db file alone is complete; journal_size_limit truncates the
         // kept -wal to nothing once it has been checkpointed.
         db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);

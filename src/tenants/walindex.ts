@@ -2,7 +2,7 @@
 // connection would do anyway (os_unix.c, unixLockSharedMemory). Made right after the close that
 // wrote them, the cut frees blocks not yet on disk; SQLite's own truncate at the next open frees
 // blocks written out long ago, which on a file system mounted with `discard` waits for the device.
-// README (Benchmarks) has the figures.
+// docs/BENCHMARKS.md has the figures.
 //
 // It follows SQLite's protocol, so it never cuts a file another connection has open: the cut is
 // made only while holding the write lock on the "DMS" byte (offset 128) of the -shm file, which
