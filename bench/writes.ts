@@ -1,8 +1,11 @@
 // Writes and the view counter:
 // - acknowledged comment writes per second on one blog: wrk POSTs the comment form (each request
-//   from its own client address through X-Forwarded-For, which loopback is trusted for, so the
+//   from its own client address through X-Forwarded-For, with loopback named --trusted-proxy, so the
 //   per-client limit stays out of it); a 303 is the acknowledgement, sent only after the commit,
-//   and after the run the blog's file must hold exactly as many comments as there were 303s.
+//   and after the run the blog's file must hold exactly as many comments as there were 303s. The
+//   blog approves comments as they come (comment_policy = approve): under moderation a blog holds
+//   at most 500 waiting comments and answers 429 beyond, which would measure the limit, not writes.
+//   Only 303s count as req/s; any other answer is an error and fails the goal.
 // - the cost of recording one view: ViewCounter.record in a loop, in this process, ns per call.
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
@@ -28,6 +31,15 @@ function request()
 end`;
 }
 
+function approveComments(dataDir: string, name: string): void {
+  const db = new Database(join(dataDir, "tenants", `${name}.db`));
+  try {
+    db.run("INSERT INTO settings (key, value) VALUES ('comment_policy', 'approve') ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  } finally {
+    db.close();
+  }
+}
+
 function countComments(dataDir: string, name: string): number {
   const db = new Database(join(dataDir, "tenants", `${name}.db`), { readonly: true });
   try {
@@ -41,10 +53,11 @@ async function measureComments(ctx: BenchContext): Promise<Row> {
   const blog = ctx.single();
   const name = blog.names[0];
   const samples: { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; statuses: Record<string, number>; lost: number }[] = [];
+  approveComments(blog.dataDir, name);
   for (let run = 0; run < ctx.runs; run++) {
     ctx.progress(`comment writes ${run + 1}/${ctx.runs}: POST /${blog.postSlug}/comments, ${ctx.seconds}s`);
     const before = countComments(blog.dataDir, name);
-    const server = await startServer({ argv: writekitServe(blog.dataDir), logFile: join(ctx.workDir, "serve-writes.log") });
+    const server = await startServer({ argv: writekitServe(blog.dataDir, ["--trusted-proxy", "127.0.0.1"]), logFile: join(ctx.workDir, "serve-writes.log") });
     let load;
     try {
       const path = `/${blog.postSlug}/comments`;
@@ -55,7 +68,8 @@ async function measureComments(ctx: BenchContext): Promise<Row> {
     const stored = countComments(blog.dataDir, name) - before;
     // wrk may cut connections at the end of its run after the server committed: more rows than
     // 303s is possible, fewer would be a lost acknowledged write.
-    samples.push({ ...load, lost: Math.max(0, (load.statuses["303"] ?? 0) - stored) });
+    const acknowledged = load.statuses["303"] ?? 0;
+    samples.push({ ...load, reqPerSec: acknowledged / load.seconds, lost: Math.max(0, acknowledged - stored) });
   }
   const reqPerSec = median(samples.map((s) => s.reqPerSec));
   const lost = samples.reduce((n, s) => n + s.lost, 0);
@@ -69,7 +83,7 @@ async function measureComments(ctx: BenchContext): Promise<Row> {
     statuses: formatStatuses(samples.reduce((m, s) => { for (const [k, v] of Object.entries(s.statuses)) m[k] = (m[k] ?? 0) + v; return m; }, {} as Record<string, number>)),
     value: `${lost} lost`,
     goal: `≥ ${COMMENT_GOAL.toLocaleString("en-US")}/s acknowledged, none lost`,
-    met: reqPerSec >= COMMENT_GOAL && lost === 0,
+    met: reqPerSec >= COMMENT_GOAL && lost === 0 && samples.every((s) => s.errors === 0),
     runs: samples.length,
     note: "each 303 is sent after the comment's transaction committed; the rows in the file are counted after the run",
   };

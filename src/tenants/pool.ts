@@ -16,6 +16,13 @@ export interface PoolStats {
 
 export interface PoolOptions {
   maxOpen: number;
+  /**
+   * A blog not in the pool is read on a connection of its own for each render (registry.read);
+   * once it needs that `hotReads` times within `hotWindowMs`, it is opened into the pool instead,
+   * since an open costs about as much as one brief read and the handle serves every read after it.
+   */
+  hotReads?: number;
+  hotWindowMs?: number;
   /** How long a blog opened read-only is served so before trying read-write again. */
   readOnlyRetryMs?: number;
 }
@@ -23,6 +30,9 @@ export interface PoolOptions {
 export class Pool {
   readonly stats: PoolStats = { hits: 0, misses: 0, evictions: 0 };
   private readonly open = new LruMap<TenantName, HandleLease>();
+  /** Brief reads per blog in the current window; cleared when the window ends, so it stays small. */
+  private recentReads = new Map<TenantName, number>();
+  private windowStart = performance.now();
 
   constructor(
     readonly registry: BlogRegistry,
@@ -53,6 +63,23 @@ export class Pool {
     }
     this.open.set(name, lease);
     return lease.tenant;
+  }
+
+  /**
+   * Runs `use` with a connection to the blog for one synchronous read (a render): the open handle,
+   * or a brief connection (registry.read) for a blog read rarely. A blog read often (a burst of
+   * 404s, a crawler walking its old posts, the busiest blogs of a large server) is opened into the
+   * pool, so each of its reads stops paying for an open.
+   */
+  read<T>(name: TenantName, use: (tenant: Tenant) => T): T {
+    if (this.open.get(name) === undefined && !this.registry.peek(name) && this.isHot(name)) {
+      try {
+        this.get(name);
+      } catch {
+        // The read below meets the same fault and answers it (a 503 that says why).
+      }
+    }
+    return this.registry.read(name, use);
   }
 
   /** The blog if it is pooled now; never opens one. */
@@ -92,6 +119,18 @@ export class Pool {
     const kind = this.registry.noteFault(name, error);
     if (kind && isFatal(kind)) this.close(name);
     return kind;
+  }
+
+  /** Counts one brief read of the blog; true once it has had enough within the window. */
+  private isHot(name: TenantName): boolean {
+    const now = performance.now();
+    if (now - this.windowStart >= (this.options.hotWindowMs ?? 1_000)) {
+      this.recentReads = new Map();
+      this.windowStart = now;
+    }
+    const reads = (this.recentReads.get(name) ?? 0) + 1;
+    this.recentReads.set(name, reads);
+    return reads >= (this.options.hotReads ?? 4);
   }
 
   /** False for a handle the registry retired, or a read-only one due for another try at read-write. */

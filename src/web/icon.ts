@@ -17,7 +17,7 @@ const DEFAULT: ServedImage = { sha256: `writekit-icon-${Bun.hash(DEFAULT_ICON).t
 export function iconRoutes(services: Services) {
   const answer = ({ visit }: { visit: Visit }): Response => {
     if (visit.site.kind === "blog") {
-      const chosen = services.registry.read(visit.blog, (tenant) => {
+      const chosen = services.pool.read(visit.blog, (tenant) => {
         const sha = getSettings(tenant.db).icon;
         const media = sha ? getMedia(tenant.db, sha) : null;
         return media

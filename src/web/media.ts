@@ -100,7 +100,7 @@ export function mediaRoutes(services: Services) {
     const name = parseMediaFileName(params.file);
     if (!name) throw new NotFoundError("There is no image at this address.");
     // One synchronous read of the row (and, for a body, of its blob) on the registry's cheapest connection.
-    return services.registry.read(visit.blog, (tenant) => {
+    return services.pool.read(visit.blog, (tenant) => {
       const media = getMedia(tenant.db, name.sha256);
       // The extension must be the stored type's: /media/<png's hash>.jpg is not an address of it.
       if (!media || mediaExtension(media) !== name.ext) throw new NotFoundError("There is no image at this address.");

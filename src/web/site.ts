@@ -30,7 +30,7 @@ export function openBlog(services: Services, visit: Visit): BlogRequest {
 
 /** Runs one synchronous read of the blog the Host names (a page render); throws as openBlog does. */
 export function readBlog<T>(services: Services, visit: Visit, use: (blog: BlogRequest) => T): T {
-  return services.registry.read(visit.blog, (tenant) => use(blogRequest(tenant, visit)));
+  return services.pool.read(visit.blog, (tenant) => use(blogRequest(tenant, visit)));
 }
 
 function blogRequest(tenant: Tenant, visit: Visit): BlogRequest {

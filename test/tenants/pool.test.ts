@@ -89,4 +89,41 @@ describe("the pool of open blogs", () => {
     expect(title()).toBe("New");
     pool.closeAll();
   });
+
+  test("a blog read rarely is read on brief connections; one read often is opened into the pool once", async () => {
+    const data = tempDir();
+    await makeBlog(data, "quiet");
+    await makeBlog(data, "busy");
+    const pool = new Pool(new BlogRegistry({ dataDir: data }), { maxOpen: 10, hotReads: 4, hotWindowMs: 60_000 });
+    const title = (tenant: { db: { query: (sql: string) => { get: () => unknown } } }) => tenant.db.query("SELECT value FROM settings WHERE key = 'title'").get();
+    for (let i = 0; i < 3; i++) pool.read(n("quiet"), title);
+    expect(pool.size).toBe(0);
+    expect(pool.registry.briefReads).toBe(3);
+    for (let i = 0; i < 10; i++) pool.read(n("busy"), title);
+    expect(pool.names() as string[]).toEqual(["busy"]);
+    expect(pool.stats.misses).toBe(1);
+    expect(pool.registry.briefReads).toBe(3 + 3); // busy's first three, then its handle
+    expect(pool.registry.connections).toBe(1);
+    pool.closeAll();
+    expect(pool.registry.connections).toBe(0);
+  });
+
+  test("reads spread over windows longer than hotWindowMs never open the blog into the pool", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice");
+    const pool = new Pool(new BlogRegistry({ dataDir: data }), { maxOpen: 10, hotReads: 2, hotWindowMs: 0 });
+    for (let i = 0; i < 5; i++) pool.read(n("alice"), () => 1);
+    expect(pool.size).toBe(0);
+    expect(pool.registry.briefReads).toBe(5);
+  });
+
+  test("a hot blog whose file is corrupt is answered by the read's own fault, not opened", async () => {
+    const data = tempDir();
+    await makeBlog(data, "bad");
+    writeFileSync(join(data, "tenants", "bad.db"), "not a database, just text that is long enough to be read as a header".repeat(20));
+    const pool = new Pool(new BlogRegistry({ dataDir: data }), { maxOpen: 10, hotReads: 1, hotWindowMs: 60_000 });
+    expect(() => pool.read(n("bad"), () => 1)).toThrow(BlogUnavailableError);
+    expect(pool.size).toBe(0);
+    expect(pool.registry.connections).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { addComment } from "../../src/blog/comments.ts";
 import { createPost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
+import { parseTenantName } from "../../src/tenants/names.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
 import { makeBlog, makeServer, request, tempDir } from "../helpers.ts";
 import { HOST, signedInBrowser } from "./admin/admin.ts";
@@ -122,5 +123,29 @@ describe("what drops a blog's pages, and what does not", () => {
     const { handler, services } = makeServer(data);
     for (let port = 1; port <= 20; port++) expect((await request(handler, `alice.localhost:${port}`, "/hello")).status).toBe(200);
     expect(services.pages.size).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("pages that are not kept", () => {
+  test("a burst of 404s opens its blog into the pool once instead of once per request", async () => {
+    const { data } = await blogWithPost();
+    const server = makeServer(data);
+    for (let i = 0; i < 30; i++) {
+      const res = await request(server.handler, "alice.localhost", `/no-such-post-${i}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain("There is no post at this address");
+    }
+    expect(server.services.pages.size).toBe(0); // 404s are not kept
+    expect(server.services.registry.briefReads).toBeLessThan(5);
+    expect(server.services.pool.names() as string[]).toEqual(["alice"]);
+    expect(server.services.pool.stats.misses).toBe(1);
+    // The pooled blog still shows what an author publishes.
+    const db = server.services.pool.get(parseTenantName("alice")).db;
+    createPost(db, { title: "Now here", body: "Written.", slug: "no-such-post-0", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+    server.services.pages.invalidate(parseTenantName("alice"));
+    const now = await request(server.handler, "alice.localhost", "/no-such-post-0");
+    expect(now.status).toBe(200);
+    expect(await now.text()).toContain("Now here");
+    stop(server);
   });
 });
