@@ -10,7 +10,8 @@ describe("openBlogDatabase", () => {
     const created = openBlogDatabase(path, { create: true });
     migrate(created);
     created.close();
-    for (const options of [{}, { readonly: true }, { immutable: true }]) {
+    // Every way a blog is opened, the brief reader's exclusive connection included.
+    for (const options of [{}, { readonly: true }, { immutable: true }, { exclusive: true }]) {
       const db = openBlogDatabase(path, options);
       try {
         expect(db.query("PRAGMA trusted_schema").get()).toEqual({ trusted_schema: 0 });
