@@ -39,7 +39,9 @@ function sentence(random: () => number, words: number): string {
 }
 
 function paragraph(random: () => number): string {
-  return Array.from({ length: 4 + Math.floor(random() * 3) }, () => sentence(random, 8 + Math.floor(random() * 10))).join(" ");
+  return Array.from({ length: 4 + Math.floor(random() * 3) }, () =>
+    sentence(random, 8 + Math.floor(random() * 10)),
+  ).join(" ");
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -58,20 +60,34 @@ export function fillBlog(db: Database): { newestSlug: string } {
   const insertTag = db.query("INSERT INTO tags (name) VALUES (?)");
   for (const tag of tags) insertTag.run(tag);
   const tagPost = db.query("INSERT INTO post_tags (post_id, tag_id) VALUES (?, ?)");
-  const comment = db.query("INSERT INTO comments (post_id, author_name, author_email, body, status, created_at) VALUES (?, ?, NULL, ?, 'approved', ?)");
+  const comment = db.query(
+    "INSERT INTO comments (post_id, author_name, author_email, body, status, created_at) VALUES (?, ?, NULL, ?, 'approved', ?)",
+  );
   const start = Date.parse("2024-01-01T08:00:00Z");
   let newestSlug = "";
   for (let i = 1; i <= POSTS_PER_BLOG; i++) {
     const title = sentence(random, 5).slice(0, -1);
-    const slug = `post-${String(i).padStart(3, "0")}-${title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}`.slice(0, 80).replace(/-+$/, "");
+    const slug = `post-${String(i).padStart(3, "0")}-${title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")}`
+      .slice(0, 80)
+      .replace(/-+$/, "");
     const paragraphs = Array.from({ length: 6 }, () => paragraph(random));
     paragraphs[1] += ` Every blog here is one ${SEARCH_WORD} file.`;
     const body = `${paragraphs.slice(0, 3).join("\n\n")}\n\n## ${sentence(random, 4).slice(0, -1)}\n\n${paragraphs.slice(3).join("\n\n")}\n`;
-    const html = [...paragraphs.slice(0, 3).map((p) => `<p>${escapeHtml(p)}</p>`), `<h2>${escapeHtml(sentence(random, 4).slice(0, -1))}</h2>`, ...paragraphs.slice(3).map((p) => `<p>${escapeHtml(p)}</p>`)].join("\n");
+    const html = [
+      ...paragraphs.slice(0, 3).map((p) => `<p>${escapeHtml(p)}</p>`),
+      `<h2>${escapeHtml(sentence(random, 4).slice(0, -1))}</h2>`,
+      ...paragraphs.slice(3).map((p) => `<p>${escapeHtml(p)}</p>`),
+    ].join("\n");
     const at = new Date(start + i * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const id = Number(insertPost.run(slug, title, body, html, paragraphs[0].slice(0, 240), at, at, at).lastInsertRowid);
     tagPost.run(id, 1 + (i % tags.length));
-    tagPost.run(id, 1 + ((i * 7) % tags.length) === 1 + (i % tags.length) ? 1 + ((i + 1) % tags.length) : 1 + ((i * 7) % tags.length));
+    tagPost.run(
+      id,
+      1 + ((i * 7) % tags.length) === 1 + (i % tags.length) ? 1 + ((i + 1) % tags.length) : 1 + ((i * 7) % tags.length),
+    );
     for (let c = 0; c < i % 4; c++) comment.run(id, `Reader ${c + 1}`, paragraph(random), at);
     newestSlug = slug;
   }

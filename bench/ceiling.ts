@@ -19,7 +19,14 @@ export async function capturePage(origin: string, host: string, path: string): P
   const body = Buffer.from(await r.arrayBuffer());
   const headers: Record<string, string> = {};
   r.headers.forEach((value, key) => {
-    if (key !== "date" && key !== "content-length" && key !== "transfer-encoding" && key !== "connection" && key !== "keep-alive") headers[key] = value;
+    if (
+      key !== "date" &&
+      key !== "content-length" &&
+      key !== "transfer-encoding" &&
+      key !== "connection" &&
+      key !== "keep-alive"
+    )
+      headers[key] = value;
   });
   return { path, status: r.status, headers, body: body.toString("base64") };
 }
@@ -30,7 +37,10 @@ if (import.meta.main) {
   const pages = new Map<string, { body: Uint8Array<ArrayBuffer>; init: ResponseInit }>();
   for (const p of JSON.parse(readFileSync(file, "utf8")) as CapturedPage[]) {
     // Headers built once, as WriteKit's page cache does (a record would be converted on every answer).
-    pages.set(p.path, { body: Uint8Array.from(Buffer.from(p.body, "base64")), init: { status: p.status, headers: new Headers(p.headers) } });
+    pages.set(p.path, {
+      body: Uint8Array.from(Buffer.from(p.body, "base64")),
+      init: { status: p.status, headers: new Headers(p.headers) },
+    });
   }
   Bun.serve({
     port: Number(port),
@@ -39,7 +49,9 @@ if (import.meta.main) {
       const url = request.url;
       const page = pages.get(url.slice(url.indexOf("/", url.indexOf("//") + 2)));
       if (page) return new Response(page.body, page.init);
-      return new Response(url.endsWith("/healthz") ? "ok" : "not captured", { status: url.endsWith("/healthz") ? 200 : 404 });
+      return new Response(url.endsWith("/healthz") ? "ok" : "not captured", {
+        status: url.endsWith("/healthz") ? 200 : 404,
+      });
     },
   });
 }

@@ -47,7 +47,13 @@ export interface SimulatedMisses {
 }
 
 /** Replays entries [start, to) (a server started at `start`) through an LRU of `capacity` pages; the misses in [from, to). */
-export function simulateMisses(entries: Uint32Array, start: number, from: number, to: number, capacity: number): SimulatedMisses {
+export function simulateMisses(
+  entries: Uint32Array,
+  start: number,
+  from: number,
+  to: number,
+  capacity: number,
+): SimulatedMisses {
   const lru = new Map<number, true>();
   const misses: number[] = [];
   for (let i = start; i < to; i++) {
@@ -63,13 +69,19 @@ export function simulateMisses(entries: Uint32Array, start: number, from: number
 /** A seeded sample of `count` of `items`, kept in their order. */
 export function sampleOf<T>(items: T[], count: number, seed: number): T[] {
   if (items.length <= count) return items;
-  const chosen = shuffle(items.map((_, i) => i), seededRandom(seed)).slice(0, count).sort((a, b) => a - b);
+  const chosen = shuffle(
+    items.map((_, i) => i),
+    seededRandom(seed),
+  )
+    .slice(0, count)
+    .sort((a, b) => a - b);
   return chosen.map((i) => items[i]);
 }
 
 function run(input: FloorInput): FloorResult {
   const now = new Date();
-  const render = (m: FloorMiss) => renderMiss(tenantPath(input.dataDir, m.name), m.name, `http://${m.name}.localhost`, m.page, now);
+  const render = (m: FloorMiss) =>
+    renderMiss(tenantPath(input.dataDir, m.name), m.name, `http://${m.name}.localhost`, m.page, now);
   for (const m of input.warmup) render(m);
   const times = new Float64Array(input.sample.length);
   const kinds: Record<string, { count: number; totalMs: number }> = {};
@@ -94,7 +106,9 @@ function run(input: FloorInput): FloorResult {
     p50Ms: percentile(times, 50),
     p99Ms: percentile(times, 99),
     cpuMeanMs: (used.user + used.system) / 1000 / n,
-    byKind: Object.fromEntries(Object.entries(kinds).map(([kind, k]) => [kind, { count: k.count, meanMs: k.totalMs / k.count }])),
+    byKind: Object.fromEntries(
+      Object.entries(kinds).map(([kind, k]) => [kind, { count: k.count, meanMs: k.totalMs / k.count }]),
+    ),
     meanBytes: bytes / n,
   };
 }
@@ -109,10 +123,21 @@ if (import.meta.main) {
 }
 
 /** Runs the floor in its own process on the server's core; no server may be running. */
-export async function measureFloor(workDir: string, dataDir: string, warmup: FloorMiss[], sample: FloorMiss[]): Promise<FloorResult> {
+export async function measureFloor(
+  workDir: string,
+  dataDir: string,
+  warmup: FloorMiss[],
+  sample: FloorMiss[],
+): Promise<FloorResult> {
   const file = join(workDir, "floor-input.json");
   writeFileSync(file, JSON.stringify({ dataDir, warmup, sample } satisfies FloorInput));
-  const child = spawn({ cmd: pinned(SERVER_CPU, [process.execPath, "bench/floor.ts", file]), cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, NODE_ENV: "production" } });
+  const child = spawn({
+    cmd: pinned(SERVER_CPU, [process.execPath, "bench/floor.ts", file]),
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
   const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   await child.exited;
   if (child.exitCode !== 0) throw new Error(`bench/floor.ts failed: ${err}`);

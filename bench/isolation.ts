@@ -59,17 +59,33 @@ type Probe = ProbeResult;
  * raise it, the probe runs at nice 0 and the row says so.
  */
 const PROBE_PRIORITY = ["nice", "-n", "-20"];
-const canRaisePriority = spawnSync([...PROBE_PRIORITY, "nice"]).stdout.toString().trim() === "-20";
+const canRaisePriority =
+  spawnSync([...PROBE_PRIORITY, "nice"])
+    .stdout.toString()
+    .trim() === "-20";
 
 async function probe(origin: string, host: string, path: string, seconds: number): Promise<Probe> {
-  const child = Bun.spawn([...(canRaisePriority ? PROBE_PRIORITY : []), ...pinned(LOAD_CPU, [process.execPath, join(import.meta.dir, "probe.ts"), origin, host, path, String(seconds)])], { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  const child = Bun.spawn(
+    [
+      ...(canRaisePriority ? PROBE_PRIORITY : []),
+      ...pinned(LOAD_CPU, [process.execPath, join(import.meta.dir, "probe.ts"), origin, host, path, String(seconds)]),
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const [code, out, err] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
   if (code !== 0) throw new Error(`bench/probe.ts failed (exit code ${code}): ${err.trim()}`);
   return JSON.parse(out) as Probe;
 }
 
 /** Runs `writekit export large` over and over until `stop` is called; resolves with how many finished. */
-function exportLoop(dataDir: string, workDir: string): { stop: () => Promise<{ done: number; failed: string | null }> } {
+function exportLoop(
+  dataDir: string,
+  workDir: string,
+): { stop: () => Promise<{ done: number; failed: string | null }> } {
   let stopping = false;
   let done = 0;
   let failed: string | null = null;
@@ -77,7 +93,22 @@ function exportLoop(dataDir: string, workDir: string): { stop: () => Promise<{ d
     for (let i = 0; !stopping; i++) {
       const out = join(workDir, `large-${i}.db`);
       // As the README advises for backup jobs: at low priority, here on the load generator's core.
-      const child = Bun.spawn(pinned(LOAD_CPU, ["nice", "-n", "19", process.execPath, "src/main.ts", "export", LARGE, "-o", out, "--data", dataDir]), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+      const child = Bun.spawn(
+        pinned(LOAD_CPU, [
+          "nice",
+          "-n",
+          "19",
+          process.execPath,
+          "src/main.ts",
+          "export",
+          LARGE,
+          "-o",
+          out,
+          "--data",
+          dataDir,
+        ]),
+        { cwd: ROOT, stdout: "ignore", stderr: "pipe" },
+      );
       const [code, err] = await Promise.all([child.exited, new Response(child.stderr).text()]);
       rmSync(out, { force: true });
       if (code !== 0) {
@@ -98,7 +129,9 @@ function exportLoop(dataDir: string, workDir: string): { stop: () => Promise<{ d
 
 function probeRow(id: string, title: string, probes: Probe[], alone: Probe[] | null, note: string): Row {
   const p99s = probes.map((p) => percentile(p.latenciesMs, 99));
-  const ratio = alone ? median(probes.map((p, i) => percentile(p.latenciesMs, 99) / percentile(alone[i].latenciesMs, 99))) : undefined;
+  const ratio = alone
+    ? median(probes.map((p, i) => percentile(p.latenciesMs, 99) / percentile(alone[i].latenciesMs, 99)))
+    : undefined;
   const statuses: Record<string, number> = {};
   for (const p of probes) for (const [s, n] of Object.entries(p.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
   const errors = Object.entries(statuses).reduce((n, [s, c]) => n + (s === "200" ? 0 : c), 0);
@@ -116,11 +149,20 @@ function probeRow(id: string, title: string, probes: Probe[], alone: Probe[] | n
     met: ratio === undefined ? undefined : ratio <= GOAL,
     runs: probes.length,
     note,
-    samples: probes.map((p) => ({ requests: p.latenciesMs.length, p50Ms: percentile(p.latenciesMs, 50), p99Ms: percentile(p.latenciesMs, 99), maxMs: p.latenciesMs[p.latenciesMs.length - 1] })),
+    samples: probes.map((p) => ({
+      requests: p.latenciesMs.length,
+      p50Ms: percentile(p.latenciesMs, 50),
+      p99Ms: percentile(p.latenciesMs, 99),
+      maxMs: p.latenciesMs[p.latenciesMs.length - 1],
+    })),
   };
 }
 
-export async function measureIsolation(ctx: BenchContext, only: (id: string) => boolean, largePosts = 20_000): Promise<Row[]> {
+export async function measureIsolation(
+  ctx: BenchContext,
+  only: (id: string) => boolean,
+  largePosts = 20_000,
+): Promise<Row[]> {
   if (!["isolation:alone", "isolation:hammered", "isolation:export"].some(only)) return [];
   if (!ctx.hasWrk) {
     ctx.progress(`isolation: skipped, wrk is missing (${WRK_INSTALL})`);
@@ -131,7 +173,10 @@ export async function measureIsolation(ctx: BenchContext, only: (id: string) => 
   const largeBytes = makeLargeBlog(fixture, largePosts);
   const [light, neighbour] = fixture.names.map((n) => `${n}.localhost`);
   const path = `/${fixture.postSlug}`;
-  const server = await startServer({ argv: writekitServe(fixture.dataDir), logFile: join(ctx.workDir, "serve-isolation.log") });
+  const server = await startServer({
+    argv: writekitServe(fixture.dataDir),
+    logFile: join(ctx.workDir, "serve-isolation.log"),
+  });
   try {
     // Warm both blogs' pages and the probe's connection.
     await probe(server.origin, light, path, 0.5);
@@ -146,12 +191,20 @@ export async function measureIsolation(ctx: BenchContext, only: (id: string) => 
       ctx.progress(`isolation round ${round + 1}/${ctx.runs}: light blog alone, ${ctx.seconds}s`);
       alone.push(await probe(server.origin, light, path, ctx.seconds));
       ctx.progress(`isolation round ${round + 1}/${ctx.runs}: while ${neighbour} is hammered (wrk -c50)`);
-      const hammer = runLoad({ origin: server.origin, path, host: neighbour, seconds: ctx.seconds + 1, workDir: ctx.workDir });
+      const hammer = runLoad({
+        origin: server.origin,
+        path,
+        host: neighbour,
+        seconds: ctx.seconds + 1,
+        workDir: ctx.workDir,
+      });
       await Bun.sleep(500); // let wrk reach full load before the probe starts
       hammered.push(await probe(server.origin, light, path, ctx.seconds));
       hammers.push(await hammer);
       if (exportFailure === null) {
-        ctx.progress(`isolation round ${round + 1}/${ctx.runs}: while "large" (${(largeBytes / 1e6).toFixed(0)} MB) is exported again and again`);
+        ctx.progress(
+          `isolation round ${round + 1}/${ctx.runs}: while "large" (${(largeBytes / 1e6).toFixed(0)} MB) is exported again and again`,
+        );
         const exporting = exportLoop(fixture.dataDir, ctx.workDir);
         exported.push(await probe(server.origin, light, path, ctx.seconds));
         const { done, failed } = await exporting.stop();
@@ -159,15 +212,39 @@ export async function measureIsolation(ctx: BenchContext, only: (id: string) => 
         exportFailure = failed;
       }
     }
-    const hammerNote = `neighbour: ${Math.round(median(hammers.map((h) => h.reqPerSec))).toLocaleString("en-US")} req/s, ${formatStatuses(hammers.reduce<Record<string, number>>((all, h) => { for (const [s, n] of Object.entries(h.statuses)) all[s] = (all[s] ?? 0) + n; return all; }, {}))}`;
+    const hammerNote = `neighbour: ${Math.round(median(hammers.map((h) => h.reqPerSec))).toLocaleString("en-US")} req/s, ${formatStatuses(
+      hammers.reduce<Record<string, number>>((all, h) => {
+        for (const [s, n] of Object.entries(h.statuses)) all[s] = (all[s] ?? 0) + n;
+        return all;
+      }, {}),
+    )}`;
     const rows = [
-      probeRow("isolation:alone", "isolation: light blog alone (one reader)", alone, null, `sequential GETs of a post page on one connection, the probe on the load core at ${canRaisePriority ? "nice -20" : "nice 0 (raising its priority was not permitted)"}`),
+      probeRow(
+        "isolation:alone",
+        "isolation: light blog alone (one reader)",
+        alone,
+        null,
+        `sequential GETs of a post page on one connection, the probe on the load core at ${canRaisePriority ? "nice -20" : "nice 0 (raising its priority was not permitted)"}`,
+      ),
       probeRow("isolation:hammered", "isolation: light blog while another is hammered", hammered, alone, hammerNote),
     ];
     if (exported.length && exportFailure === null) {
-      rows.push(probeRow("isolation:export", "isolation: light blog while a large blog is exported", exported, alone, `${(largeBytes / 1e6).toFixed(0)} MB blog, ${exportsDone} exports finished (writekit export, its own process, nice 19)`));
+      rows.push(
+        probeRow(
+          "isolation:export",
+          "isolation: light blog while a large blog is exported",
+          exported,
+          alone,
+          `${(largeBytes / 1e6).toFixed(0)} MB blog, ${exportsDone} exports finished (writekit export, its own process, nice 19)`,
+        ),
+      );
     } else {
-      rows.push({ id: "isolation:export", title: "isolation: light blog while a large blog is exported", runs: 0, note: `not measured: writekit export failed (${exportFailure})` });
+      rows.push({
+        id: "isolation:export",
+        title: "isolation: light blog while a large blog is exported",
+        runs: 0,
+        note: `not measured: writekit export failed (${exportFailure})`,
+      });
     }
     return rows.filter((r) => only(r.id));
   } finally {
@@ -177,16 +254,30 @@ export async function measureIsolation(ctx: BenchContext, only: (id: string) => 
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, runs: { type: "string", default: "3" }, "large-posts": { type: "string", default: "20000" } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "5" },
+      runs: { type: "string", default: "3" },
+      "large-posts": { type: "string", default: "20000" },
+    },
+  });
   const workDir = mkdtempSync(join(tmpdir(), "writekit-bench-isolation-"));
   const ctx: BenchContext = {
     seconds: Number(values.seconds),
     runs: Number(values.runs),
     workDir,
-    single: () => { throw new Error("not used"); },
-    many: () => { throw new Error("not used"); },
-    mixOne: () => { throw new Error("not used"); },
-    mix: () => { throw new Error("not used"); },
+    single: () => {
+      throw new Error("not used");
+    },
+    many: () => {
+      throw new Error("not used");
+    },
+    mixOne: () => {
+      throw new Error("not used");
+    },
+    mix: () => {
+      throw new Error("not used");
+    },
     quick: false,
     hasWrk: hasWrk(),
     progress: (message) => console.error(message),

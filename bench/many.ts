@@ -31,7 +31,12 @@ const LAWS: Law[] = [
     sequence: (n) => zipfSequence(n, 1.0, SEQUENCE_LENGTH, seededRandom(7)),
     goal: 0.5,
   },
-  { id: "uniform", title: "uniform", sequence: (n) => uniformSequence(n, SEQUENCE_LENGTH, seededRandom(11)), goal: 0.25 },
+  {
+    id: "uniform",
+    title: "uniform",
+    sequence: (n) => uniformSequence(n, SEQUENCE_LENGTH, seededRandom(11)),
+    goal: 0.25,
+  },
 ];
 
 interface Sample {
@@ -44,7 +49,8 @@ interface Sample {
   pagesInvalidated?: number;
 }
 
-const delta = (after: Map<string, number>, before: Map<string, number>, name: string) => (after.get(name) ?? NaN) - (before.get(name) ?? NaN);
+const delta = (after: Map<string, number>, before: Map<string, number>, name: string) =>
+  (after.get(name) ?? NaN) - (before.get(name) ?? NaN);
 
 export async function measureMany(ctx: BenchContext, only: (id: string) => boolean): Promise<Row[]> {
   const laws = LAWS.filter((l) => only(`many:${l.id}`) || only("many:baseline"));
@@ -54,7 +60,10 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
   const path = `/${fixture.postSlug}`;
   const hostsFile = join(ctx.workDir, "hosts.txt");
   writeFileSync(hostsFile, fixture.names.map((name) => `${name}.localhost`).join("\n") + "\n");
-  const byRank = shuffle(fixture.names.map((_, i) => i + 1), seededRandom(3)); // 1-based for Lua
+  const byRank = shuffle(
+    fixture.names.map((_, i) => i + 1),
+    seededRandom(3),
+  ); // 1-based for Lua
   const sequenceFiles = new Map<string, string>();
   for (const law of laws) {
     const file = join(ctx.workDir, `sequence-${law.id}.txt`);
@@ -69,15 +78,24 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
   const samples = new Map<string, Sample[]>(laws.map((l) => [l.id, []]));
   for (let round = 0; round < ctx.runs; round++) {
     for (const law of laws) {
-      ctx.progress(`round ${round + 1}/${ctx.runs}: ${n.toLocaleString("en-US")} blogs, ${law.title}: fresh server, one-Host baseline then ${law.title}, ${ctx.seconds * 2}s`);
-      const server = await startServer({ argv: writekitServe(fixture.dataDir), logFile: join(ctx.workDir, `serve-many-${law.id}.log`), timeoutMs: 60_000 });
+      ctx.progress(
+        `round ${round + 1}/${ctx.runs}: ${n.toLocaleString("en-US")} blogs, ${law.title}: fresh server, one-Host baseline then ${law.title}, ${ctx.seconds * 2}s`,
+      );
+      const server = await startServer({
+        argv: writekitServe(fixture.dataDir),
+        logFile: join(ctx.workDir, `serve-many-${law.id}.log`),
+        timeoutMs: 60_000,
+      });
       try {
         const common = { origin: server.origin, path, workDir: ctx.workDir };
         await runLoad({ ...common, host: `${fixture.names[0]}.localhost`, seconds: 1 });
         const baseline = await runLoad({ ...common, host: `${fixture.names[0]}.localhost`, seconds: ctx.seconds });
         const visits = await visitEveryBlog(server.origin, everyHost, path);
-        const unvisited = visits.failures + Object.entries(visits.statuses).reduce((k, [status, count]) => k + (status === "200" ? 0 : count), 0);
-        if (unvisited) throw new Error(`visiting every blog before the ${law.title} run: ${unvisited} of ${n} did not answer 200`);
+        const unvisited =
+          visits.failures +
+          Object.entries(visits.statuses).reduce((k, [status, count]) => k + (status === "200" ? 0 : count), 0);
+        if (unvisited)
+          throw new Error(`visiting every blog before the ${law.title} run: ${unvisited} of ${n} did not answer 200`);
         const spread = { ...common, hostsFile, sequenceFile: sequenceFiles.get(law.id)! };
         await runLoad({ ...spread, seconds: warmSeconds });
         const before = await scrapeMetrics(server.origin);
@@ -111,7 +129,13 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
     p50Ms: median(all.map((s) => s.baseline.p50Ms)),
     p99Ms: median(all.map((s) => s.baseline.p99Ms)),
     errors: all.reduce((k, s) => k + s.baseline.errors, 0),
-    statuses: formatStatuses(Object.fromEntries(all.flatMap((s) => Object.entries(s.baseline.statuses)).reduce((m, [st, c]) => m.set(st, (m.get(st) ?? 0) + c), new Map<string, number>()))),
+    statuses: formatStatuses(
+      Object.fromEntries(
+        all
+          .flatMap((s) => Object.entries(s.baseline.statuses))
+          .reduce((m, [st, c]) => m.set(st, (m.get(st) ?? 0) + c), new Map<string, number>()),
+      ),
+    ),
     runs: all.length,
     samples: all.map((s) => s.baseline),
   });
@@ -127,12 +151,19 @@ export async function measureMany(ctx: BenchContext, only: (id: string) => boole
       p50Ms: median(list.map((s) => s.load.p50Ms)),
       p99Ms: median(list.map((s) => s.load.p99Ms)),
       errors,
-      statuses: formatStatuses(Object.fromEntries(list.flatMap((s) => Object.entries(s.load.statuses)).reduce((m, [st, c]) => m.set(st, (m.get(st) ?? 0) + c), new Map<string, number>()))),
+      statuses: formatStatuses(
+        Object.fromEntries(
+          list
+            .flatMap((s) => Object.entries(s.load.statuses))
+            .reduce((m, [st, c]) => m.set(st, (m.get(st) ?? 0) + c), new Map<string, number>()),
+        ),
+      ),
       value: `peak RSS ${Math.round(median(list.map((s) => (s.memory?.peakBytes ?? NaN) / 2 ** 20)))} MB`,
       ratio,
       ratioTo: "of one Host",
       goal: `≥ ${law.goal} of one Host, 0 errors; RSS ≤ 250 MB`,
-      met: ratio >= law.goal && errors === 0 && median(list.map((s) => s.memory?.peakBytes ?? Infinity)) <= 250 * 2 ** 20,
+      met:
+        ratio >= law.goal && errors === 0 && median(list.map((s) => s.memory?.peakBytes ?? Infinity)) <= 250 * 2 ** 20,
       runs: list.length,
       note: `pool miss rate ${pct(median(list.map((s) => s.poolMissRate ?? NaN)))}, page cache hit rate ${pct(median(list.map((s) => s.pageCacheHitRate ?? NaN)))} (from /metrics over the measured window)`,
       samples: list,

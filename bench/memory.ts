@@ -19,9 +19,16 @@ export async function measureMemory(ctx: BenchContext, only: (id: string) => boo
   const samples: { memory: Memory; seconds: number; statuses: Record<string, number>; failures: number }[] = [];
   for (let run = 0; run < ctx.runs; run++) {
     ctx.progress(`run ${run + 1}/${ctx.runs}: touching all ${n.toLocaleString("en-US")} blogs through a fresh server`);
-    const server = await startServer({ argv: writekitServe(fixture.dataDir), logFile: join(ctx.workDir, "serve-rss.log"), timeoutMs: 60_000 });
+    const server = await startServer({
+      argv: writekitServe(fixture.dataDir),
+      logFile: join(ctx.workDir, "serve-rss.log"),
+      timeoutMs: 60_000,
+    });
     try {
-      const order = shuffle(fixture.names.map((name) => `${name}.localhost`), seededRandom(100 + run));
+      const order = shuffle(
+        fixture.names.map((name) => `${name}.localhost`),
+        seededRandom(100 + run),
+      );
       const { seconds, statuses, failures } = await visitEveryBlog(server.origin, order, "/", CONCURRENCY);
       const memory = server.memory();
       if (!memory) throw new Error("cannot read the server's /proc/PID/status");
@@ -31,7 +38,10 @@ export async function measureMemory(ctx: BenchContext, only: (id: string) => boo
     }
   }
   const peak = median(samples.map((s) => s.memory.peakBytes)) / MB;
-  const errors = samples.reduce((k, s) => k + s.failures + Object.entries(s.statuses).reduce((m, [st, c]) => m + (st === "200" ? 0 : c), 0), 0);
+  const errors = samples.reduce(
+    (k, s) => k + s.failures + Object.entries(s.statuses).reduce((m, [st, c]) => m + (st === "200" ? 0 : c), 0),
+    0,
+  );
   return [
     {
       id: "rss",

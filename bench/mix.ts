@@ -24,15 +24,43 @@ import { measureFloor, sampleOf, simulateMisses, type FloorMiss, type FloorResul
 import { formatStatuses, runLoad, type LoadResult } from "./http.ts";
 import type { MixFixture } from "./mixblog.ts";
 import { mixLua, mixSequence, writeMixFiles, type MixFiles, type MixSequence } from "./mixload.ts";
-import { cpuOf, scrapeMetrics, startServer, writekitServe, type CpuTimes, type Memory, type RunningServer } from "./server.ts";
+import {
+  cpuOf,
+  scrapeMetrics,
+  startServer,
+  writekitServe,
+  type CpuTimes,
+  type Memory,
+  type RunningServer,
+} from "./server.ts";
 import { median } from "./stats.ts";
 import type { Row } from "./table.ts";
 
 const CONNECTIONS = 32;
 
 /** Seconds of each phase; --quick shortens them for a smoke run. */
-const FULL = { oneWarm: 2, one: 10, cold: 10, before: 30, steady: 20, restart: 10, sequence: 2_000_000, floorSample: 2000, floorWarmup: 200 };
-const QUICK = { oneWarm: 1, one: 3, cold: 4, before: 8, steady: 5, restart: 4, sequence: 300_000, floorSample: 300, floorWarmup: 50 };
+const FULL = {
+  oneWarm: 2,
+  one: 10,
+  cold: 10,
+  before: 30,
+  steady: 20,
+  restart: 10,
+  sequence: 2_000_000,
+  floorSample: 2000,
+  floorWarmup: 200,
+};
+const QUICK = {
+  oneWarm: 1,
+  one: 3,
+  cold: 4,
+  before: 8,
+  steady: 5,
+  restart: 4,
+  sequence: 300_000,
+  floorSample: 300,
+  floorWarmup: 50,
+};
 
 const MB = 2 ** 20;
 
@@ -73,11 +101,16 @@ interface Round {
   stopLog: string;
 }
 
-const delta = (after: Map<string, number>, before: Map<string, number>, name: string) => (after.get(name) ?? NaN) - (before.get(name) ?? NaN);
+const delta = (after: Map<string, number>, before: Map<string, number>, name: string) =>
+  (after.get(name) ?? NaN) - (before.get(name) ?? NaN);
 
 function threadDeltas(pid: number, before: CpuTimes, after: CpuTimes): Window["threads"] {
   return [...after.threads]
-    .map(([tid, t]) => ({ name: tid === pid ? `${t.name} (main, tid = pid)` : t.name, tid, ms: t.ms - (before.threads.get(tid)?.ms ?? 0) }))
+    .map(([tid, t]) => ({
+      name: tid === pid ? `${t.name} (main, tid = pid)` : t.name,
+      tid,
+      ms: t.ms - (before.threads.get(tid)?.ms ?? 0),
+    }))
     .filter((t) => t.ms > 0)
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 4);
@@ -115,7 +148,9 @@ async function measureWindow(server: RunningServer, load: () => Promise<LoadResu
  */
 function sumViews(fixture: MixFixture): { views: number; blogsRead: number; journaled: number } {
   const journalDir = join(fixture.dataDir, "views");
-  const journalId = existsSync(join(journalDir, "journal-id")) ? readFileSync(join(journalDir, "journal-id"), "utf8").trim() : "";
+  const journalId = existsSync(join(journalDir, "journal-id"))
+    ? readFileSync(join(journalDir, "journal-id"), "utf8").trim()
+    : "";
   const pending = new Map<string, { segment: number; count: number }[]>();
   if (existsSync(journalDir)) {
     for (const file of readdirSync(journalDir)) {
@@ -135,13 +170,16 @@ function sumViews(fixture: MixFixture): { views: number; blogsRead: number; jour
     const path = tenantPath(fixture.dataDir, name);
     const wal = path + "-wal";
     const inJournal = pending.get(name) ?? [];
-    const unchanged = statSync(path).mtimeMs === fixture.copiedMtimes.get(name) && !(existsSync(wal) && statSync(wal).size > 0);
+    const unchanged =
+      statSync(path).mtimeMs === fixture.copiedMtimes.get(name) && !(existsSync(wal) && statSync(wal).size > 0);
     let taken = 0;
     if (!unchanged) {
       const db = new Database(path, { readonly: true });
       try {
         views += (db.query("SELECT coalesce(sum(views), 0) AS n FROM posts").get() as { n: number }).n;
-        taken = (db.query("SELECT segment FROM views_applied WHERE journal = ?").get(journalId) as { segment: number } | null)?.segment ?? 0;
+        taken =
+          (db.query("SELECT segment FROM views_applied WHERE journal = ?").get(journalId) as { segment: number } | null)
+            ?.segment ?? 0;
         blogsRead++;
       } finally {
         db.close();
@@ -179,8 +217,18 @@ function windowNote(list: Window[]): string {
 function sumStatuses(results: LoadResult[]): string {
   const all: Record<string, number> = {};
   for (const r of results) for (const [s, n] of Object.entries(r.statuses)) all[s] = (all[s] ?? 0) + n;
-  const socket = results.reduce((k, r) => ({ connect: k.connect + r.socket.connect, read: k.read + r.socket.read, write: k.write + r.socket.write, timeout: k.timeout + r.socket.timeout }), { connect: 0, read: 0, write: 0, timeout: 0 });
-  const errors = Object.entries(socket).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} errors ${n}`);
+  const socket = results.reduce(
+    (k, r) => ({
+      connect: k.connect + r.socket.connect,
+      read: k.read + r.socket.read,
+      write: k.write + r.socket.write,
+      timeout: k.timeout + r.socket.timeout,
+    }),
+    { connect: 0, read: 0, write: 0, timeout: 0 },
+  );
+  const errors = Object.entries(socket)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} errors ${n}`);
   return [formatStatuses(all), ...errors].join(" ");
 }
 
@@ -210,15 +258,27 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
   const n = fixture.names.length;
   const count = n.toLocaleString("en-US");
   const sequence: MixSequence = mixSequence(fixture, n, phase.sequence);
-  const files: MixFiles = writeMixFiles(ctx.workDir, fixture.names.map((name) => `${name}.localhost`), sequence);
+  const files: MixFiles = writeMixFiles(
+    ctx.workDir,
+    fixture.names.map((name) => `${name}.localhost`),
+    sequence,
+  );
   const oneHostFile = join(ctx.workDir, "mix-one-host.txt");
   writeFileSync(oneHostFile, `${single.names[0]}.localhost\n`);
   const oneFiles: MixFiles = { ...files, hostsFile: oneHostFile };
 
   /** One wrk run of the mix starting after entry `start`. */
   const mix = (server: RunningServer, f: MixFiles, start: number, seconds: number, oneHost = false) =>
-    runLoad({ origin: server.origin, path: "/", seconds, connections: CONNECTIONS, workDir: ctx.workDir, ...mixLua(f, start, oneHost) });
-  const serve = (dataDir: string, log: string) => startServer({ argv: writekitServe(dataDir), logFile: join(ctx.workDir, log), timeoutMs: 60_000 });
+    runLoad({
+      origin: server.origin,
+      path: "/",
+      seconds,
+      connections: CONNECTIONS,
+      workDir: ctx.workDir,
+      ...mixLua(f, start, oneHost),
+    });
+  const serve = (dataDir: string, log: string) =>
+    startServer({ argv: writekitServe(dataDir), logFile: join(ctx.workDir, log), timeoutMs: 60_000 });
 
   let used = 0; // entries of the sequence the many-blog runs have used, over every round
   let answered200 = 0; // post pages answered 200 on the many-blog directory since it was copied
@@ -247,13 +307,23 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
       return r;
     };
     spawnSync(["sync"]);
-    ctx.progress(`${tag}: mix over ${count} blogs (${round === 0 ? "freshly copied" : "reused"}): fresh server, first ${phase.cold}s`);
+    ctx.progress(
+      `${tag}: mix over ${count} blogs (${round === 0 ? "freshly copied" : "reused"}): fresh server, first ${phase.cold}s`,
+    );
     server = await serve(fixture.dataDir, "serve-mix.log");
     const coldFrom = used;
-    let cold: Window, steady: Window, memory: Memory | null, stopSeconds: number, stopKilled: boolean, steadyFrom: number, steadyTo: number;
+    let cold: Window,
+      steady: Window,
+      memory: Memory | null,
+      stopSeconds: number,
+      stopKilled: boolean,
+      steadyFrom: number,
+      steadyTo: number;
     try {
       cold = await measureWindow(server, async () => count200(await mix(server, files, used, phase.cold)));
-      ctx.progress(`${tag}: ${Math.round(cold.load.reqPerSec)} req/s cold; the same server until ${phase.before}s of the mix, then ${phase.steady}s steady`);
+      ctx.progress(
+        `${tag}: ${Math.round(cold.load.reqPerSec)} req/s cold; the same server until ${phase.before}s of the mix, then ${phase.steady}s steady`,
+      );
       count200(await mix(server, files, used, phase.before - phase.cold));
       steadyFrom = used;
       steady = await measureWindow(server, async () => count200(await mix(server, files, used, phase.steady)));
@@ -268,8 +338,14 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
     const code = await server.stop(60_000);
     stopSeconds = (performance.now() - t) / 1000;
     stopKilled = code === null;
-    const stopLog = (await Bun.file(server.logFile).text()).split("\n").filter((l) => /stopped|shutting down|still in flight/.test(l)).slice(-2).join(" | ");
-    ctx.progress(`${tag}: ${Math.round(steady.load.reqPerSec)} req/s steady; SIGTERM took ${stopSeconds.toFixed(1)} s${stopKilled ? " (killed)" : ""}; reading views from the blog files`);
+    const stopLog = (await Bun.file(server.logFile).text())
+      .split("\n")
+      .filter((l) => /stopped|shutting down|still in flight/.test(l))
+      .slice(-2)
+      .join(" | ");
+    ctx.progress(
+      `${tag}: ${Math.round(steady.load.reqPerSec)} req/s steady; SIGTERM took ${stopSeconds.toFixed(1)} s${stopKilled ? " (killed)" : ""}; reading views from the blog files`,
+    );
     const r0 = performance.now();
     const { views, blogsRead } = sumViews(fixture);
     const readSeconds = (performance.now() - r0) / 1000;
@@ -298,12 +374,34 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
       return { name: fixture.names[Math.floor(v / 256)], page: sequence.pages[v % 256] };
     };
     const before = simulated.misses.filter((i) => i < steadyFrom);
-    ctx.progress(`${tag}: floor: ${Math.min(within.length, phase.floorSample)} of the steady window's ${within.length} (simulated) misses, rendered bare on core 0`);
-    const floor = await measureFloor(ctx.workDir, fixture.dataDir, sampleOf(before, phase.floorWarmup, 5 + round).map(toMiss), sampleOf(within, phase.floorSample, 7 + round).map(toMiss));
+    ctx.progress(
+      `${tag}: floor: ${Math.min(within.length, phase.floorSample)} of the steady window's ${within.length} (simulated) misses, rendered bare on core 0`,
+    );
+    const floor = await measureFloor(
+      ctx.workDir,
+      fixture.dataDir,
+      sampleOf(before, phase.floorWarmup, 5 + round).map(toMiss),
+      sampleOf(within, phase.floorSample, 7 + round).map(toMiss),
+    );
 
     rounds.push({
-      one, cold, steady, restart, memory, restartMemory, stopSeconds, stopKilled, restartStopSeconds, stopLog,
-      views: { inFiles: views, answered200: answered200 - restart.load.counters.posts200, sent: sentPosts - restart.load.counters.sentPosts, blogsRead, readSeconds },
+      one,
+      cold,
+      steady,
+      restart,
+      memory,
+      restartMemory,
+      stopSeconds,
+      stopKilled,
+      restartStopSeconds,
+      stopLog,
+      views: {
+        inFiles: views,
+        answered200: answered200 - restart.load.counters.posts200,
+        sent: sentPosts - restart.load.counters.sentPosts,
+        blogsRead,
+        readSeconds,
+      },
       floor,
       simulatedHitRate: 1 - within.length / (steadyTo - steadyFrom),
       used,
@@ -312,7 +410,8 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
   }
 
   // Rows.
-  const ratios = (pick: (r: Round) => Window) => median(rounds.map((r) => pick(r).load.reqPerSec / r.one.load.reqPerSec));
+  const ratios = (pick: (r: Round) => Window) =>
+    median(rounds.map((r) => pick(r).load.reqPerSec / r.one.load.reqPerSec));
   const rows: Row[] = [];
   const cold = ratios((r) => r.cold);
   const steady = ratios((r) => r.steady);
@@ -320,21 +419,56 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
   const steadyP99 = median(rounds.map((r) => r.steady.load.p99Ms));
   const steadyErrors = rounds.reduce((k, r) => k + r.steady.load.errors, 0);
   const wraps = median(rounds.map((r) => r.used)) / phase.sequence;
-  rows.push(loadRow("mix:one", `reader mix on ONE blog (baseline), wrk -c${CONNECTIONS}`, rounds.map((r) => r.one), {
-    note: `${windowNote(rounds.map((r) => r.one))}; after a ${phase.oneWarm} s warm-up on a fresh server; used ${Math.round(median(rounds.map((r) => r.usedOne))).toLocaleString("en-US")} entries of a ${phase.sequence.toLocaleString("en-US")}-entry sequence`,
-  }));
-  rows.push(loadRow("mix:cold", `reader mix, ${count} blogs, first ${phase.cold} s after a fresh start`, rounds.map((r) => r.cold), {
-    ratio: cold, ratioTo: "of one blog", goal: "≥ 0.1 of one blog", met: cold >= 0.1,
-    note: `${windowNote(rounds.map((r) => r.cold))}; round 1 on freshly copied blogs (never opened), later rounds reuse them; \`sync\` before the start, no cache dropped`,
-  }));
-  rows.push(loadRow("mix:steady", `reader mix, ${count} blogs, steady (after ${phase.before} s), ${phase.steady} s`, rounds.map((r) => r.steady), {
-    ratio: steady, ratioTo: "of one blog", goal: "≥ 0.25 of one blog, p99 ≤ 20 ms, 0 errors", met: steady >= 0.25 && steadyP99 <= 20 && steadyErrors === 0,
-    note: `${windowNote(rounds.map((r) => r.steady))}; the many-blog runs used ${Math.round(median(rounds.map((r) => r.used))).toLocaleString("en-US")} entries of a ${phase.sequence.toLocaleString("en-US")}-entry sequence (${wraps < 1 ? "no wrap" : `wrapped ${Math.floor(wraps)}×`})`,
-  }));
-  rows.push(loadRow("mix:restart", `reader mix, ${count} blogs, first ${phase.restart} s after a restart (same directory)`, rounds.map((r) => r.restart), {
-    ratio: restart, ratioTo: "of one blog",
-    note: `${windowNote(rounds.map((r) => r.restart))}; its own SIGTERM took ${median(rounds.map((r) => r.restartStopSeconds)).toFixed(1)} s; its peak RSS ${Math.round(median(rounds.map((r) => (r.restartMemory?.peakBytes ?? NaN) / MB)))} MB`,
-  }));
+  rows.push(
+    loadRow(
+      "mix:one",
+      `reader mix on ONE blog (baseline), wrk -c${CONNECTIONS}`,
+      rounds.map((r) => r.one),
+      {
+        note: `${windowNote(rounds.map((r) => r.one))}; after a ${phase.oneWarm} s warm-up on a fresh server; used ${Math.round(median(rounds.map((r) => r.usedOne))).toLocaleString("en-US")} entries of a ${phase.sequence.toLocaleString("en-US")}-entry sequence`,
+      },
+    ),
+  );
+  rows.push(
+    loadRow(
+      "mix:cold",
+      `reader mix, ${count} blogs, first ${phase.cold} s after a fresh start`,
+      rounds.map((r) => r.cold),
+      {
+        ratio: cold,
+        ratioTo: "of one blog",
+        goal: "≥ 0.1 of one blog",
+        met: cold >= 0.1,
+        note: `${windowNote(rounds.map((r) => r.cold))}; round 1 on freshly copied blogs (never opened), later rounds reuse them; \`sync\` before the start, no cache dropped`,
+      },
+    ),
+  );
+  rows.push(
+    loadRow(
+      "mix:steady",
+      `reader mix, ${count} blogs, steady (after ${phase.before} s), ${phase.steady} s`,
+      rounds.map((r) => r.steady),
+      {
+        ratio: steady,
+        ratioTo: "of one blog",
+        goal: "≥ 0.25 of one blog, p99 ≤ 20 ms, 0 errors",
+        met: steady >= 0.25 && steadyP99 <= 20 && steadyErrors === 0,
+        note: `${windowNote(rounds.map((r) => r.steady))}; the many-blog runs used ${Math.round(median(rounds.map((r) => r.used))).toLocaleString("en-US")} entries of a ${phase.sequence.toLocaleString("en-US")}-entry sequence (${wraps < 1 ? "no wrap" : `wrapped ${Math.floor(wraps)}×`})`,
+      },
+    ),
+  );
+  rows.push(
+    loadRow(
+      "mix:restart",
+      `reader mix, ${count} blogs, first ${phase.restart} s after a restart (same directory)`,
+      rounds.map((r) => r.restart),
+      {
+        ratio: restart,
+        ratioTo: "of one blog",
+        note: `${windowNote(rounds.map((r) => r.restart))}; its own SIGTERM took ${median(rounds.map((r) => r.restartStopSeconds)).toFixed(1)} s; its peak RSS ${Math.round(median(rounds.map((r) => (r.restartMemory?.peakBytes ?? NaN) / MB)))} MB`,
+      },
+    ),
+  );
   const floorMean = median(rounds.map((r) => r.floor.meanMs));
   const missCost = median(rounds.map((r) => mainPerMiss(r.steady) / r.floor.meanMs));
   // The server's side is CPU time; the floor's mean is wall time, which grows when the floor waits
@@ -351,7 +485,12 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
     met: missCost <= 1.3 && missCostCpu <= 1.3,
     runs: rounds.length,
     note: `steady window: main thread (tid = pid) CPU from /proc/PID/task/PID/stat over writekit_page_cache_misses_total, against the floor's mean wall time per miss; against the floor's CPU time instead: ${missCostCpu.toFixed(2)}${floorWaited > 1.2 ? ` (the floor's wall time was ${floorWaited.toFixed(1)}× its CPU time: it waited for the core or the disk, so the wall-time ratio flatters the server)` : ""}; whole process ${ms(median(rounds.map((r) => r.steady.processCpuMs / r.steady.pageMisses)))} CPU per miss (the other threads: JIT, the view flusher's Worker, the file watcher, GC helpers)`,
-    samples: rounds.map((r) => ({ mainCpuMs: r.steady.mainCpuMs, processCpuMs: r.steady.processCpuMs, pageMisses: r.steady.pageMisses, threads: r.steady.threads })),
+    samples: rounds.map((r) => ({
+      mainCpuMs: r.steady.mainCpuMs,
+      processCpuMs: r.steady.processCpuMs,
+      pageMisses: r.steady.pageMisses,
+      threads: r.steady.threads,
+    })),
   });
   const byKind = rounds[rounds.length - 1].floor.byKind;
   rows.push({
@@ -361,7 +500,11 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
     p99Ms: median(rounds.map((r) => r.floor.p99Ms)),
     value: `mean ${ms(floorMean, 3)}`,
     runs: rounds.length,
-    note: `${Math.round(median(rounds.map((r) => r.floor.count)))} of the steady window's misses (an LRU of the server's page-cache entry count replayed over the sequence: simulated hit rate ${pct(median(rounds.map((r) => r.simulatedHitRate)))} vs ${pct(median(rounds.map((r) => hitRate(r.steady))))} measured), one process pinned to core 0; CPU ${ms(median(rounds.map((r) => r.floor.cpuMeanMs)), 3)} per miss; mean by page (last run): ${Object.entries(byKind).map(([k, v]) => `${k} ${v.meanMs.toFixed(2)} ms ×${v.count}`).join(", ")}; ${Math.round(median(rounds.map((r) => r.floor.meanBytes))).toLocaleString("en-US")} B per page`,
+    note: `${Math.round(median(rounds.map((r) => r.floor.count)))} of the steady window's misses (an LRU of the server's page-cache entry count replayed over the sequence: simulated hit rate ${pct(median(rounds.map((r) => r.simulatedHitRate)))} vs ${pct(median(rounds.map((r) => hitRate(r.steady))))} measured), one process pinned to core 0; CPU ${ms(median(rounds.map((r) => r.floor.cpuMeanMs)), 3)} per miss; mean by page (last run): ${Object.entries(
+      byKind,
+    )
+      .map(([k, v]) => `${k} ${v.meanMs.toFixed(2)} ms ×${v.count}`)
+      .join(", ")}; ${Math.round(median(rounds.map((r) => r.floor.meanBytes))).toLocaleString("en-US")} B per page`,
     samples: rounds.map((r) => r.floor),
   });
   const peak = median(rounds.map((r) => (r.memory?.peakBytes ?? NaN) / MB));

@@ -37,10 +37,38 @@ export interface MixFixture {
 }
 
 const TAGS = [
-  "sqlite", "performance", "bun", "typescript", "databases", "web", "self-hosting", "notes",
-  "linux", "testing", "caching", "css", "http", "tooling", "security", "backups",
-  "markdown", "travel", "books", "music", "kitchen", "garden", "photography", "cycling",
-  "history", "maps", "keyboards", "writing", "rust", "go", "networking", "accessibility",
+  "sqlite",
+  "performance",
+  "bun",
+  "typescript",
+  "databases",
+  "web",
+  "self-hosting",
+  "notes",
+  "linux",
+  "testing",
+  "caching",
+  "css",
+  "http",
+  "tooling",
+  "security",
+  "backups",
+  "markdown",
+  "travel",
+  "books",
+  "music",
+  "kitchen",
+  "garden",
+  "photography",
+  "cycling",
+  "history",
+  "maps",
+  "keyboards",
+  "writing",
+  "rust",
+  "go",
+  "networking",
+  "accessibility",
 ];
 
 const VOCABULARY = (
@@ -57,7 +85,14 @@ const VOCABULARY = (
 ).split(" ");
 
 const LANGUAGES = ["ts", "sql", "sh", "go", "rust", "js", "python"];
-const SITES = ["https://sqlite.org/docs.html", "https://bun.sh/docs", "https://developer.mozilla.org/en-US/docs/Web/HTTP", "https://www.rfc-editor.org/rfc/rfc9110", "https://lwn.net/", "https://en.wikipedia.org/wiki/Zipf%27s_law"];
+const SITES = [
+  "https://sqlite.org/docs.html",
+  "https://bun.sh/docs",
+  "https://developer.mozilla.org/en-US/docs/Web/HTTP",
+  "https://www.rfc-editor.org/rfc/rfc9110",
+  "https://lwn.net/",
+  "https://en.wikipedia.org/wiki/Zipf%27s_law",
+];
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
@@ -84,15 +119,27 @@ function paragraph(random: Random): string {
 function block(random: Random): string {
   const r = random();
   if (r < 0.5) return paragraph(random);
-  if (r < 0.62) return Array.from({ length: between(random, 3, 6) }, () => `- ${words(random, between(random, 4, 12))}`).join("\n");
-  if (r < 0.7) return Array.from({ length: between(random, 3, 5) }, (_, i) => `${i + 1}. ${words(random, between(random, 5, 12))}`).join("\n");
+  if (r < 0.62)
+    return Array.from({ length: between(random, 3, 6) }, () => `- ${words(random, between(random, 4, 12))}`).join("\n");
+  if (r < 0.7)
+    return Array.from(
+      { length: between(random, 3, 5) },
+      (_, i) => `${i + 1}. ${words(random, between(random, 5, 12))}`,
+    ).join("\n");
   if (r < 0.85) {
-    const lines = Array.from({ length: between(random, 4, 16) }, () => `${" ".repeat(2 * between(random, 0, 2))}${pick(random, VOCABULARY)}(${pick(random, VOCABULARY)}, ${between(random, 0, 999)}); // ${words(random, 3)}`);
+    const lines = Array.from(
+      { length: between(random, 4, 16) },
+      () =>
+        `${" ".repeat(2 * between(random, 0, 2))}${pick(random, VOCABULARY)}(${pick(random, VOCABULARY)}, ${between(random, 0, 999)}); // ${words(random, 3)}`,
+    );
     return "```" + pick(random, LANGUAGES) + "\n" + lines.join("\n") + "\n```";
   }
   if (r < 0.93) return `> ${paragraph(random)}`;
   if (r < 0.97) return `### ${words(random, between(random, 2, 5))}`;
-  const rows = Array.from({ length: between(random, 2, 5) }, () => `| ${pick(random, VOCABULARY)} | ${between(random, 1, 9999)} | ${words(random, 3)} |`);
+  const rows = Array.from(
+    { length: between(random, 2, 5) },
+    () => `| ${pick(random, VOCABULARY)} | ${between(random, 1, 9999)} | ${words(random, 3)} |`,
+  );
   return ["| name | value | note |", "|---|--:|---|", ...rows].join("\n");
 }
 
@@ -127,7 +174,11 @@ function drawTags(random: Random, k: number): number[] {
 /** Fills a freshly migrated blog through the product's own functions. */
 function fillBlog(db: Database): { slugs: string[]; bodies: number[]; tags: { name: string; posts: number }[] } {
   const random = seededRandom(2026);
-  updateSettings(db, { title: "Notes from a small server", description: "Databases, tools and the odd bicycle ride.", author_name: "Sam Reader" });
+  updateSettings(db, {
+    title: "Notes from a small server",
+    description: "Databases, tools and the odd bicycle ride.",
+    author_name: "Sam Reader",
+  });
   const slugs: string[] = [];
   const bodies: number[] = [];
   const start = FIXTURE_NOW.getTime() - MIX_POSTS * 5 * 86_400_000;
@@ -140,17 +191,36 @@ function fillBlog(db: Database): { slugs: string[]; bodies: number[]; tags: { na
     const title = words(random, between(random, 3, 8)).replace(/^./, (c) => c.toUpperCase());
     const post = createPost(
       db,
-      { title, body: text, tags: tags.map((t) => TAGS[t]), status: "published", publishedAt: new Date(start + i * 5 * 86_400_000 + between(random, 0, 86_399) * 1000).toISOString() },
+      {
+        title,
+        body: text,
+        tags: tags.map((t) => TAGS[t]),
+        status: "published",
+        publishedAt: new Date(start + i * 5 * 86_400_000 + between(random, 0, 86_399) * 1000).toISOString(),
+      },
       FIXTURE_NOW,
     );
     for (let c = between(random, 0, 6) - 2; c > 0; c--) {
-      addComment(db, { postId: post.id, name: `Reader ${between(random, 1, 500)}`, body: Array.from({ length: between(random, 1, 3) }, () => paragraph(random)).join("\n\n"), status: "approved" }, FIXTURE_NOW);
+      addComment(
+        db,
+        {
+          postId: post.id,
+          name: `Reader ${between(random, 1, 500)}`,
+          body: Array.from({ length: between(random, 1, 3) }, () => paragraph(random)).join("\n\n"),
+          status: "approved",
+        },
+        FIXTURE_NOW,
+      );
     }
     slugs.push(post.slug);
     bodies.push(text.length);
   }
   // The tags as the blog stores them (normalised by createPost), counted from the blog itself.
-  const tagCounts = db.query("SELECT tags.name AS name, count(*) AS posts FROM tags JOIN post_tags ON post_tags.tag_id = tags.id GROUP BY tags.id ORDER BY posts DESC, name").all() as { name: string; posts: number }[];
+  const tagCounts = db
+    .query(
+      "SELECT tags.name AS name, count(*) AS posts FROM tags JOIN post_tags ON post_tags.tag_id = tags.id GROUP BY tags.id ORDER BY posts DESC, name",
+    )
+    .all() as { name: string; posts: number }[];
   return { slugs, bodies, tags: tagCounts };
 }
 

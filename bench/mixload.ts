@@ -15,7 +15,8 @@ import { seededRandom, shuffle, zipfSampler } from "./stats.ts";
 
 export const MIX_SHARES = { post: 0.6, home: 0.2, feed: 0.1, tag: 0.1 } as const;
 
-export type MixPage = { kind: "post"; slug: string } | { kind: "home" } | { kind: "feed" } | { kind: "tag"; tag: string };
+export type MixPage =
+  { kind: "post"; slug: string } | { kind: "home" } | { kind: "feed" } | { kind: "tag"; tag: string };
 
 /** Every page the mix asks for on a blog: the posts first (index = post), then home, feed, tags. */
 export function mixPages(fixture: Pick<MixFixture, "slugs" | "tags">): MixPage[] {
@@ -47,20 +48,38 @@ export interface MixSequence {
 }
 
 /** `length` requests of the mix over `blogs` blogs (seeded: the same every run). */
-export function mixSequence(fixture: Pick<MixFixture, "slugs" | "tags">, blogs: number, length: number, seed = 14): MixSequence {
+export function mixSequence(
+  fixture: Pick<MixFixture, "slugs" | "tags">,
+  blogs: number,
+  length: number,
+  seed = 14,
+): MixSequence {
   const pages = mixPages(fixture);
-  if (pages.length > 256) throw new Error(`the mix has ${pages.length} pages per blog; the sequence encoding holds 256`);
+  if (pages.length > 256)
+    throw new Error(`the mix has ${pages.length} pages per blog; the sequence encoding holds 256`);
   const posts = fixture.slugs.length;
   const home = posts;
   const feed = posts + 1;
   const random = seededRandom(seed);
-  const byRank = shuffle(Array.from({ length: blogs }, (_, i) => i), seededRandom(seed + 1));
+  const byRank = shuffle(
+    Array.from({ length: blogs }, (_, i) => i),
+    seededRandom(seed + 1),
+  );
   const drawBlog = zipfSampler(blogs, 1.0);
   const drawPost = zipfSampler(posts, 1.0);
   const postOrders = new Map<number, Uint8Array>();
   const postOrder = (blog: number) => {
     let order = postOrders.get(blog);
-    if (!order) postOrders.set(blog, (order = Uint8Array.from(shuffle(Array.from({ length: posts }, (_, i) => i), seededRandom(1_000_003 * (blog + 1) + seed)))));
+    if (!order)
+      postOrders.set(
+        blog,
+        (order = Uint8Array.from(
+          shuffle(
+            Array.from({ length: posts }, (_, i) => i),
+            seededRandom(1_000_003 * (blog + 1) + seed),
+          ),
+        )),
+      );
     return order;
   };
   const tagCdf: number[] = [];
@@ -96,7 +115,11 @@ export interface MixFiles {
 
 /** Writes the hosts, the paths and the sequence for wrk's Lua. */
 export function writeMixFiles(dir: string, hosts: readonly string[], sequence: MixSequence): MixFiles {
-  const files = { hostsFile: join(dir, "mix-hosts.txt"), pathsFile: join(dir, "mix-paths.txt"), sequenceFile: join(dir, "mix-sequence.txt") };
+  const files = {
+    hostsFile: join(dir, "mix-hosts.txt"),
+    pathsFile: join(dir, "mix-paths.txt"),
+    sequenceFile: join(dir, "mix-sequence.txt"),
+  };
   writeFileSync(files.hostsFile, hosts.join("\n") + "\n");
   writeFileSync(files.pathsFile, sequence.pages.map(pathOf).join("\n") + "\n");
   writeFileSync(files.sequenceFile, sequence.entries.join("\n") + "\n");

@@ -60,7 +60,12 @@ function measurePass(dataDir: string, names: TenantName[], seed: number): PassRe
   }
   pool.closeAll();
   for (const a of [total, get, select]) a.sort();
-  return { p50Ms: percentile(total, 50), p99Ms: percentile(total, 99), getP50Ms: percentile(get, 50), selectP50Ms: percentile(select, 50) };
+  return {
+    p50Ms: percentile(total, 50),
+    p99Ms: percentile(total, 99),
+    getP50Ms: percentile(get, 50),
+    selectP50Ms: percentile(select, 50),
+  };
 }
 
 /**
@@ -76,7 +81,10 @@ function measurePhases(dataDir: string, names: TenantName[]): Phases {
     ["busy_timeout", (s) => s.db!.run(`PRAGMA busy_timeout = ${SERVER_BUSY_TIMEOUT_MS}`)],
     ["journal_mode=WAL (first access)", (s) => s.db!.run("PRAGMA journal_mode = WAL")],
     ["synchronous", (s) => s.db!.run("PRAGMA synchronous = NORMAL")],
-    ["persist WAL+size limit", (s) => (s.db!.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1), s.db!.run("PRAGMA journal_size_limit = 0"))],
+    [
+      "persist WAL+size limit",
+      (s) => (s.db!.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1), s.db!.run("PRAGMA journal_size_limit = 0")),
+    ],
     ["foreign_keys", (s) => s.db!.run("PRAGMA foreign_keys = ON")],
     ["cache_size+temp_store", (s) => (s.db!.run("PRAGMA cache_size = -128"), s.db!.run("PRAGMA temp_store = MEMORY"))],
     ["schema check", (s) => void pendingMigrations(s.db!)],
@@ -114,14 +122,23 @@ if (import.meta.main) {
 export async function measureOpen(ctx: BenchContext, only: (id: string) => boolean): Promise<Row[]> {
   if (!only("open")) return [];
   const fixture = ctx.many();
-  ctx.progress(`opening ${fixture.names.length.toLocaleString("en-US")} blogs through the pool, ${ctx.runs} passes, pinned to core ${SERVER_CPU}`);
-  const child = spawn({ cmd: pinned(SERVER_CPU, [process.execPath, "bench/open.ts", fixture.dataDir, String(ctx.runs)]), cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  ctx.progress(
+    `opening ${fixture.names.length.toLocaleString("en-US")} blogs through the pool, ${ctx.runs} passes, pinned to core ${SERVER_CPU}`,
+  );
+  const child = spawn({
+    cmd: pinned(SERVER_CPU, [process.execPath, "bench/open.ts", fixture.dataDir, String(ctx.runs)]),
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   await child.exited;
   if (child.exitCode !== 0) throw new Error(`bench/open.ts failed: ${err}`);
   const { passes, phases } = JSON.parse(out.trim().split("\n").pop()!) as { passes: PassResult[]; phases: Phases };
   const p99 = median(passes.map((p) => p.p99Ms));
-  const phaseText = Object.entries(phases).map(([step, ms]) => `${step} ${(ms * 1000).toFixed(0)} µs`).join(", ");
+  const phaseText = Object.entries(phases)
+    .map(([step, ms]) => `${step} ${(ms * 1000).toFixed(0)} µs`)
+    .join(", ");
   return [
     {
       id: "open",

@@ -50,7 +50,10 @@ export async function measurePages(ctx: BenchContext, only: (id: string) => bool
   const blog = ctx.single();
   const host = SINGLE_HOST(blog);
   ctx.progress(`single blog: starting writekit serve on core 0`);
-  const server = await startServer({ argv: writekitServe(blog.dataDir), logFile: join(ctx.workDir, "serve-single.log") });
+  const server = await startServer({
+    argv: writekitServe(blog.dataDir),
+    logFile: join(ctx.workDir, "serve-single.log"),
+  });
   let ceiling: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     const captured: CapturedPage[] = [];
@@ -60,11 +63,16 @@ export async function measurePages(ctx: BenchContext, only: (id: string) => bool
     }
     const pagesFile = join(ctx.workDir, "ceiling-pages.json");
     writeFileSync(pagesFile, JSON.stringify(captured));
-    ceiling = await startServer({ argv: [process.execPath, "bench/ceiling.ts", pagesFile], logFile: join(ctx.workDir, "ceiling.log") });
+    ceiling = await startServer({
+      argv: [process.execPath, "bench/ceiling.ts", pagesFile],
+      logFile: join(ctx.workDir, "ceiling.log"),
+    });
 
     const load = (origin: string, spec: PageSpec, seconds: number, ok: number[] | undefined) =>
       runLoad({ origin, path: spec.path(blog), host, seconds, okStatuses: ok, workDir: ctx.workDir });
-    const results = new Map<string, { page: LoadResult[]; ceiling: LoadResult[] }>(specs.map((s) => [s.id, { page: [], ceiling: [] }]));
+    const results = new Map<string, { page: LoadResult[]; ceiling: LoadResult[] }>(
+      specs.map((s) => [s.id, { page: [], ceiling: [] }]),
+    );
     for (const [i, spec] of specs.entries()) {
       ctx.progress(`warming ${spec.path(blog)} and its ceiling`);
       await load(server.origin, spec, 1, okStatuses(spec));

@@ -37,7 +37,8 @@ async function probe(origin: string, host: string, path: string, seconds: number
         if (!length) return failed?.(new Error(`an answer without Content-Length: ${head.split("\r\n")[0]}`));
         const end = headEnd + 4 + Number(length[1]);
         if (buffer.length < end) return;
-        if (buffer.length > end) return failed?.(new Error("more bytes than one answer: the server sent something unasked"));
+        if (buffer.length > end)
+          return failed?.(new Error("more bytes than one answer: the server sent something unasked"));
         buffer = Buffer.alloc(0);
         const done = pending;
         pending = null;

@@ -76,7 +76,10 @@ const options = {
   blogs: positive("blogs", values.blogs, values.quick ? 1000 : 10_000),
   seconds: positive("seconds", values.seconds, values.quick ? 2 : 5),
   runs: positive("runs", values.runs, values.quick ? 1 : 3),
-  only: (values.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean),
+  only: (values.only ?? [])
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean),
 };
 if (values.binary !== undefined) {
   const binary = resolve(values.binary);
@@ -93,12 +96,19 @@ const wrk = hasWrk();
 const machine = describeMachine(wrk);
 const notes: string[] = [];
 if (!wrk) {
-  notes.push(`wrk is not installed, so the HTTP rows (page:*, ceiling:*, many:*) were skipped. Install it with:\n    ${WRK_INSTALL}`);
+  notes.push(
+    `wrk is not installed, so the HTTP rows (page:*, ceiling:*, many:*) were skipped. Install it with:\n    ${WRK_INSTALL}`,
+  );
   console.error(`bench: ${notes[0]}`);
 }
-if (!isPinningAvailable()) notes.push("taskset is missing: server and load generator were not pinned to separate cores");
+if (!isPinningAvailable())
+  notes.push("taskset is missing: server and load generator were not pinned to separate cores");
 // The load generator's core: this process and wrk share it, the servers get the other one.
-else spawnSync(["taskset", "-a", "-p", "-c", String(LOAD_CPU), String(process.pid)], { stdout: "ignore", stderr: "ignore" });
+else
+  spawnSync(["taskset", "-a", "-p", "-c", String(LOAD_CPU), String(process.pid)], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
 
 const workDir = mkdtempSync(join(tmpdir(), "writekit-bench-work-"));
 const fixtures: { dataDir: string }[] = [];
@@ -119,7 +129,8 @@ const loadAverage = () => {
   }
 };
 const loadAtStart = loadAverage();
-const progress = (message: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}`);
+const progress = (message: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}`);
 const ctx: BenchContext = {
   seconds: options.seconds,
   runs: options.runs,
@@ -130,14 +141,20 @@ const ctx: BenchContext = {
   many: lazy(() => {
     progress(`making ${options.blogs.toLocaleString("en-US")} blogs (one real blog, copied)`);
     const f = makeBlogs(options.blogs);
-    progress(`made ${options.blogs.toLocaleString("en-US")} blogs of ${(f.fileBytes / 1024).toFixed(0)} KiB each in ${f.dataDir}`);
+    progress(
+      `made ${options.blogs.toLocaleString("en-US")} blogs of ${(f.fileBytes / 1024).toFixed(0)} KiB each in ${f.dataDir}`,
+    );
     return f;
   }),
   mixOne: lazy(() => makeMixBlogs(1)),
   mix: lazy(() => {
-    progress(`making ${options.blogs.toLocaleString("en-US")} reader-mix blogs (one realistic blog of 101 posts, copied)`);
+    progress(
+      `making ${options.blogs.toLocaleString("en-US")} reader-mix blogs (one realistic blog of 101 posts, copied)`,
+    );
     const f = makeMixBlogs(options.blogs);
-    progress(`made ${options.blogs.toLocaleString("en-US")} blogs of ${(f.fileBytes / 1024).toFixed(0)} KiB each (${f.tags.length} tags; Markdown bodies ${f.bodyBytes.min}–${f.bodyBytes.max} B, median ${f.bodyBytes.median}) in ${f.dataDir}`);
+    progress(
+      `made ${options.blogs.toLocaleString("en-US")} blogs of ${(f.fileBytes / 1024).toFixed(0)} KiB each (${f.tags.length} tags; Markdown bodies ${f.bodyBytes.min}–${f.bodyBytes.max} B, median ${f.bodyBytes.median}) in ${f.dataDir}`,
+    );
     return f;
   }),
   quick: values.quick,
@@ -154,7 +171,11 @@ process.on("SIGINT", () => {
 });
 
 /** The load shapes in the order their rows appear; add a shape by adding a line. */
-const shapes: { name: string; http: boolean; measure: (ctx: BenchContext, only: (id: string) => boolean) => Promise<Row[]> }[] = [
+const shapes: {
+  name: string;
+  http: boolean;
+  measure: (ctx: BenchContext, only: (id: string) => boolean) => Promise<Row[]>;
+}[] = [
   { name: "pages", http: true, measure: measurePages },
   { name: "many", http: true, measure: measureMany },
   { name: "isolation", http: true, measure: measureIsolation },
@@ -184,14 +205,21 @@ try {
 }
 
 const date = new Date().toISOString();
-notes.push(`load average (1 min) at the start ${loadAtStart}, at the end ${loadAverage()} on ${machine.nproc} cores: above ~1.5 other work shared the cores`);
-console.log(`\nWriteKit benchmark — ${date.slice(0, 16).replace("T", " ")} UTC, ${machine.cpu}, ${machine.nproc} cores, ${machine.memoryGiB} GiB, Bun ${machine.bun}, commit ${machine.commit}${machine.dirty ? " (src/ modified)" : ""}`);
-console.log(`server under test: ${serverKind()}, pinned to core 0, wrk -t1 -c50 (the reader mix: -c32) on core 1; medians of ${options.runs} run(s), ${options.seconds} s per HTTP run (the reader mix has its own phases)\n`);
+notes.push(
+  `load average (1 min) at the start ${loadAtStart}, at the end ${loadAverage()} on ${machine.nproc} cores: above ~1.5 other work shared the cores`,
+);
+console.log(
+  `\nWriteKit benchmark — ${date.slice(0, 16).replace("T", " ")} UTC, ${machine.cpu}, ${machine.nproc} cores, ${machine.memoryGiB} GiB, Bun ${machine.bun}, commit ${machine.commit}${machine.dirty ? " (src/ modified)" : ""}`,
+);
+console.log(
+  `server under test: ${serverKind()}, pinned to core 0, wrk -t1 -c50 (the reader mix: -c32) on core 1; medians of ${options.runs} run(s), ${options.seconds} s per HTTP run (the reader mix has its own phases)\n`,
+);
 console.log(formatTable(rows));
 const withNotes = rows.filter((r) => r.note || (r.statuses && r.errors));
 if (withNotes.length) {
   console.log("");
-  for (const r of withNotes) console.log(`- ${r.title}: ${[r.note, r.errors ? `responses ${r.statuses}` : ""].filter(Boolean).join("; ")}`);
+  for (const r of withNotes)
+    console.log(`- ${r.title}: ${[r.note, r.errors ? `responses ${r.statuses}` : ""].filter(Boolean).join("; ")}`);
 }
 for (const note of notes) console.log(`- ${note}`);
 const file = saveResults(join(ROOT, "bench", "results"), { date, machine, options, rows, notes });

@@ -83,7 +83,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const origin = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + (options.timeoutMs ?? 20_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before answering; see ${options.logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`server exited with code ${child.exitCode} before answering; see ${options.logFile}`);
     try {
       const r = await fetch(origin + (options.readyPath ?? "/healthz"));
       await r.arrayBuffer();
@@ -93,7 +94,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     if (performance.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`server did not answer 200 on ${options.readyPath ?? "/healthz"} in time; see ${options.logFile}`);
+      throw new Error(
+        `server did not answer 200 on ${options.readyPath ?? "/healthz"} in time; see ${options.logFile}`,
+      );
     }
     await Bun.sleep(20);
   }
@@ -155,12 +158,19 @@ export function cpuOf(pid: number): CpuTimes | null {
     const threads = new Map<number, { name: string; ms: number }>();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        threads.set(Number(tid), { name: readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim(), ms: statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")) });
+        threads.set(Number(tid), {
+          name: readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim(),
+          ms: statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")),
+        });
       } catch {
         // The thread ended between the listing and the read.
       }
     }
-    return { processMs: statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8")), mainMs: threads.get(pid)?.ms ?? NaN, threads };
+    return {
+      processMs: statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8")),
+      mainMs: threads.get(pid)?.ms ?? NaN,
+      threads,
+    };
   } catch {
     return null;
   }

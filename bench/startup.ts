@@ -22,11 +22,18 @@ function newestSource(dir: string): number {
 }
 
 function ensureBinary(ctx: BenchContext): void {
-  const stale = !existsSync(BINARY) || statSync(BINARY).mtimeMs < Math.max(newestSource(join(ROOT, "src")), newestSource(join(ROOT, "migrations")));
+  const stale =
+    !existsSync(BINARY) ||
+    statSync(BINARY).mtimeMs < Math.max(newestSource(join(ROOT, "src")), newestSource(join(ROOT, "migrations")));
   if (!stale) return;
   ctx.progress(`building ${BINARY} (npm run build): it is missing or older than src/`);
   const path = `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`;
-  const build = spawnSync(["npm", "run", "build"], { cwd: ROOT, env: { ...process.env, PATH: path }, stdout: "pipe", stderr: "pipe" });
+  const build = spawnSync(["npm", "run", "build"], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: path },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`npm run build failed:\n${build.stderr.toString()}`);
 }
 
@@ -34,7 +41,11 @@ function ensureBinary(ctx: BenchContext): void {
 async function startOnce(dataDir: string): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn({ cmd: pinned(SERVER_CPU, [BINARY, "serve", "--data", dataDir, "--hostname", "127.0.0.1", "--port", String(port)]), stdout: "ignore", stderr: "ignore" });
+  const child = spawn({
+    cmd: pinned(SERVER_CPU, [BINARY, "serve", "--data", dataDir, "--hostname", "127.0.0.1", "--port", String(port)]),
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   try {
     for (;;) {
       try {

@@ -29,8 +29,10 @@ export interface Row {
   samples?: unknown[];
 }
 
-const fmt = (n: number | undefined, digits: number) => (n === undefined || !Number.isFinite(n) ? "" : n.toFixed(digits));
-const fmtInt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? "" : Math.round(n).toLocaleString("en-US"));
+const fmt = (n: number | undefined, digits: number) =>
+  n === undefined || !Number.isFinite(n) ? "" : n.toFixed(digits);
+const fmtInt = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? "" : Math.round(n).toLocaleString("en-US");
 
 export function formatTable(rows: Row[]): string {
   const header = ["row", "req/s", "p50 ms", "p99 ms", "errors", "value", "ratio", "goal", "runs"];
@@ -47,7 +49,8 @@ export function formatTable(rows: Row[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const numeric = [false, true, true, true, true, true, false, false, true];
-  const line = (cells: string[]) => "| " + cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ") + " |";
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ") + " |";
   const rule = "|" + widths.map((w, i) => (numeric[i] ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|";
   return [line(header), rule, ...body.map(line)].join("\n");
 }
@@ -81,16 +84,20 @@ export function describeMachine(wrk: boolean): Machine {
   return {
     cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown",
     nproc: Number(sh("nproc")) || cpus().length,
-    memoryGiB: Math.round((Number(/^MemTotal:\s+(\d+)/m.exec(sh("cat /proc/meminfo"))?.[1] ?? 0) / 1024 / 1024) * 10) / 10,
+    memoryGiB:
+      Math.round((Number(/^MemTotal:\s+(\d+)/m.exec(sh("cat /proc/meminfo"))?.[1] ?? 0) / 1024 / 1024) * 10) / 10,
     kernel: sh("uname -r"),
     bun: Bun.version,
-    wrk: wrk ? sh("wrk -v 2>&1 | head -1").split(" ")[1] ?? "yes" : null,
+    wrk: wrk ? (sh("wrk -v 2>&1 | head -1").split(" ")[1] ?? "yes") : null,
     commit: sh("git rev-parse --short HEAD"),
     dirty: sh("git status --porcelain -- src migrations") !== "",
   };
 }
 
-export function saveResults(dir: string, result: { date: string; machine: Machine; options: unknown; rows: Row[]; notes: string[] }): string {
+export function saveResults(
+  dir: string,
+  result: { date: string; machine: Machine; options: unknown; rows: Row[]; notes: string[] },
+): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${result.date.replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + "\n");

@@ -9,7 +9,12 @@ export interface Visits {
   failures: number;
 }
 
-export async function visitEveryBlog(origin: string, hosts: readonly string[], path: string, concurrency = 8): Promise<Visits> {
+export async function visitEveryBlog(
+  origin: string,
+  hosts: readonly string[],
+  path: string,
+  concurrency = 8,
+): Promise<Visits> {
   const statuses: Record<string, number> = {};
   let failures = 0;
   let next = 0;

@@ -34,7 +34,9 @@ end`;
 function approveComments(dataDir: string, name: string): void {
   const db = new Database(join(dataDir, "tenants", `${name}.db`));
   try {
-    db.run("INSERT INTO settings (key, value) VALUES ('comment_policy', 'approve') ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    db.run(
+      "INSERT INTO settings (key, value) VALUES ('comment_policy', 'approve') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    );
   } finally {
     db.close();
   }
@@ -52,16 +54,33 @@ function countComments(dataDir: string, name: string): number {
 async function measureComments(ctx: BenchContext): Promise<Row> {
   const blog = ctx.single();
   const name = blog.names[0];
-  const samples: { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; statuses: Record<string, number>; lost: number }[] = [];
+  const samples: {
+    reqPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+    statuses: Record<string, number>;
+    lost: number;
+  }[] = [];
   approveComments(blog.dataDir, name);
   for (let run = 0; run < ctx.runs; run++) {
     ctx.progress(`comment writes ${run + 1}/${ctx.runs}: POST /${blog.postSlug}/comments, ${ctx.seconds}s`);
     const before = countComments(blog.dataDir, name);
-    const server = await startServer({ argv: writekitServe(blog.dataDir, ["--trusted-proxy", "127.0.0.1"]), logFile: join(ctx.workDir, "serve-writes.log") });
+    const server = await startServer({
+      argv: writekitServe(blog.dataDir, ["--trusted-proxy", "127.0.0.1"]),
+      logFile: join(ctx.workDir, "serve-writes.log"),
+    });
     let load;
     try {
       const path = `/${blog.postSlug}/comments`;
-      load = await runLoad({ origin: server.origin, path, seconds: ctx.seconds, okStatuses: [303], workDir: ctx.workDir, requestLua: commentLua(`${name}.localhost`, path) });
+      load = await runLoad({
+        origin: server.origin,
+        path,
+        seconds: ctx.seconds,
+        okStatuses: [303],
+        workDir: ctx.workDir,
+        requestLua: commentLua(`${name}.localhost`, path),
+      });
     } finally {
       await server.stop();
     }
@@ -80,7 +99,15 @@ async function measureComments(ctx: BenchContext): Promise<Row> {
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
     errors: samples.reduce((n, s) => n + s.errors, 0) + lost,
-    statuses: formatStatuses(samples.reduce((m, s) => { for (const [k, v] of Object.entries(s.statuses)) m[k] = (m[k] ?? 0) + v; return m; }, {} as Record<string, number>)),
+    statuses: formatStatuses(
+      samples.reduce(
+        (m, s) => {
+          for (const [k, v] of Object.entries(s.statuses)) m[k] = (m[k] ?? 0) + v;
+          return m;
+        },
+        {} as Record<string, number>,
+      ),
+    ),
     value: `${lost} lost`,
     goal: `≥ ${COMMENT_GOAL.toLocaleString("en-US")}/s acknowledged, none lost`,
     met: reqPerSec >= COMMENT_GOAL && lost === 0 && samples.every((s) => s.errors === 0),

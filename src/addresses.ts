@@ -51,12 +51,16 @@ export function parseAddressRange(text: string): string {
   const [base, prefix, ...rest] = text.trim().split("/");
   const address = normaliseAddress(base);
   if (address === null || rest.length > 0 || /[\[\]]/.test(base) || (prefix !== undefined && base.includes("%"))) {
-    throw new AddressRangeError(`${shown} is not an IP address or CIDR range; give one like 10.0.0.5, 10.0.0.0/8, ::1 or fd00::/8 (host names are not looked up)`);
+    throw new AddressRangeError(
+      `${shown} is not an IP address or CIDR range; give one like 10.0.0.5, 10.0.0.0/8, ::1 or fd00::/8 (host names are not looked up)`,
+    );
   }
   if (prefix === undefined) return address;
   const max = isIP(address) === 4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
-    throw new AddressRangeError(`${shown} has the prefix length "${prefix}"; an IPv${max === 32 ? 4 : 6} range's is a whole number from 0 to ${max}`);
+    throw new AddressRangeError(
+      `${shown} has the prefix length "${prefix}"; an IPv${max === 32 ? 4 : 6} range's is a whole number from 0 to ${max}`,
+    );
   }
   return `${address}/${Number(prefix)}`;
 }

@@ -109,7 +109,8 @@ const NODE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function nodeFrom(values: Values, env: Record<string, string | undefined>): string | null {
   const node = (values.node as string | undefined) ?? env.WRITEKIT_NODE ?? null;
-  if (node !== null && !NODE_NAME.test(node)) throw new ConfigError(`--node "${node}" is not a node name: 1-63 lower-case letters, digits and hyphens`);
+  if (node !== null && !NODE_NAME.test(node))
+    throw new ConfigError(`--node "${node}" is not a node name: 1-63 lower-case letters, digits and hyphens`);
   return node;
 }
 
@@ -118,7 +119,10 @@ function placementFrom(values: Values, env: Record<string, string | undefined>):
   return file.trim() === "" ? null : resolve(file);
 }
 
-export function loadClusterConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): ClusterConfig {
+export function loadClusterConfig(
+  values: Values = {},
+  env: Record<string, string | undefined> = process.env,
+): ClusterConfig {
   const litestreamConfig = (values["litestream-config"] as string | undefined) ?? env.WRITEKIT_LITESTREAM_CONFIG ?? "";
   return {
     dataDir: dataDirFrom(values, env),
@@ -144,7 +148,9 @@ function integer(name: string, raw: string, min: number, max: number): number {
 
 /** The instance's own domain (`--domain`, env WRITEKIT_DOMAIN, default localhost): blogs answer at `<name>.<domain>`. */
 export function domainFrom(values: Values, env: Record<string, string | undefined> = process.env): string {
-  const domain = String(values.domain ?? env.WRITEKIT_DOMAIN ?? "localhost").toLowerCase().replace(/\.$/, "");
+  const domain = String(values.domain ?? env.WRITEKIT_DOMAIN ?? "localhost")
+    .toLowerCase()
+    .replace(/\.$/, "");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
     throw new ConfigError(`--domain "${domain}" is not a valid host name`);
   }
@@ -158,13 +164,15 @@ export function domainFrom(values: Values, env: Record<string, string | undefine
  */
 function trustedProxiesFrom(values: Values, env: Record<string, string | undefined>): string[] {
   const flags = values["trusted-proxy"] as string[] | undefined;
-  const [name, entries] = flags !== undefined
-    ? ["--trusted-proxy", flags.flatMap((f) => f.split(","))]
-    : ["WRITEKIT_TRUSTED_PROXIES", (env.WRITEKIT_TRUSTED_PROXIES ?? "").split(/[\s,]+/)];
+  const [name, entries] =
+    flags !== undefined
+      ? ["--trusted-proxy", flags.flatMap((f) => f.split(","))]
+      : ["WRITEKIT_TRUSTED_PROXIES", (env.WRITEKIT_TRUSTED_PROXIES ?? "").split(/[\s,]+/)];
   const proxies: string[] = [];
   for (const entry of entries.map((e) => e.trim())) {
     if (entry === "") {
-      if (flags !== undefined) throw new ConfigError(`${name} must not be empty; give an address like 127.0.0.1 or a range like 10.0.0.0/8`);
+      if (flags !== undefined)
+        throw new ConfigError(`${name} must not be empty; give an address like 127.0.0.1 or a range like 10.0.0.0/8`);
       continue;
     }
     try {
@@ -185,7 +193,10 @@ export interface Address {
 }
 
 export function loadAddress(values: Values = {}, env: Record<string, string | undefined> = process.env): Address {
-  return { domain: domainFrom(values, env), port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535) };
+  return {
+    domain: domainFrom(values, env),
+    port: integer("--port", String(values.port ?? env.PORT ?? "3000"), 0, 65535),
+  };
 }
 
 /** `localhost` and its sub-domains resolve to this machine without DNS, and are served without TLS. */
@@ -219,22 +230,30 @@ export function allowParentDomainFrom(values: Values, env: Record<string, string
 function publicSchemeFrom(values: Values, env: Record<string, string | undefined>): Config["publicScheme"] {
   const raw = (values["public-scheme"] as string | undefined) ?? env.WRITEKIT_PUBLIC_SCHEME;
   if (raw === undefined || (raw === "" && values["public-scheme"] === undefined)) return null;
-  const scheme = raw.trim().toLowerCase().replace(/:(\/\/)?$/, "");
+  const scheme = raw
+    .trim()
+    .toLowerCase()
+    .replace(/:(\/\/)?$/, "");
   if (scheme === "http" || scheme === "https") return scheme;
-  throw new ConfigError(`--public-scheme must be "http" or "https", got "${raw}" (blogs keep their own host names, so only the scheme can be set)`);
+  throw new ConfigError(
+    `--public-scheme must be "http" or "https", got "${raw}" (blogs keep their own host names, so only the scheme can be set)`,
+  );
 }
 
 export function loadConfig(values: Values = {}, env: Record<string, string | undefined> = process.env): Config {
   const { domain, port } = loadAddress(values, env);
   const logFormat = String(values["log-format"] ?? env.WRITEKIT_LOG_FORMAT ?? "text");
-  if (logFormat !== "text" && logFormat !== "json") throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
+  if (logFormat !== "text" && logFormat !== "json")
+    throw new ConfigError(`--log-format must be "text" or "json", got "${logFormat}"`);
   const proxies = trustedProxiesFrom(values, env);
   const placementFile = placementFrom(values, env);
   const node = nodeFrom(values, env);
-  if (placementFile && !node) throw new ConfigError("--placement needs --node NAME (env WRITEKIT_NODE): this node's name in the placement file");
+  if (placementFile && !node)
+    throw new ConfigError("--placement needs --node NAME (env WRITEKIT_NODE): this node's name in the placement file");
   const metricsToken = String(values["metrics-token"] ?? env.WRITEKIT_METRICS_TOKEN ?? "");
   // A guessable token would expose the metrics to anyone who tries a few.
-  if (metricsToken && metricsToken.length < 16) throw new ConfigError(`--metrics-token must be at least 16 characters, got ${metricsToken.length}`);
+  if (metricsToken && metricsToken.length < 16)
+    throw new ConfigError(`--metrics-token must be at least 16 characters, got ${metricsToken.length}`);
   return {
     dataDir: dataDirFrom(values, env),
     port,
@@ -249,7 +268,12 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     metricsToken: metricsToken || null,
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
-    pageStoreMb: integer("--page-store-mb", String(values["page-store-mb"] ?? env.WRITEKIT_PAGE_STORE_MB ?? "1024"), 0, 1_000_000),
+    pageStoreMb: integer(
+      "--page-store-mb",
+      String(values["page-store-mb"] ?? env.WRITEKIT_PAGE_STORE_MB ?? "1024"),
+      0,
+      1_000_000,
+    ),
     replicated: values.replicated === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_REPLICATED ?? ""),
     placementFile,
     node,

@@ -15,7 +15,19 @@ import { serveCommand } from "./cli/serve.ts";
 import { tenantCommand } from "./cli/tenant.ts";
 import { VERSION } from "./version.ts";
 
-const commands: Command[] = [serveCommand, tenantCommand, migrateCommand, exportCommand, backupCommand, restoreCommand, importCommand, checkCommand, domainsCommand, placementCommand, nodeCommand];
+const commands: Command[] = [
+  serveCommand,
+  tenantCommand,
+  migrateCommand,
+  exportCommand,
+  backupCommand,
+  restoreCommand,
+  importCommand,
+  checkCommand,
+  domainsCommand,
+  placementCommand,
+  nodeCommand,
+];
 
 const usage = `WriteKit ${VERSION}: every blog is its own SQLite file.
 
@@ -30,11 +42,17 @@ Exit codes: 0 done; 1 failed (the error is one line on stderr); 2 a mistake on t
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === "--version" || name === "-v") return out(VERSION), 0;
-  if (name === "--help" || name === "-h" || name === "help") return out(usage), 0;
-  if (name === undefined) return err(usage), EXIT_USAGE;
+  if (name === "--version" || name === "-v") return (out(VERSION), 0);
+  if (name === "--help" || name === "-h" || name === "help") return (out(usage), 0);
+  if (name === undefined) return (err(usage), EXIT_USAGE);
   const command = commands.find((c) => c.name === name);
-  if (!command) return err(`writekit: unknown command "${name}"; the commands are ${commands.map((c) => c.name).join(", ")} (see: writekit --help)`), EXIT_USAGE;
+  if (!command)
+    return (
+      err(
+        `writekit: unknown command "${name}"; the commands are ${commands.map((c) => c.name).join(", ")} (see: writekit --help)`,
+      ),
+      EXIT_USAGE
+    );
   return command.run(rest);
 }
 
@@ -48,7 +66,7 @@ main(process.argv.slice(2)).then(
       process.exit(expected.exitCode);
     }
     // A bug: the stack is what a report of it needs.
-    err(`writekit: unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    err(`writekit: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   },
 );

@@ -62,7 +62,8 @@ export class PageStore {
     private readonly db: Database,
     private readonly options: PageStoreOptions,
   ) {
-    for (const row of db.query("SELECT name, gen FROM owners").all() as { name: string; gen: number }[]) this.gens.set(row.name, row.gen);
+    for (const row of db.query("SELECT name, gen FROM owners").all() as { name: string; gen: number }[])
+      this.gens.set(row.name, row.gen);
     this.bytes = (db.query("SELECT coalesce(sum(bytes), 0) AS n FROM pages").get() as { n: number }).n;
   }
 
@@ -73,17 +74,26 @@ export class PageStore {
       try {
         mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
         db = new Database(path, { create: true, readwrite: true, strict: true });
-        db.run("PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048; PRAGMA journal_size_limit = 16777216");
+        db.run(
+          "PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048; PRAGMA journal_size_limit = 16777216",
+        );
         db.run(SCHEMA);
         const build = db.query("SELECT value FROM about WHERE key = 'build'").get() as { value: string } | null;
         if (build?.value !== options.buildId) {
           db.run("DELETE FROM pages; DELETE FROM owners");
-          db.query("INSERT INTO about (key, value) VALUES ('build', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(options.buildId);
+          db.query(
+            "INSERT INTO about (key, value) VALUES ('build', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          ).run(options.buildId);
         }
         return new PageStore(db, options);
       } catch (e) {
         db?.close();
-        log.warn(attempt === 0 ? "the page store cannot be opened; it is made anew" : "the page store cannot be made; rendered pages are kept in memory only", { path, error: e instanceof Error ? e.message : String(e) });
+        log.warn(
+          attempt === 0
+            ? "the page store cannot be opened; it is made anew"
+            : "the page store cannot be made; rendered pages are kept in memory only",
+          { path, error: e instanceof Error ? e.message : String(e) },
+        );
         for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
       }
     }
@@ -97,7 +107,12 @@ export class PageStore {
   /** The page at `key` if it was stored under the owner's current generation. */
   get(owner: string, key: string): StoredPage | null {
     const gen = this.genOf(owner);
-    const row = this.db.query("SELECT owner, gen, meta, body FROM pages WHERE key = ?").get(key) as { owner: string; gen: number; meta: string; body: Uint8Array } | null;
+    const row = this.db.query("SELECT owner, gen, meta, body FROM pages WHERE key = ?").get(key) as {
+      owner: string;
+      gen: number;
+      meta: string;
+      body: Uint8Array;
+    } | null;
     if (!row || row.owner !== owner || row.gen !== gen) {
       this.misses++;
       return null;
@@ -134,11 +149,20 @@ export class PageStore {
 
   /** Writes what was queued in one transaction, and lets the least recently used pages go past the budget. */
   flush(): void {
-    if (!this.puts.size && !this.touched.size && !this.owners.size && !this.stale.size && this.bytes <= this.options.budgetBytes) return;
+    if (
+      !this.puts.size &&
+      !this.touched.size &&
+      !this.owners.size &&
+      !this.stale.size &&
+      this.bytes <= this.options.budgetBytes
+    )
+      return;
     const now = minute();
     try {
       this.db.transaction(() => {
-        const put = this.db.query("INSERT INTO pages (key, owner, gen, used, bytes, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, gen = excluded.gen, used = excluded.used, bytes = excluded.bytes, meta = excluded.meta, body = excluded.body");
+        const put = this.db.query(
+          "INSERT INTO pages (key, owner, gen, used, bytes, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, gen = excluded.gen, used = excluded.used, bytes = excluded.bytes, meta = excluded.meta, body = excluded.body",
+        );
         const old = this.db.query("SELECT bytes FROM pages WHERE key = ?");
         for (const [key, p] of this.puts) {
           if (p.gen !== this.genOf(p.owner)) continue;
@@ -149,11 +173,16 @@ export class PageStore {
         const use = this.db.query("UPDATE pages SET used = ? WHERE key = ?");
         for (const key of this.touched) use.run(now, key);
         const gone = this.db.query("DELETE FROM pages WHERE owner = ? AND gen < ? RETURNING bytes");
-        for (const [owner, gen] of this.stale) for (const row of gone.all(owner, gen) as { bytes: number }[]) this.bytes -= row.bytes;
-        const setOwner = this.db.query("INSERT INTO owners (name, gen, state) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET gen = excluded.gen, state = CASE WHEN excluded.state = '' THEN owners.state ELSE excluded.state END");
+        for (const [owner, gen] of this.stale)
+          for (const row of gone.all(owner, gen) as { bytes: number }[]) this.bytes -= row.bytes;
+        const setOwner = this.db.query(
+          "INSERT INTO owners (name, gen, state) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET gen = excluded.gen, state = CASE WHEN excluded.state = '' THEN owners.state ELSE excluded.state END",
+        );
         for (const [owner, { gen, state }] of this.owners) setOwner.run(owner, gen, state ?? "");
         if (this.bytes > this.options.budgetBytes) {
-          const evict = this.db.query("DELETE FROM pages WHERE key IN (SELECT key FROM pages ORDER BY used LIMIT ?) RETURNING bytes");
+          const evict = this.db.query(
+            "DELETE FROM pages WHERE key IN (SELECT key FROM pages ORDER BY used LIMIT ?) RETURNING bytes",
+          );
           while (this.bytes > this.options.budgetBytes * 0.9) {
             const rows = evict.all(200) as { bytes: number }[];
             if (!rows.length) break;
@@ -162,7 +191,9 @@ export class PageStore {
         }
       })();
     } catch (e) {
-      log.warn("the page store could not be written; the pages stay in memory", { error: e instanceof Error ? e.message : String(e) });
+      log.warn("the page store could not be written; the pages stay in memory", {
+        error: e instanceof Error ? e.message : String(e),
+      });
     }
     this.puts.clear();
     this.touched.clear();

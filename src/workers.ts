@@ -4,5 +4,7 @@
 // bytecode build keeps each module's import.meta.url pointing at the source file it was built
 // from, which exists on the build machine only.
 export function workerUrl(pathInSrc: string): URL {
-  return Bun.main.startsWith("/$bunfs/") ? new URL(`file:///$bunfs/root/${pathInSrc}`) : new URL(`./${pathInSrc}`, import.meta.url);
+  return Bun.main.startsWith("/$bunfs/")
+    ? new URL(`file:///$bunfs/root/${pathInSrc}`)
+    : new URL(`./${pathInSrc}`, import.meta.url);
 }

@@ -58,7 +58,11 @@ export async function testPasswordHash(): Promise<string> {
   return cachedHash;
 }
 
-export async function makeBlog(dataDir: string, name: string, options: { title?: string; email?: string } = {}): Promise<string> {
+export async function makeBlog(
+  dataDir: string,
+  name: string,
+  options: { title?: string; email?: string } = {},
+): Promise<string> {
   const hash = await testPasswordHash();
   return createTenant(dataDir, parseTenantName(name), (db) => {
     insertAuthor(db, { email: options.email ?? `${name}@example.com`, passwordHash: hash });
@@ -94,7 +98,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export async function cli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
   // Bun reads tsconfig.json (the JSX runtime) from the working directory, so name it when elsewhere.
   const runtime = options.cwd ? [BUN, `--tsconfig-override=${join(REPO, "tsconfig.json")}`] : [BUN];
   const proc = Bun.spawn([...runtime, join(REPO, "src/main.ts"), ...args], {
@@ -104,6 +111,10 @@ export async function cli(args: string[], options: { stdin?: string; env?: Recor
     stderr: "pipe",
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }

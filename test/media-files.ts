@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const fixture = (name: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(join(import.meta.dir, "fixtures", "media", name)));
+export const fixture = (name: string): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(readFileSync(join(import.meta.dir, "fixtures", "media", name)));
 export const sha256 = (bytes: Uint8Array): string => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 
 /** A real PNG with an ancillary chunk of `padding` bytes before its end: a valid image of any size. */
@@ -30,7 +31,9 @@ export function pngDeclaring(width: number, height: number): Uint8Array<ArrayBuf
 }
 
 export const HOSTILE = {
-  svgWithScript: new TextEncoder().encode('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script></svg>'),
+  svgWithScript: new TextEncoder().encode(
+    '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script></svg>',
+  ),
   htmlRenamedPng: new TextEncoder().encode("<!doctype html><html><body><script>alert(1)</script></body></html>"),
   truncatedJpeg: fixture("photo.jpg").slice(0, 120),
   hugePng: pngDeclaring(100_000, 100_000),

@@ -8,7 +8,11 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (page: { body: Uint8Array } | null) => (page ? new TextDecoder().decode(page.body) : null);
 
 function open(path: string, options: { state?: (owner: string) => string; build?: string; budget?: number } = {}) {
-  const store = PageStore.open(path, { budgetBytes: options.budget ?? 1 << 20, buildId: options.build ?? "build-1", stateOf: options.state ?? (() => "state-1") });
+  const store = PageStore.open(path, {
+    budgetBytes: options.budget ?? 1 << 20,
+    buildId: options.build ?? "build-1",
+    stateOf: options.state ?? (() => "state-1"),
+  });
   if (!store) throw new Error("no store");
   return store;
 }

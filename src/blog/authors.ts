@@ -14,7 +14,8 @@ export class PasswordError extends Error {
 }
 
 export function checkPasswordStrength(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new PasswordError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters long`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new PasswordError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters long`);
   if (password.length > 1000) throw new PasswordError("the password must be at most 1000 characters long");
 }
 
@@ -29,13 +30,16 @@ export function hashPassword(password: string): Promise<string> {
 /** Inserts an author whose password is already hashed (hashing is slow: do it before a transaction). */
 export function insertAuthor(db: Database, author: { email: string; name?: string; passwordHash: string }): Author {
   const row = db
-    .query("INSERT INTO authors (email, name, password_hash, created_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) RETURNING id, email, name")
+    .query(
+      "INSERT INTO authors (email, name, password_hash, created_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) RETURNING id, email, name",
+    )
     .get(author.email, author.name ?? "", author.passwordHash) as Author;
   return row;
 }
 
 export function findAuthorByEmail(db: Database, email: string): (Author & { password_hash: string }) | null {
-  return db.query("SELECT id, email, name, password_hash FROM authors WHERE email = ?").get(email) as (Author & { password_hash: string }) | null;
+  return db.query("SELECT id, email, name, password_hash FROM authors WHERE email = ?").get(email) as
+    (Author & { password_hash: string }) | null;
 }
 
 export function setAuthorPassword(db: Database, authorId: number, passwordHash: string): void {
@@ -44,6 +48,8 @@ export function setAuthorPassword(db: Database, authorId: number, passwordHash: 
 
 /** Every author of the blog, oldest first, and whether each has a password to sign in with. */
 export function listAuthors(db: Database): (Author & { hasPassword: boolean })[] {
-  const rows = db.query("SELECT id, email, name, password_hash != '' AS hasPassword FROM authors ORDER BY id").all() as (Author & { hasPassword: number })[];
+  const rows = db
+    .query("SELECT id, email, name, password_hash != '' AS hasPassword FROM authors ORDER BY id")
+    .all() as (Author & { hasPassword: number })[];
   return rows.map((r) => ({ ...r, hasPassword: r.hasPassword === 1 }));
 }

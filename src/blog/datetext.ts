@@ -23,15 +23,50 @@ export interface DateParts {
 }
 
 const MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const MONTH = "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?";
+const MONTH =
+  "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?";
 const WEEKDAY = /\b(?:mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|rs)?\b\.?,?/g;
 
 /** Zone abbreviations Ruby knows that archives use, in minutes east of UTC. */
 const ZONES: Record<string, number> = {
-  z: 0, ut: 0, utc: 0, gmt: 0, wet: 0, bst: 60, west: 60, cet: 60, cest: 120, met: 60, mest: 120, eet: 120, eest: 180, msk: 180,
-  ist: 330, sgt: 480, hkt: 480, awst: 480, jst: 540, kst: 540, acst: 570, aest: 600, aedt: 660, nzst: 720, nzdt: 780,
-  ast: -240, adt: -180, est: -300, edt: -240, cst: -360, cdt: -300, mst: -420, mdt: -360, pst: -480, pdt: -420,
-  akst: -540, akdt: -480, hst: -600,
+  z: 0,
+  ut: 0,
+  utc: 0,
+  gmt: 0,
+  wet: 0,
+  bst: 60,
+  west: 60,
+  cet: 60,
+  cest: 120,
+  met: 60,
+  mest: 120,
+  eet: 120,
+  eest: 180,
+  msk: 180,
+  ist: 330,
+  sgt: 480,
+  hkt: 480,
+  awst: 480,
+  jst: 540,
+  kst: 540,
+  acst: 570,
+  aest: 600,
+  aedt: 660,
+  nzst: 720,
+  nzdt: 780,
+  ast: -240,
+  adt: -180,
+  est: -300,
+  edt: -240,
+  cst: -360,
+  cdt: -300,
+  mst: -420,
+  mdt: -360,
+  pst: -480,
+  pdt: -420,
+  akst: -540,
+  akdt: -480,
+  hst: -600,
 };
 
 const TIME = new RegExp(
@@ -52,7 +87,9 @@ export function parseDateText(input: string): DateParts | null {
     s = s.slice(0, m.index) + " " + s.slice(m.index + length);
   };
 
-  let hour = 0, minute = 0, second = 0;
+  let hour = 0,
+    minute = 0,
+    second = 0;
   let offset: number | null = null;
   const time = TIME.exec(s);
   if (time) {
@@ -82,7 +119,8 @@ export function parseDateText(input: string): DateParts | null {
       offset = zoneOffset(z[1]);
     }
   }
-  if (Number.isNaN(hour) || hour > 23 || minute > 59 || second > 60 || (offset !== null && Number.isNaN(offset))) return null;
+  if (Number.isNaN(hour) || hour > 23 || minute > 59 || second > 60 || (offset !== null && Number.isNaN(offset)))
+    return null;
 
   const date = findDate(s, take);
   if (!date) return null;
@@ -127,12 +165,20 @@ function threeNumbers(a: string, b: string, c: string): { year: number; month: n
 function findDate(s: string, take: (m: RegExpExecArray) => void): { year: number; month: number; day: number } | null {
   let m: RegExpExecArray | null;
   // 3 Mar 2014, 3rd of March 2014, 3 March
-  if ((m = new RegExp(`(?<!\\d)(\\d{1,2})(?:st|nd|rd|th)?\\.?\\s*(?:of\\s+)?${MONTH}(?![a-z])(?:[\\s,]*(\\d{4}|\\d{2})(?![\\d:]))?`).exec(s))) {
+  if (
+    (m = new RegExp(
+      `(?<!\\d)(\\d{1,2})(?:st|nd|rd|th)?\\.?\\s*(?:of\\s+)?${MONTH}(?![a-z])(?:[\\s,]*(\\d{4}|\\d{2})(?![\\d:]))?`,
+    ).exec(s))
+  ) {
     take(m);
     return m[3] ? { year: fullYear(m[3]), month: monthNumber(m[2]), day: Number(m[1]) } : null;
   }
   // March 3, 2014; Mar 3rd 2014; March 2014 (the 1st, as Ruby fills it)
-  if ((m = new RegExp(`${MONTH}(?![a-z])\\s*(?:(\\d{1,2})(?:st|nd|rd|th)?(?![\\d:])[\\s,]*)?(?:(\\d{4}|'\\d{2})(?![\\d:]))?`).exec(s))) {
+  if (
+    (m = new RegExp(
+      `${MONTH}(?![a-z])\\s*(?:(\\d{1,2})(?:st|nd|rd|th)?(?![\\d:])[\\s,]*)?(?:(\\d{4}|'\\d{2})(?![\\d:]))?`,
+    ).exec(s))
+  ) {
     take(m);
     if (!m[3]) return null;
     return { year: fullYear(m[3].replace("'", "")), month: monthNumber(m[1]), day: m[2] ? Number(m[2]) : 1 };

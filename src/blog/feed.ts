@@ -51,7 +51,9 @@ export function atomFeed(src: FeedSource): string {
     updated: src.updated,
     generator: "WriteKit",
     copyright: src.settings.author_name ? `© ${src.settings.author_name}` : "",
-    feedLinks: tagPath ? { atom: `${src.origin}${tagPath}/feed.xml` } : { atom: `${src.origin}/feed.xml`, json: `${src.origin}/feed.json` },
+    feedLinks: tagPath
+      ? { atom: `${src.origin}${tagPath}/feed.xml` }
+      : { atom: `${src.origin}/feed.xml`, json: `${src.origin}/feed.json` },
     author: src.settings.author_name ? { name: src.settings.author_name } : { name: title },
   });
   for (const post of src.posts) {

@@ -7,7 +7,9 @@ import type { Database } from "bun:sqlite";
 const KEY = "placement_fence";
 
 export function writeFence(db: Database, fence: string): void {
-  db.query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(KEY, fence);
+  db.query(
+    "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ).run(KEY, fence);
 }
 
 export function readFence(db: Database): string | null {

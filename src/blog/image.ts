@@ -6,16 +6,26 @@
 //
 // Each reader walks the format's structure as far as it needs and checks every length against the
 // file's end, so a hostile file can make it throw but never read out of bounds or loop.
+//
+// Long because it holds one reader per format (five); each is a screen of bounds checks.
 
 export type ImageType = "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/avif";
 
 /** The file extension each type is served under (/media/<sha256>.<ext>). */
 export const IMAGE_EXTENSIONS: Readonly<Record<ImageType, string>> = {
-  "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/avif": "avif",
+  "image/jpeg": "jpg",
+  "image/png": "png",
+  "image/gif": "gif",
+  "image/webp": "webp",
+  "image/avif": "avif",
 };
 
 const TYPE_NAMES: Readonly<Record<ImageType, string>> = {
-  "image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/avif": "AVIF",
+  "image/jpeg": "JPEG",
+  "image/png": "PNG",
+  "image/gif": "GIF",
+  "image/webp": "WebP",
+  "image/avif": "AVIF",
 };
 
 export const ACCEPTED_TYPES = "JPEG, PNG, GIF, WebP or AVIF";
@@ -54,7 +64,10 @@ export function inspectImage(bytes: Uint8Array): ImageInfo {
   else throw new UnsupportedImageError(whatItLooksLike(bytes));
   const { width, height } = info;
   const name = TYPE_NAMES[info.type];
-  if (width < 1 || height < 1) throw new InvalidImageError(`This ${name} does not say how large it is (${width} × ${height} pixels); it is damaged.`);
+  if (width < 1 || height < 1)
+    throw new InvalidImageError(
+      `This ${name} does not say how large it is (${width} × ${height} pixels); it is damaged.`,
+    );
   if (width > IMAGE_LIMITS.side || height > IMAGE_LIMITS.side || width * height > IMAGE_LIMITS.pixels) {
     throw new InvalidImageError(
       `This ${name} says it is ${width.toLocaleString("en")} × ${height.toLocaleString("en")} pixels; WriteKit accepts at most ${IMAGE_LIMITS.side.toLocaleString("en")} pixels a side and ${IMAGE_LIMITS.pixels / 1_000_000} megapixels. Scale it down and upload it again.`,
@@ -65,8 +78,13 @@ export function inspectImage(bytes: Uint8Array): ImageInfo {
 
 /** For a refusal's message: what a file that is not an accepted image seems to be. */
 function whatItLooksLike(bytes: Uint8Array): string {
-  const head = new TextDecoder("utf-8", { fatal: false }).decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, "").trimStart().toLowerCase();
-  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<(!doctype svg|svg)\b/.test(head)) return "an SVG image (SVG can carry scripts)";
+  const head = new TextDecoder("utf-8", { fatal: false })
+    .decode(bytes.subarray(0, 1024))
+    .replace(/^\uFEFF/, "")
+    .trimStart()
+    .toLowerCase();
+  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<(!doctype svg|svg)\b/.test(head))
+    return "an SVG image (SVG can carry scripts)";
   if (/^<(!doctype html|html|head|body|script|div|p|a|iframe)\b/.test(head)) return "an HTML page";
   if (head.startsWith("%pdf-")) return "a PDF document";
   const b = new Reader(bytes);
@@ -126,13 +144,17 @@ function jpegSize(b: Reader): Size {
   let size: Size | null = null;
   let i = 2;
   for (;;) {
-    if (!b.has(i, 2)) throw cut(size ? "it ends before its image data" : "it ends before its frame header (SOF marker)");
+    if (!b.has(i, 2))
+      throw cut(size ? "it ends before its image data" : "it ends before its frame header (SOF marker)");
     if (b.u8(i) !== 0xff) throw new InvalidImageError("This JPEG is damaged: a marker is missing where one should be.");
     while (b.has(i, 1) && b.u8(i) === 0xff) i++; // fill bytes
     if (!b.has(i, 1)) throw cut("it ends in the middle of a marker");
     const marker = b.u8(i++);
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // markers without a length
-    if (marker === 0xd9) throw size ? cut("it ends before its image data") : new InvalidImageError("This JPEG has no frame header (SOF marker), so it has no size; it is damaged.");
+    if (marker === 0xd9)
+      throw size
+        ? cut("it ends before its image data")
+        : new InvalidImageError("This JPEG has no frame header (SOF marker), so it has no size; it is damaged.");
     if (!b.has(i, 2)) throw cut("it ends in the middle of a segment");
     const length = b.be16(i);
     if (length < 2 || !b.has(i, length)) throw cut("a segment runs past the end of the file");
@@ -142,7 +164,10 @@ function jpegSize(b: Reader): Size {
       size ??= { height: b.be16(i + 3), width: b.be16(i + 5) };
     }
     if (marker === 0xda) {
-      if (!size) throw new InvalidImageError("This JPEG has no frame header (SOF marker) before its image data, so it has no size; it is damaged.");
+      if (!size)
+        throw new InvalidImageError(
+          "This JPEG has no frame header (SOF marker) before its image data, so it has no size; it is damaged.",
+        );
       // Inside the image data FF is always followed by 00 or a restart marker, so FF D9 is its end.
       for (let j = b.length - 2; j >= i + length; j--) if (b.u8(j) === 0xff && b.u8(j + 1) === 0xd9) return size;
       throw cut("its image data has no end (EOI marker)");
@@ -154,10 +179,11 @@ function jpegSize(b: Reader): Size {
 // PNG (RFC 2083): the signature, then chunks of length, type, data and CRC; IHDR first, IEND last.
 function pngSize(b: Reader): Size {
   const cut = (what: string) => cutShort("PNG", what);
-  if (!b.has(8, 25) || b.ascii(12, 4) !== "IHDR" || b.be32(8) !== 13) throw new InvalidImageError("This PNG has no header (IHDR chunk) where the format puts it; it is damaged.");
+  if (!b.has(8, 25) || b.ascii(12, 4) !== "IHDR" || b.be32(8) !== 13)
+    throw new InvalidImageError("This PNG has no header (IHDR chunk) where the format puts it; it is damaged.");
   const size = { width: b.be32(16), height: b.be32(20) };
   let sawData = false;
-  for (let i = 8; ; ) {
+  for (let i = 8; ;) {
     if (!b.has(i, 12)) throw cut("it has no end (IEND chunk)");
     const length = b.be32(i);
     const type = b.ascii(i + 4, 4);
@@ -188,7 +214,7 @@ function gifSize(b: Reader): Size {
     }
   };
   let frames = 0;
-  for (let i = 13 + table(b.u8(10)); ; ) {
+  for (let i = 13 + table(b.u8(10)); ;) {
     if (!b.has(i, 1)) throw cut("it has no end (trailer)");
     const block = b.u8(i);
     if (block === 0x3b) {
@@ -215,7 +241,7 @@ function webpSize(b: Reader): Size {
   let canvas: Size | null = null;
   let image: Size | null = null;
   let sawFrames = false;
-  for (let i = 12; i < end; ) {
+  for (let i = 12; i < end;) {
     if (i + 8 > end) throw cut("it ends inside a chunk header");
     const type = b.ascii(i, 4);
     const length = b.le32(i + 4);
@@ -223,10 +249,14 @@ function webpSize(b: Reader): Size {
     if (data + length > end) throw cut(`its ${type.trim()} chunk runs past the end of the file`);
     if (type === "VP8X" && length >= 10) canvas = { width: 1 + b.le24(data + 4), height: 1 + b.le24(data + 7) };
     else if (type === "VP8 " && length >= 10) {
-      if (b.u8(data + 3) !== 0x9d || b.u8(data + 4) !== 0x01 || b.u8(data + 5) !== 0x2a) throw new InvalidImageError("This WebP's image data does not start as the format says; it is damaged.");
+      if (b.u8(data + 3) !== 0x9d || b.u8(data + 4) !== 0x01 || b.u8(data + 5) !== 0x2a)
+        throw new InvalidImageError("This WebP's image data does not start as the format says; it is damaged.");
       image ??= { width: b.le16(data + 6) & 0x3fff, height: b.le16(data + 8) & 0x3fff };
     } else if (type === "VP8L" && length >= 5) {
-      if (b.u8(data) !== 0x2f) throw new InvalidImageError("This WebP's lossless image data does not start as the format says; it is damaged.");
+      if (b.u8(data) !== 0x2f)
+        throw new InvalidImageError(
+          "This WebP's lossless image data does not start as the format says; it is damaged.",
+        );
       const bits = b.le32(data + 1);
       image ??= { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
     } else if (type === "ANMF") sawFrames = true;
@@ -243,7 +273,7 @@ function avifSize(b: Reader): Size {
   const cut = (what: string) => cutShort("AVIF", what);
   const boxes = (start: number, end: number) => {
     const found: { type: string; start: number; end: number }[] = [];
-    for (let i = start; i < end; ) {
+    for (let i = start; i < end;) {
       if (i + 8 > end) throw cut("it ends inside a box header");
       let size = b.be32(i);
       let header = 8;
@@ -264,20 +294,25 @@ function avifSize(b: Reader): Size {
   const brands = [b.ascii(ftyp.start, 4)];
   for (let i = ftyp.start + 8; i + 4 <= ftyp.end; i += 4) brands.push(b.ascii(i, 4));
   if (!brands.includes("avif") && !brands.includes("avis")) {
-    throw new UnsupportedImageError(brands.some((x) => /^hei[cxms]$|^hev[cx]$/.test(x)) ? "a HEIC image" : "a video or another ISO media file");
+    throw new UnsupportedImageError(
+      brands.some((x) => /^hei[cxms]$|^hev[cx]$/.test(x)) ? "a HEIC image" : "a video or another ISO media file",
+    );
   }
   const meta = top.find((box) => box.type === "meta");
   if (!meta) throw cut("it has no description of its image (meta box)");
   const inMeta = boxes(meta.start + 4, meta.end); // a full box: version and flags first
   const iprp = inMeta.find((box) => box.type === "iprp");
   const ipco = iprp && boxes(iprp.start, iprp.end).find((box) => box.type === "ipco");
-  if (!ipco) throw new InvalidImageError("This AVIF has no image properties (ipco box), so it has no size; it is damaged.");
-  if (!top.some((box) => box.type === "mdat") && !inMeta.some((box) => box.type === "idat")) throw cut("it has no image data");
+  if (!ipco)
+    throw new InvalidImageError("This AVIF has no image properties (ipco box), so it has no size; it is damaged.");
+  if (!top.some((box) => box.type === "mdat") && !inMeta.some((box) => box.type === "idat"))
+    throw cut("it has no image data");
   const properties = boxes(ipco.start, ipco.end);
   const wanted = primaryProperties(b, inMeta, iprp!, boxes);
   const chosen = wanted ? wanted.map((n) => properties[n - 1]).filter(Boolean) : properties;
   const ispe = chosen.find((box) => box.type === "ispe");
-  if (!ispe || ispe.end - ispe.start < 12) throw new InvalidImageError("This AVIF does not say how large its image is (no ispe property); it is damaged.");
+  if (!ispe || ispe.end - ispe.start < 12)
+    throw new InvalidImageError("This AVIF does not say how large its image is (no ispe property); it is damaged.");
   const size = { width: b.be32(ispe.start + 4), height: b.be32(ispe.start + 8) };
   const irot = chosen.find((box) => box.type === "irot");
   // A quarter or three-quarter turn swaps what the reader sees.
@@ -288,7 +323,12 @@ function avifSize(b: Reader): Size {
 type Box = { type: string; start: number; end: number };
 
 /** The 1-based ipco indexes of the primary item's properties, or null when the file does not say. */
-function primaryProperties(b: Reader, inMeta: Box[], iprp: Box, boxes: (start: number, end: number) => Box[]): number[] | null {
+function primaryProperties(
+  b: Reader,
+  inMeta: Box[],
+  iprp: Box,
+  boxes: (start: number, end: number) => Box[],
+): number[] | null {
   const pitm = inMeta.find((box) => box.type === "pitm");
   const ipma = boxes(iprp.start, iprp.end).find((box) => box.type === "ipma");
   if (!pitm || !ipma || pitm.end - pitm.start < 6 || ipma.end - ipma.start < 8) return null;

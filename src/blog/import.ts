@@ -14,7 +14,10 @@ export class ImportError extends Error {
 
 /** Front matter that cannot be read; `body` is what Jekyll would have published without it. */
 class FrontMatterError extends ImportError {
-  constructor(message: string, readonly body: string) {
+  constructor(
+    message: string,
+    readonly body: string,
+  ) {
     super(message);
   }
 }
@@ -29,7 +32,6 @@ export interface ParseOptions {
   /** Used as the date of a published post that has none in its front matter or file name. */
   modifiedAt?: Date;
 }
-
 
 /** The longest a Markdown file may be before it is read: the body limit with room for front matter and multi-byte text. */
 export const MAX_FILE_BYTES = LIMITS.body * 4;
@@ -120,7 +122,11 @@ function splitFrontMatter(text: string): { fields: Fields; format: "yaml" | "tom
   const rest = text.slice(fence[0].length);
   const end = closing.exec(rest);
   // Without a closing line Jekyll sees no front matter at all and publishes the whole file.
-  if (!end) throw new FrontMatterError(`the front matter opened by "${fence[1]}" on line 1 is never closed; end it with a "${fence[1]}" line`, text);
+  if (!end)
+    throw new FrontMatterError(
+      `the front matter opened by "${fence[1]}" on line 1 is never closed; end it with a "${fence[1]}" line`,
+      text,
+    );
   const source = rest.slice(0, end.index);
   const body = rest.slice(end.index + end[0].length).replace(/^\n/, "");
   let parsed: unknown;
@@ -128,7 +134,10 @@ function splitFrontMatter(text: string): { fields: Fields; format: "yaml" | "tom
     parsed = format === "yaml" ? Bun.YAML.parse(source) : Bun.TOML.parse(source);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).replace(/^(YAML|TOML) Parse error:\s*/i, "");
-    throw new FrontMatterError(`its ${format.toUpperCase()} front matter cannot be read (${reason}); check quotes and colons in it`, body);
+    throw new FrontMatterError(
+      `its ${format.toUpperCase()} front matter cannot be read (${reason}); check quotes and colons in it`,
+      body,
+    );
   }
   if (parsed === null || parsed === undefined) return { fields: {}, format, body };
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
@@ -190,23 +199,42 @@ export function parseDate(value: unknown, what: string, notes: string[] = []): s
     if (Number.isNaN(value.getTime())) throw new ImportError(`its ${what} is not a valid date`);
     return isoTime(value);
   }
-  if (typeof value === "object" && value !== null && typeof (value as { epochMilliseconds?: unknown }).epochMilliseconds === "number") {
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { epochMilliseconds?: unknown }).epochMilliseconds === "number"
+  ) {
     return isoTime(new Date((value as { epochMilliseconds: number }).epochMilliseconds)); // Temporal.Instant
   }
   // Temporal.PlainDate / PlainDateTime print as ISO text without a zone; YAML reads 20240301 as a number.
-  const text = typeof value === "object" && value !== null ? String(value) : typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : null;
+  const text =
+    typeof value === "object" && value !== null
+      ? String(value)
+      : typeof value === "string"
+        ? value.trim()
+        : typeof value === "number"
+          ? String(value)
+          : null;
   const parts = text === null || text.length > 100 ? null : parseDateText(text);
   if (!parts) {
     const shown = text ?? JSON.stringify(value);
-    throw new ImportError(`its ${what} ${JSON.stringify(shown)} is not a date; write it as 2024-03-01 or 2024-03-01 10:00:00 +0100`);
+    throw new ImportError(
+      `its ${what} ${JSON.stringify(shown)} is not a date; write it as 2024-03-01 or 2024-03-01 10:00:00 +0100`,
+    );
   }
   const { year, month, day, hour, minute, second, offset } = parts;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(utc);
-  if (year < 1000 || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
+  if (
+    year < 1000 ||
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day
+  ) {
     throw new ImportError(`its ${what} ${JSON.stringify(text)} is not a real date`);
   }
-  if (parts.ignored.length) notes.push(`ignored ${parts.ignored.map((w) => JSON.stringify(w)).join(", ")} in its ${what}`);
+  if (parts.ignored.length)
+    notes.push(`ignored ${parts.ignored.map((w) => JSON.stringify(w)).join(", ")} in its ${what}`);
   return isoTime(new Date(utc - (offset ?? 0) * 60_000));
 }
 

@@ -40,7 +40,10 @@ const FIGURE = /\{\{[<%]\s*figure\b((?:[^>%"']|"[^"]*"|'[^']*')*)[>%]\}\}/g;
 
 /** Markdown's text for an alt: brackets and backslashes escaped, on one line. */
 function altText(alt: string): string {
-  return alt.replace(/\s+/g, " ").trim().replace(/[\\[\]]/g, "\\$&");
+  return alt
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/[\\[\]]/g, "\\$&");
 }
 
 /** An HTML or shortcode attribute's value (quoted or not), entities of the common kinds decoded. */
@@ -48,7 +51,10 @@ function attribute(attributes: string, name: string): string | null {
   const m = new RegExp(String.raw`(?:^|\s)${name}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))`, "i").exec(attributes);
   if (!m) return null;
   const value = m[1] ?? m[2] ?? m[3];
-  return value.replace(/&(quot|apos|#39|lt|gt|amp);/g, (_, e: string) => ({ quot: '"', apos: "'", "#39": "'", lt: "<", gt: ">", amp: "&" })[e]!);
+  return value.replace(
+    /&(quot|apos|#39|lt|gt|amp);/g,
+    (_, e: string) => ({ quot: '"', apos: "'", "#39": "'", lt: "<", gt: ">", amp: "&" })[e]!,
+  );
 }
 
 /** The written alt with Markdown's escapes read, as the renderer reads it. */
@@ -67,7 +73,14 @@ export function sitePath(written: string): string | null {
   dest = dest.replace(/^\{\{-?\s*(["'])([^"']*)\1\s*\|\s*(?:relative_url|absolute_url)\s*-?\}\}$/, "$2");
   dest = dest.replace(/^(?:\{\{-?\s*site\.(?:url|baseurl)\s*-?\}\})+/, "");
   dest = dest.replace(/\\(.)/g, "$1").replace(/[?#].*$/s, "");
-  if (dest === "" || /^[a-z][a-z0-9+.-]*:/i.test(dest) || dest.startsWith("//") || dest.includes("{{") || dest.includes("{%")) return null;
+  if (
+    dest === "" ||
+    /^[a-z][a-z0-9+.-]*:/i.test(dest) ||
+    dest.startsWith("//") ||
+    dest.includes("{{") ||
+    dest.includes("{%")
+  )
+    return null;
   if (/^\/media\/[0-9a-f]{64}\.[a-z]+$/.test(dest)) return null;
   try {
     dest = decodeURIComponent(dest);
@@ -94,7 +107,14 @@ function findImages(text: string): Found[] {
     const alt = text.slice(start + 2, start + 2 + m[1].length);
     const destStart = start + m[0].indexOf(m[2], 2 + m[1].length + 2);
     const path = sitePath(text.slice(destStart, destStart + m[2].length));
-    if (path !== null) found.push({ start: destStart, end: destStart + m[2].length, path, alt: unescapeAlt(alt), replace: (url) => url });
+    if (path !== null)
+      found.push({
+        start: destStart,
+        end: destStart + m[2].length,
+        path,
+        alt: unescapeAlt(alt),
+        replace: (url) => url,
+      });
   }
   // Reference images: the definitions of the labels an image uses, with that image's alt.
   const usedLabels = new Map<string, string>();
@@ -116,11 +136,20 @@ function findImages(text: string): Found[] {
     if (path === null) return;
     const alt = (attribute(attributes, "alt") ?? caption ?? "").replace(/\s+/g, " ").trim();
     const end = m.index! + m[0].length;
-    found.push({ start: m.index!, end, path, alt, replace: (url) => `![${altText(alt)}](${url})${caption ? `\n*${altText(caption)}*` : ""}` });
+    found.push({
+      start: m.index!,
+      end,
+      path,
+      alt,
+      replace: (url) => `![${altText(alt)}](${url})${caption ? `\n*${altText(caption)}*` : ""}`,
+    });
   };
   for (const m of masked.matchAll(IMG_TAG)) asImage(m, text.slice(m.index + 4, m.index + m[0].length - 1), null);
   for (const m of masked.matchAll(FIGURE)) {
-    const attributes = text.slice(m.index, m.index + m[0].length).replace(/^\{\{[<%]\s*figure/, "").replace(/[>%]\}\}$/, "");
+    const attributes = text
+      .slice(m.index, m.index + m[0].length)
+      .replace(/^\{\{[<%]\s*figure/, "")
+      .replace(/[>%]\}\}$/, "");
     asImage(m, attributes, attribute(attributes, "caption") ?? attribute(attributes, "title"));
   }
   return found.sort((a, b) => a.start - b.start);

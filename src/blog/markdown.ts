@@ -56,7 +56,11 @@ export function headingId(text: string): string {
 const HEADING_ID = /^h-[\p{L}\p{M}\p{N}]+(?:-[\p{L}\p{M}\p{N}]+)*$/u;
 /** The ids the renderer writes, per tag; the sanitizer drops any other id. */
 const IDS: Record<string, RegExp> = {
-  h2: HEADING_ID, h3: HEADING_ID, h4: HEADING_ID, h5: HEADING_ID, h6: HEADING_ID,
+  h2: HEADING_ID,
+  h3: HEADING_ID,
+  h4: HEADING_ID,
+  h5: HEADING_ID,
+  h6: HEADING_ID,
   li: /^fn\d+$/,
   a: /^fnref\d+(?::\d+)?$/,
 };
@@ -77,10 +81,16 @@ function markdown(): InstanceType<typeof MarkdownItType> {
     level: [2, 3, 4, 5, 6],
     slugify: headingId,
     tabIndex: false,
-    permalink: anchor.permalink.linkInsideHeader({ symbol: "#", placement: "after", ariaHidden: true, renderAttrs: () => ({ tabindex: "-1" }) }),
+    permalink: anchor.permalink.linkInsideHeader({
+      symbol: "#",
+      placement: "after",
+      ariaHidden: true,
+      renderAttrs: () => ({ tabindex: "-1" }),
+    }),
   });
   // External links open normally but do not pass the author's page as referrer or opener.
-  const defaultLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  const defaultLinkOpen =
+    md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
   md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
     const href = String(tokens[idx].attrGet("href") ?? "");
     if (/^https?:/i.test(href)) tokens[idx].attrSet("rel", "nofollow noopener");
@@ -113,12 +123,51 @@ let sanitizer: typeof sanitizeHtmlType | undefined;
  */
 const SANITIZE: sanitizeHtmlType.IOptions = {
   allowedTags: [
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em", "strong", "s", "del",
-    "a", "img", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub", "span", "section",
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "s",
+    "del",
+    "a",
+    "img",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sup",
+    "sub",
+    "span",
+    "section",
   ],
   allowedAttributes: {
-    a: ["href", "title", "rel", "id", "aria-hidden", "tabindex"], img: ["src", "alt", "title", "width", "height", "loading"], ol: ["start"], th: ["style"], td: ["style"], code: ["class"],
-    h2: ["id"], h3: ["id"], h4: ["id"], h5: ["id"], h6: ["id"], li: ["id"],
+    a: ["href", "title", "rel", "id", "aria-hidden", "tabindex"],
+    img: ["src", "alt", "title", "width", "height", "loading"],
+    ol: ["start"],
+    th: ["style"],
+    td: ["style"],
+    code: ["class"],
+    h2: ["id"],
+    h3: ["id"],
+    h4: ["id"],
+    h5: ["id"],
+    h6: ["id"],
+    li: ["id"],
   },
   allowedStyles: { th: { "text-align": [/^(left|right|center)$/] }, td: { "text-align": [/^(left|right|center)$/] } },
   allowedClasses: {
@@ -140,7 +189,8 @@ const SANITIZE: sanitizeHtmlType.IOptions = {
 /** Keeps an id only in the renderer's namespaces, aria-hidden and tabindex only as the heading anchor has them, an image's size only as digits. */
 function checkAttributes(tagName: string, attribs: sanitizeHtmlType.Attributes): sanitizeHtmlType.Tag {
   const kept = { ...attribs };
-  for (const name of ["width", "height"]) if (kept[name] !== undefined && !/^[1-9]\d{0,4}$/.test(kept[name])) delete kept[name];
+  for (const name of ["width", "height"])
+    if (kept[name] !== undefined && !/^[1-9]\d{0,4}$/.test(kept[name])) delete kept[name];
   if (kept.loading !== undefined && kept.loading !== "lazy") delete kept.loading;
   if (kept.id !== undefined && !IDS[tagName]?.test(kept.id)) delete kept.id;
   const isAnchor = tagName === "a" && kept.class === "header-anchor";
@@ -189,7 +239,11 @@ export function excerptOf(html: string, max = 240): string {
     // Block boundaries become spaces; inline tags vanish so "a <a>link</a>." keeps its full stop.
     .replace(/<\/?(p|li|ul|ol|blockquote|br|hr|div|table|tr|td|th|h[1-6])\b[^>]*>/g, " ")
     .replace(/<[^>]+>/g, "")
-    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&amp;/g, "&")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&amp;/g, "&")
     .replace(/\s+/g, " ")
     .trim();
   if (text.length <= max) return text;
@@ -203,7 +257,8 @@ export function excerptOf(html: string, max = 240): string {
  * bare http(s) URLs turned into nofollow links. Nothing the commenter types becomes markup.
  */
 export function renderCommentText(text: string): string {
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  const escape = (s: string) =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
   return text
     .trim()
     .split(/\n\s*\n/)

@@ -35,25 +35,42 @@ export interface MediaUse {
 
 export class MediaTooLargeError extends Error {
   override name = "MediaTooLargeError";
-  constructor(readonly bytes: number, readonly limit: number = MEDIA_LIMITS.fileBytes) {
-    super(`This file is ${sizeText(bytes)}; an image may be at most ${sizeText(limit)}. Scale it down or save it at a lower quality, then upload it again.`);
+  constructor(
+    readonly bytes: number,
+    readonly limit: number = MEDIA_LIMITS.fileBytes,
+  ) {
+    super(
+      `This file is ${sizeText(bytes)}; an image may be at most ${sizeText(limit)}. Scale it down or save it at a lower quality, then upload it again.`,
+    );
   }
 }
 
 export class MediaQuotaError extends Error {
   override name = "MediaQuotaError";
-  constructor(readonly used: number, readonly quota: number, readonly bytes: number) {
-    super(`This image (${sizeText(bytes)}) does not fit: the blog's images use ${sizeText(used)} of its ${sizeText(quota)}. Delete images no post uses, or raise the quota (the setting media_quota_bytes).`);
+  constructor(
+    readonly used: number,
+    readonly quota: number,
+    readonly bytes: number,
+  ) {
+    super(
+      `This image (${sizeText(bytes)}) does not fit: the blog's images use ${sizeText(used)} of its ${sizeText(quota)}. Delete images no post uses, or raise the quota (the setting media_quota_bytes).`,
+    );
   }
 }
 
 export class MediaInUseError extends Error {
   override name = "MediaInUseError";
   constructor(readonly usedBy: MediaUse[]) {
-    const names = usedBy.slice(0, 3).map((u) => `"${u.title}"`).join(", ") + (usedBy.length > 3 ? ` and ${usedBy.length - 3} more` : "");
-    super(usedBy.length === 1
-      ? `This image is used in ${names}; take it out of that post before deleting it.`
-      : `This image is used in ${usedBy.length} posts (${names}); take it out of them before deleting it.`);
+    const names =
+      usedBy
+        .slice(0, 3)
+        .map((u) => `"${u.title}"`)
+        .join(", ") + (usedBy.length > 3 ? ` and ${usedBy.length - 3} more` : "");
+    super(
+      usedBy.length === 1
+        ? `This image is used in ${names}; take it out of that post before deleting it.`
+        : `This image is used in ${usedBy.length} posts (${names}); take it out of them before deleting it.`,
+    );
   }
 }
 
@@ -94,13 +111,19 @@ export function parseMediaFileName(name: string): { sha256: string; ext: string 
 
 function checkAlt(alt: string): string {
   const text = alt.replace(/\s+/g, " ").trim();
-  if (text.length > MEDIA_LIMITS.alt) throw new MediaAltError(`The alt text is ${text.length} characters long; the limit is ${MEDIA_LIMITS.alt}. Describe the image in a sentence or two.`);
+  if (text.length > MEDIA_LIMITS.alt)
+    throw new MediaAltError(
+      `The alt text is ${text.length} characters long; the limit is ${MEDIA_LIMITS.alt}. Describe the image in a sentence or two.`,
+    );
   return text;
 }
 
 /** Bytes used by the blog's images and the most it may hold. */
 export function mediaUsage(db: Database): { used: number; quota: number; count: number } {
-  const row = db.query("SELECT coalesce(sum(bytes), 0) AS used, count(*) AS count FROM media").get() as { used: number; count: number };
+  const row = db.query("SELECT coalesce(sum(bytes), 0) AS used, count(*) AS count FROM media").get() as {
+    used: number;
+    count: number;
+  };
   return { used: row.used, quota: getSettings(db).media_quota_bytes, count: row.count };
 }
 
@@ -110,24 +133,39 @@ export function mediaUsage(db: Database): { used: number; quota: number; count: 
  * one that is not an accepted image (UnsupportedImageError, InvalidImageError), and one that would
  * take the blog past its quota (MediaQuotaError, which says how much is used).
  */
-export function storeMedia(db: Database, bytes: Uint8Array, options: { alt?: string; now?: Date } = {}): { media: Media; created: boolean } {
+export function storeMedia(
+  db: Database,
+  bytes: Uint8Array,
+  options: { alt?: string; now?: Date } = {},
+): { media: Media; created: boolean } {
   if (bytes.length > MEDIA_LIMITS.fileBytes) throw new MediaTooLargeError(bytes.length);
   const alt = checkAlt(options.alt ?? "");
   const image = inspectImage(bytes);
   const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-  return db.transaction(() => {
-    const existing = getMedia(db, sha256);
-    if (existing) {
-      if (alt && alt !== existing.alt) db.query("UPDATE media SET alt = ? WHERE sha256 = ?").run(alt, sha256);
-      return { media: { ...existing, alt: alt || existing.alt }, created: false };
-    }
-    const { used, quota } = mediaUsage(db);
-    if (used + bytes.length > quota) throw new MediaQuotaError(used, quota, bytes.length);
-    const media: Media = { sha256, type: image.type, bytes: bytes.length, width: image.width, height: image.height, alt, created_at: isoTime(options.now ?? new Date()) };
-    db.query("INSERT INTO media (sha256, type, bytes, width, height, alt, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(media.sha256, media.type, media.bytes, media.width, media.height, media.alt, media.created_at, bytes);
-    return { media, created: true };
-  }).immediate(); // the quota is read and the row written under one write lock
+  return db
+    .transaction(() => {
+      const existing = getMedia(db, sha256);
+      if (existing) {
+        if (alt && alt !== existing.alt) db.query("UPDATE media SET alt = ? WHERE sha256 = ?").run(alt, sha256);
+        return { media: { ...existing, alt: alt || existing.alt }, created: false };
+      }
+      const { used, quota } = mediaUsage(db);
+      if (used + bytes.length > quota) throw new MediaQuotaError(used, quota, bytes.length);
+      const media: Media = {
+        sha256,
+        type: image.type,
+        bytes: bytes.length,
+        width: image.width,
+        height: image.height,
+        alt,
+        created_at: isoTime(options.now ?? new Date()),
+      };
+      db.query(
+        "INSERT INTO media (sha256, type, bytes, width, height, alt, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(media.sha256, media.type, media.bytes, media.width, media.height, media.alt, media.created_at, bytes);
+      return { media, created: true };
+    })
+    .immediate(); // the quota is read and the row written under one write lock
 }
 
 /** An image's description, without its bytes. */
@@ -140,7 +178,10 @@ export function getMedia(db: Database, sha256: string): Media | null {
 export function mediaSizeByUrl(db: Database, url: string): { width: number; height: number } | null {
   const m = /^\/media\/([0-9a-f]{64})\.[a-z]+$/.exec(url);
   if (!m) return null;
-  return db.query("SELECT width, height FROM media WHERE sha256 = ?").get(m[1]) as { width: number; height: number } | null;
+  return db.query("SELECT width, height FROM media WHERE sha256 = ?").get(m[1]) as {
+    width: number;
+    height: number;
+  } | null;
 }
 
 /** Changes an image's alt text. */
@@ -151,13 +192,17 @@ export function setMediaAlt(db: Database, sha256: string, alt: string): boolean 
 /** The posts and pages (drafts too) whose Markdown points at the image. */
 export function mediaUsedBy(db: Database, sha256: string): MediaUse[] {
   if (!SHA256.test(sha256)) return [];
-  return db.query("SELECT id, slug, title, kind FROM posts WHERE instr(body, ?) > 0 ORDER BY id").all(`/media/${sha256}.`) as MediaUse[];
+  return db
+    .query("SELECT id, slug, title, kind FROM posts WHERE instr(body, ?) > 0 ORDER BY id")
+    .all(`/media/${sha256}.`) as MediaUse[];
 }
 
 /** Every image, newest first, each with the posts and pages that use it (read in one pass over the posts). */
 export function listMedia(db: Database): (Media & { usedBy: MediaUse[] })[] {
   const uses = new Map<string, MediaUse[]>();
-  const posts = db.query("SELECT id, slug, title, kind, body FROM posts WHERE instr(body, '/media/') > 0 ORDER BY id").all() as (MediaUse & { body: string })[];
+  const posts = db
+    .query("SELECT id, slug, title, kind, body FROM posts WHERE instr(body, '/media/') > 0 ORDER BY id")
+    .all() as (MediaUse & { body: string })[];
   for (const { body, ...post } of posts) {
     for (const sha of new Set(Array.from(body.matchAll(/\/media\/([0-9a-f]{64})\./g), (m) => m[1]))) {
       const list = uses.get(sha) ?? [];
@@ -191,8 +236,11 @@ export function readMedia(db: Database, sha256: string): Uint8Array | null {
  */
 export function readMediaRange(db: Database, sha256: string, start: number, length: number): Uint8Array | null {
   if (!SHA256.test(sha256)) return null;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) throw new RangeError(`not a byte range: start ${start}, length ${length}`);
-  const row = db.query("SELECT substr(data, ?, ?) AS part FROM media WHERE sha256 = ?").get(start + 1, length, sha256) as { part: Uint8Array | null } | null;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0)
+    throw new RangeError(`not a byte range: start ${start}, length ${length}`);
+  const row = db
+    .query("SELECT substr(data, ?, ?) AS part FROM media WHERE sha256 = ?")
+    .get(start + 1, length, sha256) as { part: Uint8Array | null } | null;
   if (!row) return null;
   return row.part ?? new Uint8Array(0);
 }
@@ -209,7 +257,11 @@ export function verifyMedia(db: Database, max = 10): { images: number; bytes: nu
   const problems: string[] = [];
   let images = 0;
   let bytes = 0;
-  for (const row of db.query("SELECT sha256, bytes, data FROM media ORDER BY rowid").iterate() as Iterable<{ sha256: string; bytes: number; data: unknown }>) {
+  for (const row of db.query("SELECT sha256, bytes, data FROM media ORDER BY rowid").iterate() as Iterable<{
+    sha256: string;
+    bytes: number;
+    data: unknown;
+  }>) {
     images++;
     const name = `the image ${row.sha256}`;
     if (!(row.data instanceof Uint8Array)) {
@@ -219,7 +271,8 @@ export function verifyMedia(db: Database, max = 10): { images: number; bytes: nu
     bytes += row.data.length;
     const actual = new Bun.CryptoHasher("sha256").update(row.data).digest("hex");
     if (actual !== row.sha256) problems.push(`${name} is damaged: its bytes have the SHA-256 ${actual}`);
-    else if (row.data.length !== row.bytes) problems.push(`${name} is ${row.data.length} bytes but its row says ${row.bytes}`);
+    else if (row.data.length !== row.bytes)
+      problems.push(`${name} is ${row.data.length} bytes but its row says ${row.bytes}`);
     if (problems.length >= max) break;
   }
   return { images, bytes, problems };

@@ -17,16 +17,20 @@ export class MenuError extends Error {
 
 /** Checks and tidies a menu an author typed: labels and URLs trimmed, only safe URLs. */
 export function checkMenu(items: readonly MenuItem[]): MenuItem[] {
-  if (items.length > MENU_LIMITS.items) throw new MenuError(`A menu has at most ${MENU_LIMITS.items} links; this one has ${items.length}.`);
+  if (items.length > MENU_LIMITS.items)
+    throw new MenuError(`A menu has at most ${MENU_LIMITS.items} links; this one has ${items.length}.`);
   return items.map((item, i) => {
     const label = item.label.trim();
     const url = item.url.trim();
     const which = `Link ${i + 1}`;
     if (!label) throw new MenuError(`${which} needs a label.`);
-    if (label.length > MENU_LIMITS.label) throw new MenuError(`${which}'s label is ${label.length} characters long; the limit is ${MENU_LIMITS.label}.`);
+    if (label.length > MENU_LIMITS.label)
+      throw new MenuError(`${which}'s label is ${label.length} characters long; the limit is ${MENU_LIMITS.label}.`);
     if (!url) throw new MenuError(`${which} ("${label}") needs a URL, like /about or https://example.com.`);
-    if (url.length > MENU_LIMITS.url) throw new MenuError(`${which}'s URL is ${url.length} characters long; the limit is ${MENU_LIMITS.url}.`);
-    if (!isSafeUrl(url) || /[\s<>"]/.test(url)) throw new MenuError(`${which}'s URL must be a path like /about, or an http, https or mailto address.`);
+    if (url.length > MENU_LIMITS.url)
+      throw new MenuError(`${which}'s URL is ${url.length} characters long; the limit is ${MENU_LIMITS.url}.`);
+    if (!isSafeUrl(url) || /[\s<>"]/.test(url))
+      throw new MenuError(`${which}'s URL must be a path like /about, or an http, https or mailto address.`);
     return { label, url };
   });
 }
@@ -58,6 +62,8 @@ export function parseMenu(text: string): MenuItem[] {
 
 export function setMenu(db: Database, items: readonly MenuItem[]): MenuItem[] {
   const menu = checkMenu(items);
-  db.query("INSERT INTO settings (key, value) VALUES ('menu', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(menu));
+  db.query(
+    "INSERT INTO settings (key, value) VALUES ('menu', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ).run(JSON.stringify(menu));
   return menu;
 }

@@ -36,9 +36,14 @@ export function countCommentsOfPost(db: Database, postId: number): number {
   return (db.query("SELECT count(*) AS n FROM comments WHERE post_id = ?").get(postId) as { n: number }).n;
 }
 
-export function listComments(db: Database, status: CommentStatus, options: { limit: number; offset: number }): ModeratedComment[] {
+export function listComments(
+  db: Database,
+  status: CommentStatus,
+  options: { limit: number; offset: number },
+): ModeratedComment[] {
   // Pending ones oldest first (a queue); approved and spam newest first (a history).
-  const order = status === "pending" ? "comments.created_at, comments.id" : "comments.created_at DESC, comments.id DESC";
+  const order =
+    status === "pending" ? "comments.created_at, comments.id" : "comments.created_at DESC, comments.id DESC";
   return db
     .query(
       `SELECT comments.id, comments.post_id, posts.title AS post_title, posts.slug AS post_slug, comments.author_name, comments.author_email, comments.body, comments.status, comments.created_at
@@ -54,7 +59,10 @@ export function moderateComments(db: Database, ids: number[], action: Moderation
     let changed = 0;
     for (const id of unique) {
       if (action === "delete") changed += db.query("DELETE FROM comments WHERE id = ?").run(id).changes;
-      else changed += db.query("UPDATE comments SET status = ? WHERE id = ? AND status != ?").run(action === "approve" ? "approved" : "spam", id, action === "approve" ? "approved" : "spam").changes;
+      else
+        changed += db
+          .query("UPDATE comments SET status = ? WHERE id = ? AND status != ?")
+          .run(action === "approve" ? "approved" : "spam", id, action === "approve" ? "approved" : "spam").changes;
     }
     return changed;
   })();

@@ -5,6 +5,9 @@
 // A page (About, Now) is a post row with kind = 'page': it answers at /<slug> (getVisiblePage) and
 // is in the sitemap (listVisiblePages), but never in lists, tag pages, feeds or search, which all
 // read kind = 'post' only.
+//
+// Longer than most modules: every statement over the posts table, so the visibility rule is written
+// once.
 import type { Database } from "bun:sqlite";
 import { excerptOf, renderMarkdown } from "./markdown.ts";
 import { mediaSizeByUrl } from "./media.ts";
@@ -48,7 +51,10 @@ export interface PostInput {
 
 export class PostError extends Error {
   override name = "PostError";
-  constructor(readonly field: "title" | "body" | "slug" | "tags" | "publishedAt" | "kind", message: string) {
+  constructor(
+    readonly field: "title" | "body" | "slug" | "tags" | "publishedAt" | "kind",
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -62,7 +68,21 @@ export const LIMITS = { title: 300, body: 500_000, slug: 120, tags: 20 } as cons
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Slugs that would shadow a page of the blog itself. */
-const RESERVED_SLUGS = new Set(["admin", "tags", "search", "feed.xml", "feed.json", "sitemap.xml", "robots.txt", "assets", "healthz", "metrics", "tls-check", "page", "comments"]);
+const RESERVED_SLUGS = new Set([
+  "admin",
+  "tags",
+  "search",
+  "feed.xml",
+  "feed.json",
+  "sitemap.xml",
+  "robots.txt",
+  "assets",
+  "healthz",
+  "metrics",
+  "tls-check",
+  "page",
+  "comments",
+]);
 
 export function slugify(title: string): string {
   return title
@@ -96,19 +116,26 @@ export type ReaderPost = Omit<Post, "body">;
 
 function withTags<T extends { id: number }>(db: Database, rows: T[]): (T & { tags: string[] })[] {
   if (rows.length <= 1) return rows.map((r) => ({ ...r, tags: tagsOfPost(db, r.id) }));
-  const tags = tagsOfPosts(db, rows.map((r) => r.id));
+  const tags = tagsOfPosts(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({ ...r, tags: tags.get(r.id) ?? [] }));
 }
 
 /** The post at /<slug> as readers see it (a page at that slug is not a post: getVisiblePage). */
 export function getVisiblePost(db: Database, slug: string, now: Date): ReaderPost | null {
-  const row = db.query(`SELECT ${READER_COLUMNS} FROM posts WHERE slug = ? AND kind = 'post' AND ${VISIBLE}`).get(slug, isoTime(now)) as Omit<ReaderPost, "tags"> | null;
+  const row = db
+    .query(`SELECT ${READER_COLUMNS} FROM posts WHERE slug = ? AND kind = 'post' AND ${VISIBLE}`)
+    .get(slug, isoTime(now)) as Omit<ReaderPost, "tags"> | null;
   return row ? withTags(db, [row])[0] : null;
 }
 
 /** The page at /<slug> as readers see it. */
 export function getVisiblePage(db: Database, slug: string, now: Date): ReaderPost | null {
-  const row = db.query(`SELECT ${READER_COLUMNS} FROM posts WHERE slug = ? AND kind = 'page' AND ${VISIBLE}`).get(slug, isoTime(now)) as Omit<ReaderPost, "tags"> | null;
+  const row = db
+    .query(`SELECT ${READER_COLUMNS} FROM posts WHERE slug = ? AND kind = 'page' AND ${VISIBLE}`)
+    .get(slug, isoTime(now)) as Omit<ReaderPost, "tags"> | null;
   return row ? withTags(db, [row])[0] : null;
 }
 
@@ -116,7 +143,11 @@ export type PageSummary = Pick<Post, "id" | "slug" | "title" | "published_at" | 
 
 /** Every visible page, by title: for the sitemap and for choosing menu links. */
 export function listVisiblePages(db: Database, now: Date): PageSummary[] {
-  return db.query(`SELECT id, slug, title, published_at, updated_at FROM posts WHERE kind = 'page' AND ${VISIBLE} ORDER BY title, id`).all(isoTime(now)) as PageSummary[];
+  return db
+    .query(
+      `SELECT id, slug, title, published_at, updated_at FROM posts WHERE kind = 'page' AND ${VISIBLE} ORDER BY title, id`,
+    )
+    .all(isoTime(now)) as PageSummary[];
 }
 
 export function getPost(db: Database, id: number): Post | null {
@@ -134,55 +165,94 @@ export interface Page<T> {
   total: number;
 }
 
-export function listVisiblePosts(db: Database, options: { limit: number; offset: number; now: Date }): Page<PostSummary> {
+export function listVisiblePosts(
+  db: Database,
+  options: { limit: number; offset: number; now: Date },
+): Page<PostSummary> {
   const now = isoTime(options.now);
-  const rows = db.query(`SELECT ${SUMMARY} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`).all(now, options.limit, options.offset) as Omit<PostSummary, "tags">[];
+  const rows = db
+    .query(`SELECT ${SUMMARY} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`)
+    .all(now, options.limit, options.offset) as Omit<PostSummary, "tags">[];
   const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${LISTED}`).get(now) as { n: number }).n;
   return { items: withTags(db, rows), total };
 }
 
-export function listVisiblePostsWithTag(db: Database, tag: string, options: { limit: number; offset: number; now: Date }): Page<PostSummary> {
+export function listVisiblePostsWithTag(
+  db: Database,
+  tag: string,
+  options: { limit: number; offset: number; now: Date },
+): Page<PostSummary> {
   const now = isoTime(options.now);
   const rows = db
-    .query(`SELECT ${SUMMARY} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`)
+    .query(
+      `SELECT ${SUMMARY} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?`,
+    )
     .all(now, tag, options.limit, options.offset) as Omit<PostSummary, "tags">[];
-  const total = (db.query(`SELECT count(*) AS n FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?)`).get(now, tag) as { n: number }).n;
+  const total = (
+    db
+      .query(
+        `SELECT count(*) AS n FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?)`,
+      )
+      .get(now, tag) as { n: number }
+  ).n;
   return { items: withTags(db, rows), total };
 }
 
 /** Full posts for feeds: the newest `limit` visible ones (no pages: listVisiblePages). */
 export function listVisiblePostsFull(db: Database, options: { limit: number; now: Date }): ReaderPost[] {
-  const rows = db.query(`SELECT ${READER_COLUMNS} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ?`).all(isoTime(options.now), options.limit) as Omit<ReaderPost, "tags">[];
+  const rows = db
+    .query(`SELECT ${READER_COLUMNS} FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC LIMIT ?`)
+    .all(isoTime(options.now), options.limit) as Omit<ReaderPost, "tags">[];
   return withTags(db, rows);
 }
 
 /** Full posts with one tag for its feed: the newest `limit` visible ones. */
-export function listVisiblePostsFullWithTag(db: Database, tag: string, options: { limit: number; now: Date }): ReaderPost[] {
+export function listVisiblePostsFullWithTag(
+  db: Database,
+  tag: string,
+  options: { limit: number; now: Date },
+): ReaderPost[] {
   const rows = db
-    .query(`SELECT ${READER_COLUMNS} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ?`)
+    .query(
+      `SELECT ${READER_COLUMNS} FROM posts WHERE ${LISTED} AND id IN (SELECT post_id FROM post_tags JOIN tags ON tags.id = tag_id WHERE tags.name = ?) ORDER BY published_at DESC, id DESC LIMIT ?`,
+    )
     .all(isoTime(options.now), tag, options.limit) as Omit<ReaderPost, "tags">[];
   return withTags(db, rows);
 }
 
 /** Every visible post's address and last change, newest first: what the sitemap lists. */
 export function listVisibleSlugs(db: Database, now: Date): Pick<Post, "slug" | "updated_at">[] {
-  return db.query(`SELECT slug, updated_at FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC`).all(isoTime(now)) as Pick<Post, "slug" | "updated_at">[];
+  return db
+    .query(`SELECT slug, updated_at FROM posts WHERE ${LISTED} ORDER BY published_at DESC, id DESC`)
+    .all(isoTime(now)) as Pick<Post, "slug" | "updated_at">[];
 }
 
 /** Every post and page, drafts included, newest change first (the author's list). */
-export function listAllPosts(db: Database): (Pick<Post, "id" | "slug" | "title" | "status" | "kind" | "published_at" | "updated_at" | "views">)[] {
-  return db.query("SELECT id, slug, title, status, kind, published_at, updated_at, views FROM posts ORDER BY updated_at DESC, id DESC").all() as any[];
+export function listAllPosts(
+  db: Database,
+): Pick<Post, "id" | "slug" | "title" | "status" | "kind" | "published_at" | "updated_at" | "views">[] {
+  return db
+    .query(
+      "SELECT id, slug, title, status, kind, published_at, updated_at, views FROM posts ORDER BY updated_at DESC, id DESC",
+    )
+    .all() as any[];
 }
 
 /** The earliest future publication time, so cached pages know when a scheduled post appears. */
 export function nextScheduledTime(db: Database, now: Date): string | null {
-  const row = db.query("SELECT min(published_at) AS t FROM posts WHERE status != 'draft' AND published_at > ?").get(isoTime(now)) as { t: string | null };
+  const row = db
+    .query("SELECT min(published_at) AS t FROM posts WHERE status != 'draft' AND published_at > ?")
+    .get(isoTime(now)) as { t: string | null };
   return row.t;
 }
 
 /** The current slug of a post or page that used to live at `oldSlug` (for a 301), if it is visible. */
 export function findRedirect(db: Database, oldSlug: string, now: Date): string | null {
-  const row = db.query(`SELECT posts.slug FROM redirects JOIN posts ON posts.id = redirects.post_id WHERE old_slug = ? AND ${VISIBLE.replace(/status|published_at/g, (c) => "posts." + c)}`).get(oldSlug, isoTime(now)) as { slug: string } | null;
+  const row = db
+    .query(
+      `SELECT posts.slug FROM redirects JOIN posts ON posts.id = redirects.post_id WHERE old_slug = ? AND ${VISIBLE.replace(/status|published_at/g, (c) => "posts." + c)}`,
+    )
+    .get(oldSlug, isoTime(now)) as { slug: string } | null;
   return row?.slug ?? null;
 }
 
@@ -216,11 +286,19 @@ export function parseTags(text: string): string[] {
 function prepare(db: Database, input: PostInput, now: Date, ownId: number | null): Prepared {
   const title = input.title.trim();
   if (!title) throw new PostError("title", "A post needs a title.");
-  if (title.length > LIMITS.title) throw new PostError("title", `The title is ${title.length} characters long; the limit is ${LIMITS.title}.`);
-  if (input.body.length > LIMITS.body) throw new PostError("body", `The body is ${input.body.length} characters long; the limit is ${LIMITS.body}.`);
+  if (title.length > LIMITS.title)
+    throw new PostError("title", `The title is ${title.length} characters long; the limit is ${LIMITS.title}.`);
+  if (input.body.length > LIMITS.body)
+    throw new PostError("body", `The body is ${input.body.length} characters long; the limit is ${LIMITS.body}.`);
   let slug = (input.slug ?? "").trim().toLowerCase();
   if (slug) {
-    if (!isValidSlug(slug)) throw new PostError("slug", RESERVED_SLUGS.has(slug) ? `"${slug}" is used by the blog itself; choose another slug.` : "A slug is lower-case letters, digits and single hyphens, like my-first-post.");
+    if (!isValidSlug(slug))
+      throw new PostError(
+        "slug",
+        RESERVED_SLUGS.has(slug)
+          ? `"${slug}" is used by the blog itself; choose another slug.`
+          : "A slug is lower-case letters, digits and single hyphens, like my-first-post.",
+      );
   } else {
     slug = uniqueSlug(db, slugify(title) || "post", ownId);
   }
@@ -241,7 +319,8 @@ function prepare(db: Database, input: PostInput, now: Date, ownId: number | null
   }
   const html = renderMarkdown(input.body, { imageSize: (src) => mediaSizeByUrl(db, src) });
   const kind = input.kind ?? null;
-  if (kind !== null && kind !== "post" && kind !== "page") throw new PostError("kind", `"${String(kind)}" is neither a post nor a page.`);
+  if (kind !== null && kind !== "post" && kind !== "page")
+    throw new PostError("kind", `"${String(kind)}" is neither a post nor a page.`);
   return { kind, title, body: input.body, slug, tags, status, publishedAt, html, excerpt: excerptOf(html) };
 }
 
@@ -259,8 +338,12 @@ export function createPost(db: Database, input: PostInput, now = new Date()): Po
     const p = prepare(db, input, now, null);
     const stamp = isoTime(now);
     const { id } = db
-      .query("INSERT INTO posts (slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
-      .get(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.kind ?? "post", p.publishedAt, stamp, stamp) as { id: number };
+      .query(
+        "INSERT INTO posts (slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      )
+      .get(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.kind ?? "post", p.publishedAt, stamp, stamp) as {
+      id: number;
+    };
     setPostTags(db, id, p.tags);
     return getPost(db, id)!;
   })();
@@ -271,23 +354,48 @@ export function createPost(db: Database, input: PostInput, now = new Date()): Po
  * `expectedUpdatedAt` is given and the post changed since, nothing is written (ConflictError).
  * A published post whose slug changes leaves a redirect from the old slug.
  */
-export function updatePost(db: Database, id: number, input: PostInput, options: { expectedUpdatedAt?: string; now?: Date } = {}): Post {
+export function updatePost(
+  db: Database,
+  id: number,
+  input: PostInput,
+  options: { expectedUpdatedAt?: string; now?: Date } = {},
+): Post {
   const now = options.now ?? new Date();
   return db.transaction(() => {
     const old = getPost(db, id);
     if (!old) throw new PostError("title", "This post no longer exists.");
     if (options.expectedUpdatedAt !== undefined && options.expectedUpdatedAt !== old.updated_at) {
-      throw new ConflictError(`This post was changed (at ${old.updated_at}) after you opened the editor. Your text is kept below; review the current version before saving again.`);
+      throw new ConflictError(
+        `This post was changed (at ${old.updated_at}) after you opened the editor. Your text is kept below; review the current version before saving again.`,
+      );
     }
-    const p = prepare(db, { ...input, publishedAt: input.publishedAt ?? (input.status === "published" ? old.published_at : input.publishedAt) }, now, id);
-    db.query("INSERT INTO revisions (post_id, title, slug, body, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(id, old.title, old.slug, old.body, old.tags.join(", "), old.updated_at);
+    const p = prepare(
+      db,
+      {
+        ...input,
+        publishedAt: input.publishedAt ?? (input.status === "published" ? old.published_at : input.publishedAt),
+      },
+      now,
+      id,
+    );
+    db.query("INSERT INTO revisions (post_id, title, slug, body, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+      id,
+      old.title,
+      old.slug,
+      old.body,
+      old.tags.join(", "),
+      old.updated_at,
+    );
     // Timestamps must move forward even for two saves in the same second, or conflict detection would miss one.
     let stamp = isoTime(now);
     if (stamp <= old.updated_at) stamp = isoTime(new Date(new Date(old.updated_at).getTime() + 1000));
-    db.query("UPDATE posts SET slug = ?, title = ?, body = ?, html = ?, excerpt = ?, status = ?, kind = ?, published_at = ?, updated_at = ? WHERE id = ?")
-      .run(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.kind ?? old.kind, p.publishedAt, stamp, id);
+    db.query(
+      "UPDATE posts SET slug = ?, title = ?, body = ?, html = ?, excerpt = ?, status = ?, kind = ?, published_at = ?, updated_at = ? WHERE id = ?",
+    ).run(p.slug, p.title, p.body, p.html, p.excerpt, p.status, p.kind ?? old.kind, p.publishedAt, stamp, id);
     if (old.slug !== p.slug && old.status !== "draft") {
-      db.query("INSERT INTO redirects (old_slug, post_id) VALUES (?, ?) ON CONFLICT (old_slug) DO UPDATE SET post_id = excluded.post_id").run(old.slug, id);
+      db.query(
+        "INSERT INTO redirects (old_slug, post_id) VALUES (?, ?) ON CONFLICT (old_slug) DO UPDATE SET post_id = excluded.post_id",
+      ).run(old.slug, id);
     }
     // A slug now in use again must not redirect away from its own post.
     db.query("DELETE FROM redirects WHERE old_slug = ?").run(p.slug);
@@ -305,8 +413,13 @@ export function rerenderPosts(db: Database): number {
   const update = db.query("UPDATE posts SET html = ?, excerpt = ? WHERE id = ?");
   let changed = 0;
   // One post at a time by id, so a blog of any size never holds every body in memory at once.
-  for (let last = 0; ; ) {
-    const row = db.query("SELECT id, body, html, excerpt FROM posts WHERE id > ? ORDER BY id LIMIT 1").get(last) as { id: number; body: string; html: string; excerpt: string } | null;
+  for (let last = 0; ;) {
+    const row = db.query("SELECT id, body, html, excerpt FROM posts WHERE id > ? ORDER BY id LIMIT 1").get(last) as {
+      id: number;
+      body: string;
+      html: string;
+      excerpt: string;
+    } | null;
     if (!row) return changed;
     last = row.id;
     const html = renderMarkdown(row.body, { imageSize: (src) => mediaSizeByUrl(db, src) });
@@ -343,11 +456,20 @@ export function upsertPostBySlug(db: Database, input: PostInput & { slug: string
     createPost(db, input, now);
     return "imported";
   }
-  const sameTags = [...existing.tags].sort().join(",") === [...new Set((input.tags ?? []).map(normaliseTag).filter(Boolean))].sort().join(",");
+  const sameTags =
+    [...existing.tags].sort().join(",") ===
+    [...new Set((input.tags ?? []).map(normaliseTag).filter(Boolean))].sort().join(",");
   const wantStatus = input.status === "draft" ? "draft" : "published";
   const hasStatus = existing.status === "draft" ? "draft" : "published";
   const samePublished = input.publishedAt == null || isoTime(new Date(input.publishedAt)) === existing.published_at;
-  if (existing.title === input.title.trim() && existing.body === input.body && sameTags && wantStatus === hasStatus && samePublished) return "unchanged";
+  if (
+    existing.title === input.title.trim() &&
+    existing.body === input.body &&
+    sameTags &&
+    wantStatus === hasStatus &&
+    samePublished
+  )
+    return "unchanged";
   updatePost(db, existing.id, input, { now });
   return "updated";
 }

@@ -54,7 +54,13 @@ const OLDER_COLUMNS: readonly { before: number; table: string; column: string; e
 
 type Row = Record<string, unknown>;
 
-function readRows(source: Database, options: RebuildOptions, table: string, columns: readonly string[], orderBy = ""): Iterable<Row> {
+function readRows(
+  source: Database,
+  options: RebuildOptions,
+  table: string,
+  columns: readonly string[],
+  orderBy = "",
+): Iterable<Row> {
   const have = options.columns.get(table);
   if (!have) return []; // the table came with a later version
   const list = columns.map((c) => {
@@ -62,7 +68,9 @@ function readRows(source: Database, options: RebuildOptions, table: string, colu
     const older = OLDER_COLUMNS.find((o) => o.table === table && o.column === c && options.version < o.before);
     return `${older?.expression ?? "NULL"} AS "${c}"`;
   });
-  return source.query(`SELECT ${list.join(", ")} FROM "${table}"${orderBy ? ` ORDER BY ${orderBy}` : ""}`).iterate() as Iterable<Row>;
+  return source
+    .query(`SELECT ${list.join(", ")} FROM "${table}"${orderBy ? ` ORDER BY ${orderBy}` : ""}`)
+    .iterate() as Iterable<Row>;
 }
 
 /** A text value; numbers become their text, NULL and blobs null. */
@@ -92,9 +100,16 @@ const POST_STATUSES = new Set(["draft", "published", "scheduled"]);
 const POST_KINDS = new Set(["post", "page"]);
 const COMMENT_STATUSES = new Set(["pending", "approved", "spam"]);
 
-function cleanSetting(key: string, value: string, options: RebuildOptions, note: (line: string) => void): string | null {
+function cleanSetting(
+  key: string,
+  value: string,
+  options: RebuildOptions,
+  note: (line: string) => void,
+): string | null {
   switch (key) {
-    case "title": case "description": case "author_name": {
+    case "title":
+    case "description":
+    case "author_name": {
       const v = value.trim();
       const limit = SETTING_LIMITS[key];
       if (v.length <= limit) return v;
@@ -103,11 +118,15 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
     }
     case "posts_per_page":
       if (/^\d{1,3}$/.test(value.trim()) && Number(value) >= 1 && Number(value) <= 100) return String(Number(value));
-      note(`the setting posts_per_page ${show(value)} is not a whole number from 1 to 100; the default ${DEFAULT_SETTINGS.posts_per_page} applies`);
+      note(
+        `the setting posts_per_page ${show(value)} is not a whole number from 1 to 100; the default ${DEFAULT_SETTINGS.posts_per_page} applies`,
+      );
       return null;
     case "comment_policy":
       if (POLICIES.has(value)) return value;
-      note(`the setting comment_policy ${show(value)} is not moderate, approve or off; comments are held for moderation`);
+      note(
+        `the setting comment_policy ${show(value)} is not moderate, approve or off; comments are held for moderation`,
+      );
       return null;
     case "time_zone":
       if (isValidTimeZone(value)) return value;
@@ -123,18 +142,25 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
     case "menu":
       try {
         const items: unknown = JSON.parse(value);
-        if (!Array.isArray(items) || !items.every((item) => typeof item?.label === "string" && typeof item?.url === "string")) {
+        if (
+          !Array.isArray(items) ||
+          !items.every((item) => typeof item?.label === "string" && typeof item?.url === "string")
+        ) {
           throw new MenuError("it is not a list of links, each with a label and a URL");
         }
         return JSON.stringify(checkMenu(items.map(({ label, url }) => ({ label, url }))));
       } catch (e) {
         if (!(e instanceof MenuError || e instanceof SyntaxError)) throw e;
-        note(`the menu ${show(value)} was left out: ${e instanceof MenuError ? e.message.replace(/\.$/, "") : "it is not JSON"}`);
+        note(
+          `the menu ${show(value)} was left out: ${e instanceof MenuError ? e.message.replace(/\.$/, "") : "it is not JSON"}`,
+        );
         return null;
       }
     case "media_quota_bytes":
       if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return String(Number(value));
-      note(`the setting media_quota_bytes ${show(value)} is not a whole number of bytes; the default ${DEFAULT_MEDIA_QUOTA_BYTES} (${DEFAULT_MEDIA_QUOTA_BYTES / 1024 / 1024} MiB) applies`);
+      note(
+        `the setting media_quota_bytes ${show(value)} is not a whole number of bytes; the default ${DEFAULT_MEDIA_QUOTA_BYTES} (${DEFAULT_MEDIA_QUOTA_BYTES / 1024 / 1024} MiB) applies`,
+      );
       return null;
     case "custom_domain": {
       if (value.trim() === "") return "";
@@ -146,7 +172,9 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
     case "domain_token":
       // Kept, so a DNS record made for the blog's old server proves its domain here too.
       if (/^[0-9a-f]{32}$/.test(value)) return value;
-      note(`the setting domain_token ${show(value)} is not a token WriteKit makes; a new one is made when a domain is claimed`);
+      note(
+        `the setting domain_token ${show(value)} is not a token WriteKit makes; a new one is made when a domain is claimed`,
+      );
       return null;
     case "icon":
       // Checked against the images after they are copied (see rebuildBlog).
@@ -155,7 +183,10 @@ function cleanSetting(key: string, value: string, options: RebuildOptions, note:
       return null;
     case "domain_proven":
       // A proof is this server's own finding, never a file's word: the domain stays pending until checked here.
-      if (value !== "") note(`the custom domain ${show(value)} was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it`);
+      if (value !== "")
+        note(
+          `the custom domain ${show(value)} was proven on another server; it must be proven again here (Settings, Check now) before the blog answers at it`,
+        );
       return null;
     default:
       note(`the setting ${show(key)} is not one WriteKit has; it was left out`);
@@ -180,7 +211,9 @@ function postSlugs(source: Database, options: RebuildOptions, note: (line: strin
     for (let i = 2; taken.has(slug) || !isValidSlug(slug); i++) slug = `${base}-${i}`;
     taken.add(slug);
     slugs.set(id, slug);
-    note(`post ${id}: its slug ${show(p.slug)} is not a valid slug (lower-case letters, digits and single hyphens); it is now /${slug}`);
+    note(
+      `post ${id}: its slug ${show(p.slug)} is not a valid slug (lower-case letters, digits and single hyphens); it is now /${slug}`,
+    );
   }
   return slugs;
 }
@@ -195,40 +228,66 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * Returns how many images and bytes were kept. The blog's quota is not applied: refusing images a
  * blog already had would break its posts, so a note says when they exceed it.
  */
-function copyMedia(source: Database, dest: Database, options: RebuildOptions, note: (line: string) => void): { images: number; bytes: number } {
+function copyMedia(
+  source: Database,
+  dest: Database,
+  options: RebuildOptions,
+  note: (line: string) => void,
+): { images: number; bytes: number } {
   if (!options.columns.has("media")) return { images: 0, bytes: 0 }; // the table came with version 2
   // One row at a time (iterate steps the statement), in rowid order, which needs no sorter that
   // would hold every blob at once. typeof() and length() of a blob read only the row's header
   // (SQLite skips the content for them), so a file over the limit is never read into memory.
-  const rows = source.query(
-    `SELECT sha256, type, bytes, width, height, alt, created_at, typeof(data) AS storage, length(data) AS size,
+  const rows = source
+    .query(
+      `SELECT sha256, type, bytes, width, height, alt, created_at, typeof(data) AS storage, length(data) AS size,
        CASE WHEN typeof(data) = 'blob' AND length(data) <= ${MEDIA_LIMITS.fileBytes} THEN data END AS data
      FROM media ORDER BY rowid`,
-  ).iterate() as Iterable<Row>;
-  const putMedia = dest.query("INSERT INTO media (sha256, type, bytes, width, height, alt, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    )
+    .iterate() as Iterable<Row>;
+  const putMedia = dest.query(
+    "INSERT INTO media (sha256, type, bytes, width, height, alt, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
   const stamp = isoTime(options.now);
   let images = 0;
   let total = 0;
   for (const row of rows) {
     const stored = text(row.sha256) ?? "";
     const name = SHA256.test(stored) ? `the image ${stored}` : `the image stored under ${show(row.sha256)}`;
-    const refuse = (why: string) => note(`${name} was left out, so a post that shows it shows nothing there: ${why.replace(/\.$/, "")}`);
-    if (row.storage !== "blob") { refuse(`its data is ${row.storage === "null" ? "missing" : `${row.storage}, not a file`}`); continue; }
+    const refuse = (why: string) =>
+      note(`${name} was left out, so a post that shows it shows nothing there: ${why.replace(/\.$/, "")}`);
+    if (row.storage !== "blob") {
+      refuse(`its data is ${row.storage === "null" ? "missing" : `${row.storage}, not a file`}`);
+      continue;
+    }
     const size = row.size as number;
-    if (!(row.data instanceof Uint8Array)) { refuse(`it is ${size} bytes; an image may be at most ${MEDIA_LIMITS.fileBytes}`); continue; }
+    if (!(row.data instanceof Uint8Array)) {
+      refuse(`it is ${size} bytes; an image may be at most ${MEDIA_LIMITS.fileBytes}`);
+      continue;
+    }
     let image;
     try {
       image = inspectImage(row.data);
     } catch (e) {
-      refuse(e instanceof UnsupportedImageError ? `it is ${e.found}, not a JPEG, PNG, GIF, WebP or AVIF image` : (e as Error).message);
+      refuse(
+        e instanceof UnsupportedImageError
+          ? `it is ${e.found}, not a JPEG, PNG, GIF, WebP or AVIF image`
+          : (e as Error).message,
+      );
       continue;
     }
     const sha256 = new Bun.CryptoHasher("sha256").update(row.data).digest("hex");
-    if (sha256 !== stored) { refuse(`the SHA-256 of its bytes is ${sha256}, not the one it is stored under`); continue; }
-    const fix = (what: string, was: string, is: string, then = "") => note(`${name}: its ${what} was recorded as ${was} but is ${is}; corrected${then}`);
-    if (row.type !== image.type) fix("type", show(row.type), image.type, `, so its URL is now /media/${sha256}.${IMAGE_EXTENSIONS[image.type]}`);
+    if (sha256 !== stored) {
+      refuse(`the SHA-256 of its bytes is ${sha256}, not the one it is stored under`);
+      continue;
+    }
+    const fix = (what: string, was: string, is: string, then = "") =>
+      note(`${name}: its ${what} was recorded as ${was} but is ${is}; corrected${then}`);
+    if (row.type !== image.type)
+      fix("type", show(row.type), image.type, `, so its URL is now /media/${sha256}.${IMAGE_EXTENSIONS[image.type]}`);
     if (row.bytes !== size) fix("size", show(row.bytes), `${size} bytes`);
-    if (row.width !== image.width || row.height !== image.height) fix("size in pixels", `${show(row.width)} × ${show(row.height)}`, `${image.width} × ${image.height}`);
+    if (row.width !== image.width || row.height !== image.height)
+      fix("size in pixels", `${show(row.width)} × ${show(row.height)}`, `${image.width} × ${image.height}`);
     let alt = (text(row.alt) ?? "").replace(/\s+/g, " ").trim(); // as media.ts keeps alt text
     if (alt.length > MEDIA_LIMITS.alt) {
       note(`${name}: its alt text had ${alt.length} characters; it was cut to ${MEDIA_LIMITS.alt}`);
@@ -261,14 +320,23 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
     if (clean !== null) putSetting.run(key, clean);
   }
 
-  const putAuthor = dest.query("INSERT OR IGNORE INTO authors (id, email, name, password_hash, created_at) VALUES (?, ?, ?, '', ?)");
+  const putAuthor = dest.query(
+    "INSERT OR IGNORE INTO authors (id, email, name, password_hash, created_at) VALUES (?, ?, ?, '', ?)",
+  );
   for (const row of readRows(source, options, "authors", ["id", "email", "name", "created_at"], "id")) {
     const email = (text(row.email) ?? "").trim();
     if (!isValidEmail(email)) {
       note(`author ${row.id} was left out: ${show(row.email)} is not an email address`);
       continue;
     }
-    if (putAuthor.run(row.id as number, email, (text(row.name) ?? "").trim().slice(0, SETTING_LIMITS.author_name), time(row.created_at, stamp)).changes === 0) {
+    if (
+      putAuthor.run(
+        row.id as number,
+        email,
+        (text(row.name) ?? "").trim().slice(0, SETTING_LIMITS.author_name),
+        time(row.created_at, stamp),
+      ).changes === 0
+    ) {
       note(`author ${row.id} was left out: another author has the email ${show(email)}`);
     }
   }
@@ -281,20 +349,40 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
   }
   const { media_quota_bytes: quota } = getSettings(dest);
   if (media.bytes > quota) {
-    note(`the images take ${media.bytes} bytes, more than the blog's quota of ${quota} (the setting media_quota_bytes); all were kept, but no image can be uploaded until some are deleted or the quota is raised`);
+    note(
+      `the images take ${media.bytes} bytes, more than the blog's quota of ${quota} (the setting media_quota_bytes); all were kept, but no image can be uploaded until some are deleted or the quota is raised`,
+    );
   }
 
   const slugs = postSlugs(source, options, note);
   const posts = new Set<number>();
-  const putPost = dest.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const row of readRows(source, options, "posts", ["id", "title", "body", "status", "kind", "published_at", "created_at", "updated_at", "views"], "id")) {
+  const putPost = dest.query(
+    "INSERT INTO posts (id, slug, title, body, html, excerpt, status, kind, published_at, created_at, updated_at, views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  for (const row of readRows(
+    source,
+    options,
+    "posts",
+    ["id", "title", "body", "status", "kind", "published_at", "created_at", "updated_at", "views"],
+    "id",
+  )) {
     const id = row.id as number;
     let title = (text(row.title) ?? "").trim();
     const body = text(row.body);
-    const refuse = (why: string) => note(`post ${id} (${show(title || slugs.get(id))}) was left out, with its comments, tags and views: ${why}`);
-    if (!title) { refuse("it has no title"); continue; }
-    if (body === null) { refuse("its body is not text"); continue; }
-    if (body.length > LIMITS.body) { refuse(`its body has ${body.length} characters; the limit is ${LIMITS.body}`); continue; }
+    const refuse = (why: string) =>
+      note(`post ${id} (${show(title || slugs.get(id))}) was left out, with its comments, tags and views: ${why}`);
+    if (!title) {
+      refuse("it has no title");
+      continue;
+    }
+    if (body === null) {
+      refuse("its body is not text");
+      continue;
+    }
+    if (body.length > LIMITS.body) {
+      refuse(`its body has ${body.length} characters; the limit is ${LIMITS.body}`);
+      continue;
+    }
     if (title.length > LIMITS.title) {
       note(`post ${id}: its title had ${title.length} characters; it was cut to ${LIMITS.title}`);
       title = title.slice(0, LIMITS.title);
@@ -317,7 +405,20 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
     }
     // As posts.ts renders on save: the blog's own images (copied above) get their width and height.
     const html = renderMarkdown(body, { imageSize: (src) => mediaSizeByUrl(dest, src) });
-    putPost.run(id, slugs.get(id)!, title, body, html, excerptOf(html), status, kind, publishedAt, time(row.created_at, stamp), time(row.updated_at, stamp), count(row.views));
+    putPost.run(
+      id,
+      slugs.get(id)!,
+      title,
+      body,
+      html,
+      excerptOf(html),
+      status,
+      kind,
+      publishedAt,
+      time(row.created_at, stamp),
+      time(row.updated_at, stamp),
+      count(row.views),
+    );
     posts.add(id);
   }
 
@@ -340,40 +441,79 @@ export function rebuildBlog(source: Database, dest: Database, options: RebuildOp
   }
   dest.query("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM post_tags)").run();
 
-  const putComment = dest.query("INSERT INTO comments (id, post_id, author_name, author_email, body, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  for (const row of readRows(source, options, "comments", ["id", "post_id", "author_name", "author_email", "body", "status", "created_at"], "id")) {
+  const putComment = dest.query(
+    "INSERT INTO comments (id, post_id, author_name, author_email, body, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  for (const row of readRows(
+    source,
+    options,
+    "comments",
+    ["id", "post_id", "author_name", "author_email", "body", "status", "created_at"],
+    "id",
+  )) {
     if (!posts.has(row.post_id as number)) continue;
     const body = (text(row.body) ?? "").trim();
     if (!body || body.length > COMMENT_LIMITS.body) {
-      note(`comment ${row.id} was left out: its text is ${body ? `${body.length} characters long; the limit is ${COMMENT_LIMITS.body}` : "empty"}`);
+      note(
+        `comment ${row.id} was left out: its text is ${body ? `${body.length} characters long; the limit is ${COMMENT_LIMITS.body}` : "empty"}`,
+      );
       continue;
     }
     let status = text(row.status) ?? "";
     if (!COMMENT_STATUSES.has(status)) {
-      note(`comment ${row.id}: its status ${show(row.status)} is not pending, approved or spam; it waits for moderation`);
+      note(
+        `comment ${row.id}: its status ${show(row.status)} is not pending, approved or spam; it waits for moderation`,
+      );
       status = "pending";
     }
     const email = (text(row.author_email) ?? "").trim();
     const name = (text(row.author_name) ?? "").trim().slice(0, COMMENT_LIMITS.name);
-    putComment.run(row.id as number, row.post_id as number, name, isValidEmail(email) ? email : null, body, status, time(row.created_at, stamp));
+    putComment.run(
+      row.id as number,
+      row.post_id as number,
+      name,
+      isValidEmail(email) ? email : null,
+      body,
+      status,
+      time(row.created_at, stamp),
+    );
   }
 
   const putViews = dest.query("INSERT OR IGNORE INTO daily_views (post_id, day, views) VALUES (?, ?, ?)");
   for (const row of readRows(source, options, "daily_views", ["post_id", "day", "views"])) {
     const day = text(row.day) ?? "";
-    if (posts.has(row.post_id as number) && /^\d{4}-\d{2}-\d{2}$/.test(day) && parseTime(day)) putViews.run(row.post_id as number, day, count(row.views));
+    if (posts.has(row.post_id as number) && /^\d{4}-\d{2}-\d{2}$/.test(day) && parseTime(day))
+      putViews.run(row.post_id as number, day, count(row.views));
   }
 
-  const putRevision = dest.query("INSERT INTO revisions (id, post_id, title, slug, body, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  for (const row of readRows(source, options, "revisions", ["id", "post_id", "title", "slug", "body", "tags", "created_at"], "id")) {
+  const putRevision = dest.query(
+    "INSERT INTO revisions (id, post_id, title, slug, body, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  for (const row of readRows(
+    source,
+    options,
+    "revisions",
+    ["id", "post_id", "title", "slug", "body", "tags", "created_at"],
+    "id",
+  )) {
     if (!posts.has(row.post_id as number)) continue;
     const body = text(row.body) ?? "";
     if (body.length > LIMITS.body) {
-      note(`revision ${row.id} of post ${row.post_id} was left out: its body has ${body.length} characters; the limit is ${LIMITS.body}`);
+      note(
+        `revision ${row.id} of post ${row.post_id} was left out: its body has ${body.length} characters; the limit is ${LIMITS.body}`,
+      );
       continue;
     }
     const short = (v: unknown, limit: number) => (text(v) ?? "").slice(0, limit);
-    putRevision.run(row.id as number, row.post_id as number, short(row.title, LIMITS.title), short(row.slug, LIMITS.slug), body, short(row.tags, 2000), time(row.created_at, stamp));
+    putRevision.run(
+      row.id as number,
+      row.post_id as number,
+      short(row.title, LIMITS.title),
+      short(row.slug, LIMITS.slug),
+      body,
+      short(row.tags, 2000),
+      time(row.created_at, stamp),
+    );
   }
 
   const current = new Set(slugs.values());

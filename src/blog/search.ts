@@ -36,7 +36,6 @@ export interface SearchHit {
   snippetHtml: string;
 }
 
-
 function escapeWithMarks(text: string): string {
   return text
     .replace(/&/g, "&amp;")
@@ -50,10 +49,19 @@ function escapeWithMarks(text: string): string {
 
 /** Markdown punctuation reads badly in a snippet; drop the most common marks. */
 function tidySnippet(text: string): string {
-  return text.replace(/[#*_`]+/g, "").replace(/(^|\s)>+/g, "$1").replace(/\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/\s+/g, " ").trim();
+  return text
+    .replace(/[#*_`]+/g, "")
+    .replace(/(^|\s)>+/g, "$1")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
-export function searchPosts(db: Database, query: string, options: { limit: number; offset: number; now: Date }): { hits: SearchHit[]; total: number } {
+export function searchPosts(
+  db: Database,
+  query: string,
+  options: { limit: number; offset: number; now: Date },
+): { hits: SearchHit[]; total: number } {
   const fts = toFtsQuery(query);
   if (!fts) return { hits: [], total: 0 };
   const now = isoTime(options.now);
@@ -67,8 +75,20 @@ export function searchPosts(db: Database, query: string, options: { limit: numbe
         ORDER BY bm25(posts_fts, 5.0, 1.0), p.published_at DESC
         LIMIT ? OFFSET ?`,
     )
-    .all(fts, now, options.limit, options.offset) as { slug: string; title: string; published_at: string; t: string; s: string }[];
-  const total = (db.query("SELECT count(*) AS n FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ? AND p.kind = 'post' AND p.status != 'draft' AND p.published_at <= ?").get(fts, now) as { n: number }).n;
+    .all(fts, now, options.limit, options.offset) as {
+    slug: string;
+    title: string;
+    published_at: string;
+    t: string;
+    s: string;
+  }[];
+  const total = (
+    db
+      .query(
+        "SELECT count(*) AS n FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ? AND p.kind = 'post' AND p.status != 'draft' AND p.published_at <= ?",
+      )
+      .get(fts, now) as { n: number }
+  ).n;
   return {
     total,
     hits: rows.map((r) => ({
@@ -80,4 +100,3 @@ export function searchPosts(db: Database, query: string, options: { limit: numbe
     })),
   };
 }
-

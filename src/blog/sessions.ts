@@ -46,14 +46,21 @@ export interface SessionInfo {
 export const USER_AGENT_LIMIT = 300;
 
 /** Starts a session; returns the token for the cookie (it is never stored) and the session. */
-export function createSession(db: Database, authorId: number, now: Date, origin: SessionOrigin = { client: "", userAgent: "" }): { token: string; session: Session } {
+export function createSession(
+  db: Database,
+  authorId: number,
+  now: Date,
+  origin: SessionOrigin = { client: "", userAgent: "" },
+): { token: string; session: Session } {
   const token = randomToken();
   const csrfToken = randomToken();
   const expiresAt = isoTime(new Date(now.getTime() + SESSION_TTL_MS));
   db.transaction(() => {
     // Signing in is rare: a good moment to forget sessions that have run out.
     db.query("DELETE FROM sessions WHERE expires_at <= ?").run(isoTime(now));
-    db.query("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at, client, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+    db.query(
+      "INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at, client, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(
       digest(token),
       authorId,
       csrfToken,
@@ -63,7 +70,10 @@ export function createSession(db: Database, authorId: number, now: Date, origin:
       origin.userAgent.slice(0, USER_AGENT_LIMIT),
     );
   })();
-  const author = db.query("SELECT email, name FROM authors WHERE id = ?").get(authorId) as { email: string; name: string };
+  const author = db.query("SELECT email, name FROM authors WHERE id = ?").get(authorId) as {
+    email: string;
+    name: string;
+  };
   return { token, session: { authorId, email: author.email, name: author.name, csrfToken, expiresAt } };
 }
 
@@ -71,7 +81,9 @@ export function createSession(db: Database, authorId: number, now: Date, origin:
 export function findSession(db: Database, token: string, now: Date): Session | null {
   if (token.length < 20 || token.length > 100) return null;
   const row = db
-    .query("SELECT sessions.author_id AS authorId, authors.email AS email, authors.name AS name, sessions.csrf_token AS csrfToken, sessions.expires_at AS expiresAt FROM sessions JOIN authors ON authors.id = sessions.author_id WHERE token_hash = ? AND expires_at > ?")
+    .query(
+      "SELECT sessions.author_id AS authorId, authors.email AS email, authors.name AS name, sessions.csrf_token AS csrfToken, sessions.expires_at AS expiresAt FROM sessions JOIN authors ON authors.id = sessions.author_id WHERE token_hash = ? AND expires_at > ?",
+    )
     .get(digest(token), isoTime(now)) as Session | null;
   return row;
 }
@@ -83,14 +95,17 @@ export function deleteSession(db: Database, token: string): void {
 /** The author's live sessions, newest first, the one of `currentToken` marked. */
 export function listSessions(db: Database, authorId: number, now: Date, currentToken: string): SessionInfo[] {
   const rows = db
-    .query("SELECT created_at AS createdAt, expires_at AS expiresAt, client, user_agent AS userAgent, token_hash = ? AS isCurrent FROM sessions WHERE author_id = ? AND expires_at > ? ORDER BY created_at DESC, token_hash")
+    .query(
+      "SELECT created_at AS createdAt, expires_at AS expiresAt, client, user_agent AS userAgent, token_hash = ? AS isCurrent FROM sessions WHERE author_id = ? AND expires_at > ? ORDER BY created_at DESC, token_hash",
+    )
     .all(digest(currentToken), authorId, isoTime(now)) as (Omit<SessionInfo, "isCurrent"> & { isCurrent: number })[];
   return rows.map((r) => ({ ...r, isCurrent: r.isCurrent === 1 }));
 }
 
 /** Ends every other session of an author (a password change, "Sign out everywhere else"), keeping the current one. */
 export function deleteOtherSessions(db: Database, authorId: number, keepToken: string): number {
-  return db.query("DELETE FROM sessions WHERE author_id = ? AND token_hash != ?").run(authorId, digest(keepToken)).changes;
+  return db.query("DELETE FROM sessions WHERE author_id = ? AND token_hash != ?").run(authorId, digest(keepToken))
+    .changes;
 }
 
 /** Ends every session of an author (a password reset by the operator); returns how many ended. */

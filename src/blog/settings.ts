@@ -69,7 +69,15 @@ export function getSettings(db: Database): Settings {
       case "comment_policy":
         if (value === "moderate" || value === "approve" || value === "off") s.comment_policy = value;
         break;
-      case "title": case "description": case "author_name": case "custom_css": case "time_zone": case "custom_domain": case "domain_token": case "domain_proven": case "menu":
+      case "title":
+      case "description":
+      case "author_name":
+      case "custom_css":
+      case "time_zone":
+      case "custom_domain":
+      case "domain_token":
+      case "domain_proven":
+      case "menu":
         s[key] = value;
         break;
     }
@@ -78,7 +86,9 @@ export function getSettings(db: Database): Settings {
 }
 
 export function updateSettings(db: Database, changes: Partial<Settings>): void {
-  const put = db.query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  const put = db.query(
+    "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  );
   db.transaction(() => {
     for (const [key, value] of Object.entries(changes)) {
       if (value !== undefined) put.run(key, String(value));

@@ -22,7 +22,9 @@ export interface PostViews {
 export function dailyViews(db: Database, today: Date, days = 30): DayViews[] {
   const out: DayViews[] = [];
   for (let i = days - 1; i >= 0; i--) out.push({ day: dayOf(new Date(today.getTime() - i * 86_400_000)), views: 0 });
-  const rows = db.query("SELECT day, sum(views) AS views FROM daily_views WHERE day >= ? AND day <= ? GROUP BY day").all(out[0].day, out[out.length - 1].day) as DayViews[];
+  const rows = db
+    .query("SELECT day, sum(views) AS views FROM daily_views WHERE day >= ? AND day <= ? GROUP BY day")
+    .all(out[0].day, out[out.length - 1].day) as DayViews[];
   const byDay = new Map(rows.map((r) => [r.day, r.views]));
   for (const d of out) d.views = byDay.get(d.day) ?? 0;
   return out;
@@ -53,7 +55,11 @@ export interface Stats {
  * What the blog's file says, plus views the server has counted but not yet added to it (ViewRow:
  * day, post id, views), so the author sees every read at once.
  */
-export function withPendingViews(db: Database, stats: Stats, pending: [day: string, postId: number, count: number][]): Stats {
+export function withPendingViews(
+  db: Database,
+  stats: Stats,
+  pending: [day: string, postId: number, count: number][],
+): Stats {
   if (!pending.length) return stats;
   const days = stats.days.map((d) => ({ ...d }));
   const byDay = new Map(days.map((d) => [d.day, d]));
@@ -63,7 +69,10 @@ export function withPendingViews(db: Database, stats: Stats, pending: [day: stri
   for (const [day, postId, count] of pending) {
     let post = posts.get(postId);
     if (!post) {
-      const row = db.query("SELECT id, slug, title, status, views FROM posts WHERE id = ?").get(postId) as Omit<PostViews, "recent"> | null;
+      const row = db.query("SELECT id, slug, title, status, views FROM posts WHERE id = ?").get(postId) as Omit<
+        PostViews,
+        "recent"
+      > | null;
       if (!row) continue; // deleted since
       posts.set(postId, (post = { ...row, recent: 0 }));
     }

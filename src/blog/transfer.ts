@@ -21,7 +21,9 @@ export function removeSessions(db: Database): void {
 
 /** The authors who cannot sign in: their hash is blank (an export, or a backup made before hashes were kept). */
 export function authorsWithoutPassword(db: Database): string[] {
-  return (db.query("SELECT email FROM authors WHERE password_hash = '' ORDER BY id").all() as { email: string }[]).map((r) => r.email);
+  return (db.query("SELECT email FROM authors WHERE password_hash = '' ORDER BY id").all() as { email: string }[]).map(
+    (r) => r.email,
+  );
 }
 
 export function countPosts(db: Database): number {
@@ -43,7 +45,9 @@ export interface ImportedAuthor {
 export function setImportedAuthorPassword(db: Database, passwordHash: string, fallbackEmail: string): ImportedAuthor {
   const authors = db.query("SELECT id, email FROM authors ORDER BY id").all() as { id: number; email: string }[];
   if (authors.length === 0) {
-    db.query("INSERT INTO authors (email, name, password_hash, created_at) VALUES (?, '', ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))").run(fallbackEmail, passwordHash);
+    db.query(
+      "INSERT INTO authors (email, name, password_hash, created_at) VALUES (?, '', ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+    ).run(fallbackEmail, passwordHash);
     return { email: fallbackEmail, others: 0, created: true };
   }
   db.query("UPDATE authors SET password_hash = ? WHERE id = ?").run(passwordHash, authors[0].id);

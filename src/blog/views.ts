@@ -45,24 +45,32 @@ function total(counts: Counts | undefined): number {
  * taken in order, so a journal replayed after a crash adds each view once. Returns the rows added.
  */
 export function applyViews(db: Database, journal: string, segments: SegmentViews[]): number {
-  return db.transaction(() => {
-    const done = (db.query("SELECT segment FROM views_applied WHERE journal = ?").get(journal) as { segment: number } | null)?.segment ?? 0;
-    const fresh = segments.filter((s) => s.segment > done);
-    if (!fresh.length) return 0;
-    const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
-    const daily = db.query("INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views");
-    let rows = 0;
-    for (const { rows: list } of fresh) {
-      for (const [day, postId, count] of list) {
-        total.run(count, postId);
-        daily.run(day, count, postId);
-        rows++;
+  return db
+    .transaction(() => {
+      const done =
+        (db.query("SELECT segment FROM views_applied WHERE journal = ?").get(journal) as { segment: number } | null)
+          ?.segment ?? 0;
+      const fresh = segments.filter((s) => s.segment > done);
+      if (!fresh.length) return 0;
+      const total = db.query("UPDATE posts SET views = views + ? WHERE id = ?");
+      const daily = db.query(
+        "INSERT INTO daily_views (post_id, day, views) SELECT id, ?, ? FROM posts WHERE id = ? ON CONFLICT (post_id, day) DO UPDATE SET views = views + excluded.views",
+      );
+      let rows = 0;
+      for (const { rows: list } of fresh) {
+        for (const [day, postId, count] of list) {
+          total.run(count, postId);
+          daily.run(day, count, postId);
+          rows++;
+        }
       }
-    }
-    const last = Math.max(...fresh.map((s) => s.segment));
-    db.query("INSERT INTO views_applied (journal, segment) VALUES (?, ?) ON CONFLICT (journal) DO UPDATE SET segment = excluded.segment").run(journal, last);
-    return rows;
-  }).immediate();
+      const last = Math.max(...fresh.map((s) => s.segment));
+      db.query(
+        "INSERT INTO views_applied (journal, segment) VALUES (?, ?) ON CONFLICT (journal) DO UPDATE SET segment = excluded.segment",
+      ).run(journal, last);
+      return rows;
+    })
+    .immediate();
 }
 
 export class ViewCounter {
@@ -96,7 +104,8 @@ export class ViewCounter {
   takeFresh(): JournalRow[] | null {
     if (this.fresh.size === 0) return null;
     const rows: JournalRow[] = [];
-    for (const [blog, counts] of this.fresh) for (const [day, postId, n] of rowsOf(counts)) rows.push([blog, day, postId, n]);
+    for (const [blog, counts] of this.fresh)
+      for (const [day, postId, n] of rowsOf(counts)) rows.push([blog, day, postId, n]);
     this.fresh = new Map();
     return rows;
   }
@@ -160,7 +169,8 @@ export class ViewCounter {
   /** The rows of `segment` still to be taken, for rewriting its file smaller. */
   rowsOf(segment: number): JournalRow[] {
     const rows: JournalRow[] = [];
-    for (const [blog, counts] of this.segments.get(segment) ?? []) for (const [day, postId, n] of rowsOf(counts)) rows.push([blog, day, postId, n]);
+    for (const [blog, counts] of this.segments.get(segment) ?? [])
+      for (const [day, postId, n] of rowsOf(counts)) rows.push([blog, day, postId, n]);
     return rows;
   }
 
@@ -189,7 +199,8 @@ export class ViewCounter {
   pendingRows(blog: TenantName): ViewRow[] {
     const sum: Counts = new Map();
     const all = [this.fresh.get(blog), ...[...this.segments.values()].map((blogs) => blogs.get(blog))];
-    for (const counts of all) if (counts) for (const [day, posts] of counts) for (const [postId, n] of posts) add(sum, day, postId, n);
+    for (const counts of all)
+      if (counts) for (const [day, posts] of counts) for (const [postId, n] of posts) add(sum, day, postId, n);
     return rowsOf(sum);
   }
 

@@ -22,7 +22,16 @@ const partsFormats = new Map<string, Intl.DateTimeFormat>();
 function partsIn(date: Date, zone: string): Record<string, number> {
   let f = partsFormats.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
     partsFormats.set(zone, f);
   }
   const out: Record<string, number> = {};
@@ -66,8 +75,12 @@ export function dateToLocalInput(iso: string | null, zone: string): string {
 export function formatDateTime(iso: string | null, zone: string): string {
   if (!iso) return "";
   try {
-    return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(new Date(iso));
+    return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(
+      new Date(iso),
+    );
   } catch {
-    return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(new Date(iso));
+    return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
+      new Date(iso),
+    );
   }
 }

@@ -24,15 +24,23 @@ export const backupCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...commonOptions, output: { type: "string", short: "o" } }, "backup");
-    if (values.help) return out(usage), 0;
-    if (positionals.length) throw usageError(`backup takes no arguments, got: ${positionals.join(" ")}; give the folder with -o DIR`, "backup");
-    if (values.output === undefined || values.output.trim() === "") throw usageError("backup needs a folder: -o DIR", "backup");
+    if (values.help) return (out(usage), 0);
+    if (positionals.length)
+      throw usageError(
+        `backup takes no arguments, got: ${positionals.join(" ")}; give the folder with -o DIR`,
+        "backup",
+      );
+    if (values.output === undefined || values.output.trim() === "")
+      throw usageError("backup needs a folder: -o DIR", "backup");
     const dataDir = existingDataDir(values);
     const dir = resolve(values.output);
     let result;
     try {
       result = await runSnapshotJob({ kind: "backup", dataDir, dir }, (p) => {
-        if ("entry" in p) out(`${p.name}: ${formatBytes(p.entry.bytes)}, ${p.entry.posts} post${p.entry.posts === 1 ? "" : "s"}, sha256 ${p.entry.sha256.slice(0, 16)}…`);
+        if ("entry" in p)
+          out(
+            `${p.name}: ${formatBytes(p.entry.bytes)}, ${p.entry.posts} post${p.entry.posts === 1 ? "" : "s"}, sha256 ${p.entry.sha256.slice(0, 16)}…`,
+          );
         else err(`${p.name}: FAILED: ${p.error}`);
       });
     } catch (e) {
@@ -40,7 +48,9 @@ export const backupCommand: Command = {
       throw e;
     }
     const total = result.blogs.length + result.failed.length;
-    out(`Backed up ${result.blogs.length} of ${total} blog${total === 1 ? "" : "s"} to ${dir}${result.failed.length ? `, ${result.failed.length} failed` : ""} (manifest: ${result.manifest})`);
+    out(
+      `Backed up ${result.blogs.length} of ${total} blog${total === 1 ? "" : "s"} to ${dir}${result.failed.length ? `, ${result.failed.length} failed` : ""} (manifest: ${result.manifest})`,
+    );
     return result.failed.length ? 1 : 0;
   },
 };

@@ -22,7 +22,7 @@ export const checkCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, commonOptions, "check");
-    if (values.help) return out(usage), 0;
+    if (values.help) return (out(usage), 0);
     const named = positionals.map(blogNameArg);
     const dataDir = existingDataDir(values);
     const names = named.length ? named : listTenantNames(dataDir);
@@ -33,7 +33,10 @@ export const checkCommand: Command = {
     let results;
     try {
       results = await runSnapshotJob({ kind: "check", dataDir, names }, (r) => {
-        if (r.problems.length === 0) out(`${r.name}: ok${r.images ? ` (${r.images} image${r.images === 1 ? "" : "s"}: bytes match their SHA-256)` : ""}`);
+        if (r.problems.length === 0)
+          out(
+            `${r.name}: ok${r.images ? ` (${r.images} image${r.images === 1 ? "" : "s"}: bytes match their SHA-256)` : ""}`,
+          );
         else err(`${r.name}: DAMAGED: ${r.problems.join("; ")}`);
       });
     } catch (e) {
@@ -41,7 +44,9 @@ export const checkCommand: Command = {
       throw e;
     }
     const damaged = results.filter((r) => r.problems.length > 0).length;
-    out(`${results.length} blog${results.length === 1 ? "" : "s"} checked: ${results.length - damaged} ok, ${damaged} damaged or unreadable`);
+    out(
+      `${results.length} blog${results.length === 1 ? "" : "s"} checked: ${results.length - damaged} ok, ${damaged} damaged or unreadable`,
+    );
     return damaged ? 1 : 0;
   },
 };

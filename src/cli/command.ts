@@ -41,7 +41,10 @@ export function exitCodesHelp(failed: string): string {
 /** A mistake the user can fix: printed as "writekit: <message>", exit code 2 for usage, 1 otherwise. */
 export class CliError extends Error {
   override name = "CliError";
-  constructor(message: string, readonly exitCode = EXIT_FAILED) {
+  constructor(
+    message: string,
+    readonly exitCode = EXIT_FAILED,
+  ) {
     super(message);
   }
 }
@@ -51,11 +54,19 @@ export function usageError(message: string, command?: string): CliError {
   return new CliError(`${message} (see: writekit ${command ? `${command} ` : ""}--help)`, EXIT_USAGE);
 }
 
-export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, command?: string, allowPositionals = true) {
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  command?: string,
+  allowPositionals = true,
+) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {
-    throw usageError(e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e), command);
+    throw usageError(
+      e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e),
+      command,
+    );
   }
 }
 
@@ -70,9 +81,16 @@ export function explainError(e: unknown): { message: string; exitCode: number } 
   if (e instanceof TenantNameError) return { message: `invalid blog name: ${e.message}`, exitCode: EXIT_USAGE };
   if (e instanceof PasswordError) return { message: e.message, exitCode: EXIT_USAGE };
   if (
-    e instanceof TenantExistsError || e instanceof NoSuchTenantError || e instanceof TenantBusyError || e instanceof SnapshotError || e instanceof DomainError ||
-    e instanceof NotABlogError || e instanceof SchemaTooNewError || e instanceof MigrationError
-  ) return { message: e.message, exitCode: EXIT_FAILED };
+    e instanceof TenantExistsError ||
+    e instanceof NoSuchTenantError ||
+    e instanceof TenantBusyError ||
+    e instanceof SnapshotError ||
+    e instanceof DomainError ||
+    e instanceof NotABlogError ||
+    e instanceof SchemaTooNewError ||
+    e instanceof MigrationError
+  )
+    return { message: e.message, exitCode: EXIT_FAILED };
   const code = (e as { code?: unknown } | null)?.code;
   if (e instanceof Error && typeof code === "string" && (code.startsWith("SQLITE_") || /^E[A-Z]+$/.test(code))) {
     const message = e.message.includes(code) ? e.message : `${e.message} (${code})`;

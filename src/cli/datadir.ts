@@ -23,7 +23,9 @@ export function dataDirArg(values: { data?: string }): string {
 export function requireDataDir(dataDir: string, makeNew = "tenant create and restore make a new one"): string {
   const tenants = tenantsDir(dataDir);
   if (!statSync(tenants, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new CliError(`no data directory at ${dataDir} (looked for ${tenants}); pass --data DIR or set WRITEKIT_DATA (${makeNew})`);
+    throw new CliError(
+      `no data directory at ${dataDir} (looked for ${tenants}); pass --data DIR or set WRITEKIT_DATA (${makeNew})`,
+    );
   }
   return dataDir;
 }

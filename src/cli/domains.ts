@@ -4,7 +4,14 @@
 import type { Database } from "bun:sqlite";
 import { getSettings } from "../blog/settings.ts";
 import { allowParentDomainFrom, commonOptions } from "../config.ts";
-import { buildDomainMap, DomainError, domainsFile, loadDomains, saveDomains, type DomainClaim } from "../tenants/domains.ts";
+import {
+  buildDomainMap,
+  DomainError,
+  domainsFile,
+  loadDomains,
+  saveDomains,
+  type DomainClaim,
+} from "../tenants/domains.ts";
 import { schemaVersion } from "../tenants/migrate.ts";
 import { listTenantNames, tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
@@ -47,7 +54,11 @@ function readCustomDomain(path: string): { domain: string; proven: boolean } {
  * domain and each problem (an unreadable blog, a domain two blogs set, a refused one). Returns the
  * problems' count.
  */
-export function rebuildDomains(dataDir: string, options: { instanceDomain: string; allowParentDomain: boolean }, print: { out(line: string): void; err(line: string): void } = { out, err }): number {
+export function rebuildDomains(
+  dataDir: string,
+  options: { instanceDomain: string; allowParentDomain: boolean },
+  print: { out(line: string): void; err(line: string): void } = { out, err },
+): number {
   let previous: ReadonlyMap<string, TenantName> = new Map();
   try {
     previous = loadDomains(dataDir).map;
@@ -61,26 +72,39 @@ export function rebuildDomains(dataDir: string, options: { instanceDomain: strin
     try {
       const { domain, proven } = readCustomDomain(tenantPath(dataDir, name));
       if (domain && proven) claims.push({ name, domain });
-      else if (domain) print.out(`${name}: ${domain} is pending (its DNS has not proved the claim yet); left out until the author checks it in Settings`);
+      else if (domain)
+        print.out(
+          `${name}: ${domain} is pending (its DNS has not proved the claim yet); left out until the author checks it in Settings`,
+        );
     } catch (e) {
       failed++;
       print.err(`${name}: cannot read its settings: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   const built = buildDomainMap(claims, previous, options);
-  for (const c of built.conflicts) print.err(`${c.domain}: set by ${[c.kept, ...c.refused].join(", ")}; it stays with ${c.kept}, refused for ${c.refused.join(", ")}`);
+  for (const c of built.conflicts)
+    print.err(
+      `${c.domain}: set by ${[c.kept, ...c.refused].join(", ")}; it stays with ${c.kept}, refused for ${c.refused.join(", ")}`,
+    );
   for (const i of built.invalid) print.err(`${i.name}: its custom domain is refused: ${i.reason}`);
   saveDomains(dataDir, built.map);
   for (const [domain, name] of built.map) print.out(`${domain} → ${name}`);
   const problems = failed + built.conflicts.length + built.invalid.length;
-  print.out(`${built.map.size} custom domain${built.map.size === 1 ? "" : "s"} written to ${domainsFile(dataDir)}${problems ? `; ${problems} problem${problems === 1 ? "" : "s"} reported above` : ""}`);
+  print.out(
+    `${built.map.size} custom domain${built.map.size === 1 ? "" : "s"} written to ${domainsFile(dataDir)}${problems ? `; ${problems} problem${problems === 1 ? "" : "s"} reported above` : ""}`,
+  );
   return problems;
 }
 
 async function rebuild(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...commonOptions, domain: { type: "string" }, "allow-parent-domain": { type: "boolean" } }, "domains");
-  if (values.help) return out(usage), 0;
-  if (positionals.length) throw usageError(`domains rebuild takes no arguments, got: ${positionals.join(" ")}`, "domains");
+  const { values, positionals } = parse(
+    argv,
+    { ...commonOptions, domain: { type: "string" }, "allow-parent-domain": { type: "boolean" } },
+    "domains",
+  );
+  if (values.help) return (out(usage), 0);
+  if (positionals.length)
+    throw usageError(`domains rebuild takes no arguments, got: ${positionals.join(" ")}`, "domains");
   const { domain } = addressArg({ domain: values.domain });
   const dataDir = existingDataDir(values);
   return rebuildDomains(dataDir, { instanceDomain: domain, allowParentDomain: allowParentDomainFrom(values) }) ? 1 : 0;
@@ -93,9 +117,13 @@ export const domainsCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
-      case "rebuild": return rebuild(rest);
-      case "--help": case "-h": return out(usage), 0;
-      case undefined: throw usageError("domains needs a command: rebuild", "domains");
+      case "rebuild":
+        return rebuild(rest);
+      case "--help":
+      case "-h":
+        return (out(usage), 0);
+      case undefined:
+        throw usageError("domains needs a command: rebuild", "domains");
       default:
         if (sub.startsWith("-")) throw usageError("domains needs a command first: rebuild", "domains");
         throw usageError(`unknown domains command "${sub}"; the only one is rebuild`, "domains");

@@ -29,8 +29,12 @@ export const exportCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...commonOptions, output: { type: "string", short: "o" } }, "export");
-    if (values.help) return out(usage), 0;
-    if (positionals.length !== 1) throw usageError(`export takes one blog NAME${positionals.length ? `, got ${positionals.length}: ${positionals.join(" ")}` : ""}`, "export");
+    if (values.help) return (out(usage), 0);
+    if (positionals.length !== 1)
+      throw usageError(
+        `export takes one blog NAME${positionals.length ? `, got ${positionals.length}: ${positionals.join(" ")}` : ""}`,
+        "export",
+      );
     const name = blogNameArg(positionals[0]);
     const dataDir = existingDataDir(values);
     if (values.output !== undefined && values.output.trim() === "") throw usageError("-o needs a file name", "export");
@@ -38,7 +42,9 @@ export const exportCommand: Command = {
     if (existsSync(file)) throw new CliError(`${file} already exists; choose another file with -o or remove it first`);
     try {
       const entry = await runSnapshotJob({ kind: "export", dataDir, name, file });
-      out(`Exported "${name}" to ${file} (${formatBytes(entry.bytes)}, ${entry.posts} post${entry.posts === 1 ? "" : "s"}, schema version ${entry.schemaVersion}, no sessions or password hashes)`);
+      out(
+        `Exported "${name}" to ${file} (${formatBytes(entry.bytes)}, ${entry.posts} post${entry.posts === 1 ? "" : "s"}, schema version ${entry.schemaVersion}, no sessions or password hashes)`,
+      );
       out(`  sha256 ${entry.sha256}`);
       return 0;
     } catch (e) {

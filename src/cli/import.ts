@@ -1,6 +1,8 @@
 // `writekit import NAME PATH ...`: the paths decide the kind of import. A single `.db` file is the
 // round trip of `writekit export` and becomes the new blog NAME; anything else is Markdown files and
 // folders (Jekyll, Hugo, Eleventy) whose posts are added to the existing blog NAME.
+//
+// Long because it prints a line per file and per image; the rules themselves live in blog/.
 import { type Database, SQLiteError } from "bun:sqlite";
 import { type Dirent, existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,7 +16,18 @@ import { migrate } from "../tenants/migrate.ts";
 import { tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
 import { runSnapshotJob, SnapshotError } from "../tenants/snapshot.ts";
-import { addressArg, blogNameArg, CliError, err, exitCodesHelp, formatBytes, out, parse, usageError, type Command } from "./command.ts";
+import {
+  addressArg,
+  blogNameArg,
+  CliError,
+  err,
+  exitCodesHelp,
+  formatBytes,
+  out,
+  parse,
+  usageError,
+  type Command,
+} from "./command.ts";
 import { dataDirArg, existingDataDir, shellWord } from "./datadir.ts";
 import { bringImages } from "./importmedia.ts";
 import { fileErrorMessage, isInside, kindOf, readSiteFile } from "./sitefiles.ts";
@@ -66,7 +79,12 @@ To bring back a whole instance as it was, passwords included, use \`writekit res
 
 ${exitCodesHelp("a file failed to import (the others are imported), the blog exists (FILE.db) or\nis missing (Markdown), or there is no data directory")}`;
 
-const options = { ...commonOptions, ...addressOptions, "password-stdin": { type: "boolean" }, "site-root": { type: "string" } } as const;
+const options = {
+  ...commonOptions,
+  ...addressOptions,
+  "password-stdin": { type: "boolean" },
+  "site-root": { type: "string" },
+} as const;
 
 /** The real path of --site-root, which must be a folder. */
 function siteRootArg(value: string | undefined): string | undefined {
@@ -77,31 +95,59 @@ function siteRootArg(value: string | undefined): string | undefined {
   } catch (e) {
     throw new CliError(`--site-root ${value}: ${fileErrorMessage(e)}`);
   }
-  if (!statSync(real).isDirectory()) throw new CliError(`--site-root ${value} is a file; give the folder the site is built from (the one holding _config.yml, config.toml or assets)`);
+  if (!statSync(real).isDirectory())
+    throw new CliError(
+      `--site-root ${value} is a file; give the folder the site is built from (the one holding _config.yml, config.toml or assets)`,
+    );
   return real;
 }
 
-async function importDatabase(dataDir: string, name: TenantName, file: string, fromStdin: boolean, address: Address): Promise<number> {
+async function importDatabase(
+  dataDir: string,
+  name: TenantName,
+  file: string,
+  fromStdin: boolean,
+  address: Address,
+): Promise<number> {
   // Checked here too, before asking for a password; the worker checks again when it links.
-  if (existsSync(tenantPath(dataDir, name))) throw new CliError(`a blog named "${name}" already exists; import under another name or delete it first`);
+  if (existsSync(tenantPath(dataDir, name)))
+    throw new CliError(`a blog named "${name}" already exists; import under another name or delete it first`);
   if (!existsSync(file)) throw new CliError(`${file} does not exist`);
   const { password, generated } = await choosePassword(fromStdin);
   const passwordHash = await hashPassword(password);
   let result;
   try {
-    result = await runSnapshotJob({ kind: "import", dataDir, name, file, passwordHash, fallbackEmail: `author@${name}.${address.domain}`, instanceDomain: address.domain });
+    result = await runSnapshotJob({
+      kind: "import",
+      dataDir,
+      name,
+      file,
+      passwordHash,
+      fallbackEmail: `author@${name}.${address.domain}`,
+      instanceDomain: address.domain,
+    });
   } catch (e) {
     if (e instanceof SnapshotError) throw new CliError(e.message);
     throw e;
   }
-  const migrated = result.toVersion !== result.fromVersion ? `, migrated from schema version ${result.fromVersion} to ${result.toVersion}` : "";
-  out(`Imported blog "${name}" from ${file} into ${result.path} (${result.posts} post${result.posts === 1 ? "" : "s"}, ${result.images} image${result.images === 1 ? "" : "s"}${migrated})`);
+  const migrated =
+    result.toVersion !== result.fromVersion
+      ? `, migrated from schema version ${result.fromVersion} to ${result.toVersion}`
+      : "";
+  out(
+    `Imported blog "${name}" from ${file} into ${result.path} (${result.posts} post${result.posts === 1 ? "" : "s"}, ${result.images} image${result.images === 1 ? "" : "s"}${migrated})`,
+  );
   out(`  Read it at   ${blogUrl(address, name)}  (with \`writekit serve\`)`);
-  out(`  Write at     ${blogUrl(address, name, "/admin")}  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`);
+  out(
+    `  Write at     ${blogUrl(address, name, "/admin")}  as ${result.email}${result.createdAuthor ? " (the file had no author, so one was created)" : ""}`,
+  );
   if (generated) out(`  Password:    ${password}   (shown once; keep it somewhere safe)`);
   for (const note of result.notes) out(`  note: ${note}`);
   if (result.moreNotes) out(`  … and ${result.moreNotes} more note${result.moreNotes === 1 ? "" : "s"} like these`);
-  if (result.otherAuthors) out(`  ${result.otherAuthors} other author${result.otherAuthors === 1 ? " has" : "s have"} no password yet: give one with \`writekit tenant password ${name} --email E\``);
+  if (result.otherAuthors)
+    out(
+      `  ${result.otherAuthors} other author${result.otherAuthors === 1 ? " has" : "s have"} no password yet: give one with \`writekit tenant password ${name} --email E\``,
+    );
   out(`  ${describeAddress(address)}`);
   return 0;
 }
@@ -112,18 +158,32 @@ export const importCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, "import");
-    if (values.help) return out(usage), 0;
+    if (values.help) return (out(usage), 0);
     const [nameInput, ...paths] = positionals;
-    if (nameInput === undefined || paths.length === 0) throw usageError("import needs a blog NAME and a FILE.db or Markdown files and folders", "import");
+    if (nameInput === undefined || paths.length === 0)
+      throw usageError("import needs a blog NAME and a FILE.db or Markdown files and folders", "import");
     const name = blogNameArg(nameInput);
     const address = addressArg(values);
     const databases = paths.filter((p) => p.toLowerCase().endsWith(".db"));
-    if (databases.length > 0 && paths.length > 1) throw usageError(`an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`, "import");
-    if (databases.length === 0 && values["password-stdin"]) throw usageError("--password-stdin is only for importing a .db file; a Markdown import adds posts to an existing blog", "import");
-    if (databases.length > 0 && values["site-root"] !== undefined) throw usageError("--site-root is for Markdown files: a .db file carries its images inside it", "import");
+    if (databases.length > 0 && paths.length > 1)
+      throw usageError(
+        `an exported .db file is imported on its own: writekit import ${name} ${databases[0]}`,
+        "import",
+      );
+    if (databases.length === 0 && values["password-stdin"])
+      throw usageError(
+        "--password-stdin is only for importing a .db file; a Markdown import adds posts to an existing blog",
+        "import",
+      );
+    if (databases.length > 0 && values["site-root"] !== undefined)
+      throw usageError("--site-root is for Markdown files: a .db file carries its images inside it", "import");
     // Even for a .db file, which makes a new blog: a mistyped --data must not start an instance nobody serves.
-    const dataDir = existingDataDir(values, `to import into a new instance, make its folder first: mkdir -p ${shellWord(join(dataDirArg(values), "tenants"))}`);
-    if (databases.length > 0) return importDatabase(dataDir, name, paths[0], Boolean(values["password-stdin"]), address);
+    const dataDir = existingDataDir(
+      values,
+      `to import into a new instance, make its folder first: mkdir -p ${shellWord(join(dataDirArg(values), "tenants"))}`,
+    );
+    if (databases.length > 0)
+      return importDatabase(dataDir, name, paths[0], Boolean(values["password-stdin"]), address);
     return importMarkdown(dataDir, name, paths, siteRootArg(values["site-root"]));
   },
 };
@@ -179,7 +239,8 @@ function findMarkdownFiles(paths: string[]): { found: Found[]; ignored: number }
         else found.push({ path, error: `it is ${kindOf(entry)}, not a regular file` });
       } else {
         const outside = entry.isSymbolicLink() ? linkedFolderOutside(path, root) : null;
-        if (outside) found.push({ path, skip: `a link to the folder ${outside}, outside ${root}; linked folders are not walked` });
+        if (outside)
+          found.push({ path, skip: `a link to the folder ${outside}, outside ${root}; linked folders are not walked` });
         else ignored++;
       }
     }
@@ -213,7 +274,12 @@ function linkedFolderOutside(path: string, root: string): string | null {
 
 /** A file's text, read as sitefiles.ts reads inside `root`, refused when too big to be a post or not UTF-8. */
 function readMarkdownFile(path: string, root: string): { text: string; modifiedAt: Date } {
-  const { bytes, modifiedAt } = readSiteFile(path, [root], MAX_FILE_BYTES, (size) => `it is ${formatBytes(size)}; a post's Markdown is at most ${formatBytes(MAX_FILE_BYTES)}`);
+  const { bytes, modifiedAt } = readSiteFile(
+    path,
+    [root],
+    MAX_FILE_BYTES,
+    (size) => `it is ${formatBytes(size)}; a post's Markdown is at most ${formatBytes(MAX_FILE_BYTES)}`,
+  );
   try {
     return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), modifiedAt };
   } catch {
@@ -233,7 +299,13 @@ interface MarkdownImportCounts {
  * Imports every Markdown file under `paths` into `db`, one post per file, printing a line per file.
  * One bad file is reported and the others go on; a second run finds every post unchanged.
  */
-export function importMarkdownFiles(db: Database, paths: string[], print: { out(line: string): void; err(line: string): void }, siteRoot?: string, now = new Date()): MarkdownImportCounts & { ignored: number } {
+export function importMarkdownFiles(
+  db: Database,
+  paths: string[],
+  print: { out(line: string): void; err(line: string): void },
+  siteRoot?: string,
+  now = new Date(),
+): MarkdownImportCounts & { ignored: number } {
   const counts: MarkdownImportCounts = { imported: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
   const { found, ignored } = findMarkdownFiles(paths);
   // Two files with one slug would overwrite each other on every run; the first one keeps it.
@@ -258,18 +330,28 @@ export function importMarkdownFiles(db: Database, paths: string[], print: { out(
       const { post, notes } = parseMarkdownPost(text, path, { modifiedAt });
       const owner = slugOwners.get(post.slug);
       if (owner) {
-        failed(path, `its slug "${post.slug}" is already taken by ${owner} in this import; give one of them another "slug:" in its front matter`);
+        failed(
+          path,
+          `its slug "${post.slug}" is already taken by ${owner} in this import; give one of them another "slug:" in its front matter`,
+        );
         continue;
       }
       // One transaction: a post that fails to save leaves none of its images behind.
-      const outcome = db.transaction(() => {
-        const images = bringImages(db, post.body, path, { importRoot: root!, siteRoot }, now);
-        notes.push(...images.notes);
-        return upsertPostBySlug(db, { ...post, body: images.body }, now);
-      }).immediate();
+      const outcome = db
+        .transaction(() => {
+          const images = bringImages(db, post.body, path, { importRoot: root!, siteRoot }, now);
+          notes.push(...images.notes);
+          return upsertPostBySlug(db, { ...post, body: images.body }, now);
+        })
+        .immediate();
       slugOwners.set(post.slug, path);
       counts[outcome]++;
-      const state = post.status === "draft" ? ["draft"] : post.publishedAt && post.publishedAt > isoTime(now) ? [`scheduled for ${post.publishedAt}`] : [];
+      const state =
+        post.status === "draft"
+          ? ["draft"]
+          : post.publishedAt && post.publishedAt > isoTime(now)
+            ? [`scheduled for ${post.publishedAt}`]
+            : [];
       const extra = [...state, ...notes];
       print.out(`${outcome.padEnd(10)} ${path} → /${post.slug}${extra.length ? ` (${extra.join("; ")})` : ""}`);
     } catch (e) {
@@ -283,7 +365,10 @@ export function importMarkdownFiles(db: Database, paths: string[], print: { out(
 
 async function importMarkdown(dataDir: string, name: TenantName, paths: string[], siteRoot?: string): Promise<number> {
   const path = tenantPath(dataDir, name);
-  if (!existsSync(path)) throw new CliError(`there is no blog named "${name}"; Markdown is imported into an existing blog, so create it first with: writekit tenant create ${name}`);
+  if (!existsSync(path))
+    throw new CliError(
+      `there is no blog named "${name}"; Markdown is imported into an existing blog, so create it first with: writekit tenant create ${name}`,
+    );
   let db: Database;
   try {
     db = openBlogDatabase(path);
@@ -297,8 +382,12 @@ async function importMarkdown(dataDir: string, name: TenantName, paths: string[]
       throw new CliError(`cannot import into the blog "${name}": ${e instanceof Error ? e.message : String(e)}`);
     }
     const c = importMarkdownFiles(db, paths, { out, err }, siteRoot);
-    const ignored = c.ignored ? ` (${c.ignored} file${c.ignored === 1 ? "" : "s"} that ${c.ignored === 1 ? "is" : "are"} not Markdown ignored)` : "";
-    out(`${name}: ${c.imported} imported, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped, ${c.failed} failed${ignored}`);
+    const ignored = c.ignored
+      ? ` (${c.ignored} file${c.ignored === 1 ? "" : "s"} that ${c.ignored === 1 ? "is" : "are"} not Markdown ignored)`
+      : "";
+    out(
+      `${name}: ${c.imported} imported, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped, ${c.failed} failed${ignored}`,
+    );
     return c.failed ? 1 : 0;
   } finally {
     db.close();

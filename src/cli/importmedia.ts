@@ -10,7 +10,17 @@ import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { localImages, rewriteImages } from "../blog/importimages.ts";
-import { getMedia, InvalidImageError, MEDIA_LIMITS, MediaQuotaError, MediaTooLargeError, mediaUrl, sizeText, storeMedia, UnsupportedImageError } from "../blog/media.ts";
+import {
+  getMedia,
+  InvalidImageError,
+  MEDIA_LIMITS,
+  MediaQuotaError,
+  MediaTooLargeError,
+  mediaUrl,
+  sizeText,
+  storeMedia,
+  UnsupportedImageError,
+} from "../blog/media.ts";
 import { fileErrorMessage, isInside, readSiteFile, SiteFileError } from "./sitefiles.ts";
 
 export interface SiteFolders {
@@ -30,7 +40,9 @@ export interface BroughtImages {
 function candidates(path: string, markdownPath: string, folders: SiteFolders): string[] {
   const { siteRoot } = folders;
   const places = path.startsWith("/")
-    ? siteRoot ? [join(siteRoot, path), join(siteRoot, "static", path)] : []
+    ? siteRoot
+      ? [join(siteRoot, path), join(siteRoot, "static", path)]
+      : []
     : [resolve(dirname(markdownPath), path), ...(siteRoot ? [join(siteRoot, path)] : [])];
   return [...new Set(places)];
 }
@@ -40,7 +52,13 @@ function candidates(path: string, markdownPath: string, folders: SiteFolders): s
  * at /media/. An image that cannot be brought keeps its old link, and a note says why. Call it
  * inside the transaction that saves the post, so a post that fails leaves no images behind.
  */
-export function bringImages(db: Database, body: string, markdownPath: string, folders: SiteFolders, now: Date): BroughtImages {
+export function bringImages(
+  db: Database,
+  body: string,
+  markdownPath: string,
+  folders: SiteFolders,
+  now: Date,
+): BroughtImages {
   const notes: string[] = [];
   const urls = new Map<string, string>();
   const roots = [folders.importRoot, ...(folders.siteRoot ? [folders.siteRoot] : [])];
@@ -49,7 +67,9 @@ export function bringImages(db: Database, body: string, markdownPath: string, fo
     const shown = JSON.stringify(path);
     const places = candidates(path, markdownPath, folders);
     if (places.length === 0) {
-      notes.push(`image ${shown} not brought: it is a path from the site's root; give the site's folder with --site-root DIR`);
+      notes.push(
+        `image ${shown} not brought: it is a path from the site's root; give the site's folder with --site-root DIR`,
+      );
       continue;
     }
     const inside = places.filter((place) => roots.some((root) => isInside(place, root)));
@@ -63,7 +83,12 @@ export function bringImages(db: Database, body: string, markdownPath: string, fo
       continue;
     }
     try {
-      const { bytes } = readSiteFile(file, roots, MEDIA_LIMITS.fileBytes, (size) => `it is ${sizeText(size)}; an image may be at most ${sizeText(MEDIA_LIMITS.fileBytes)}`);
+      const { bytes } = readSiteFile(
+        file,
+        roots,
+        MEDIA_LIMITS.fileBytes,
+        (size) => `it is ${sizeText(size)}; an image may be at most ${sizeText(MEDIA_LIMITS.fileBytes)}`,
+      );
       const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
       let media = getMedia(db, sha256);
       if (!media) {
@@ -72,11 +97,20 @@ export function bringImages(db: Database, body: string, markdownPath: string, fo
       }
       urls.set(path, mediaUrl(media));
     } catch (e) {
-      if (e instanceof UnsupportedImageError) notes.push(`image ${shown} not brought: it is ${e.found}, not a JPEG, PNG, GIF, WebP or AVIF image`);
-      else if (e instanceof InvalidImageError || e instanceof SiteFileError) notes.push(`image ${shown} not brought: ${e.message.replace(/\.$/, "")}`);
-      else if (e instanceof MediaTooLargeError) notes.push(`image ${shown} not brought: it is ${sizeText(e.bytes)}; an image may be at most ${sizeText(e.limit)}`);
-      else if (e instanceof MediaQuotaError) notes.push(`image ${shown} not brought: the blog's images would use ${sizeText(e.used + e.bytes)} of its quota of ${sizeText(e.quota)} (the setting media_quota_bytes)`);
-      else if ((e as { code?: unknown })?.code !== undefined && !(e instanceof Error && e.name === "SQLiteError")) notes.push(`image ${shown} not brought: ${fileErrorMessage(e)}`);
+      if (e instanceof UnsupportedImageError)
+        notes.push(`image ${shown} not brought: it is ${e.found}, not a JPEG, PNG, GIF, WebP or AVIF image`);
+      else if (e instanceof InvalidImageError || e instanceof SiteFileError)
+        notes.push(`image ${shown} not brought: ${e.message.replace(/\.$/, "")}`);
+      else if (e instanceof MediaTooLargeError)
+        notes.push(
+          `image ${shown} not brought: it is ${sizeText(e.bytes)}; an image may be at most ${sizeText(e.limit)}`,
+        );
+      else if (e instanceof MediaQuotaError)
+        notes.push(
+          `image ${shown} not brought: the blog's images would use ${sizeText(e.used + e.bytes)} of its quota of ${sizeText(e.quota)} (the setting media_quota_bytes)`,
+        );
+      else if ((e as { code?: unknown })?.code !== undefined && !(e instanceof Error && e.name === "SQLiteError"))
+        notes.push(`image ${shown} not brought: ${fileErrorMessage(e)}`);
       else throw e;
     }
   }

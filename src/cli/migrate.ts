@@ -30,7 +30,11 @@ export interface MigrateReport {
 }
 
 /** Migrates (or, with dryRun, inspects) each named blog; never throws for one blog's failure. */
-export function migrateTenants(dataDir: string, names: TenantName[], options: { dryRun?: boolean; migrations?: readonly Migration[] } = {}): MigrateReport[] {
+export function migrateTenants(
+  dataDir: string,
+  names: TenantName[],
+  options: { dryRun?: boolean; migrations?: readonly Migration[] } = {},
+): MigrateReport[] {
   const migrations = options.migrations ?? MIGRATIONS;
   return names.map((name) => {
     const path = tenantPath(dataDir, name);
@@ -67,10 +71,15 @@ export const migrateCommand: Command = {
   summary: "show or apply pending schema migrations",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...commonOptions, all: { type: "boolean" }, "dry-run": { type: "boolean" } }, "migrate");
-    if (values.help) return out(usage), 0;
+    const { values, positionals } = parse(
+      argv,
+      { ...commonOptions, all: { type: "boolean" }, "dry-run": { type: "boolean" } },
+      "migrate",
+    );
+    if (values.help) return (out(usage), 0);
     if (values.all && positionals.length) throw usageError("give blog names or --all, not both", "migrate");
-    if (!values.all && positionals.length === 0) throw usageError("name the blogs to migrate, or pass --all", "migrate");
+    if (!values.all && positionals.length === 0)
+      throw usageError("name the blogs to migrate, or pass --all", "migrate");
     const named = positionals.map(blogNameArg);
     const dataDir = existingDataDir(values);
     const names: TenantName[] = values.all ? listTenantNames(dataDir) : named;
@@ -90,7 +99,9 @@ export const migrateCommand: Command = {
       }
     }
     const verb = dryRun ? "checked" : "migrated";
-    out(`${reports.length - failed} of ${reports.length} blog${reports.length === 1 ? "" : "s"} ${verb}${failed ? `, ${failed} failed` : ""}`);
+    out(
+      `${reports.length - failed} of ${reports.length} blog${reports.length === 1 ? "" : "s"} ${verb}${failed ? `, ${failed} failed` : ""}`,
+    );
     return failed ? 1 : 0;
   },
 };

@@ -1,6 +1,8 @@
 // `writekit node drain|adopt|release NAME`: moving a blog between the nodes of a cluster, and
 // taking the blogs of a lost node back from their replicas. Each changes the placement file
 // (tenants/placement.ts) and, with --litestream-config, re-renders this node's Litestream config.
+//
+// Three subcommands, each a sequence of checked steps that an operator reads as one procedure.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFence } from "../blog/fence.ts";
@@ -54,7 +56,9 @@ const options = {
   force: { type: "boolean" },
 } as const;
 
-function clusterConfig(values: Record<string, string | boolean | undefined>): ClusterConfig & { placementFile: string; node: string } {
+function clusterConfig(
+  values: Record<string, string | boolean | undefined>,
+): ClusterConfig & { placementFile: string; node: string } {
   let cfg: ClusterConfig;
   try {
     cfg = loadClusterConfig(values);
@@ -87,7 +91,8 @@ function update<T>(file: string, change: (p: Placement) => T): T {
 
 function seconds(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new CliError(`--timeout must be a whole number of seconds, got "${value}"`, 2);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new CliError(`--timeout must be a whole number of seconds, got "${value}"`, 2);
   return Number(value);
 }
 
@@ -103,7 +108,9 @@ export function refreshLitestream(cfg: ClusterConfig, placement: Placement): voi
     return;
   }
   const files = writeLitestreamConfigs(renderLitestream(placement, cfg.node, cfg.dataDir, cfg.litestreamConfig));
-  out(`  Litestream config rendered again: ${files.join(", ")}; restart Litestream on this node now (it reads its config only at start)`);
+  out(
+    `  Litestream config rendered again: ${files.join(", ")}; restart Litestream on this node now (it reads its config only at start)`,
+  );
 }
 
 /** The blog was deleted on this node (`tenant delete`): its placement entry and Litestream state go too. */
@@ -117,7 +124,9 @@ export function forgetDeletedBlog(cfg: ClusterConfig, name: TenantName): void {
     return true;
   });
   if (!removed) return;
-  out(`  removed from the placement ${cfg.placementFile}; its replica is kept (delete it from the replica storage if you want it gone)`);
+  out(
+    `  removed from the placement ${cfg.placementFile}; its replica is kept (delete it from the replica storage if you want it gone)`,
+  );
   refreshLitestream(cfg, placementOf(cfg.placementFile));
 }
 
@@ -139,7 +148,7 @@ async function until<T>(limitS: number, what: () => string, attempt: () => Promi
 
 async function drain(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, options);
-  if (values.help) return out(usage), 0;
+  if (values.help) return (out(usage), 0);
   const name = oneName(positionals, "drain");
   const cfg = clusterConfig(values);
   const timeout = seconds(values.timeout, 60);
@@ -148,8 +157,12 @@ async function drain(argv: string[]): Promise<number> {
   if (!existsSync(path)) throw new CliError(`there is no blog named "${name}" in ${cfg.dataDir}`);
   const epoch = update(cfg.placementFile, (p) => {
     const blog = p.blogs[name];
-    if (!blog) throw new CliError(`"${name}" is not in the placement; nothing to drain (place it with: writekit node adopt ${name})`);
-    if (blog.node !== node) throw new CliError(`"${name}" is placed on ${blog.node}, not on this node (${node}): run the drain there`);
+    if (!blog)
+      throw new CliError(
+        `"${name}" is not in the placement; nothing to drain (place it with: writekit node adopt ${name})`,
+      );
+    if (blog.node !== node)
+      throw new CliError(`"${name}" is placed on ${blog.node}, not on this node (${node}): run the drain there`);
     if (blog.state !== "draining") {
       blog.state = "draining";
       delete blog.fence;
@@ -160,15 +173,22 @@ async function drain(argv: string[]): Promise<number> {
   // The server refuses writes, waits for those in flight, writes the blog's page views, closes it.
   const url = `${placementOf(cfg.placementFile).nodes[node].url}/readyz`;
   let lastError = "";
-  await until(timeout, () => `the server at ${url} to report "${name}" drained (is \`writekit serve --placement ${cfg.placementFile} --node ${node}\` running?${lastError ? ` last: ${lastError}` : ""})`, async () => {
-    try {
-      const body = (await (await fetch(url, { signal: AbortSignal.timeout(2000) })).json()) as { drained?: Record<string, number> };
-      return body.drained?.[name] === epoch ? true : null;
-    } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
-      return null;
-    }
-  });
+  await until(
+    timeout,
+    () =>
+      `the server at ${url} to report "${name}" drained (is \`writekit serve --placement ${cfg.placementFile} --node ${node}\` running?${lastError ? ` last: ${lastError}` : ""})`,
+    async () => {
+      try {
+        const body = (await (await fetch(url, { signal: AbortSignal.timeout(2000) })).json()) as {
+          drained?: Record<string, number>;
+        };
+        return body.drained?.[name] === epoch ? true : null;
+      } catch (e) {
+        lastError = e instanceof Error ? e.message : String(e);
+        return null;
+      }
+    },
+  );
   out(`${name}: the server refuses its writes, wrote its page views and closed it`);
   // The fence: the blog's last write on this node. Its replica holds every write once it holds this.
   const fence = `${epoch}:${randomHex()}`;
@@ -180,25 +200,31 @@ async function drain(argv: string[]): Promise<number> {
   }
   update(cfg.placementFile, (p) => {
     const blog = p.blogs[name];
-    if (blog?.node !== node || blog.state !== "draining" || blog.epoch !== epoch) throw new CliError(`the placement of "${name}" changed while it drained; run the drain again`);
+    if (blog?.node !== node || blog.state !== "draining" || blog.epoch !== epoch)
+      throw new CliError(`the placement of "${name}" changed while it drained; run the drain again`);
     blog.fence = fence;
   });
   const replica = replicaUrl(placementOf(cfg.placementFile), name, epoch);
-  await until(timeout, () => `the replica ${replica} to hold the fence (is Litestream running on this node with a config rendered from the placement?)`, async () => {
-    const temp = tempPathFor(join(tenantsDir(cfg.dataDir), `${name}.db`), "fence-check");
-    try {
-      const restored = await restoreChecked(cfg.litestream, replica, temp);
-      return restored.fence === fence ? true : null;
-    } catch (e) {
-      if (e instanceof LitestreamError) return null; // no generation yet, a sync in progress
-      // A restore of a replica Litestream is writing may be damaged; the next one is tried.
-      if (e instanceof DamagedReplicaError) return noteDamaged(replica, e);
-      if (e instanceof ReplicaError) throw new CliError(e.message);
-      throw e;
-    } finally {
-      removeDatabaseFiles(temp);
-    }
-  });
+  await until(
+    timeout,
+    () =>
+      `the replica ${replica} to hold the fence (is Litestream running on this node with a config rendered from the placement?)`,
+    async () => {
+      const temp = tempPathFor(join(tenantsDir(cfg.dataDir), `${name}.db`), "fence-check");
+      try {
+        const restored = await restoreChecked(cfg.litestream, replica, temp);
+        return restored.fence === fence ? true : null;
+      } catch (e) {
+        if (e instanceof LitestreamError) return null; // no generation yet, a sync in progress
+        // A restore of a replica Litestream is writing may be damaged; the next one is tried.
+        if (e instanceof DamagedReplicaError) return noteDamaged(replica, e);
+        if (e instanceof ReplicaError) throw new CliError(e.message);
+        throw e;
+      } finally {
+        removeDatabaseFiles(temp);
+      }
+    },
+  );
   out(`${name}: drained; its replica holds every write (fence ${fence}, checked with integrity_check)`);
   out(`  next, on the node that takes it: writekit node adopt ${name} --from-replica ${replica}`);
   return 0;
@@ -206,24 +232,37 @@ async function drain(argv: string[]): Promise<number> {
 
 async function adopt(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, options);
-  if (values.help) return out(usage), 0;
+  if (values.help) return (out(usage), 0);
   const name = oneName(positionals, "adopt");
   const cfg = clusterConfig(values);
   const node = cfg.node;
   const path = tenantPath(cfg.dataDir, name);
   const before = placementOf(cfg.placementFile);
-  if (!(node in before.nodes)) throw new CliError(`this node, "${node}", is not in the placement's nodes (${Object.keys(before.nodes).join(", ")})`);
+  if (!(node in before.nodes))
+    throw new CliError(
+      `this node, "${node}", is not in the placement's nodes (${Object.keys(before.nodes).join(", ")})`,
+    );
   const entry = before.blogs[name];
   const from = values["from-replica"];
-  if (entry && entry.node === node && entry.state === "active") throw new CliError(`"${name}" is already active on this node (${node})`);
+  if (entry && entry.node === node && entry.state === "active")
+    throw new CliError(`"${name}" is already active on this node (${node})`);
   if (entry && entry.node !== node && entry.state === "active" && !values.force) {
-    throw new CliError(`"${name}" is active on ${entry.node}: drain it there first (writekit node drain ${name}), or, if ${entry.node} is lost for good, adopt with --force; writes ${entry.node} acknowledged in its last seconds may then be missing (README: "What a lost node loses")`);
+    throw new CliError(
+      `"${name}" is active on ${entry.node}: drain it there first (writekit node drain ${name}), or, if ${entry.node} is lost for good, adopt with --force; writes ${entry.node} acknowledged in its last seconds may then be missing (README: "What a lost node loses")`,
+    );
   }
-  if (entry?.state === "draining" && !entry.fence && !values.force) throw new CliError(`"${name}" is still draining on ${entry.node}: wait for \`writekit node drain ${name}\` to finish there (or --force if ${entry.node} is lost)`);
+  if (entry?.state === "draining" && !entry.fence && !values.force)
+    throw new CliError(
+      `"${name}" is still draining on ${entry.node}: wait for \`writekit node drain ${name}\` to finish there (or --force if ${entry.node} is lost)`,
+    );
   let customDomain: string;
   if (from === undefined) {
-    if (values.generation || values.timestamp) throw new CliError("--generation and --timestamp go with --from-replica", 2);
-    if (!existsSync(path)) throw new CliError(`there is no blog named "${name}" in ${cfg.dataDir}; to take it from its replica, give --from-replica URL`);
+    if (values.generation || values.timestamp)
+      throw new CliError("--generation and --timestamp go with --from-replica", 2);
+    if (!existsSync(path))
+      throw new CliError(
+        `there is no blog named "${name}" in ${cfg.dataDir}; to take it from its replica, give --from-replica URL`,
+      );
     const db = openBlogDatabase(path, { readonly: true });
     try {
       assertIsBlog(db);
@@ -234,28 +273,43 @@ async function adopt(argv: string[]): Promise<number> {
       db.close();
     }
   } else {
-    if (existsSync(path)) throw new CliError(`a blog named "${name}" is already in ${cfg.dataDir}; if it is an old copy, remove it with: writekit node release ${name}`);
+    if (existsSync(path))
+      throw new CliError(
+        `a blog named "${name}" is already in ${cfg.dataDir}; if it is an old copy, remove it with: writekit node release ${name}`,
+      );
     // With a drain's fence, wait until the replica holds it; otherwise the replica's latest state.
     const fence = entry?.fence;
     const timeout = seconds(values.timeout, 60);
     const temp = tempPathFor(path, "adopting");
     try {
-      const restored = await until(timeout, () => `the replica ${from} to hold the fence of the drain (${fence})`, async () => {
-        removeDatabaseFiles(temp);
-        try {
-          const r = await restoreChecked(cfg.litestream, from, temp, { generation: values.generation, timestamp: values.timestamp });
-          if (fence && r.fence !== fence && !values.force) return null;
-          return r;
-        } catch (e) {
-          // While the drained node's Litestream still writes the replica, a damaged restore is tried
-          // again; a lost node's replica no longer changes, so its damage is final.
-          if (e instanceof DamagedReplicaError && fence && !values.force && !values.generation && !values.timestamp) return noteDamaged(from, e);
-          if (e instanceof ReplicaError || e instanceof LitestreamError) throw new CliError(e.message);
-          throw e;
-        }
-      });
+      const restored = await until(
+        timeout,
+        () => `the replica ${from} to hold the fence of the drain (${fence})`,
+        async () => {
+          removeDatabaseFiles(temp);
+          try {
+            const r = await restoreChecked(cfg.litestream, from, temp, {
+              generation: values.generation,
+              timestamp: values.timestamp,
+            });
+            if (fence && r.fence !== fence && !values.force) return null;
+            return r;
+          } catch (e) {
+            // While the drained node's Litestream still writes the replica, a damaged restore is tried
+            // again; a lost node's replica no longer changes, so its damage is final.
+            if (e instanceof DamagedReplicaError && fence && !values.force && !values.generation && !values.timestamp)
+              return noteDamaged(from, e);
+            if (e instanceof ReplicaError || e instanceof LitestreamError) throw new CliError(e.message);
+            throw e;
+          }
+        },
+      );
       customDomain = restored.customDomain;
-      placeFile(temp, path, () => new CliError(`a blog named "${name}" appeared in ${cfg.dataDir} meanwhile; nothing was adopted`));
+      placeFile(
+        temp,
+        path,
+        () => new CliError(`a blog named "${name}" appeared in ${cfg.dataDir} meanwhile; nothing was adopted`),
+      );
     } finally {
       removeDatabaseFiles(temp);
     }
@@ -267,13 +321,22 @@ async function adopt(argv: string[]): Promise<number> {
       if (from !== undefined) removeDatabaseFiles(path);
       throw new CliError(`the placement of "${name}" changed while it was adopted; nothing was adopted, run it again`);
     }
-    const blog = { node, epoch: (entry?.epoch ?? 0) + 1, state: "active" as const, domains: customDomain ? [customDomain] : [] };
+    const blog = {
+      node,
+      epoch: (entry?.epoch ?? 0) + 1,
+      state: "active" as const,
+      domains: customDomain ? [customDomain] : [],
+    };
     p.blogs[name] = blog;
     return blog;
   });
-  out(`${name}: active on ${node}, epoch ${placed.epoch}; its replica is now ${replicaUrl(placementOf(cfg.placementFile), name, placed.epoch)}`);
+  out(
+    `${name}: active on ${node}, epoch ${placed.epoch}; its replica is now ${replicaUrl(placementOf(cfg.placementFile), name, placed.epoch)}`,
+  );
   refreshLitestream(cfg, placementOf(cfg.placementFile));
-  out(`  then: writekit placement render --caddy FILE && caddy reload --config FILE${entry && entry.node !== node ? `; and on ${entry.node}, if it is still there: writekit node release ${name}` : ""}`);
+  out(
+    `  then: writekit placement render --caddy FILE && caddy reload --config FILE${entry && entry.node !== node ? `; and on ${entry.node}, if it is still there: writekit node release ${name}` : ""}`,
+  );
   return 0;
 }
 
@@ -288,31 +351,43 @@ function schemaVersionOf(path: string): number {
 
 async function release(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, options);
-  if (values.help) return out(usage), 0;
+  if (values.help) return (out(usage), 0);
   const name = oneName(positionals, "release");
   const cfg = clusterConfig(values);
   const node = cfg.node;
   const placement = placementOf(cfg.placementFile);
   const entry = placement.blogs[name];
   if (entry?.node === node && !values.force) {
-    throw new CliError(`"${name}" is placed on this node (${node}, ${entry.state}): releasing it would delete its live copy. Move it first (writekit node drain ${name} here, writekit node adopt ${name} on the other node), or delete it with writekit tenant delete`);
+    throw new CliError(
+      `"${name}" is placed on this node (${node}, ${entry.state}): releasing it would delete its live copy. Move it first (writekit node drain ${name} here, writekit node adopt ${name} on the other node), or delete it with writekit tenant delete`,
+    );
   }
   const path = tenantPath(cfg.dataDir, name);
   refreshLitestream(cfg, placement);
   // Litestream still listing the blog would fail its final sync at its next stop (the -wal gone):
   // its config no longer lists it, so restart it first, then release.
   if (existsSync(path) && isWalIndexInUse(path) && !values.force) {
-    throw new CliError(`"${name}" is still open here (by Litestream, whose config listed it): restart Litestream on this node, then run writekit node release ${name} again`);
+    throw new CliError(
+      `"${name}" is still open here (by Litestream, whose config listed it): restart Litestream on this node, then run writekit node release ${name} again`,
+    );
   }
   const had = existsSync(path);
   removeDatabaseFiles(path);
   removeLitestreamMeta(path);
-  out(had ? `${name}: its files on ${node} are removed${entry ? ` (it lives on ${entry.node})` : ""}` : `${name}: no files here; nothing to remove`);
+  out(
+    had
+      ? `${name}: its files on ${node} are removed${entry ? ` (it lives on ${entry.node})` : ""}`
+      : `${name}: no files here; nothing to remove`,
+  );
   return 0;
 }
 
 function oneName(positionals: string[], sub: string): TenantName {
-  if (positionals.length !== 1) throw new CliError(`node ${sub} takes one blog NAME${positionals.length ? `, got ${positionals.length}: ${positionals.join(" ")}` : ""}\n\n${usage}`, 2);
+  if (positionals.length !== 1)
+    throw new CliError(
+      `node ${sub} takes one blog NAME${positionals.length ? `, got ${positionals.length}: ${positionals.join(" ")}` : ""}\n\n${usage}`,
+      2,
+    );
   return blogNameArg(positionals[0]);
 }
 
@@ -323,12 +398,19 @@ export const nodeCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
-      case "drain": return drain(rest);
-      case "adopt": return adopt(rest);
-      case "release": return release(rest);
-      case "--help": case "-h": return out(usage), 0;
-      case undefined: throw new CliError(`node needs a command: drain, adopt or release\n\n${usage}`, 2);
-      default: throw new CliError(`unknown node command "${sub}"\n\n${usage}`, 2);
+      case "drain":
+        return drain(rest);
+      case "adopt":
+        return adopt(rest);
+      case "release":
+        return release(rest);
+      case "--help":
+      case "-h":
+        return (out(usage), 0);
+      case undefined:
+        throw new CliError(`node needs a command: drain, adopt or release\n\n${usage}`, 2);
+      default:
+        throw new CliError(`unknown node command "${sub}"\n\n${usage}`, 2);
     }
   },
 };

@@ -32,7 +32,7 @@ const options = {
 
 async function render(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...options, litestream: { type: "string" } });
-  if (values.help) return out(usage), 0;
+  if (values.help) return (out(usage), 0);
   let cfg;
   try {
     cfg = loadClusterConfig({ data: values.data, placement: values.placement });
@@ -41,9 +41,12 @@ async function render(argv: string[]): Promise<number> {
     throw e;
   }
   if (!cfg.placementFile) throw new CliError("no placement file: give --placement FILE (env WRITEKIT_PLACEMENT)", 2);
-  if (values.caddy === undefined && values.litestream === undefined) throw new CliError(`render what? --caddy FILE or --litestream NODE FILE\n\n${usage}`, 2);
-  if (values.litestream !== undefined && positionals.length !== 1) throw new CliError("--litestream NODE FILE: give the node, then the file", 2);
-  if (values.litestream === undefined && positionals.length) throw new CliError(`unexpected arguments: ${positionals.join(" ")}`, 2);
+  if (values.caddy === undefined && values.litestream === undefined)
+    throw new CliError(`render what? --caddy FILE or --litestream NODE FILE\n\n${usage}`, 2);
+  if (values.litestream !== undefined && positionals.length !== 1)
+    throw new CliError("--litestream NODE FILE: give the node, then the file", 2);
+  if (values.litestream === undefined && positionals.length)
+    throw new CliError(`unexpected arguments: ${positionals.join(" ")}`, 2);
   let placement;
   try {
     placement = readPlacement(cfg.placementFile);
@@ -54,18 +57,31 @@ async function render(argv: string[]): Promise<number> {
   if (values.caddy !== undefined) {
     const file = resolve(values.caddy);
     writeFileAtomically(file, renderCaddyfile(placement, cfg.placementFile));
-    out(`Caddyfile for ${Object.keys(placement.blogs).length} blog(s) on ${Object.keys(placement.nodes).length} node(s) written to ${file}; apply it with: caddy reload --config ${file}`);
+    out(
+      `Caddyfile for ${Object.keys(placement.blogs).length} blog(s) on ${Object.keys(placement.nodes).length} node(s) written to ${file}; apply it with: caddy reload --config ${file}`,
+    );
   }
   if (values.litestream !== undefined) {
     const node = values.litestream;
-    if (!(node in placement.nodes)) throw new CliError(`"${node}" is not one of the placement's nodes (${Object.keys(placement.nodes).join(", ")})`);
+    if (!(node in placement.nodes))
+      throw new CliError(`"${node}" is not one of the placement's nodes (${Object.keys(placement.nodes).join(", ")})`);
     const raw = values["blogs-per-process"];
-    if (raw !== undefined && (!/^\d+$/.test(raw) || Number(raw) < 1)) throw new CliError(`--blogs-per-process must be a whole number of at least 1, got "${raw}"`, 2);
-    const configs = renderLitestream(placement, node, cfg.dataDir, resolve(positionals[0]), raw === undefined ? undefined : Number(raw));
+    if (raw !== undefined && (!/^\d+$/.test(raw) || Number(raw) < 1))
+      throw new CliError(`--blogs-per-process must be a whole number of at least 1, got "${raw}"`, 2);
+    const configs = renderLitestream(
+      placement,
+      node,
+      cfg.dataDir,
+      resolve(positionals[0]),
+      raw === undefined ? undefined : Number(raw),
+    );
     writeLitestreamConfigs(configs);
     for (const c of configs) out(`${c.file}: ${c.blogs.length} blog(s)`);
-    if (!configs.some((c) => c.blogs.length)) out(`  no blog is placed on ${node}: Litestream will say "no databases specified" until one is`);
-    out(`Restart Litestream on ${node} (litestream replicate -config FILE, one process per file): it reads its config only at start.`);
+    if (!configs.some((c) => c.blogs.length))
+      out(`  no blog is placed on ${node}: Litestream will say "no databases specified" until one is`);
+    out(
+      `Restart Litestream on ${node} (litestream replicate -config FILE, one process per file): it reads its config only at start.`,
+    );
   }
   return 0;
 }
@@ -77,10 +93,15 @@ export const placementCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
-      case "render": return render(rest);
-      case "--help": case "-h": return out(usage), 0;
-      case undefined: throw new CliError(`placement needs a command: render\n\n${usage}`, 2);
-      default: throw new CliError(`unknown placement command "${sub}"\n\n${usage}`, 2);
+      case "render":
+        return render(rest);
+      case "--help":
+      case "-h":
+        return (out(usage), 0);
+      case undefined:
+        throw new CliError(`placement needs a command: render\n\n${usage}`, 2);
+      default:
+        throw new CliError(`unknown placement command "${sub}"\n\n${usage}`, 2);
     }
   },
 };

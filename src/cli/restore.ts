@@ -8,7 +8,17 @@ import { REPLACED_FILE_GRACE_MS } from "../tenants/files.ts";
 import { tenantPath, tenantsDir } from "../tenants/names.ts";
 import { readManifest, selectBlogs, type RestoredBlog } from "../tenants/restore.ts";
 import { runSnapshotJob } from "../tenants/snapshot.ts";
-import { addressArg, blogNameArg, CliError, err, exitCodesHelp, out, parse, usageError, type Command } from "./command.ts";
+import {
+  addressArg,
+  blogNameArg,
+  CliError,
+  err,
+  exitCodesHelp,
+  out,
+  parse,
+  usageError,
+  type Command,
+} from "./command.ts";
 import { dataDirArg, shellWord } from "./datadir.ts";
 import { rebuildDomains } from "./domains.ts";
 
@@ -37,7 +47,8 @@ Afterwards the custom domain map (DATA/domains.json) is rebuilt from every blog'
 ${exitCodesHelp("a blog failed a check or could not be written (the others are restored), an\nexisting blog without --force, a bad manifest, or a custom domain conflict")}`;
 
 function describeRestored(r: RestoredBlog): string {
-  const migrated = r.fromVersion !== r.toVersion ? `, migrated from schema version ${r.fromVersion} to ${r.toVersion}` : "";
+  const migrated =
+    r.fromVersion !== r.toVersion ? `, migrated from schema version ${r.fromVersion} to ${r.toVersion}` : "";
   return `${r.name}: ${r.replaced ? "replaced by its backup" : "restored"} (${r.posts} post${r.posts === 1 ? "" : "s"}${migrated})`;
 }
 
@@ -46,10 +57,20 @@ export const restoreCommand: Command = {
   summary: "bring back blogs from a backup folder, checked against its manifest",
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { ...commonOptions, force: { type: "boolean" }, domain: { type: "string" }, "allow-parent-domain": { type: "boolean" } }, "restore");
-    if (values.help) return out(usage), 0;
+    const { values, positionals } = parse(
+      argv,
+      {
+        ...commonOptions,
+        force: { type: "boolean" },
+        domain: { type: "string" },
+        "allow-parent-domain": { type: "boolean" },
+      },
+      "restore",
+    );
+    if (values.help) return (out(usage), 0);
     const [dirInput, ...nameInputs] = positionals;
-    if (dirInput === undefined || dirInput.trim() === "") throw usageError("restore needs the backup folder: writekit restore DIR [NAME ...]", "restore");
+    if (dirInput === undefined || dirInput.trim() === "")
+      throw usageError("restore needs the backup folder: writekit restore DIR [NAME ...]", "restore");
     const names = nameInputs.map(blogNameArg);
     const { domain } = addressArg({ domain: values.domain });
     const dataDir = dataDirArg(values);
@@ -59,27 +80,48 @@ export const restoreCommand: Command = {
     if (entries.length === 0) throw new CliError(`the backup in ${dir} has no blogs; nothing was restored`);
     const existing = entries.filter((e) => existsSync(tenantPath(dataDir, e.name))).map((e) => e.name);
     if (existing.length && !values.force) {
-      const shown = existing.length > 10 ? `${existing.slice(0, 10).join(", ")}, … (${existing.length})` : existing.join(", ");
-      throw new CliError(`${existing.length === 1 ? "1 blog" : `${existing.length} blogs`} of this backup already exist${existing.length === 1 ? "s" : ""} in ${dataDir}: ${shown}; nothing was restored. --force replaces ${existing.length === 1 ? "it" : "them"}, or name the blogs to restore`);
+      const shown =
+        existing.length > 10 ? `${existing.slice(0, 10).join(", ")}, … (${existing.length})` : existing.join(", ");
+      throw new CliError(
+        `${existing.length === 1 ? "1 blog" : `${existing.length} blogs`} of this backup already exist${existing.length === 1 ? "s" : ""} in ${dataDir}: ${shown}; nothing was restored. --force replaces ${existing.length === 1 ? "it" : "them"}, or name the blogs to restore`,
+      );
     }
-    if (names.length === 0) for (const f of manifest.failed) err(`note: ${f.name} could not be copied when this backup was made, so it is not in it: ${f.error}`);
-    out(`Restoring ${entries.length} blog${entries.length === 1 ? "" : "s"} from ${dir}${manifest.createdAt ? ` (backed up ${manifest.createdAt})` : ""} into ${tenantsDir(dataDir)}`);
-    const result = await runSnapshotJob({ kind: "restore", dataDir, dir, names: entries.map((e) => e.name), force: Boolean(values.force) }, (p) => {
-      if ("restored" in p) out(describeRestored(p.restored));
-      else if ("error" in p) err(`${p.name}: FAILED: ${p.error}`);
-      else out(`Waiting ${(p.waitMs / 1000).toFixed(1)} s so that nothing still opening a replaced file mixes it with the restored one`);
-    });
+    if (names.length === 0)
+      for (const f of manifest.failed)
+        err(`note: ${f.name} could not be copied when this backup was made, so it is not in it: ${f.error}`);
+    out(
+      `Restoring ${entries.length} blog${entries.length === 1 ? "" : "s"} from ${dir}${manifest.createdAt ? ` (backed up ${manifest.createdAt})` : ""} into ${tenantsDir(dataDir)}`,
+    );
+    const result = await runSnapshotJob(
+      { kind: "restore", dataDir, dir, names: entries.map((e) => e.name), force: Boolean(values.force) },
+      (p) => {
+        if ("restored" in p) out(describeRestored(p.restored));
+        else if ("error" in p) err(`${p.name}: FAILED: ${p.error}`);
+        else
+          out(
+            `Waiting ${(p.waitMs / 1000).toFixed(1)} s so that nothing still opening a replaced file mixes it with the restored one`,
+          );
+      },
+    );
     let problems = result.failed.length;
     if (result.restored.length) {
       out("Custom domains:");
-      problems += rebuildDomains(dataDir, { instanceDomain: domain, allowParentDomain: allowParentDomainFrom(values) }, { out: (line) => out(`  ${line}`), err: (line) => err(`  ${line}`) });
+      problems += rebuildDomains(
+        dataDir,
+        { instanceDomain: domain, allowParentDomain: allowParentDomainFrom(values) },
+        { out: (line) => out(`  ${line}`), err: (line) => err(`  ${line}`) },
+      );
     }
     for (const r of result.restored) {
       for (const email of r.withoutPassword) {
-        out(`note: ${email} cannot sign in to ${r.name} (the backup has no password for them): writekit tenant password ${r.name} --email ${shellWord(email)} --data ${shellWord(dataDir)}`);
+        out(
+          `note: ${email} cannot sign in to ${r.name} (the backup has no password for them): writekit tenant password ${r.name} --email ${shellWord(email)} --data ${shellWord(dataDir)}`,
+        );
       }
     }
-    out(`Restored ${result.restored.length} of ${entries.length} blog${entries.length === 1 ? "" : "s"} into ${tenantsDir(dataDir)}${result.failed.length ? `; ${result.failed.length} failed` : ""}`);
+    out(
+      `Restored ${result.restored.length} of ${entries.length} blog${entries.length === 1 ? "" : "s"} into ${tenantsDir(dataDir)}${result.failed.length ? `; ${result.failed.length} failed` : ""}`,
+    );
     return problems ? 1 : 0;
   },
 };

@@ -53,7 +53,7 @@ export const serveCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, serveOptions, "serve");
-    if (values.help) return out(usage), 0;
+    if (values.help) return (out(usage), 0);
     if (positionals.length) throw new CliError(`serve takes no arguments, got: ${positionals.join(" ")}`, 2);
     let config: Config;
     try {
@@ -73,9 +73,14 @@ export const serveCommand: Command = {
     }
     // No count of the blogs here: listing 10,000 files would delay the first answer.
     out(`WriteKit serving the blogs in ${tenantsDir(config.dataDir)}`);
-    out(`  blogs:  http://<name>.${config.domain}:${server.port}/   health: http://${config.hostname}:${server.port}/healthz`);
+    out(
+      `  blogs:  http://<name>.${config.domain}:${server.port}/   health: http://${config.hostname}:${server.port}/healthz`,
+    );
     out(`  ${describeTrust(config)}`);
-    if (config.placementFile) out(`  node ${config.node} of the cluster in ${config.placementFile}; ready: http://${config.hostname}:${server.port}/readyz`);
+    if (config.placementFile)
+      out(
+        `  node ${config.node} of the cluster in ${config.placementFile}; ready: http://${config.hostname}:${server.port}/readyz`,
+      );
     if (config.replicated) out("  replicated: SQLite settings for Litestream (no kept -wal, no automatic checkpoints)");
     for (const line of noBlogsNotice(config.dataDir)) out(line);
     return new Promise<number>((resolve) => {

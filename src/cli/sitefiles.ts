@@ -1,7 +1,17 @@
 // Reading the files of a site being imported (its Markdown and its images) without being led
 // outside it: a link is resolved and must stay inside the folder given, only regular files are
 // opened (never a named pipe that would block or a device), and what was opened is what is checked.
-import { closeSync, constants, type Dirent, fstatSync, openSync, readFileSync, realpathSync, type Stats, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  type Dirent,
+  fstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from "node:fs";
 import { resolve, sep } from "node:path";
 
 /** A file that is not read, with a message for the person importing it. */
@@ -21,7 +31,9 @@ export function fileErrorMessage(e: unknown): string {
 }
 
 /** What a directory entry or a file is, when it is not a regular file. */
-export function kindOf(entry: Pick<Dirent, "isDirectory" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice">): string {
+export function kindOf(
+  entry: Pick<Dirent, "isDirectory" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice">,
+): string {
   if (entry.isDirectory()) return "a folder";
   if (entry.isFIFO()) return "a named pipe (FIFO)";
   if (entry.isSocket()) return "a socket";
@@ -40,12 +52,22 @@ export function isInside(path: string, root: string): boolean {
  * (`tooBig` words that). The link is resolved first and the file opened without following links
  * and without blocking; what was opened is checked again, so a file swapped meanwhile is refused.
  */
-export function readSiteFile(path: string, roots: string[], maxBytes: number, tooBig: (size: number) => string): { bytes: Buffer; modifiedAt: Date } {
+export function readSiteFile(
+  path: string,
+  roots: string[],
+  maxBytes: number,
+  tooBig: (size: number) => string,
+): { bytes: Buffer; modifiedAt: Date } {
   const real = realpathSync(path);
   if (!roots.some((root) => isInside(real, root))) {
-    throw new SiteFileError(`it is a link to ${real}, outside ${roots.join(" and ")}; only files inside the folder being imported are read`);
+    throw new SiteFileError(
+      `it is a link to ${real}, outside ${roots.join(" and ")}; only files inside the folder being imported are read`,
+    );
   }
-  const notRegular = (stats: Stats) => new SiteFileError(`it is ${kindOf(stats)}, not a regular file${real === resolve(path) ? "" : ` (through the link to ${real})`}`);
+  const notRegular = (stats: Stats) =>
+    new SiteFileError(
+      `it is ${kindOf(stats)}, not a regular file${real === resolve(path) ? "" : ` (through the link to ${real})`}`,
+    );
   // Checked before opening too: opening a device can do something by itself.
   const before = statSync(real);
   if (!before.isFile()) throw notRegular(before);

@@ -1,17 +1,48 @@
 // `writekit tenant create|list|delete|password`.
+//
+// Four subcommands of a few dozen lines each; kept together since they share flag parsing and
+// output.
 import { Database } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
-import { checkPasswordStrength, hashPassword, insertAuthor, isValidEmail, listAuthors, PasswordError, setAuthorPassword } from "../blog/authors.ts";
+import {
+  checkPasswordStrength,
+  hashPassword,
+  insertAuthor,
+  isValidEmail,
+  listAuthors,
+  PasswordError,
+  setAuthorPassword,
+} from "../blog/authors.ts";
 import { deleteAuthorSessions } from "../blog/sessions.ts";
 import { updateSettings } from "../blog/settings.ts";
-import { addressOptions, blogUrl, clusterOptions, commonOptions, ConfigError, describeAddress, loadClusterConfig } from "../config.ts";
+import {
+  addressOptions,
+  blogUrl,
+  clusterOptions,
+  commonOptions,
+  ConfigError,
+  describeAddress,
+  loadClusterConfig,
+} from "../config.ts";
 import { DomainError, loadDomains, releaseDomain } from "../tenants/domains.ts";
 import { createTenant, deleteTenant, NoSuchTenantError, TenantExistsError } from "../tenants/files.ts";
 import { pendingMigrations, schemaVersion } from "../tenants/migrate.ts";
 import { listTenantNames, tenantPath, type TenantName } from "../tenants/names.ts";
 import { openBlogDatabase } from "../tenants/open.ts";
 import { trimWalIndex } from "../tenants/walindex.ts";
-import { addressArg, blogNameArg, CliError, EXIT_USAGE, exitCodesHelp, formatBytes, out, parse, readStdinLine, usageError, type Command } from "./command.ts";
+import {
+  addressArg,
+  blogNameArg,
+  CliError,
+  EXIT_USAGE,
+  exitCodesHelp,
+  formatBytes,
+  out,
+  parse,
+  readStdinLine,
+  usageError,
+  type Command,
+} from "./command.ts";
 import { dataDirArg, existingDataDir } from "./datadir.ts";
 import { forgetDeletedBlog } from "./node.ts";
 
@@ -53,7 +84,9 @@ function releaseDomainsOf(dataDir: string, name: TenantName): string[] {
     return releaseDomain(dataDir, loadDomains(dataDir).map, name);
   } catch (e) {
     if (e instanceof DomainError || (e instanceof Error && "code" in e)) {
-      throw new CliError(`the custom domain map could not be updated (${e.message}); run \`writekit domains rebuild\` so no other blog named "${name}" inherits its domain`);
+      throw new CliError(
+        `the custom domain map could not be updated (${e.message}); run \`writekit domains rebuild\` so no other blog named "${name}" inherits its domain`,
+      );
     }
     throw e;
   }
@@ -61,7 +94,8 @@ function releaseDomainsOf(dataDir: string, name: TenantName): string[] {
 
 function nameArg(positionals: string[], sub: string): TenantName {
   if (positionals.length === 0) throw usageError(`tenant ${sub} needs a blog NAME`, "tenant");
-  if (positionals.length > 1) throw usageError(`tenant ${sub} takes one NAME, got ${positionals.length}: ${positionals.join(" ")}`, "tenant");
+  if (positionals.length > 1)
+    throw usageError(`tenant ${sub} takes one NAME, got ${positionals.length}: ${positionals.join(" ")}`, "tenant");
   return blogNameArg(positionals[0]);
 }
 
@@ -76,7 +110,11 @@ export async function choosePassword(fromStdin: boolean): Promise<{ password: st
   try {
     checkPasswordStrength(password);
   } catch (e) {
-    if (e instanceof PasswordError) throw new CliError(`the password on standard input is too ${password.length < 10 ? "short" : "long"}: ${e.message}`, EXIT_USAGE);
+    if (e instanceof PasswordError)
+      throw new CliError(
+        `the password on standard input is too ${password.length < 10 ? "short" : "long"}: ${e.message}`,
+        EXIT_USAGE,
+      );
     throw e;
   }
   return { password, generated: false };
@@ -87,14 +125,18 @@ function printPassword(password: string, generated: boolean): void {
 }
 
 async function create(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    ...commonOptions,
-    ...addressOptions,
-    title: { type: "string" },
-    email: { type: "string" },
-    "password-stdin": { type: "boolean" },
-  }, "tenant");
-  if (values.help) return out(usage), 0;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...commonOptions,
+      ...addressOptions,
+      title: { type: "string" },
+      email: { type: "string" },
+      "password-stdin": { type: "boolean" },
+    },
+    "tenant",
+  );
+  if (values.help) return (out(usage), 0);
   const name = nameArg(positionals, "create");
   const dataDir = dataDirArg(values);
   const address = addressArg(values);
@@ -112,7 +154,8 @@ async function create(argv: string[]): Promise<number> {
   });
   out(`Created blog "${name}" in ${path}`);
   // A blog of this name deleted by hand (not with tenant delete) may have left its domain mapped.
-  for (const domain of releaseDomainsOf(dataDir, name)) out(`  Released ${domain}, which a former blog named "${name}" had claimed`);
+  for (const domain of releaseDomainsOf(dataDir, name))
+    out(`  Released ${domain}, which a former blog named "${name}" had claimed`);
   out(`  Read it at   ${blogUrl(address, name)}  (with \`writekit serve\`)`);
   out(`  Write at     ${blogUrl(address, name, "/admin")}  as ${email}`);
   printPassword(password, generated);
@@ -149,7 +192,7 @@ function describe(dataDir: string, name: TenantName): Row {
 
 async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...commonOptions, json: { type: "boolean" } }, "tenant");
-  if (values.help) return out(usage), 0;
+  if (values.help) return (out(usage), 0);
   if (positionals.length) throw usageError(`tenant list takes no arguments, got: ${positionals.join(" ")}`, "tenant");
   const dataDir = existingDataDir(values);
   const rows = listTenantNames(dataDir).map((n) => describe(dataDir, n));
@@ -171,7 +214,7 @@ async function list(argv: string[]): Promise<number> {
 
 async function remove(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...clusterOptions, yes: { type: "boolean" } }, "tenant");
-  if (values.help) return out(usage), 0;
+  if (values.help) return (out(usage), 0);
   const name = nameArg(positionals, "delete");
   const dataDir = existingDataDir(values);
   let cluster;
@@ -181,7 +224,11 @@ async function remove(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) throw usageError(e.message, "tenant");
     throw e;
   }
-  if (!values.yes) throw usageError(`this deletes the blog "${name}" and all its posts for good; run again with --yes to confirm`, "tenant");
+  if (!values.yes)
+    throw usageError(
+      `this deletes the blog "${name}" and all its posts for good; run again with --yes to confirm`,
+      "tenant",
+    );
   deleteTenant(dataDir, name);
   out(`Deleted blog "${name}"`);
   for (const domain of releaseDomainsOf(dataDir, name)) out(`  Released its custom domain ${domain}`);
@@ -207,8 +254,12 @@ function openForAuthors(path: string, name: TenantName): Database {
 }
 
 async function password(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...commonOptions, ...addressOptions, email: { type: "string" }, "password-stdin": { type: "boolean" } }, "tenant");
-  if (values.help) return out(usage), 0;
+  const { values, positionals } = parse(
+    argv,
+    { ...commonOptions, ...addressOptions, email: { type: "string" }, "password-stdin": { type: "boolean" } },
+    "tenant",
+  );
+  if (values.help) return (out(usage), 0);
   const name = nameArg(positionals, "password");
   const address = addressArg(values);
   const dataDir = existingDataDir(values);
@@ -218,12 +269,23 @@ async function password(argv: string[]): Promise<number> {
   try {
     const authors = listAuthors(db);
     const wanted = values.email?.trim().toLowerCase();
-    const author = wanted === undefined ? authors.length === 1 ? authors[0] : undefined : authors.find((a) => a.email.toLowerCase() === wanted);
+    const author =
+      wanted === undefined
+        ? authors.length === 1
+          ? authors[0]
+          : undefined
+        : authors.find((a) => a.email.toLowerCase() === wanted);
     if (authors.length === 0) throw new CliError(`the blog "${name}" has no author`);
     if (!author && wanted === undefined) {
-      throw usageError(`the blog "${name}" has ${authors.length} authors (${authors.map((a) => a.email).join(", ")}); choose one with --email`, "tenant");
+      throw usageError(
+        `the blog "${name}" has ${authors.length} authors (${authors.map((a) => a.email).join(", ")}); choose one with --email`,
+        "tenant",
+      );
     }
-    if (!author) throw new CliError(`the blog "${name}" has no author with the email "${values.email}"; its authors: ${authors.map((a) => a.email).join(", ")}`);
+    if (!author)
+      throw new CliError(
+        `the blog "${name}" has no author with the email "${values.email}"; its authors: ${authors.map((a) => a.email).join(", ")}`,
+      );
     const { password, generated } = await choosePassword(Boolean(values["password-stdin"]));
     // Hashing takes a while: before the transaction, so the blog's write lock is held only briefly.
     const passwordHash = await hashPassword(password);
@@ -231,7 +293,9 @@ async function password(argv: string[]): Promise<number> {
       setAuthorPassword(db, author.id, passwordHash);
       return deleteAuthorSessions(db, author.id);
     })();
-    out(`New password for ${author.email} on the blog "${name}"; ${ended} session${ended === 1 ? "" : "s"} ended (signed out everywhere)`);
+    out(
+      `New password for ${author.email} on the blog "${name}"; ${ended} session${ended === 1 ? "" : "s"} ended (signed out everywhere)`,
+    );
     out(`  Sign in at   ${blogUrl(address, name, "/admin")}`);
     printPassword(password, generated);
     return 0;
@@ -249,14 +313,22 @@ export const tenantCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
-      case "create": return create(rest);
-      case "list": return list(rest);
-      case "delete": return remove(rest);
-      case "password": return password(rest);
-      case "--help": case "-h": return out(usage), 0;
-      case undefined: throw usageError("tenant needs a command: create, list, delete or password", "tenant");
+      case "create":
+        return create(rest);
+      case "list":
+        return list(rest);
+      case "delete":
+        return remove(rest);
+      case "password":
+        return password(rest);
+      case "--help":
+      case "-h":
+        return (out(usage), 0);
+      case undefined:
+        throw usageError("tenant needs a command: create, list, delete or password", "tenant");
       default:
-        if (sub.startsWith("-")) throw usageError("tenant needs a command first: create, list, delete or password", "tenant");
+        if (sub.startsWith("-"))
+          throw usageError("tenant needs a command first: create, list, delete or password", "tenant");
         throw usageError(`unknown tenant command "${sub}"; use create, list, delete or password`, "tenant");
     }
   },

@@ -40,7 +40,10 @@ export function renderCaddyfile(placement: Placement, source: string): string {
     const hosts: string[] = [];
     for (const [name, blog] of Object.entries(placement.blogs).sort(([a], [b]) => a.localeCompare(b))) {
       if (blog.node !== node) continue;
-      hosts.push(`${name}.${placement.domain}`, ...(blog.domains ?? []).filter((d) => placedBlogOfHost(placement, d) === name));
+      hosts.push(
+        `${name}.${placement.domain}`,
+        ...(blog.domains ?? []).filter((d) => placedBlogOfHost(placement, d) === name),
+      );
     }
     if (!hosts.length) continue;
     out.push(

@@ -42,7 +42,13 @@ function nextPort(addr: string, offset: number): string {
  * The configs of `node`'s Litestream processes: its active and draining blogs (a draining blog is
  * replicated until another node has adopted it), each to `<replica url>/<name>/<epoch>`.
  */
-export function renderLitestream(placement: Placement, node: string, dataDir: string, file: string, blogsPerProcess?: number): RenderedConfig[] {
+export function renderLitestream(
+  placement: Placement,
+  node: string,
+  dataDir: string,
+  file: string,
+  blogsPerProcess?: number,
+): RenderedConfig[] {
   const perProcess = blogsPerProcess ?? placement.litestream?.blogsPerProcess ?? DEFAULT_BLOGS_PER_PROCESS;
   const blogs = blogsOn(placement, node);
   const processes = Math.max(1, Math.ceil(blogs.length / perProcess));
@@ -98,9 +104,15 @@ async function run(bin: string, args: string[]): Promise<{ code: number; stdout:
   try {
     proc = Bun.spawn([bin, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   } catch (e) {
-    throw new LitestreamError(`cannot run ${bin} (${e instanceof Error ? e.message : String(e)}); install Litestream 0.3 or name it with --litestream PATH (env WRITEKIT_LITESTREAM)`);
+    throw new LitestreamError(
+      `cannot run ${bin} (${e instanceof Error ? e.message : String(e)}); install Litestream 0.3 or name it with --litestream PATH (env WRITEKIT_LITESTREAM)`,
+    );
   }
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -110,7 +122,12 @@ export interface RestoreOptions {
 }
 
 /** `litestream restore -o OUT URL`: the replica's latest state (or the one asked for) into a new file. */
-export async function restoreReplica(bin: string, url: string, out: string, options: RestoreOptions = {}): Promise<void> {
+export async function restoreReplica(
+  bin: string,
+  url: string,
+  out: string,
+  options: RestoreOptions = {},
+): Promise<void> {
   if (existsSync(out)) throw new LitestreamError(`${out} already exists`);
   const args = ["restore", "-o", out];
   if (options.generation) args.push("-generation", options.generation);
@@ -135,7 +152,8 @@ export async function listGenerations(bin: string, url: string): Promise<Generat
   const rows: Generation[] = [];
   for (const line of result.stdout.split("\n").slice(1)) {
     const cols = line.trim().split(/\s+/);
-    if (cols.length >= 5 && /^[0-9a-f]{16}$/.test(cols[1])) rows.push({ generation: cols[1], start: cols[3], end: cols[4] });
+    if (cols.length >= 5 && /^[0-9a-f]{16}$/.test(cols[1]))
+      rows.push({ generation: cols[1], start: cols[3], end: cols[4] });
   }
   return rows.sort((a, b) => a.end.localeCompare(b.end));
 }

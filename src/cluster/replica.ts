@@ -29,7 +29,12 @@ export interface RestoredBlog {
 }
 
 /** Restores `url` into the new file `out`, checks it, and drops Litestream's tables from it. */
-export async function restoreChecked(bin: string, url: string, out: string, options: RestoreOptions = {}): Promise<RestoredBlog> {
+export async function restoreChecked(
+  bin: string,
+  url: string,
+  out: string,
+  options: RestoreOptions = {},
+): Promise<RestoredBlog> {
   await restoreReplica(bin, url, out, options);
   const db = new Database(out, { readwrite: true, strict: true });
   try {
@@ -40,19 +45,33 @@ export async function restoreChecked(bin: string, url: string, out: string, opti
     } catch (e) {
       problems = [e instanceof Error ? e.message : String(e)];
     }
-    if (problems.length) throw new DamagedReplicaError(`the blog restored from ${url} is damaged (integrity_check: ${problems.slice(0, 3).join("; ")}); nothing was adopted.\n${await alternatives(bin, url, options)}`);
+    if (problems.length)
+      throw new DamagedReplicaError(
+        `the blog restored from ${url} is damaged (integrity_check: ${problems.slice(0, 3).join("; ")}); nothing was adopted.\n${await alternatives(bin, url, options)}`,
+      );
     try {
       assertIsBlog(db);
     } catch (e) {
-      if (e instanceof NotABlogError) throw new ReplicaError(`the replica ${url} does not hold a WriteKit blog: ${e.message}`);
+      if (e instanceof NotABlogError)
+        throw new ReplicaError(`the replica ${url} does not hold a WriteKit blog: ${e.message}`);
       throw e;
     }
     const version = schemaVersion(db);
-    if (version < 1 || version > SCHEMA_VERSION) throw new ReplicaError(`the replica ${url} holds a blog of schema version ${version}, which this WriteKit (${SCHEMA_VERSION}) cannot serve`);
+    if (version < 1 || version > SCHEMA_VERSION)
+      throw new ReplicaError(
+        `the replica ${url} holds a blog of schema version ${version}, which this WriteKit (${SCHEMA_VERSION}) cannot serve`,
+      );
     const { extra, changed } = schemaDifferences(db, version);
     const foreign = extra.filter((e) => !LITESTREAM_TABLES.some((t) => e === `table "${t}"`));
-    if (foreign.length || changed.length) throw new ReplicaError(`the blog restored from ${url} has a schema WriteKit does not make: ${[...foreign, ...changed].slice(0, 5).join("; ")}`);
-    const restored = { fence: readFence(db), customDomain: getSettings(db).custom_domain.trim(), schemaVersion: version };
+    if (foreign.length || changed.length)
+      throw new ReplicaError(
+        `the blog restored from ${url} has a schema WriteKit does not make: ${[...foreign, ...changed].slice(0, 5).join("; ")}`,
+      );
+    const restored = {
+      fence: readFence(db),
+      customDomain: getSettings(db).custom_domain.trim(),
+      schemaVersion: version,
+    };
     dropReplicationTables(db);
     return restored;
   } finally {
@@ -68,7 +87,10 @@ async function alternatives(bin: string, url: string, tried: RestoreOptions): Pr
   for (const g of generations) lines.push(`  ${g.generation}  from ${g.start} to ${g.end}`);
   const newest = generations[generations.length - 1];
   lines.push("Try, in this order (each loses the writes after the time it restores to):");
-  if (!tried.timestamp) lines.push(`  --generation ${newest.generation} --timestamp ${newest.start}   (its snapshot, before the WAL that follows it)`);
+  if (!tried.timestamp)
+    lines.push(
+      `  --generation ${newest.generation} --timestamp ${newest.start}   (its snapshot, before the WAL that follows it)`,
+    );
   for (const g of generations.slice(0, -1).reverse()) lines.push(`  --generation ${g.generation}   (up to ${g.end})`);
   return lines.join("\n");
 }

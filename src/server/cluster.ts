@@ -35,7 +35,8 @@ export class ClusterNode {
       if (this.cluster.load()) this.changed();
     });
     this.recheck = setInterval(() => {
-      for (const name of this.cluster.failed.keys()) if (!this.cluster.pending.includes(name)) this.cluster.pending.push(name);
+      for (const name of this.cluster.failed.keys())
+        if (!this.cluster.pending.includes(name)) this.cluster.pending.push(name);
       this.scheduleChecks();
     }, RECHECK_FAILED_MS);
     this.recheck.unref?.();
@@ -52,7 +53,8 @@ export class ClusterNode {
 
   private changed(): void {
     // A blog now placed elsewhere may still be open here: let go of it (its pages are not served).
-    for (const name of this.services.pool.names()) if (this.cluster.where(name).kind !== "here") this.services.pool.close(name);
+    for (const name of this.services.pool.names())
+      if (this.cluster.where(name).kind !== "here") this.services.pool.close(name);
     this.scheduleChecks();
     for (const { name, epoch } of this.cluster.toDrain()) void this.drain(name, epoch);
   }
@@ -72,7 +74,8 @@ export class ClusterNode {
       this.cluster.noteChecked(name, null);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      if (this.cluster.failed.get(name) !== reason) log.error("a blog placed on this node does not open", { blog: name, error: reason });
+      if (this.cluster.failed.get(name) !== reason)
+        log.error("a blog placed on this node does not open", { blog: name, error: reason });
       this.cluster.noteChecked(name, reason);
     }
   }
@@ -83,14 +86,30 @@ export class ClusterNode {
     try {
       const started = performance.now();
       while (this.cluster.writesInFlight(name) > 0 && performance.now() - started < WRITES_WAIT_MS) await Bun.sleep(10);
-      if (this.cluster.writesInFlight(name) > 0) log.warn("a drained blog still has writes in flight; they may fail", { blog: name, writes: this.cluster.writesInFlight(name) });
+      if (this.cluster.writesInFlight(name) > 0)
+        log.warn("a drained blog still has writes in flight; they may fail", {
+          blog: name,
+          writes: this.cluster.writesInFlight(name),
+        });
       const unwritten = await this.flusher.settleBlogs([name]);
-      if (unwritten) log.error("page views of a draining blog could not be written; they are lost to the move", { blog: name, views: unwritten });
+      if (unwritten)
+        log.error("page views of a draining blog could not be written; they are lost to the move", {
+          blog: name,
+          views: unwritten,
+        });
       this.services.pool.close(name);
       // Still draining at this epoch? (The placement may have changed while it waited.)
-      if (this.cluster.isDraining(name) && this.cluster.where(name).kind === "here" && this.cluster.placement?.blogs[name]?.epoch === epoch) {
+      if (
+        this.cluster.isDraining(name) &&
+        this.cluster.where(name).kind === "here" &&
+        this.cluster.placement?.blogs[name]?.epoch === epoch
+      ) {
         this.cluster.drained.set(name, epoch);
-        log.info("blog drained: writes refused, page views written, handle closed", { blog: name, epoch, ms: Math.round(performance.now() - started) });
+        log.info("blog drained: writes refused, page views written, handle closed", {
+          blog: name,
+          epoch,
+          ms: Math.round(performance.now() - started),
+        });
       }
     } catch (e) {
       log.error("draining a blog failed", { blog: name, error: e instanceof Error ? e.message : String(e) });

@@ -4,6 +4,8 @@
 // (views-worker.ts) that opens each blog on a connection of its own. So a page read never becomes
 // a write to its blog on the server's thread, a blog read only by readers is written once per
 // segment at most, and a stop appends what is left to the journal and exits: the next start adds it.
+//
+// Its length is the journal's two timers and the stop path, which must be read together.
 import { log } from "../log.ts";
 import type { TenantName } from "../tenants/names.ts";
 import type { OutsideLease } from "../tenants/registry.ts";
@@ -92,7 +94,8 @@ export class ViewFlusher {
     if (this.stopped) return;
     const now = performance.now();
     if (!this.appending && now - this.lastAppend >= this.options.journalEveryMs) this.append();
-    if (!this.appending && this.currentUsed && now - this.lastRotate >= (this.options.segmentEveryMs ?? SEGMENT_MS)) this.rotate();
+    if (!this.appending && this.currentUsed && now - this.lastRotate >= (this.options.segmentEveryMs ?? SEGMENT_MS))
+      this.rotate();
     const answered = this.services.metrics.requestsAnswered;
     const isIdle = answered === this.answered;
     this.answered = answered;
@@ -119,7 +122,7 @@ export class ViewFlusher {
     if (this.currentUsed) this.rotate();
     this.retryAt.clear();
     // Until nothing is left, or a round adds nothing (a blog that cannot be written, a Worker that fails).
-    for (let before = Infinity; this.services.views.pendingViews < before; ) {
+    for (let before = Infinity; this.services.views.pendingViews < before;) {
       before = this.services.views.pendingViews;
       if (!this.writeBlogs(Infinity)) break;
       await this.idle();
@@ -133,7 +136,11 @@ export class ViewFlusher {
   async settleBlogs(names: readonly TenantName[]): Promise<number> {
     const { views } = this.services;
     const only = new Set(names);
-    const left = () => names.reduce((n, name) => n + views.viewsOf(name).reduce((m, s) => m + s.rows.reduce((k, row) => k + row[2], 0), 0), 0);
+    const left = () =>
+      names.reduce(
+        (n, name) => n + views.viewsOf(name).reduce((m, s) => m + s.rows.reduce((k, row) => k + row[2], 0), 0),
+        0,
+      );
     await this.idle();
     this.append();
     await this.idle();
@@ -157,10 +164,14 @@ export class ViewFlusher {
         this.services.views.journaled(this.journal.appendSync(rows), rows);
       } catch (e) {
         this.services.views.restoreFresh(rows);
-        log.error("page views could not be written to the journal at shutdown; they are lost", { views: rows.reduce((n, r) => n + r[3], 0), error: e instanceof Error ? e.message : String(e) });
+        log.error("page views could not be written to the journal at shutdown; they are lost", {
+          views: rows.reduce((n, r) => n + r[3], 0),
+          error: e instanceof Error ? e.message : String(e),
+        });
       }
     }
-    if (this.inFlight) await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), Bun.sleep(STOP_WAIT_MS)]);
+    if (this.inFlight)
+      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), Bun.sleep(STOP_WAIT_MS)]);
     this.worker?.terminate();
     this.worker = null;
     this.journal.close();
@@ -179,7 +190,10 @@ export class ViewFlusher {
       },
       (e: unknown) => {
         this.services.views.restoreFresh(rows);
-        if (!this.journalFailing) log.error("page views could not be written to the journal; they are kept in memory and tried again", { error: e instanceof Error ? e.message : String(e) });
+        if (!this.journalFailing)
+          log.error("page views could not be written to the journal; they are kept in memory and tried again", {
+            error: e instanceof Error ? e.message : String(e),
+          });
         this.journalFailing = true;
       },
     );
@@ -209,10 +223,19 @@ export class ViewFlusher {
     }
     if (!picked.size) return false;
     const blogs = [...picked].map((name) => ({ name, segments: views.viewsOf(name, current - 1) }));
-    const batch: Batch = blogs.map(({ name, segments }) => ({ name, segments: segments.map((s) => s.segment), lease: registry.lend(name, { writes: true }) }));
+    const batch: Batch = blogs.map(({ name, segments }) => ({
+      name,
+      segments: segments.map((s) => s.segment),
+      lease: registry.lend(name, { writes: true }),
+    }));
     this.inFlight = batch;
     this.batchStarted = performance.now();
-    const job: ViewsJob = { dataDir: this.services.config.dataDir, journal: this.journal.id, replicated: this.services.config.replicated, blogs };
+    const job: ViewsJob = {
+      dataDir: this.services.config.dataDir,
+      journal: this.journal.id,
+      replicated: this.services.config.replicated,
+      blogs,
+    };
     if (!this.isWorkerAvailable) {
       // Written here, a few milliseconds' worth per tick; the rest go back for the next one.
       const results: ViewsResult[] = [];
@@ -247,7 +270,12 @@ export class ViewFlusher {
       this.worker?.terminate();
       this.worker = null;
       this.crashes++;
-      log.error(this.isWorkerAvailable ? "the view writer failed; its blogs' views stay pending" : "the view writer failed again; the server's thread adds page views to the blogs from now on", { blogs: batch.length, error: crash });
+      log.error(
+        this.isWorkerAvailable
+          ? "the view writer failed; its blogs' views stay pending"
+          : "the view writer failed again; the server's thread adds page views to the blogs from now on",
+        { blogs: batch.length, error: crash },
+      );
     } else {
       this.crashes = 0;
       if (this.worker) refWorker(this.worker, false);
@@ -271,7 +299,8 @@ export class ViewFlusher {
       } else if (result) {
         this.retryAt.set(name, performance.now() + RETRY_MS);
         // Logged once per kind of fault every ten minutes, not on every try.
-        if (!registry.noteFault(name, Object.assign(new Error(result.error), { code: result.code }))) log.error("adding page views to a blog failed; they stay pending", { blog: name, error: result.error });
+        if (!registry.noteFault(name, Object.assign(new Error(result.error), { code: result.code })))
+          log.error("adding page views to a blog failed; they stay pending", { blog: name, error: result.error });
       }
     }
     for (const segment of touched) this.tidy(segment);
@@ -287,6 +316,7 @@ export class ViewFlusher {
       return;
     }
     const now = performance.now();
-    if (views.blogsOf(segment).every((name) => (this.retryAt.get(name) ?? 0) > now)) this.journal.rewrite(segment, views.rowsOf(segment));
+    if (views.blogsOf(segment).every((name) => (this.retryAt.get(name) ?? 0) > now))
+      this.journal.rewrite(segment, views.rowsOf(segment));
   }
 }

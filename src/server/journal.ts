@@ -6,7 +6,18 @@
 //   DATA/views/journal-id     a random id; each blog records the last segment of it that it took
 //   DATA/views/next-segment   the number the next segment gets (numbers are never reused)
 //   DATA/views/<n>.log        one line per append: a JSON array of [blog, day, post id, views]
-import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, write, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  write,
+  writeSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import type { JournalRow } from "../blog/views.ts";
 import { log } from "../log.ts";
@@ -23,7 +34,16 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 function isRow(row: unknown): row is JournalRow {
   if (!Array.isArray(row) || row.length !== 4) return false;
   const [blog, day, postId, count] = row;
-  return typeof blog === "string" && isTenantName(blog) && typeof day === "string" && DAY.test(day) && Number.isSafeInteger(postId) && postId > 0 && Number.isSafeInteger(count) && count > 0;
+  return (
+    typeof blog === "string" &&
+    isTenantName(blog) &&
+    typeof day === "string" &&
+    DAY.test(day) &&
+    Number.isSafeInteger(postId) &&
+    postId > 0 &&
+    Number.isSafeInteger(count) &&
+    count > 0
+  );
 }
 
 /**

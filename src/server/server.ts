@@ -31,36 +31,55 @@ export function startServer(config: Config): RunningServer {
   const services = createServices(config);
   const watcher = new BlogWatcher(services);
   watcher.start();
-  const collector = setInterval(answerGarbageCollector(() => services.metrics.requestsAnswered), YOUNG_GC_INTERVAL_MS);
+  const collector = setInterval(
+    answerGarbageCollector(() => services.metrics.requestsAnswered),
+    YOUNG_GC_INTERVAL_MS,
+  );
   const flusher = new ViewFlusher(services, { journalEveryMs: config.flushIntervalMs });
   flusher.start();
   const cluster = services.cluster ? new ClusterNode(services, services.cluster, flusher) : null;
   cluster?.start();
-  const flushing = setInterval(() => {
-    flusher.tick();
-    services.pages.store?.flush();
-  }, Math.min(config.flushIntervalMs, 100));
+  const flushing = setInterval(
+    () => {
+      flusher.tick();
+      services.pages.store?.flush();
+    },
+    Math.min(config.flushIntervalMs, 100),
+  );
   let server: ReturnType<typeof Bun.serve>;
   try {
     // The socket takes the largest body any route accepts (an upload); the front door holds every
     // other route to its own, smaller limit (web/http.ts).
-    server = Bun.serve({ port: config.port, hostname: config.hostname, fetch: createHandler(services), maxRequestBodySize: UPLOAD_MAX_BODY_BYTES + 1024 });
+    server = Bun.serve({
+      port: config.port,
+      hostname: config.hostname,
+      fetch: createHandler(services),
+      maxRequestBodySize: UPLOAD_MAX_BODY_BYTES + 1024,
+    });
   } catch (e) {
     watcher.stop();
     cluster?.stop();
     clearInterval(collector);
     clearInterval(flushing);
     void flusher.stop();
-    throw new ListenError(`cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ListenError(
+      `cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 
   const stop = async (signal: string) => {
     log.info("shutting down", { signal, inFlight: server.pendingRequests });
     // Stop accepting, let requests in flight finish (bounded; idle keep-alive connections do not
     // hold this up), then write pending views and close every blog.
-    const drained = await Promise.race([server.stop(false).then(() => true), Bun.sleep(SHUTDOWN_DRAIN_MS).then(() => false)]);
+    const drained = await Promise.race([
+      server.stop(false).then(() => true),
+      Bun.sleep(SHUTDOWN_DRAIN_MS).then(() => false),
+    ]);
     if (!drained) {
-      log.warn("requests still in flight at the shutdown limit; closing them", { inFlight: server.pendingRequests, limitMs: SHUTDOWN_DRAIN_MS });
+      log.warn("requests still in flight at the shutdown limit; closing them", {
+        inFlight: server.pendingRequests,
+        limitMs: SHUTDOWN_DRAIN_MS,
+      });
       void server.stop(true);
     }
     watcher.stop();

@@ -24,7 +24,10 @@ const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 /** DATA/domains.json; an unreadable file is logged and the server starts without custom domains. */
 function loadCustomDomains(config: Config): Map<string, TenantName> {
   try {
-    const { map, problems } = loadDomains(config.dataDir, { instanceDomain: config.domain, allowParentDomain: config.allowParentDomain });
+    const { map, problems } = loadDomains(config.dataDir, {
+      instanceDomain: config.domain,
+      allowParentDomain: config.allowParentDomain,
+    });
     for (const problem of problems) log.warn(problem);
     return map;
   } catch (e) {
@@ -45,7 +48,9 @@ function openPageStore(config: Config): PageStore | null {
 }
 
 export function createServices(config: Config, overrides: Partial<Services> = {}): Services {
-  const registry = overrides.registry ?? new BlogRegistry({ dataDir: config.dataDir, cutWalIndex: config.cutWalIndex, replicated: config.replicated });
+  const registry =
+    overrides.registry ??
+    new BlogRegistry({ dataDir: config.dataDir, cutWalIndex: config.cutWalIndex, replicated: config.replicated });
   const services: Services = {
     config,
     registry,

@@ -26,7 +26,13 @@ export type ViewsResult =
 const BUSY_TIMEOUT_MS = 1000;
 
 /** Adds one blog's journaled views on a connection of its own, reporting what its files looked like. */
-export function applyToBlog(dataDir: string, journal: string, name: TenantName, segments: SegmentViews[], replicated = false): ViewsResult {
+export function applyToBlog(
+  dataDir: string,
+  journal: string,
+  name: TenantName,
+  segments: SegmentViews[],
+  replicated = false,
+): ViewsResult {
   const path = tenantPath(dataDir, name);
   let db: ReturnType<typeof openBlogDatabase> | undefined;
   try {
@@ -44,13 +50,25 @@ export function applyToBlog(dataDir: string, journal: string, name: TenantName, 
     return { name, ok: true, rows, report: { before, after: fileFingerprint(path), foreign } };
   } catch (e) {
     const code = (e as { code?: unknown })?.code;
-    return { name, ok: false, gone: false, error: e instanceof Error ? e.message : String(e), code: typeof code === "string" ? code : undefined };
+    return {
+      name,
+      ok: false,
+      gone: false,
+      error: e instanceof Error ? e.message : String(e),
+      code: typeof code === "string" ? code : undefined,
+    };
   } finally {
     db?.close();
   }
 }
 
 if (typeof self !== "undefined" && !Bun.isMainThread) {
-  const port = self as unknown as { postMessage(results: ViewsResult[]): void; onmessage: ((event: MessageEvent<ViewsJob>) => void) | null };
-  port.onmessage = ({ data }) => port.postMessage(data.blogs.map(({ name, segments }) => applyToBlog(data.dataDir, data.journal, name, segments, data.replicated)));
+  const port = self as unknown as {
+    postMessage(results: ViewsResult[]): void;
+    onmessage: ((event: MessageEvent<ViewsJob>) => void) | null;
+  };
+  port.onmessage = ({ data }) =>
+    port.postMessage(
+      data.blogs.map(({ name, segments }) => applyToBlog(data.dataDir, data.journal, name, segments, data.replicated)),
+    );
 }

@@ -32,7 +32,11 @@ export class BlogWatcher {
     this.stops.push(
       watchDomains(config.dataDir, () => {
         try {
-          for (const problem of reloadDomains(config.dataDir, this.services.customDomains, { instanceDomain: config.domain, allowParentDomain: config.allowParentDomain })) log.warn(problem);
+          for (const problem of reloadDomains(config.dataDir, this.services.customDomains, {
+            instanceDomain: config.domain,
+            allowParentDomain: config.allowParentDomain,
+          }))
+            log.warn(problem);
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
           log.error(`${e.message}; the custom domains in use are kept`);

@@ -124,7 +124,12 @@ export class ChangeDetector {
    * without a report (the write failed), or when the files had changed before or during it, the
    * change is reported. `open`: this thread's handle, if the blog is open now.
    */
-  afterOutsideWrite(name: TenantName, path: string, report: OutsideWrite | null, open: { db: Database; dataVersion: number } | undefined): void {
+  afterOutsideWrite(
+    name: TenantName,
+    path: string,
+    report: OutsideWrite | null,
+    open: { db: Database; dataVersion: number } | undefined,
+  ): void {
     if (open) {
       // Its handle saw the writer's commit as another connection's.
       if (report && !report.foreign) open.dataVersion = dataVersionOf(open.db);

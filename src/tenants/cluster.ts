@@ -7,8 +7,7 @@ import type { TenantName } from "./names.ts";
 import { blogsOn, readPlacement, whereIs, type Placement, type Whereabouts } from "./placement.ts";
 
 export type Readiness =
-  | { ready: true; blogs: number }
-  | { ready: false; reason: string; failed?: Record<string, string> };
+  { ready: true; blogs: number } | { ready: false; reason: string; failed?: Record<string, string> };
 
 export class NodePlacement {
   /** The placement in force; null until one was read. */
@@ -34,10 +33,12 @@ export class NodePlacement {
   load(): boolean {
     try {
       const next = readPlacement(this.file);
-      if (!(this.node in next.nodes)) throw new Error(`this node, "${this.node}", is not one of its nodes (${Object.keys(next.nodes).join(", ")})`);
+      if (!(this.node in next.nodes))
+        throw new Error(`this node, "${this.node}", is not one of its nodes (${Object.keys(next.nodes).join(", ")})`);
       this.placement = next;
       this.loadError = null;
-      for (const name of [...this.drained.keys()]) if (this.where(name).kind !== "here" || next.blogs[name].state !== "draining") this.drained.delete(name);
+      for (const name of [...this.drained.keys()])
+        if (this.where(name).kind !== "here" || next.blogs[name].state !== "draining") this.drained.delete(name);
       const local = new Set(blogsOn(next, this.node, ["active"]));
       this.checked = new Set([...this.checked].filter((n) => local.has(n)));
       for (const name of [...this.failed.keys()]) if (!local.has(name)) this.failed.delete(name);
@@ -46,7 +47,9 @@ export class NodePlacement {
       return true;
     } catch (e) {
       this.loadError = e instanceof Error ? e.message : String(e);
-      log.error(this.placement ? `${this.loadError}; the placement in force is kept` : this.loadError, { placement: this.file });
+      log.error(this.placement ? `${this.loadError}; the placement in force is kept` : this.loadError, {
+        placement: this.file,
+      });
       return false;
     }
   }
@@ -94,9 +97,16 @@ export class NodePlacement {
   }
 
   readiness(): Readiness {
-    if (!this.placement) return { ready: false, reason: `the placement is not loaded: ${this.loadError ?? "not read yet"}` };
-    if (this.pending.length) return { ready: false, reason: `${this.pending.length} blog(s) placed here not checked yet` };
-    if (this.failed.size) return { ready: false, reason: `${this.failed.size} blog(s) placed here do not open`, failed: Object.fromEntries(this.failed) };
+    if (!this.placement)
+      return { ready: false, reason: `the placement is not loaded: ${this.loadError ?? "not read yet"}` };
+    if (this.pending.length)
+      return { ready: false, reason: `${this.pending.length} blog(s) placed here not checked yet` };
+    if (this.failed.size)
+      return {
+        ready: false,
+        reason: `${this.failed.size} blog(s) placed here do not open`,
+        failed: Object.fromEntries(this.failed),
+      };
     return { ready: true, blogs: this.checked.size };
   }
 }

@@ -27,23 +27,40 @@ export function isProofToken(value: string): boolean {
   return /^[0-9a-f]{32}$/.test(value);
 }
 
-export type ProofResult = { proven: true } | { proven: false; reason: string; /** DNS itself failed: try again later. */ unavailable: boolean };
+export type ProofResult =
+  { proven: true } | { proven: false; reason: string; /** DNS itself failed: try again later. */ unavailable: boolean };
 
 /** DNS answers that mean "no such record": anything else is a failure to ask. */
 const NO_RECORD = new Set(["ENOTFOUND", "ENODATA", "NXDOMAIN", "ENONAME"]);
 
 /** Whether `_writekit.<domain>` has a TXT record whose text is `token`; never throws. */
-export async function checkDomainProof(domain: string, token: string, resolveTxt: ResolveTxt, timeoutMs = PROOF_TIMEOUT_MS): Promise<ProofResult> {
+export async function checkDomainProof(
+  domain: string,
+  token: string,
+  resolveTxt: ResolveTxt,
+  timeoutMs = PROOF_TIMEOUT_MS,
+): Promise<ProofResult> {
   const name = proofRecordName(domain);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let records: string[][];
   try {
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error("no answer in time"), { code: "ETIMEOUT" })), timeoutMs)));
+    const timeout = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(Object.assign(new Error("no answer in time"), { code: "ETIMEOUT" })),
+          timeoutMs,
+        )),
+    );
     records = await Promise.race([resolveTxt(name), timeout]);
   } catch (e) {
     const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : "";
-    if (NO_RECORD.has(code)) return { proven: false, unavailable: false, reason: `there is no TXT record at ${name} yet` };
-    return { proven: false, unavailable: true, reason: `DNS could not be asked for ${name} (${code || (e instanceof Error ? e.message : String(e))})` };
+    if (NO_RECORD.has(code))
+      return { proven: false, unavailable: false, reason: `there is no TXT record at ${name} yet` };
+    return {
+      proven: false,
+      unavailable: true,
+      reason: `DNS could not be asked for ${name} (${code || (e instanceof Error ? e.message : String(e))})`,
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -51,6 +68,13 @@ export async function checkDomainProof(domain: string, token: string, resolveTxt
   const texts = records.map((chunks) => chunks.join("").trim());
   if (texts.includes(token)) return { proven: true };
   if (texts.length === 0) return { proven: false, unavailable: false, reason: `there is no TXT record at ${name} yet` };
-  const shown = texts.slice(0, 3).map((t) => JSON.stringify(t.length > 60 ? t.slice(0, 60) + "…" : t)).join(", ");
-  return { proven: false, unavailable: false, reason: `the TXT record at ${name} says ${shown}, not this blog's token` };
+  const shown = texts
+    .slice(0, 3)
+    .map((t) => JSON.stringify(t.length > 60 ? t.slice(0, 60) + "…" : t))
+    .join(", ");
+  return {
+    proven: false,
+    unavailable: false,
+    reason: `the TXT record at ${name} says ${shown}, not this blog's token`,
+  };
 }

@@ -15,7 +15,10 @@ export class DomainError extends Error {
 
 export class DomainTakenError extends DomainError {
   override name = "DomainTakenError";
-  constructor(readonly domain: string, readonly owner: TenantName) {
+  constructor(
+    readonly domain: string,
+    readonly owner: TenantName,
+  ) {
     super(`the domain "${domain}" already belongs to another blog`);
   }
 }
@@ -60,24 +63,38 @@ export function parseDomain(input: string, rules: DomainRules = {}): string {
   const shown = JSON.stringify(input.length > 80 ? input.slice(0, 80) + "…" : input);
   const domain = input.trim().toLowerCase().replace(/\.$/, "");
   if (domain === "") throw new DomainError("a domain must not be empty");
-  if (domain.length > 253) throw new DomainError(`${shown} is ${domain.length} characters long; a domain has at most 253`);
-  if (/^[a-z][a-z0-9+.-]*:\/\//.test(domain) || domain.includes("/")) throw new DomainError(`${shown} is a URL; give only the host name, like blog.example.com`);
-  if (domain.includes(":")) throw new DomainError(`${shown} has a port or is an IPv6 address; give only the host name, like blog.example.com`);
+  if (domain.length > 253)
+    throw new DomainError(`${shown} is ${domain.length} characters long; a domain has at most 253`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(domain) || domain.includes("/"))
+    throw new DomainError(`${shown} is a URL; give only the host name, like blog.example.com`);
+  if (domain.includes(":"))
+    throw new DomainError(`${shown} has a port or is an IPv6 address; give only the host name, like blog.example.com`);
   if (domain.includes("*")) throw new DomainError(`${shown} is a wildcard; give one host name, like blog.example.com`);
-  if (/[^\x21-\x7e]/.test(domain)) throw new DomainError(`${shown} has spaces or non-ASCII characters; write an internationalised domain in its xn-- form`);
+  if (/[^\x21-\x7e]/.test(domain))
+    throw new DomainError(
+      `${shown} has spaces or non-ASCII characters; write an internationalised domain in its xn-- form`,
+    );
   const labels = domain.split(".");
   if (labels.length < 2) throw new DomainError(`${shown} is not a full domain name; it needs a dot, like example.com`);
   const bad = labels.find((l) => !LABEL.test(l));
-  if (bad !== undefined) throw new DomainError(`${shown} has an invalid part "${bad}": each part is 1-63 letters, digits and hyphens, not starting or ending with a hyphen`);
+  if (bad !== undefined)
+    throw new DomainError(
+      `${shown} has an invalid part "${bad}": each part is 1-63 letters, digits and hyphens, not starting or ending with a hyphen`,
+    );
   if (/^\d+$/.test(labels[labels.length - 1])) throw new DomainError(`${shown} is an IP address, not a domain name`);
-  if (domain === "localhost" || domain.endsWith(".localhost")) throw new DomainError(`${shown} is a local name; a custom domain must be a public one`);
+  if (domain === "localhost" || domain.endsWith(".localhost"))
+    throw new DomainError(`${shown} is a local name; a custom domain must be a public one`);
   const { instanceDomain } = rules;
   if (instanceDomain && (domain === instanceDomain || domain.endsWith("." + instanceDomain))) {
-    throw new DomainError(`${shown} is inside this server's own domain ${instanceDomain}, where blogs already have their addresses`);
+    throw new DomainError(
+      `${shown} is inside this server's own domain ${instanceDomain}, where blogs already have their addresses`,
+    );
   }
   const parent = instanceDomain && !rules.allowParentDomain ? parentDomainOf(instanceDomain) : null;
   if (parent && (domain === parent || domain.endsWith("." + parent))) {
-    throw new DomainError(`${shown} is under ${parent}, the domain this server's own address (${instanceDomain}) belongs to; a blog there would pass for the operator's own site, so this server does not allow it (its operator can, with serve --allow-parent-domain)`);
+    throw new DomainError(
+      `${shown} is under ${parent}, the domain this server's own address (${instanceDomain}) belongs to; a blog there would pass for the operator's own site, so this server does not allow it (its operator can, with serve --allow-parent-domain)`,
+    );
   }
   return domain;
 }
@@ -105,7 +122,9 @@ export function loadDomains(dataDir: string, rules: DomainRules = {}): LoadedDom
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new DomainError(`${file} cannot be read (${e instanceof Error ? e.message : String(e)}); rebuild it with: writekit domains rebuild`);
+    throw new DomainError(
+      `${file} cannot be read (${e instanceof Error ? e.message : String(e)}); rebuild it with: writekit domains rebuild`,
+    );
   }
   const domains = (data as { domains?: unknown })?.domains;
   if (typeof domains !== "object" || domains === null || Array.isArray(domains)) {
@@ -114,7 +133,8 @@ export function loadDomains(dataDir: string, rules: DomainRules = {}): LoadedDom
   for (const [key, name] of Object.entries(domains)) {
     try {
       const domain = parseDomain(key, rules);
-      if (typeof name !== "string" || !isTenantName(name)) throw new DomainError(`it maps to ${JSON.stringify(name)}, which is not a blog name`);
+      if (typeof name !== "string" || !isTenantName(name))
+        throw new DomainError(`it maps to ${JSON.stringify(name)}, which is not a blog name`);
       map.set(domain, name);
     } catch (e) {
       problems.push(`${file}: skipped "${key}": ${e instanceof Error ? e.message : String(e)}`);
@@ -140,7 +160,13 @@ function replaceEntries(map: DomainMap, next: ReadonlyMap<string, TenantName>): 
  * when another blog has it. The file is written before `map` changes, so memory never claims what
  * the disk does not.
  */
-export function claimDomain(dataDir: string, map: DomainMap, name: TenantName, input: string, rules: DomainRules = {}): string {
+export function claimDomain(
+  dataDir: string,
+  map: DomainMap,
+  name: TenantName,
+  input: string,
+  rules: DomainRules = {},
+): string {
   const domain = parseDomain(input, rules);
   const owner = map.get(domain);
   if (owner !== undefined && owner !== name) throw new DomainTakenError(domain, owner);
@@ -177,7 +203,11 @@ export interface BuiltDomains {
  * The map the proven claims describe (the caller leaves pending ones out). When several blogs set the same domain, the blog that
  * holds it in `previous` keeps it (it claimed it first); failing that, the first by name.
  */
-export function buildDomainMap(claims: DomainClaim[], previous: ReadonlyMap<string, TenantName>, rules: DomainRules = {}): BuiltDomains {
+export function buildDomainMap(
+  claims: DomainClaim[],
+  previous: ReadonlyMap<string, TenantName>,
+  rules: DomainRules = {},
+): BuiltDomains {
   const byDomain = new Map<string, TenantName[]>();
   const invalid: BuiltDomains["invalid"] = [];
   for (const claim of claims) {
@@ -227,7 +257,12 @@ export function reloadDomains(dataDir: string, map: DomainMap, rules: DomainRule
  * The blog a host name belongs to: a custom domain in `map`, or `<name>.<instanceDomain>` of a
  * blog that exists. Null otherwise (and for a malformed name). Never opens a blog.
  */
-export function blogOfDomain(dataDir: string, map: ReadonlyMap<string, TenantName>, instanceDomain: string, input: string): TenantName | null {
+export function blogOfDomain(
+  dataDir: string,
+  map: ReadonlyMap<string, TenantName>,
+  instanceDomain: string,
+  input: string,
+): TenantName | null {
   const host = normaliseHostName(input);
   if (host === null) return null;
   const custom = map.get(host);

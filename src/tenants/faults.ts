@@ -49,11 +49,20 @@ const FAULT_LOG_INTERVAL_MS = 10 * 60 * 1000;
  * not once per request or per flusher tick.
  */
 export class FaultLog {
-  readonly counts: Record<FaultKind, number> = { corrupt: 0, "read-only": 0, full: 0, io: 0, "cannot-open": 0, busy: 0 };
+  readonly counts: Record<FaultKind, number> = {
+    corrupt: 0,
+    "read-only": 0,
+    full: 0,
+    io: 0,
+    "cannot-open": 0,
+    busy: 0,
+  };
   /** "blog\0kind" → when that fault was last logged. */
   private readonly logged = new Map<string, number>();
 
-  constructor(private readonly write: (level: "warn" | "error", message: string, fields: Record<string, string>) => void) {}
+  constructor(
+    private readonly write: (level: "warn" | "error", message: string, fields: Record<string, string>) => void,
+  ) {}
 
   /** Counts and logs the fault `error` reports; returns its kind, or null when it is not a storage fault. */
   note(blog: string, error: unknown): FaultKind | null {
@@ -61,7 +70,12 @@ export class FaultLog {
     if (!kind) return null;
     this.counts[kind]++;
     const message = error instanceof Error ? error.message : String(error);
-    this.log(blog, kind, kind === "busy" ? "blog is locked by another process past the busy timeout" : "blog storage fault", message);
+    this.log(
+      blog,
+      kind,
+      kind === "busy" ? "blog is locked by another process past the busy timeout" : "blog storage fault",
+      message,
+    );
     return kind;
   }
 

@@ -3,7 +3,17 @@
 // appears complete or not at all, and an existing blog is never overwritten (link fails on
 // EEXIST). Replacing one (a restore) is one rename, safe while a server has it open.
 import type { Database } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname } from "node:path";
 import { canLock, SQLITE_PENDING_BYTE, tryWriteLockByte } from "./locks.ts";
 import { migrate } from "./migrate.ts";
@@ -21,7 +31,9 @@ export class TenantExistsError extends Error {
 export class TenantBusyError extends Error {
   override name = "TenantBusyError";
   constructor(readonly blog: string) {
-    super(`the blog "${blog}" is locked by another program (a write in rollback-journal mode?); try again when it is done`);
+    super(
+      `the blog "${blog}" is locked by another program (a write in rollback-journal mode?); try again when it is done`,
+    );
   }
 }
 

@@ -22,7 +22,9 @@ function loadFcntl(): Fcntl | null {
   try {
     // Loaded on first use: bun:ffi is needed by nothing else.
     const { dlopen, FFIType, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-    const libc = dlopen("libc.so.6", { fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
+    const libc = dlopen("libc.so.6", {
+      fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    });
     return (fd, command, lock) => libc.symbols.fcntl(fd, command, ptr(lock));
   } catch {
     return null;

@@ -49,8 +49,13 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaTooNewError extends Error {
   override name = "SchemaTooNewError";
-  constructor(readonly found: number, readonly supported: number) {
-    super(`its schema is version ${found}, newer than this WriteKit supports (${supported}); upgrade WriteKit to open it`);
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `its schema is version ${found}, newer than this WriteKit supports (${supported}); upgrade WriteKit to open it`,
+    );
   }
 }
 
@@ -60,7 +65,11 @@ export class NotABlogError extends Error {
 
 export class MigrationError extends Error {
   override name = "MigrationError";
-  constructor(readonly file: string, readonly statement: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly statement: string,
+    readonly reason: string,
+  ) {
     super(`migration ${file} failed at: ${statement.replace(/\s+/g, " ").slice(0, 200)} — ${reason}`);
   }
 }
@@ -79,7 +88,11 @@ export function assertIsBlog(db: Database): void {
   if (id === APPLICATION_ID) return;
   const tables = (db.query("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n;
   if (id === 0 && tables === 0 && schemaVersion(db) === 0) return; // empty: about to be created
-  throw new NotABlogError(id === 0 ? "it is an SQLite database but not a WriteKit blog" : `it belongs to another application (application_id ${id})`);
+  throw new NotABlogError(
+    id === 0
+      ? "it is an SQLite database but not a WriteKit blog"
+      : `it belongs to another application (application_id ${id})`,
+  );
 }
 
 /** The migrations this database still needs; throws when it is newer than this binary. */
@@ -106,12 +119,20 @@ export interface MigrationResult {
  * provided for it, unless the database is brand new (version 0): a step converts data written
  * under an older version, and a new database has none.
  */
-export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS, dataSteps: ReadonlyMap<number, DataStep> = providedSteps): MigrationResult {
+export function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  dataSteps: ReadonlyMap<number, DataStep> = providedSteps,
+): MigrationResult {
   const pending = pendingMigrations(db, migrations);
   const from = schemaVersion(db);
   const missing = from === 0 ? undefined : pending.find((m) => m.dataStep && !dataSteps.has(m.version));
   if (missing) {
-    throw new MigrationError(missing.file, "(data step)", `its data step (${missing.dataStep}) was not provided to this program, so the blog was left at version ${from}`);
+    throw new MigrationError(
+      missing.file,
+      "(data step)",
+      `its data step (${missing.dataStep}) was not provided to this program, so the blog was left at version ${from}`,
+    );
   }
   const applied: Migration[] = [];
   for (const m of pending) {
@@ -186,5 +207,8 @@ export function splitStatements(sql: string): string[] {
 }
 
 function stripComments(text: string): string {
-  return text.replace(/--[^\n]*/g, "").replace(/\/\*[\s\S]*?\*\//g, "").trim();
+  return text
+    .replace(/--[^\n]*/g, "")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .trim();
 }

@@ -11,10 +11,42 @@ export class TenantNameError extends Error {
 
 /** Names a blog may not take: they are sub-domains an instance uses or users expect to be special. */
 export const RESERVED_NAMES = new Set([
-  "admin", "administrator", "api", "app", "assets", "auth", "blog", "cdn", "dashboard", "data", "dev",
-  "docs", "email", "ftp", "help", "imap", "localhost", "mail", "metrics", "mx", "ns", "ns1", "ns2",
-  "pop", "pop3", "root", "smtp", "static", "status", "support", "system", "test", "webmail", "www",
-  "writekit", "healthz",
+  "admin",
+  "administrator",
+  "api",
+  "app",
+  "assets",
+  "auth",
+  "blog",
+  "cdn",
+  "dashboard",
+  "data",
+  "dev",
+  "docs",
+  "email",
+  "ftp",
+  "help",
+  "imap",
+  "localhost",
+  "mail",
+  "metrics",
+  "mx",
+  "ns",
+  "ns1",
+  "ns2",
+  "pop",
+  "pop3",
+  "root",
+  "smtp",
+  "static",
+  "status",
+  "support",
+  "system",
+  "test",
+  "webmail",
+  "www",
+  "writekit",
+  "healthz",
 ]);
 
 /**
@@ -23,7 +55,10 @@ export const RESERVED_NAMES = new Set([
  * COM0 and LPT0 are listed by Microsoft's naming rules too.
  */
 export const WINDOWS_DEVICE_NAMES = new Set([
-  "con", "prn", "aux", "nul",
+  "con",
+  "prn",
+  "aux",
+  "nul",
   ...Array.from({ length: 10 }, (_, i) => `com${i}`),
   ...Array.from({ length: 10 }, (_, i) => `lpt${i}`),
 ]);
@@ -34,16 +69,31 @@ const MAX_LENGTH = 63;
 export function parseTenantName(input: string): TenantName {
   const shown = JSON.stringify(input.length > 80 ? input.slice(0, 80) + "…" : input);
   if (input.length === 0) throw new TenantNameError("a blog name must not be empty");
-  if (input.length > MAX_LENGTH) throw new TenantNameError(`${shown} is ${input.length} characters long; a blog name has at most ${MAX_LENGTH}`);
-  if (/[A-Z]/.test(input)) throw new TenantNameError(`${shown} has upper-case letters; use lower-case letters, digits and hyphens`);
-  if (input.includes("/") || input.includes("\\") || input.includes("..")) throw new TenantNameError(`${shown} looks like a path; a blog name is lower-case letters, digits and hyphens only`);
-  if (input.includes("%")) throw new TenantNameError(`${shown} contains "%"; a blog name is lower-case letters, digits and hyphens only`);
-  if (/[^\x21-\x7e]/.test(input)) throw new TenantNameError(`${shown} contains spaces, control or non-ASCII characters; use lower-case letters, digits and hyphens`);
-  if (!/^[a-z0-9-]+$/.test(input)) throw new TenantNameError(`${shown} contains characters other than lower-case letters, digits and hyphens`);
-  if (input.startsWith("-") || input.endsWith("-")) throw new TenantNameError(`${shown} starts or ends with a hyphen; a blog name must begin and end with a letter or digit`);
-  if (input.startsWith("xn--")) throw new TenantNameError(`${shown} starts with "xn--", which is reserved for internationalised domain names`);
+  if (input.length > MAX_LENGTH)
+    throw new TenantNameError(`${shown} is ${input.length} characters long; a blog name has at most ${MAX_LENGTH}`);
+  if (/[A-Z]/.test(input))
+    throw new TenantNameError(`${shown} has upper-case letters; use lower-case letters, digits and hyphens`);
+  if (input.includes("/") || input.includes("\\") || input.includes(".."))
+    throw new TenantNameError(`${shown} looks like a path; a blog name is lower-case letters, digits and hyphens only`);
+  if (input.includes("%"))
+    throw new TenantNameError(`${shown} contains "%"; a blog name is lower-case letters, digits and hyphens only`);
+  if (/[^\x21-\x7e]/.test(input))
+    throw new TenantNameError(
+      `${shown} contains spaces, control or non-ASCII characters; use lower-case letters, digits and hyphens`,
+    );
+  if (!/^[a-z0-9-]+$/.test(input))
+    throw new TenantNameError(`${shown} contains characters other than lower-case letters, digits and hyphens`);
+  if (input.startsWith("-") || input.endsWith("-"))
+    throw new TenantNameError(
+      `${shown} starts or ends with a hyphen; a blog name must begin and end with a letter or digit`,
+    );
+  if (input.startsWith("xn--"))
+    throw new TenantNameError(`${shown} starts with "xn--", which is reserved for internationalised domain names`);
   if (RESERVED_NAMES.has(input)) throw new TenantNameError(`"${input}" is a reserved name; choose another`);
-  if (WINDOWS_DEVICE_NAMES.has(input)) throw new TenantNameError(`"${input}" is a reserved name (a device name on Windows, where its file could not be copied); choose another`);
+  if (WINDOWS_DEVICE_NAMES.has(input))
+    throw new TenantNameError(
+      `"${input}" is a reserved name (a device name on Windows, where its file could not be copied); choose another`,
+    );
   return input as TenantName;
 }
 

@@ -49,7 +49,8 @@ export function openBlogDatabase(path: string, options: OpenOptions = {}): Datab
     if (options.exclusive) {
       // Litestream holds a read transaction, so the exclusive lock fails anyway; between two of
       // its transactions it would succeed, and the close would checkpoint and cut the -wal.
-      if (options.replicated || isReplicatedFile(path)) throw new ReplicatedFileError(`${path} is replicated: no exclusive connection`);
+      if (options.replicated || isReplicatedFile(path))
+        throw new ReplicatedFileError(`${path} is replicated: no exclusive connection`);
       db.run("PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_size_limit = 0");
       // Without it, the close would delete the -wal file that the next ordinary open creates again.
       db.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1);

@@ -35,7 +35,10 @@ export class UnknownBlogError extends Error {
 /** The blog exists but its file cannot be used right now (corrupt, unreadable, too new). */
 export class BlogUnavailableError extends Error {
   override name = "BlogUnavailableError";
-  constructor(readonly blog: string, readonly reason: string) {
+  constructor(
+    readonly blog: string,
+    readonly reason: string,
+  ) {
     super(`the blog "${blog}" is unavailable: ${reason}`);
   }
 }
@@ -126,7 +129,10 @@ export class BlogOpener {
         db = openReadOnly(path, busyTimeoutMs);
         openedReadOnly = true;
         // Serving an old schema read-only would break pages; refuse it like a broken file.
-        if (pendingMigrations(db, migrations).length) throw new Error(`its file cannot be written (${e instanceof Error ? e.message : String(e)}) and it needs a migration`);
+        if (pendingMigrations(db, migrations).length)
+          throw new Error(
+            `its file cannot be written (${e instanceof Error ? e.message : String(e)}) and it needs a migration`,
+          );
       }
     } catch (e) {
       db?.close();

@@ -70,15 +70,20 @@ function nodeUrl(value: unknown, where: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new PlacementError(`${where}: "url" ${JSON.stringify(value)} is not a URL; write it like http://10.0.0.1:3000`);
+    throw new PlacementError(
+      `${where}: "url" ${JSON.stringify(value)} is not a URL; write it like http://10.0.0.1:3000`,
+    );
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new PlacementError(`${where}: "url" must be http:// or https://`);
-  if (url.pathname !== "/" || url.search || url.hash || url.username) throw new PlacementError(`${where}: "url" is the node's address only (scheme, host, port), without a path`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new PlacementError(`${where}: "url" must be http:// or https://`);
+  if (url.pathname !== "/" || url.search || url.hash || url.username)
+    throw new PlacementError(`${where}: "url" is the node's address only (scheme, host, port), without a path`);
   return url.origin;
 }
 
 function hostPort(value: unknown, where: string): string {
-  if (typeof value !== "string" || !/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(value)) throw new PlacementError(`${where} must be host:port, like 127.0.0.1:9090`);
+  if (typeof value !== "string" || !/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(value))
+    throw new PlacementError(`${where} must be host:port, like 127.0.0.1:9090`);
   return value;
 }
 
@@ -91,50 +96,97 @@ function text(value: unknown, where: string, pattern: RegExp, what: string): str
 export function parsePlacement(data: unknown, file = "the placement file"): Placement {
   if (!isObject(data)) throw new PlacementError(`${file} must hold a JSON object`);
   const domain = data.domain;
-  if (typeof domain !== "string" || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) throw new PlacementError(`${file}: "domain" must be the blogs' domain, like blogs.example.com`);
-  if (!isObject(data.replica) || typeof data.replica.url !== "string") throw new PlacementError(`${file}: "replica" must be an object with a "url" (file:///srv/replicas or s3://bucket/prefix)`);
+  if (typeof domain !== "string" || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain))
+    throw new PlacementError(`${file}: "domain" must be the blogs' domain, like blogs.example.com`);
+  if (!isObject(data.replica) || typeof data.replica.url !== "string")
+    throw new PlacementError(
+      `${file}: "replica" must be an object with a "url" (file:///srv/replicas or s3://bucket/prefix)`,
+    );
   const replica: Placement["replica"] = { url: "" };
   for (const [key, value] of Object.entries(data.replica)) {
-    if (typeof value !== "string" || !/^[a-z][a-z0-9-]*$/.test(key) || /[\n\r]/.test(value)) throw new PlacementError(`${file}: "replica.${key}" must be a string (Litestream's replica settings, passed on as they are)`);
+    if (typeof value !== "string" || !/^[a-z][a-z0-9-]*$/.test(key) || /[\n\r]/.test(value))
+      throw new PlacementError(
+        `${file}: "replica.${key}" must be a string (Litestream's replica settings, passed on as they are)`,
+      );
     replica[key] = value;
   }
-  if (!/^(file|s3|gcs|abs|sftp):\/\/\S+$/.test(replica.url)) throw new PlacementError(`${file}: "replica.url" must be a Litestream replica URL (file:///srv/replicas, s3://bucket/prefix)`);
+  if (!/^(file|s3|gcs|abs|sftp):\/\/\S+$/.test(replica.url))
+    throw new PlacementError(
+      `${file}: "replica.url" must be a Litestream replica URL (file:///srv/replicas, s3://bucket/prefix)`,
+    );
   replica.url = replica.url.replace(/\/+$/, "");
   const placement: Placement = { domain, replica, nodes: {}, blogs: {} };
   if (data.litestream !== undefined) {
     if (!isObject(data.litestream)) throw new PlacementError(`${file}: "litestream" must be an object`);
     const { blogsPerProcess, syncInterval } = data.litestream;
-    if (blogsPerProcess !== undefined && (!Number.isSafeInteger(blogsPerProcess) || (blogsPerProcess as number) < 1)) throw new PlacementError(`${file}: "litestream.blogsPerProcess" must be a whole number of at least 1`);
+    if (blogsPerProcess !== undefined && (!Number.isSafeInteger(blogsPerProcess) || (blogsPerProcess as number) < 1))
+      throw new PlacementError(`${file}: "litestream.blogsPerProcess" must be a whole number of at least 1`);
     placement.litestream = {
       blogsPerProcess: blogsPerProcess as number | undefined,
-      syncInterval: syncInterval === undefined ? undefined : text(syncInterval, `${file}: "litestream.syncInterval"`, /^\d+(ms|s|m)$/, "a duration like 1s"),
+      syncInterval:
+        syncInterval === undefined
+          ? undefined
+          : text(syncInterval, `${file}: "litestream.syncInterval"`, /^\d+(ms|s|m)$/, "a duration like 1s"),
     };
   }
   if (data.caddy !== undefined) {
     if (!isObject(data.caddy)) throw new PlacementError(`${file}: "caddy" must be an object`);
     const c = data.caddy;
     placement.caddy = {
-      site: c.site === undefined ? undefined : text(c.site, `${file}: "caddy.site"`, /^(https?:\/\/)?[A-Za-z0-9.*\-]*(:\d{1,5})?$/, "a Caddy site address like https:// or http://:8080"),
+      site:
+        c.site === undefined
+          ? undefined
+          : text(
+              c.site,
+              `${file}: "caddy.site"`,
+              /^(https?:\/\/)?[A-Za-z0-9.*\-]*(:\d{1,5})?$/,
+              "a Caddy site address like https:// or http://:8080",
+            ),
       admin: c.admin === undefined ? undefined : hostPort(c.admin, `${file}: "caddy.admin"`),
-      trustedProxies: c.trustedProxies === undefined ? undefined : (Array.isArray(c.trustedProxies) ? c.trustedProxies : [null]).map((p) => text(p, `${file}: "caddy.trustedProxies"`, /^[0-9a-fA-F.:]+(\/\d{1,3})?$/, "a list of addresses or CIDR ranges")),
-      healthInterval: c.healthInterval === undefined ? undefined : text(c.healthInterval, `${file}: "caddy.healthInterval"`, /^\d+(ms|s|m)$/, "a duration like 2s"),
+      trustedProxies:
+        c.trustedProxies === undefined
+          ? undefined
+          : (Array.isArray(c.trustedProxies) ? c.trustedProxies : [null]).map((p) =>
+              text(
+                p,
+                `${file}: "caddy.trustedProxies"`,
+                /^[0-9a-fA-F.:]+(\/\d{1,3})?$/,
+                "a list of addresses or CIDR ranges",
+              ),
+            ),
+      healthInterval:
+        c.healthInterval === undefined
+          ? undefined
+          : text(c.healthInterval, `${file}: "caddy.healthInterval"`, /^\d+(ms|s|m)$/, "a duration like 2s"),
     };
   }
-  if (!isObject(data.nodes) || Object.keys(data.nodes).length === 0) throw new PlacementError(`${file}: "nodes" must name at least one node: { "n1": { "url": "http://10.0.0.1:3000" } }`);
+  if (!isObject(data.nodes) || Object.keys(data.nodes).length === 0)
+    throw new PlacementError(
+      `${file}: "nodes" must name at least one node: { "n1": { "url": "http://10.0.0.1:3000" } }`,
+    );
   for (const [name, node] of Object.entries(data.nodes)) {
-    if (!NODE_NAME.test(name)) throw new PlacementError(`${file}: node "${name}" is not a node name: 1-63 lower-case letters, digits and hyphens`);
+    if (!NODE_NAME.test(name))
+      throw new PlacementError(
+        `${file}: node "${name}" is not a node name: 1-63 lower-case letters, digits and hyphens`,
+      );
     if (!isObject(node)) throw new PlacementError(`${file}: node "${name}" must be an object with a "url"`);
     placement.nodes[name] = { url: nodeUrl(node.url, `${file}: node "${name}"`) };
-    if (node.litestreamAddr !== undefined) placement.nodes[name].litestreamAddr = hostPort(node.litestreamAddr, `${file}: node "${name}": "litestreamAddr"`);
+    if (node.litestreamAddr !== undefined)
+      placement.nodes[name].litestreamAddr = hostPort(node.litestreamAddr, `${file}: node "${name}": "litestreamAddr"`);
   }
   if (data.blogs !== undefined && !isObject(data.blogs)) throw new PlacementError(`${file}: "blogs" must be an object`);
   for (const [name, blog] of Object.entries((data.blogs ?? {}) as Record<string, unknown>)) {
     const where = `${file}: blog "${name}"`;
     if (!isTenantName(name)) throw new PlacementError(`${where} is not a valid blog name`);
     if (!isObject(blog)) throw new PlacementError(`${where} must be an object with "node", "epoch" and "state"`);
-    if (typeof blog.node !== "string" || !(blog.node in placement.nodes)) throw new PlacementError(`${where}: "node" must be one of the nodes (${Object.keys(placement.nodes).join(", ")})`);
-    if (!Number.isSafeInteger(blog.epoch) || (blog.epoch as number) < 1) throw new PlacementError(`${where}: "epoch" must be a whole number of at least 1`);
-    if (blog.state !== "active" && blog.state !== "draining") throw new PlacementError(`${where}: "state" must be "active" or "draining"`);
+    if (typeof blog.node !== "string" || !(blog.node in placement.nodes))
+      throw new PlacementError(
+        `${where}: "node" must be one of the nodes (${Object.keys(placement.nodes).join(", ")})`,
+      );
+    if (!Number.isSafeInteger(blog.epoch) || (blog.epoch as number) < 1)
+      throw new PlacementError(`${where}: "epoch" must be a whole number of at least 1`);
+    if (blog.state !== "active" && blog.state !== "draining")
+      throw new PlacementError(`${where}: "state" must be "active" or "draining"`);
     const placed: PlacedBlog = { node: blog.node, epoch: blog.epoch as number, state: blog.state };
     if (blog.domains !== undefined) {
       if (!Array.isArray(blog.domains)) throw new PlacementError(`${where}: "domains" must be a list`);
@@ -146,7 +198,8 @@ export function parsePlacement(data: unknown, file = "the placement file"): Plac
         }
       });
     }
-    if (blog.fence !== undefined) placed.fence = text(blog.fence, `${where}: "fence"`, FENCE, "a fence written by writekit node drain");
+    if (blog.fence !== undefined)
+      placed.fence = text(blog.fence, `${where}: "fence"`, FENCE, "a fence written by writekit node drain");
     placement.blogs[name] = placed;
   }
   return placement;
@@ -159,7 +212,9 @@ export function readPlacement(file: string): Placement {
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new PlacementError(`the placement file ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    throw new PlacementError(
+      `the placement file ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   return parsePlacement(data, file);
 }
@@ -201,7 +256,11 @@ export function replicaUrl(placement: Placement, name: TenantName, epoch: number
 }
 
 /** The blogs placed on `node`, in name order. */
-export function blogsOn(placement: Placement, node: string, states: readonly BlogState[] = ["active", "draining"]): TenantName[] {
+export function blogsOn(
+  placement: Placement,
+  node: string,
+  states: readonly BlogState[] = ["active", "draining"],
+): TenantName[] {
   return Object.entries(placement.blogs)
     .filter(([, b]) => b.node === node && states.includes(b.state))
     .map(([name]) => name as TenantName)
@@ -213,7 +272,8 @@ export function blogsOn(placement: Placement, node: string, states: readonly Blo
  * domain), for the on-demand TLS `ask`, which one node cannot answer from its own files.
  */
 export function placedBlogOfHost(placement: Placement, host: string): TenantName | null {
-  for (const [name, blog] of Object.entries(placement.blogs)) if (blog.domains?.includes(host)) return name as TenantName;
+  for (const [name, blog] of Object.entries(placement.blogs))
+    if (blog.domains?.includes(host)) return name as TenantName;
   if (!host.endsWith("." + placement.domain)) return null;
   const label = host.slice(0, -(placement.domain.length + 1));
   return label in placement.blogs ? (label as TenantName) : null;

@@ -6,6 +6,9 @@
 // - when the WAL index may be cut (walindex.ts): only once the count reaches zero, after this
 //   thread's close succeeded, never after a thread that may have left a connection open, and not
 //   at all when turned off (`--no-wal-index-cut`).
+//
+// Long because the lease count, change detection and the -shm cut must be read as one state
+// machine.
 import { log } from "../log.ts";
 import { ChangeDetector, dataVersionOf, hasMoved, type OutsideWrite } from "./changes.ts";
 import { FaultLog, isFatal, type FaultKind } from "./faults.ts";
@@ -173,7 +176,10 @@ export class BlogRegistry {
         tenant.db.close(true);
       } catch (e) {
         state.neverCut = true;
-        log.error("a blog's connection could not be closed cleanly; its WAL index is left alone from now on", { blog: name, error: e instanceof Error ? e.message : String(e) });
+        log.error("a blog's connection could not be closed cleanly; its WAL index is left alone from now on", {
+          blog: name,
+          error: e instanceof Error ? e.message : String(e),
+        });
       }
       state.connections--;
       this.forgetIfIdle(name, state);
@@ -268,7 +274,12 @@ export class BlogRegistry {
     if (!outcome.closed) blog.neverCut = true;
     if (lease.writes) {
       blog.writers--;
-      this.changes.afterOutsideWrite(lease.name, tenantPath(this.options.dataDir, lease.name), outcome.report ?? null, blog.handle?.tenant);
+      this.changes.afterOutsideWrite(
+        lease.name,
+        tenantPath(this.options.dataDir, lease.name),
+        outcome.report ?? null,
+        blog.handle?.tenant,
+      );
     }
     this.cutIfLast(lease.name, blog, false);
   }
@@ -297,7 +308,10 @@ export class BlogRegistry {
     } catch (e) {
       closed = false;
       blog.neverCut = true;
-      log.error("a blog's connection could not be closed cleanly; its WAL index is left alone from now on", { blog: tenant.name, error: e instanceof Error ? e.message : String(e) });
+      log.error("a blog's connection could not be closed cleanly; its WAL index is left alone from now on", {
+        blog: tenant.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
       try {
         tenant.db.close(false);
       } catch {}

@@ -23,7 +23,11 @@ export function isReplicatedFile(path: string): boolean {
 }
 
 export function hasReplicationTables(db: Database): boolean {
-  return db.query(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name IN ('${LITESTREAM_TABLES.join("', '")}')`).get() !== null;
+  return (
+    db
+      .query(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name IN ('${LITESTREAM_TABLES.join("', '")}')`)
+      .get() !== null
+  );
 }
 
 /** Drops Litestream's tables from a copy (an export, a restored replica): they mean nothing elsewhere. */

@@ -12,7 +12,10 @@ export class BadHostError extends Error {
 /** The Host is well-formed but no blog answers to it: 404. */
 export class NoSuchSiteError extends Error {
   override name = "NoSuchSiteError";
-  constructor(readonly host: string, reason: string) {
+  constructor(
+    readonly host: string,
+    reason: string,
+  ) {
     super(reason);
   }
 }
@@ -60,7 +63,8 @@ export function resolveSite(header: string | null | undefined, options: ResolveO
     try {
       return { kind: "blog", name: parseTenantName(label) };
     } catch (e) {
-      if (e instanceof TenantNameError) throw new NoSuchSiteError(host, `"${label}" cannot be a blog name: ${e.message}`);
+      if (e instanceof TenantNameError)
+        throw new NoSuchSiteError(host, `"${label}" cannot be a blog name: ${e.message}`);
       throw e;
     }
   }

@@ -5,7 +5,21 @@
 // schema this binary can run; an older schema is migrated forward. Only then does it become the
 // blog, by a link (a new blog) or a rename over the old one (replaceTenantFile).
 import type { Database } from "bun:sqlite";
-import { chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { authorsWithoutPassword, countPosts } from "../blog/transfer.ts";
 import { REPLACED_FILE_GRACE_MS, removeDatabaseFiles, replaceTenantFile, TenantExistsError } from "./files.ts";
@@ -42,11 +56,13 @@ export function readManifest(dir: string): Manifest {
   const file = join(dir, "manifest.json");
   const stat = statSync(dir, { throwIfNoEntry: false });
   if (!stat) throw new SnapshotError(`there is no backup folder at ${dir}`);
-  if (!stat.isDirectory()) throw new SnapshotError(`${dir} is not a folder; give the folder \`writekit backup -o\` wrote`);
+  if (!stat.isDirectory())
+    throw new SnapshotError(`${dir} is not a folder; give the folder \`writekit backup -o\` wrote`);
   const size = lstatSync(file, { throwIfNoEntry: false });
   if (!size) throw new SnapshotError(`${dir} has no manifest.json; is it a folder written by \`writekit backup\`?`);
   if (!size.isFile()) throw new SnapshotError(`${file} is not a plain file`);
-  if (size.size > MAX_MANIFEST_BYTES) throw new SnapshotError(`${file} is ${size.size} bytes, too big to be a backup manifest`);
+  if (size.size > MAX_MANIFEST_BYTES)
+    throw new SnapshotError(`${file} is ${size.size} bytes, too big to be a backup manifest`);
   let data: any;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
@@ -54,28 +70,43 @@ export function readManifest(dir: string): Manifest {
     throw new SnapshotError(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   const bad = (what: string) => new SnapshotError(`${file}: ${what}; nothing was restored`);
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw bad("it is not a backup manifest (not a JSON object)");
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw bad("it is not a backup manifest (not a JSON object)");
   const format = data.format ?? 0;
-  if (!Number.isInteger(format) || format < 0) throw bad(`"format" is ${JSON.stringify(data.format)}, not a format number`);
-  if (format > NEWEST_FORMAT) throw bad(`it is format ${format}, written by a newer WriteKit (this one reads up to ${NEWEST_FORMAT}); restore with that version`);
+  if (!Number.isInteger(format) || format < 0)
+    throw bad(`"format" is ${JSON.stringify(data.format)}, not a format number`);
+  if (format > NEWEST_FORMAT)
+    throw bad(
+      `it is format ${format}, written by a newer WriteKit (this one reads up to ${NEWEST_FORMAT}); restore with that version`,
+    );
   if (!Array.isArray(data.blogs)) throw bad(`it has no "blogs" list`);
   const seen = new Set<string>();
   const blogs = data.blogs.map((b: any, i: number): ManifestEntry => {
     const where = `blog ${i + 1}`;
     if (typeof b !== "object" || b === null) throw bad(`${where} is not an object`);
     const shown = JSON.stringify(typeof b.name === "string" && b.name.length > 80 ? b.name.slice(0, 80) + "…" : b.name);
-    if (typeof b.name !== "string" || !isTenantName(b.name)) throw bad(`${where} has the name ${shown}, which is not a blog name`);
+    if (typeof b.name !== "string" || !isTenantName(b.name))
+      throw bad(`${where} has the name ${shown}, which is not a blog name`);
     const name = b.name as TenantName;
     // The only file a manifest may name: anything else (a path, a link elsewhere) is refused.
-    if (b.file !== `${name}.db`) throw bad(`the blog "${name}" names the file ${JSON.stringify(b.file)}; a backup's files are NAME.db beside the manifest`);
-    if (typeof b.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(b.sha256)) throw bad(`the blog "${name}" has no valid sha256`);
+    if (b.file !== `${name}.db`)
+      throw bad(
+        `the blog "${name}" names the file ${JSON.stringify(b.file)}; a backup's files are NAME.db beside the manifest`,
+      );
+    if (typeof b.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(b.sha256))
+      throw bad(`the blog "${name}" has no valid sha256`);
     if (!Number.isSafeInteger(b.bytes) || b.bytes < 0) throw bad(`the blog "${name}" has no valid size in bytes`);
-    if (!Number.isSafeInteger(b.schemaVersion) || b.schemaVersion < 1) throw bad(`the blog "${name}" has no valid schema version`);
+    if (!Number.isSafeInteger(b.schemaVersion) || b.schemaVersion < 1)
+      throw bad(`the blog "${name}" has no valid schema version`);
     if (seen.has(name)) throw bad(`the blog "${name}" is listed twice`);
     seen.add(name);
     return { name, file: b.file, bytes: b.bytes, sha256: b.sha256, schemaVersion: b.schemaVersion };
   });
-  const failed = Array.isArray(data.failed) ? data.failed.filter((f: any) => typeof f?.name === "string").map((f: any) => ({ name: f.name, error: String(f.error ?? "") })) : [];
+  const failed = Array.isArray(data.failed)
+    ? data.failed
+        .filter((f: any) => typeof f?.name === "string")
+        .map((f: any) => ({ name: f.name, error: String(f.error ?? "") }))
+    : [];
   return { format, createdAt: typeof data.createdAt === "string" ? data.createdAt : "", blogs, failed };
 }
 
@@ -86,9 +117,14 @@ export function selectBlogs(manifest: Manifest, names: TenantName[]): ManifestEn
     const entry = manifest.blogs.find((b) => b.name === name);
     if (entry) return entry;
     const failed = manifest.failed.find((f) => f.name === name);
-    if (failed) throw new SnapshotError(`"${name}" could not be copied when this backup was made (${failed.error}), so it is not in it`);
+    if (failed)
+      throw new SnapshotError(
+        `"${name}" could not be copied when this backup was made (${failed.error}), so it is not in it`,
+      );
     const listed = manifest.blogs.map((b) => b.name);
-    throw new SnapshotError(`"${name}" is not in this backup; it has ${listed.length ? `${listed.slice(0, 10).join(", ")}${listed.length > 10 ? `, … (${listed.length})` : ""}` : "no blogs"}`);
+    throw new SnapshotError(
+      `"${name}" is not in this backup; it has ${listed.length ? `${listed.slice(0, 10).join(", ")}${listed.length > 10 ? `, … (${listed.length})` : ""}` : "no blogs"}`,
+    );
   });
 }
 
@@ -103,7 +139,8 @@ export interface RestoredBlog {
   withoutPassword: string[];
 }
 
-export type RestoreProgress = { name: string; restored: RestoredBlog } | { name: string; error: string } | { waitMs: number };
+export type RestoreProgress =
+  { name: string; restored: RestoredBlog } | { name: string; error: string } | { waitMs: number };
 
 export interface RestoreResult {
   restored: RestoredBlog[];
@@ -127,7 +164,7 @@ function copyHashing(source: string, dest: string): string {
         const n = readSync(input, buffer, 0, buffer.length, null);
         if (n === 0) break;
         hasher.update(buffer.subarray(0, n));
-        for (let written = 0; written < n; ) written += writeSync(output, buffer, written, n - written);
+        for (let written = 0; written < n;) written += writeSync(output, buffer, written, n - written);
       }
       fsyncSync(output);
     } finally {
@@ -146,17 +183,22 @@ function prepareCopy(temp: string, label: string): Omit<RestoredBlog, "name" | "
   try {
     db = openBlogDatabase(temp, { readonly: true });
     const problems = checkDatabase(db, "integrity_check");
-    if (problems.length) throw new SnapshotError(`${label} is damaged (integrity check: ${problems.slice(0, 3).join("; ")})`);
+    if (problems.length)
+      throw new SnapshotError(`${label} is damaged (integrity check: ${problems.slice(0, 3).join("; ")})`);
     assertIsBlog(db);
     fromVersion = schemaVersion(db);
     if (fromVersion === 0) throw new SnapshotError(`${label} is an empty database, not a WriteKit blog`);
-    if (fromVersion > SCHEMA_VERSION) throw new SnapshotError(`${label} has schema version ${fromVersion}, newer than this WriteKit supports (${SCHEMA_VERSION}); restore it with the WriteKit that made it`);
+    if (fromVersion > SCHEMA_VERSION)
+      throw new SnapshotError(
+        `${label} has schema version ${fromVersion}, newer than this WriteKit supports (${SCHEMA_VERSION}); restore it with the WriteKit that made it`,
+      );
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
     if (e instanceof NotABlogError) throw new SnapshotError(`${label} is not a WriteKit blog: ${e.message}`);
     const code = (e as { code?: unknown })?.code;
     if (code === "SQLITE_NOTADB") throw new SnapshotError(`${label} is not an SQLite database`);
-    if (typeof code === "string" && code.startsWith("SQLITE_CORRUPT")) throw new SnapshotError(`${label} is damaged (${reason(e)})`);
+    if (typeof code === "string" && code.startsWith("SQLITE_CORRUPT"))
+      throw new SnapshotError(`${label} is damaged (${reason(e)})`);
     throw new SnapshotError(`${label} cannot be read as a blog: ${reason(e)}`);
   } finally {
     db?.close();
@@ -183,12 +225,18 @@ function chownLikeFolder(file: string, folder: string): void {
  * Restores the given entries of the backup in `dir` into `dataDir`, each on its own: one that fails
  * a check is reported and the others go on. An existing blog is replaced only with `force`.
  */
-export function restoreBlogs(job: { dataDir: string; dir: string; names: string[]; force: boolean }, report: (progress: RestoreProgress) => void): RestoreResult {
+export function restoreBlogs(
+  job: { dataDir: string; dir: string; names: string[]; force: boolean },
+  report: (progress: RestoreProgress) => void,
+): RestoreResult {
   const manifest = readManifest(job.dir);
-  const entries = selectBlogs(manifest, job.names.map((n) => {
-    if (!isTenantName(n)) throw new SnapshotError(`"${n}" is not a blog name`);
-    return n;
-  }));
+  const entries = selectBlogs(
+    manifest,
+    job.names.map((n) => {
+      if (!isTenantName(n)) throw new SnapshotError(`"${n}" is not a blog name`);
+      return n;
+    }),
+  );
   const tenants = tenantsDir(job.dataDir);
   mkdirSync(tenants, { recursive: true });
   const result: RestoreResult = { restored: [], failed: [] };
@@ -209,20 +257,28 @@ export function restoreBlogs(job: { dataDir: string; dir: string; names: string[
       if (!stat) throw new SnapshotError(`${label} is missing`);
       if (stat.isSymbolicLink()) throw new SnapshotError(`${label} is a symbolic link; a backup holds plain files`);
       if (!stat.isFile()) throw new SnapshotError(`${label} is not a file`);
-      if (stat.size !== entry.bytes) throw new SnapshotError(`${label} is ${stat.size} bytes, the manifest says ${entry.bytes}: cut short or replaced`);
-      if (copyHashing(source, temp) !== entry.sha256) throw new SnapshotError(`${label} does not match the manifest's sha256: the file was changed or damaged`);
+      if (stat.size !== entry.bytes)
+        throw new SnapshotError(
+          `${label} is ${stat.size} bytes, the manifest says ${entry.bytes}: cut short or replaced`,
+        );
+      if (copyHashing(source, temp) !== entry.sha256)
+        throw new SnapshotError(`${label} does not match the manifest's sha256: the file was changed or damaged`);
       const prepared = prepareCopy(temp, label);
       chownLikeFolder(temp, tenants);
       const path = tenantPath(job.dataDir, entry.name);
       let replaced = false;
       try {
         // Files of a blog deleted by hand can outlive it: its -wal would be read as the new file's.
-        if (!existsSync(path)) for (const suffix of ["-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
+        if (!existsSync(path))
+          for (const suffix of ["-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
         placeFile(temp, path, () => new TenantExistsError(entry.name));
       } catch (e) {
         if (!(e instanceof TenantExistsError)) throw e;
         if (!job.force) throw new SnapshotError(`a blog named "${entry.name}" already exists; --force replaces it`);
-        holds.push({ release: replaceTenantFile(temp, path, entry.name), until: performance.now() + REPLACED_FILE_GRACE_MS });
+        holds.push({
+          release: replaceTenantFile(temp, path, entry.name),
+          until: performance.now() + REPLACED_FILE_GRACE_MS,
+        });
         replaced = true;
       }
       const restored = { name: entry.name, replaced, ...prepared };

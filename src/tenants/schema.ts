@@ -28,7 +28,10 @@ export function expectedSchema(version: number, migrations: readonly Migration[]
   if (cached) return cached;
   const scratch = new Database(":memory:");
   try {
-    migrate(scratch, migrations.filter((m) => m.version <= version));
+    migrate(
+      scratch,
+      migrations.filter((m) => m.version <= version),
+    );
     const objects = readSchema(scratch);
     const columns = new Map<string, Set<string>>();
     for (const o of objects) {
@@ -64,7 +67,9 @@ function kind(o: SchemaObject): string {
 
 /** 'trigger "x" on posts', 'view "v"'. */
 function describe(o: SchemaObject): string {
-  return o.type === "trigger" || o.type === "index" ? `${o.type} "${o.name}" on ${o.tbl_name}` : `${o.type} "${o.name}"`;
+  return o.type === "trigger" || o.type === "index"
+    ? `${o.type} "${o.name}" on ${o.tbl_name}`
+    : `${o.type} "${o.name}"`;
 }
 
 export interface SchemaDifferences {
@@ -83,7 +88,11 @@ export interface SchemaDifferences {
  * shadow tables are included: their SQL has not changed in years of SQLite releases, and an
  * exception for them would let a file add a CHECK that the integrity check then evaluates.
  */
-export function schemaDifferences(db: Database, version: number, migrations: readonly Migration[] = MIGRATIONS): SchemaDifferences {
+export function schemaDifferences(
+  db: Database,
+  version: number,
+  migrations: readonly Migration[] = MIGRATIONS,
+): SchemaDifferences {
   const want = new Map(expectedSchema(version, migrations).objects.map((o) => [o.name, o]));
   const result: SchemaDifferences = { extra: [], drops: [], changed: [] };
   const seen = new Set<string>();
@@ -93,12 +102,16 @@ export function schemaDifferences(db: Database, version: number, migrations: rea
     if (!w) {
       if (o.type === "table" && STATISTICS.get(o.name) === o.sql) continue;
       result.extra.push(describe(o));
-      if (!o.name.startsWith("sqlite_") && ["table", "view", "trigger", "index"].includes(o.type)) result.drops.push(`DROP ${o.type.toUpperCase()} "${o.name.replace(/"/g, '""')}";`);
+      if (!o.name.startsWith("sqlite_") && ["table", "view", "trigger", "index"].includes(o.type))
+        result.drops.push(`DROP ${o.type.toUpperCase()} "${o.name.replace(/"/g, '""')}";`);
       continue;
     }
-    if (o.type !== w.type || o.tbl_name !== w.tbl_name) result.changed.push(`"${o.name}" is a ${kind(o)}, where WriteKit's schema version ${version} has a ${kind(w)}`);
-    else if (o.sql !== w.sql) result.changed.push(`the ${describe(o)} is defined differently from WriteKit's schema version ${version}`);
+    if (o.type !== w.type || o.tbl_name !== w.tbl_name)
+      result.changed.push(`"${o.name}" is a ${kind(o)}, where WriteKit's schema version ${version} has a ${kind(w)}`);
+    else if (o.sql !== w.sql)
+      result.changed.push(`the ${describe(o)} is defined differently from WriteKit's schema version ${version}`);
   }
-  for (const w of want.values()) if (!seen.has(w.name)) result.changed.push(`the ${describe(w)} of WriteKit's schema version ${version} is missing`);
+  for (const w of want.values())
+    if (!seen.has(w.name)) result.changed.push(`the ${describe(w)} of WriteKit's schema version ${version} is missing`);
   return result;
 }

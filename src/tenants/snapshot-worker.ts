@@ -1,6 +1,8 @@
 // The Worker that runs snapshot jobs (export, backup, check, import, restore) off the caller's thread; see
 // runSnapshotJob in snapshot.ts. Like main.ts it is an entry point, so it may compose tenants/
 // with the blog/ functions that know which rows are secrets.
+//
+// Long because it is one entry point with one branch per job kind, each a few dozen lines.
 import type { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -12,18 +14,42 @@ import { isoTime } from "../blog/time.ts";
 import { VERSION } from "../version.ts";
 import { removeDatabaseFiles, TenantBusyError, TenantExistsError, writeFileAtomically } from "./files.ts";
 import { loadDomains, parseDomain } from "./domains.ts";
-import { assertIsBlog, migrate, MigrationError, MIGRATIONS, NotABlogError, SCHEMA_VERSION, SchemaTooNewError, schemaVersion } from "./migrate.ts";
+import {
+  assertIsBlog,
+  migrate,
+  MigrationError,
+  MIGRATIONS,
+  NotABlogError,
+  SCHEMA_VERSION,
+  SchemaTooNewError,
+  schemaVersion,
+} from "./migrate.ts";
 import { listTenantNames, parseTenantName, tenantPath, tenantsDir, TenantNameError, type TenantName } from "./names.ts";
 import { openBlogDatabase } from "./open.ts";
 import { dropReplicationTables } from "./replication.ts";
 import { restoreBlogs } from "./restore.ts";
 import { expectedSchema, schemaDifferences } from "./schema.ts";
 import {
-  checkDatabase, fileSize, openForReading, placeFile, sha256File, snapshotDatabase, SnapshotError,
-  type BackupProgress, type BackupResult, type CheckResult, type ImportResult, type SnapshotEntry, type SnapshotJob, type WorkerMessage,
+  checkDatabase,
+  fileSize,
+  openForReading,
+  placeFile,
+  sha256File,
+  snapshotDatabase,
+  SnapshotError,
+  type BackupProgress,
+  type BackupResult,
+  type CheckResult,
+  type ImportResult,
+  type SnapshotEntry,
+  type SnapshotJob,
+  type WorkerMessage,
 } from "./snapshot.ts";
 
-const port = self as unknown as { postMessage(message: WorkerMessage): void; onmessage: ((event: MessageEvent<SnapshotJob>) => void) | null };
+const port = self as unknown as {
+  postMessage(message: WorkerMessage): void;
+  onmessage: ((event: MessageEvent<SnapshotJob>) => void) | null;
+};
 
 function post(message: WorkerMessage): void {
   port.postMessage(message);
@@ -53,7 +79,12 @@ const BACKUP_DIR_MODE = 0o700;
  * A copy of one blog at `file` (which must not exist). An author's export leaves out every secret
  * (sessions, password hashes); an operator's backup keeps the hashes, and is readable by its owner only.
  */
-export function exportBlog(dataDir: string, name: TenantName, file: string, purpose: "export" | "backup" = "export"): SnapshotEntry {
+export function exportBlog(
+  dataDir: string,
+  name: TenantName,
+  file: string,
+  purpose: "export" | "backup" = "export",
+): SnapshotEntry {
   const path = tenantPath(dataDir, name);
   if (!existsSync(path)) throw new SnapshotError(`there is no blog named "${name}" in ${dataDir}`);
   if (!existsSync(dirname(file))) throw new SnapshotError(`the folder ${dirname(file)} does not exist`);
@@ -61,14 +92,19 @@ export function exportBlog(dataDir: string, name: TenantName, file: string, purp
   try {
     assertBlogFile(source, path);
     const time = isoTime(new Date());
-    const summary = snapshotDatabase(source, file, (copy) => {
-      if (purpose === "backup") removeSessions(copy);
-      else removeSecrets(copy);
-      // A replicated blog carries Litestream's tables and perhaps a move's fence: not the blog's.
-      dropReplicationTables(copy);
-      clearFence(copy);
-      return { schemaVersion: schemaVersion(copy), posts: countPosts(copy) };
-    }, { mode: purpose === "backup" ? BACKUP_FILE_MODE : undefined });
+    const summary = snapshotDatabase(
+      source,
+      file,
+      (copy) => {
+        if (purpose === "backup") removeSessions(copy);
+        else removeSecrets(copy);
+        // A replicated blog carries Litestream's tables and perhaps a move's fence: not the blog's.
+        dropReplicationTables(copy);
+        clearFence(copy);
+        return { schemaVersion: schemaVersion(copy), posts: countPosts(copy) };
+      },
+      { mode: purpose === "backup" ? BACKUP_FILE_MODE : undefined },
+    );
     return { name, file, bytes: fileSize(file), sha256: sha256File(file), ...summary, time };
   } finally {
     source.close();
@@ -103,7 +139,14 @@ export function backupBlogs(dataDir: string, dir: string, report: (progress: Bac
     }
   }
   const manifest = join(dir, "manifest.json");
-  const content = { format: BACKUP_FORMAT, writekit: VERSION, createdAt, secrets: "password hashes kept, sessions left out", blogs, failed };
+  const content = {
+    format: BACKUP_FORMAT,
+    writekit: VERSION,
+    createdAt,
+    secrets: "password hashes kept, sessions left out",
+    blogs,
+    failed,
+  };
   writeFileAtomically(manifest, JSON.stringify(content, null, 2) + "\n", { mode: BACKUP_FILE_MODE });
   return { dir, manifest, blogs, failed };
 }
@@ -172,20 +215,33 @@ function importableVersion(source: Database, file: string): number {
     assertBlogFile(source, file);
     const version = schemaVersion(source);
     if (version === 0) throw new SnapshotError(`${file} is an empty database, not a WriteKit blog`);
-    if (version > SCHEMA_VERSION) throw new SnapshotError(`${file} was written by a newer WriteKit: ${new SchemaTooNewError(version, SCHEMA_VERSION).message}`);
-    if (!MIGRATIONS.some((m) => m.version === version)) throw new SnapshotError(`${file} has schema version ${version}, which no WriteKit migration makes; it is not a WriteKit blog`);
+    if (version > SCHEMA_VERSION)
+      throw new SnapshotError(
+        `${file} was written by a newer WriteKit: ${new SchemaTooNewError(version, SCHEMA_VERSION).message}`,
+      );
+    if (!MIGRATIONS.some((m) => m.version === version))
+      throw new SnapshotError(
+        `${file} has schema version ${version}, which no WriteKit migration makes; it is not a WriteKit blog`,
+      );
     const { extra, drops, changed } = schemaDifferences(source, version);
     if (extra.length || changed.length) {
       const parts: string[] = [];
-      if (extra.length) parts.push(`it has ${extra.length === 1 ? "an object" : `${extra.length} objects`} that WriteKit's migrations do not create (${extra.join("; ")})`);
+      if (extra.length)
+        parts.push(
+          `it has ${extra.length === 1 ? "an object" : `${extra.length} objects`} that WriteKit's migrations do not create (${extra.join("; ")})`,
+        );
       if (changed.length) parts.push(`its schema differs from WriteKit's: ${changed.join("; ")}`);
-      const fix = changed.length || drops.length === 0
-        ? " Export the blog again from the WriteKit it came from; a file whose schema was changed by hand cannot be imported."
-        : ` If you added them yourself, remove them with sqlite3 (${drops.join(" ")}) and import again.`;
+      const fix =
+        changed.length || drops.length === 0
+          ? " Export the blog again from the WriteKit it came from; a file whose schema was changed by hand cannot be imported."
+          : ` If you added them yourself, remove them with sqlite3 (${drops.join(" ")}) and import again.`;
       throw new SnapshotError(`${file} is not imported: ${parts.join("; and ")}. Nothing in it was run.${fix}`);
     }
     const problems = checkDatabase(source, "integrity_check");
-    if (problems.length) throw new SnapshotError(`${file} is damaged (integrity check: ${problems.slice(0, 3).join("; ")}); nothing was imported`);
+    if (problems.length)
+      throw new SnapshotError(
+        `${file} is damaged (integrity check: ${problems.slice(0, 3).join("; ")}); nothing was imported`,
+      );
     return version;
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
@@ -194,7 +250,11 @@ function importableVersion(source: Database, file: string): number {
 }
 
 /** Keeps an imported custom domain only when it is well formed and no other blog here has it. */
-function domainCheck(dataDir: string, name: TenantName, instanceDomain: string | undefined): RebuildOptions["checkDomain"] {
+function domainCheck(
+  dataDir: string,
+  name: TenantName,
+  instanceDomain: string | undefined,
+): RebuildOptions["checkDomain"] {
   return (value) => {
     let domain: string;
     try {
@@ -252,8 +312,17 @@ export function importBlog(job: Extract<SnapshotJob, { kind: "import" }>): Impor
           });
           const author = setImportedAuthorPassword(db, job.passwordHash, job.fallbackEmail);
           return {
-            name, path, email: author.email, otherAuthors: author.others, createdAuthor: author.created,
-            fromVersion, toVersion: migrated.to, posts: rebuilt.posts, images: rebuilt.images, notes: rebuilt.notes, moreNotes: rebuilt.moreNotes,
+            name,
+            path,
+            email: author.email,
+            otherAuthors: author.others,
+            createdAuthor: author.created,
+            fromVersion,
+            toVersion: migrated.to,
+            posts: rebuilt.posts,
+            images: rebuilt.images,
+            notes: rebuilt.notes,
+            moreNotes: rebuilt.moreNotes,
           };
         })();
       } finally {
@@ -273,17 +342,28 @@ export function importBlog(job: Extract<SnapshotJob, { kind: "import" }>): Impor
 function run(job: SnapshotJob): unknown {
   const progress = (p: unknown) => post({ type: "progress", progress: p });
   switch (job.kind) {
-    case "export": return exportBlog(job.dataDir, parseTenantName(job.name), job.file);
-    case "backup": return backupBlogs(job.dataDir, job.dir, progress);
-    case "check": return checkBlogs(job.dataDir, job.names.map(parseTenantName), progress);
-    case "import": return importBlog(job);
-    case "restore": return restoreBlogs(job, progress);
+    case "export":
+      return exportBlog(job.dataDir, parseTenantName(job.name), job.file);
+    case "backup":
+      return backupBlogs(job.dataDir, job.dir, progress);
+    case "check":
+      return checkBlogs(job.dataDir, job.names.map(parseTenantName), progress);
+    case "import":
+      return importBlog(job);
+    case "restore":
+      return restoreBlogs(job, progress);
   }
 }
 
 /** Failures a person can act on (a bad name, a file that is not a blog, a full disk) versus bugs. */
 function isExpected(e: unknown): boolean {
-  if (e instanceof SnapshotError || e instanceof TenantNameError || e instanceof TenantExistsError || e instanceof TenantBusyError) return true;
+  if (
+    e instanceof SnapshotError ||
+    e instanceof TenantNameError ||
+    e instanceof TenantExistsError ||
+    e instanceof TenantBusyError
+  )
+    return true;
   if (e instanceof NotABlogError || e instanceof SchemaTooNewError || e instanceof MigrationError) return true;
   const code = (e as { code?: unknown })?.code;
   return typeof code === "string" && (code.startsWith("SQLITE_") || /^E[A-Z]+$/.test(code));
@@ -294,6 +374,6 @@ port.onmessage = (event) => {
     post({ type: "done", result: run(event.data) });
   } catch (e) {
     if (isExpected(e)) post({ type: "failed", message: reason(e) });
-    else post({ type: "crashed", message: e instanceof Error ? e.stack ?? e.message : String(e) });
+    else post({ type: "crashed", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   }
 };

@@ -33,7 +33,8 @@ export function openForReading(path: string): Database {
   try {
     return openBlogDatabase(path);
   } catch (e: any) {
-    if (e?.code === "SQLITE_READONLY" || e?.code === "SQLITE_CANTOPEN" || e?.code === "SQLITE_PERM") return openBlogDatabase(path, { readonly: true });
+    if (e?.code === "SQLITE_READONLY" || e?.code === "SQLITE_CANTOPEN" || e?.code === "SQLITE_PERM")
+      return openBlogDatabase(path, { readonly: true });
     throw e;
   }
 }
@@ -61,7 +62,12 @@ export function placeFile(temp: string, dest: string, exists: () => Error): void
  * not left in free pages), then link the copy into place, with `mode` when given (before it
  * appears). Returns what `prepare` returned.
  */
-export function snapshotDatabase<T>(source: Database, dest: string, prepare: (copy: Database) => T, options: { mode?: number } = {}): T {
+export function snapshotDatabase<T>(
+  source: Database,
+  dest: string,
+  prepare: (copy: Database) => T,
+  options: { mode?: number } = {},
+): T {
   if (existsSync(dest)) throw new SnapshotError(`${dest} already exists; choose another file or remove it first`);
   const temp = tempPathFor(dest, "partial");
   try {
@@ -86,7 +92,11 @@ export function snapshotDatabase<T>(source: Database, dest: string, prepare: (co
 }
 
 /** The problems `PRAGMA quick_check` (or the slower, full `integrity_check`) finds; empty when sound. */
-export function checkDatabase(db: Database, kind: "quick_check" | "integrity_check" = "quick_check", max = 10): string[] {
+export function checkDatabase(
+  db: Database,
+  kind: "quick_check" | "integrity_check" = "quick_check",
+  max = 10,
+): string[] {
   const rows = db.query(`PRAGMA ${kind}(${Math.max(1, Math.floor(max))})`).all() as Record<string, string>[];
   const messages = rows.map((r) => String(Object.values(r)[0]));
   return messages.length === 1 && messages[0] === "ok" ? [] : messages;
@@ -157,22 +167,38 @@ export type SnapshotJob =
   | { kind: "export"; dataDir: string; name: string; file: string }
   | { kind: "backup"; dataDir: string; dir: string }
   | { kind: "check"; dataDir: string; names: string[] }
-  | { kind: "import"; dataDir: string; name: string; file: string; passwordHash: string; fallbackEmail: string; instanceDomain?: string }
+  | {
+      kind: "import";
+      dataDir: string;
+      name: string;
+      file: string;
+      passwordHash: string;
+      fallbackEmail: string;
+      instanceDomain?: string;
+    }
   | { kind: "restore"; dataDir: string; dir: string; names: string[]; force: boolean };
 
-export type JobResult<J extends SnapshotJob> = J extends { kind: "export" } ? SnapshotEntry
-  : J extends { kind: "backup" } ? BackupResult
-  : J extends { kind: "check" } ? CheckResult[]
-  : J extends { kind: "import" } ? ImportResult
-  : J extends { kind: "restore" } ? RestoreResult
-  : never;
+export type JobResult<J extends SnapshotJob> = J extends { kind: "export" }
+  ? SnapshotEntry
+  : J extends { kind: "backup" }
+    ? BackupResult
+    : J extends { kind: "check" }
+      ? CheckResult[]
+      : J extends { kind: "import" }
+        ? ImportResult
+        : J extends { kind: "restore" }
+          ? RestoreResult
+          : never;
 
 /** What a job reports while it works: each blog as it is backed up, checked or restored. */
 export type BackupProgress = { name: string; entry: SnapshotEntry } | { name: string; error: string };
-export type JobProgress<J extends SnapshotJob> = J extends { kind: "backup" } ? BackupProgress
-  : J extends { kind: "check" } ? CheckResult
-  : J extends { kind: "restore" } ? RestoreProgress
-  : never;
+export type JobProgress<J extends SnapshotJob> = J extends { kind: "backup" }
+  ? BackupProgress
+  : J extends { kind: "check" }
+    ? CheckResult
+    : J extends { kind: "restore" }
+      ? RestoreProgress
+      : never;
 
 /** What the worker posts back: progress while it works, then a result or a failure. */
 export type WorkerMessage =
@@ -188,17 +214,31 @@ const WORKER_URL = workerUrl("tenants/snapshot-worker.ts");
  * Runs a job on a Worker thread, so the calling thread (the server's event loop, or the CLI) stays
  * free. Rejects with a SnapshotError for a job that cannot be done, an Error for a crash.
  */
-export function runSnapshotJob<J extends SnapshotJob>(job: J, onProgress?: (progress: JobProgress<J>) => void): Promise<JobResult<J>> {
+export function runSnapshotJob<J extends SnapshotJob>(
+  job: J,
+  onProgress?: (progress: JobProgress<J>) => void,
+): Promise<JobResult<J>> {
   const worker = new Worker(WORKER_URL);
   return new Promise((resolve, reject) => {
     const finish = () => worker.terminate();
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
       switch (message.type) {
-        case "progress": onProgress?.(message.progress as JobProgress<J>); break;
-        case "done": finish(); resolve(message.result as JobResult<J>); break;
-        case "failed": finish(); reject(new SnapshotError(message.message)); break;
-        case "crashed": finish(); reject(new Error(message.message)); break;
+        case "progress":
+          onProgress?.(message.progress as JobProgress<J>);
+          break;
+        case "done":
+          finish();
+          resolve(message.result as JobResult<J>);
+          break;
+        case "failed":
+          finish();
+          reject(new SnapshotError(message.message));
+          break;
+        case "crashed":
+          finish();
+          reject(new Error(message.message));
+          break;
       }
     };
     worker.onerror = (event) => {

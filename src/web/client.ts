@@ -18,14 +18,18 @@ function isTrustedProxy(config: Trust, address: string): boolean {
 }
 
 function peerAddress(peer: string | null): string | null {
-  return peer ? normaliseAddress(peer) ?? peer : null;
+  return peer ? (normaliseAddress(peer) ?? peer) : null;
 }
 
 /** The addresses in X-Forwarded-For, left to right; one that is not an address is kept as text (cut short). */
 function forwardedFor(request: Request): string[] {
   const header = request.headers.get("x-forwarded-for");
   if (!header) return [];
-  return header.split(",").map((hop) => hop.trim()).filter(Boolean).map((hop) => normaliseAddress(hop) ?? hop.slice(0, 64));
+  return header
+    .split(",")
+    .map((hop) => hop.trim())
+    .filter(Boolean)
+    .map((hop) => normaliseAddress(hop) ?? hop.slice(0, 64));
 }
 
 /** The client's address: the socket peer, or from a trusted proxy the address it forwarded for. */
@@ -103,11 +107,18 @@ export function isUnrelayedLoopback(request: Request, peer: string | null): bool
 export function clientKey(address: string): string {
   const a = normaliseAddress(address);
   if (a === null || !a.includes(":")) return a ?? address;
-  return ipv6Groups(a).slice(0, 4).map((g) => g.toString(16)).join(":") + "::/64";
+  return (
+    ipv6Groups(a)
+      .slice(0, 4)
+      .map((g) => g.toString(16))
+      .join(":") + "::/64"
+  );
 }
 
 /** One line for `serve` to print at start: which proxies are believed, and who may read /metrics. */
-export function describeTrust(config: Pick<Config, "trustedProxies" | "metricsToken"> & { publicScheme?: Config["publicScheme"] }): string {
+export function describeTrust(
+  config: Pick<Config, "trustedProxies" | "metricsToken"> & { publicScheme?: Config["publicScheme"] },
+): string {
   const scheme = config.publicScheme ? `; absolute links and cookies use ${config.publicScheme} (--public-scheme)` : "";
   const metrics = `/metrics answers this machine${config.metricsToken ? " and the bearer token" : ""}${scheme}`;
   if (config.trustedProxies.length === 0) {

@@ -21,7 +21,10 @@ type Answer = Response | Promise<Response>;
  * What Bun.serve calls, and what every HTTP test calls: the front door in front of the Elysia
  * `app`. A cached page and a routed answer are the same bytes.
  */
-export function createFrontDoor(services: Services, app: { fetch(request: Request): Answer }): (request: Request, server?: Peer) => Answer {
+export function createFrontDoor(
+  services: Services,
+  app: { fetch(request: Request): Answer },
+): (request: Request, server?: Peer) => Answer {
   const fair = new FairScheduler();
   const cluster = services.cluster;
   /** Writes counted in flight for their blog (a drain waits for them to be answered). */
@@ -33,7 +36,13 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
     services.metrics.observeRequest(response.status, ms / 1000);
     if (services.config.accessLog) {
       // The path without its query: search terms and tokens stay out of the log.
-      log.info("request", { method: request.method, host: request.headers.get("host") ?? "", path: new URL(request.url).pathname, status: response.status, ms: Math.round(ms * 100) / 100 });
+      log.info("request", {
+        method: request.method,
+        host: request.headers.get("host") ?? "",
+        path: new URL(request.url).pathname,
+        status: response.status,
+        ms: Math.round(ms * 100) / 100,
+      });
     }
     const blog = visit.blogName;
     // A request that wrote to its blog (rows changed and committed) drops the blog's pages, so the
@@ -43,7 +52,13 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
       if (writing.has(visit)) cluster!.writeEnded(blog);
       // A view is a reader's GET of a post page (a 304 to their browser included); not a HEAD, not
       // a crawler; not while the blog drains, since its views have been written for the move.
-      if (visit.viewPostId !== undefined && request.method === "GET" && !isCrawler(request.headers.get("user-agent")) && !cluster?.isDraining(blog)) services.views.record(blog, visit.viewPostId, services.now().getTime());
+      if (
+        visit.viewPostId !== undefined &&
+        request.method === "GET" &&
+        !isCrawler(request.headers.get("user-agent")) &&
+        !cluster?.isDraining(blog)
+      )
+        services.views.record(blog, visit.viewPostId, services.now().getTime());
       if (wrote) services.pages.invalidate(blog);
     }
     return response;
@@ -51,7 +66,12 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
 
   const route = (visit: Visit): Answer => {
     const answer = app.fetch(visit.request);
-    return answer instanceof Promise ? answer.then((response) => finish(visit, response), (e) => finish(visit, failed(visit, e))) : finish(visit, answer);
+    return answer instanceof Promise
+      ? answer.then(
+          (response) => finish(visit, response),
+          (e) => finish(visit, failed(visit, e)),
+        )
+      : finish(visit, answer);
   };
 
   const failed = (visit: Visit, error: unknown): Response => errorResponse(services, visit, 500, error);
@@ -91,7 +111,8 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
       if (length > limit) return tooLarge(visit, limit, length);
     } else if (length === 0 && request.body !== null && request.headers.has("transfer-encoding")) {
       const limit = bodyLimitOf(request);
-      if (limit < UPLOAD_MAX_BODY_BYTES) return isLonger(request, limit).then((over) => (over ? tooLarge(visit, limit) : admit(visit)));
+      if (limit < UPLOAD_MAX_BODY_BYTES)
+        return isLonger(request, limit).then((over) => (over ? tooLarge(visit, limit) : admit(visit)));
     }
     return admit(visit);
   };
@@ -100,7 +121,7 @@ export function createFrontDoor(services: Services, app: { fetch(request: Reques
 /** Whether a body without a Content-Length has more than `limit` bytes: a copy is read until it does (the request's own body stays unread). */
 async function isLonger(request: Request, limit: number): Promise<boolean> {
   const reader = request.clone().body!.getReader();
-  for (let read = 0; ; ) {
+  for (let read = 0; ;) {
     const { done, value } = await reader.read();
     if (done) return false;
     read += value.byteLength;

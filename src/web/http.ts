@@ -3,9 +3,11 @@
 // be: one limit for every route, and a larger one for the few that carry an image.
 import { MEDIA_LIMITS, sizeText } from "../blog/media.ts";
 
-export const BLOG_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
+export const BLOG_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
 /** Admin pages may never be framed (clickjacking of the author's buttons). */
-export const ADMIN_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const ADMIN_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** An uploaded image, opened on its own, may do nothing at all (no script, no plugin, no frame). */
 export const MEDIA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox";
@@ -17,7 +19,10 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export function htmlResponse(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS, ...headers } });
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS, ...headers },
+  });
 }
 
 /** A 303 after a form post, so reloading the next page does not post again. */

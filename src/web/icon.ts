@@ -12,7 +12,11 @@ import type { Services } from "./services.ts";
 import { visitContext, type Visit } from "./visit.ts";
 
 const ICON_CACHE = "public, max-age=86400";
-const DEFAULT: ServedImage = { sha256: `writekit-icon-${Bun.hash(DEFAULT_ICON).toString(36)}`, type: "image/png", bytes: DEFAULT_ICON.length };
+const DEFAULT: ServedImage = {
+  sha256: `writekit-icon-${Bun.hash(DEFAULT_ICON).toString(36)}`,
+  type: "image/png",
+  bytes: DEFAULT_ICON.length,
+};
 
 export function iconRoutes(services: Services) {
   const answer = ({ visit }: { visit: Visit }): Response => {
@@ -21,12 +25,18 @@ export function iconRoutes(services: Services) {
         const sha = getSettings(tenant.db).icon;
         const media = sha ? getMedia(tenant.db, sha) : null;
         return media
-          ? serveImage(visit.request, media, ICON_CACHE, { all: () => readMedia(tenant.db, sha), range: (start, length) => readMediaRange(tenant.db, sha, start, length) })
+          ? serveImage(visit.request, media, ICON_CACHE, {
+              all: () => readMedia(tenant.db, sha),
+              range: (start, length) => readMediaRange(tenant.db, sha, start, length),
+            })
           : null;
       });
       if (chosen) return chosen;
     }
-    return serveImage(visit.request, DEFAULT, ICON_CACHE, { all: () => DEFAULT_ICON, range: (start, length) => DEFAULT_ICON.subarray(start, start + length) });
+    return serveImage(visit.request, DEFAULT, ICON_CACHE, {
+      all: () => DEFAULT_ICON,
+      range: (start, length) => DEFAULT_ICON.subarray(start, start + length),
+    });
   };
   const app = new Elysia({ name: "icon" }).use(visitContext(services));
   for (const path of ["/favicon.ico", "/apple-touch-icon.png"]) app.get(path, answer).head(path, answer);

@@ -29,7 +29,17 @@ export interface LayoutProps {
 }
 
 /** The HTML document every page shares, readers' and authors' alike: one stylesheet, no script. */
-export function Document({ title, head, bodyClass, children }: { title: string; head?: Children; bodyClass?: string; children?: Children }): JSX.Element {
+export function Document({
+  title,
+  head,
+  bodyClass,
+  children,
+}: {
+  title: string;
+  head?: Children;
+  bodyClass?: string;
+  children?: Children;
+}): JSX.Element {
   return (
     <>
       {"<!doctype html>"}
@@ -81,7 +91,14 @@ export function Layout({ title, blog, description, canonical, head, children }: 
       <main class="wrap">{children}</main>
       <footer class="site">
         <div class="wrap">
-          {blog ? <><a href="/feed.xml">Atom feed</a> · <a href="/feed.json">JSON feed</a> · </> : ""}Powered by WriteKit
+          {blog ? (
+            <>
+              <a href="/feed.xml">Atom feed</a> · <a href="/feed.json">JSON feed</a> ·{" "}
+            </>
+          ) : (
+            ""
+          )}
+          Powered by WriteKit
         </div>
       </footer>
     </Document>
@@ -105,7 +122,13 @@ function BlogHeader({ blog }: { blog: BlogChrome }): JSX.Element {
           <a href="/search">Search</a>
           <a href="/feed.xml">Feed</a>
         </nav>
-        {blog.description ? <p class="site-desc" safe>{blog.description}</p> : ""}
+        {blog.description ? (
+          <p class="site-desc" safe>
+            {blog.description}
+          </p>
+        ) : (
+          ""
+        )}
       </div>
     </header>
   );

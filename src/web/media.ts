@@ -73,7 +73,8 @@ export function serveImage(request: Request, media: ServedImage, cacheControl: s
   const etag = `"${media.sha256}"`;
   if (etagMatches(request.headers.get("if-none-match"), etag)) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get("if-range");
-  const range = ifRange === null || ifRange.trim() === etag ? parseRange(request.headers.get("range"), media.bytes) : null;
+  const range =
+    ifRange === null || ifRange.trim() === etag ? parseRange(request.headers.get("range"), media.bytes) : null;
   const head = request.method === "HEAD";
   if (range === "unsatisfiable") {
     headers.set("content-range", `bytes */${media.bytes}`);
@@ -111,10 +112,15 @@ export function mediaRoutes(services: Services) {
       // Elysia answers a HEAD to a path with parameters by reading the body of the GET route's
       // answer to count its bytes (even when a HEAD route exists): zeros are counted, the image is not read.
       if (visit.request.method !== "HEAD" || response.status >= 300) return response;
-      return new Response(zeros(Number(response.headers.get("content-length"))), { status: response.status, headers: response.headers });
+      return new Response(zeros(Number(response.headers.get("content-length"))), {
+        status: response.status,
+        headers: response.headers,
+      });
     });
   };
-  return new Elysia({ name: "media" }).use(visitContext(services)).get("/media/:file", answer, { params: t.Object({ file: t.String({ maxLength: 100 }) }) });
+  return new Elysia({ name: "media" })
+    .use(visitContext(services))
+    .get("/media/:file", answer, { params: t.Object({ file: t.String({ maxLength: 100 }) }) });
 }
 
 const ZEROS = new Uint8Array(64 * 1024);

@@ -54,7 +54,13 @@ class RequestLatency {
   }
 
   /** What prom-client's registry reads from a metric when it renders the exposition text. */
-  get(): { name: string; help: string; type: string; aggregator: string; values: { metricName: string; labels: Record<string, string | number>; value: number }[] } {
+  get(): {
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: { metricName: string; labels: Record<string, string | number>; value: number }[];
+  } {
     const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
     let cumulative = 0;
     for (let i = 0; i < this.bounds.length; i++) {
@@ -90,9 +96,24 @@ export class Metrics {
     const statusCounts = this.statusCounts;
     /** A counter whose value is read from elsewhere at scrape time. */
     const counterFrom = (name: string, help: string, read: () => number) =>
-      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     const gaugeFrom = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
 
     new Counter({
       name: "writekit_http_requests_total",
@@ -101,20 +122,45 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (let i = 0; i < STATUS_CLASSES.length; i++) if (statusCounts[i] > 0) this.inc({ class: STATUS_CLASSES[i] }, statusCounts[i]);
+        for (let i = 0; i < STATUS_CLASSES.length; i++)
+          if (statusCounts[i] > 0) this.inc({ class: STATUS_CLASSES[i] }, statusCounts[i]);
       },
     });
     this.latency = new RequestLatency([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
     this.registry.registerMetric(this.latency as unknown as Metric);
 
     gaugeFrom("writekit_pool_open_blogs", "Blog databases open now.", () => sources().pool.size);
-    gaugeFrom("writekit_pool_max_open_blogs", "Most blog databases kept open at once (--max-open).", () => sources().pool.maxOpen);
+    gaugeFrom(
+      "writekit_pool_max_open_blogs",
+      "Most blog databases kept open at once (--max-open).",
+      () => sources().pool.maxOpen,
+    );
     counterFrom("writekit_pool_hits_total", "Requests whose blog was already open.", () => sources().pool.stats.hits);
-    counterFrom("writekit_pool_misses_total", "Requests that had to open their blog.", () => sources().pool.stats.misses);
-    counterFrom("writekit_pool_evictions_total", "Blogs closed to make room for another (LRU).", () => sources().pool.stats.evictions);
-    counterFrom("writekit_pool_open_failures_total", "Blog opens that failed (corrupt, unreadable, too new, busy).", () => sources().registry.openFailures);
-    counterFrom("writekit_blog_brief_reads_total", "Pages rendered from a blog that was not open, each on a connection opened for that render alone.", () => sources().registry.briefReads);
-    counterFrom("writekit_pool_open_seconds_total", "Time spent opening blogs (open, pragmas, schema check).", () => sources().registry.openMs / 1000);
+    counterFrom(
+      "writekit_pool_misses_total",
+      "Requests that had to open their blog.",
+      () => sources().pool.stats.misses,
+    );
+    counterFrom(
+      "writekit_pool_evictions_total",
+      "Blogs closed to make room for another (LRU).",
+      () => sources().pool.stats.evictions,
+    );
+    counterFrom(
+      "writekit_pool_open_failures_total",
+      "Blog opens that failed (corrupt, unreadable, too new, busy).",
+      () => sources().registry.openFailures,
+    );
+    counterFrom(
+      "writekit_blog_brief_reads_total",
+      "Pages rendered from a blog that was not open, each on a connection opened for that render alone.",
+      () => sources().registry.briefReads,
+    );
+    counterFrom(
+      "writekit_pool_open_seconds_total",
+      "Time spent opening blogs (open, pragmas, schema check).",
+      () => sources().registry.openMs / 1000,
+    );
     new Counter({
       name: "writekit_storage_faults_total",
       help: "SQLite errors from blog files, by kind (corrupt, read-only, full, io, cannot-open, busy).",
@@ -128,9 +174,21 @@ export class Metrics {
     });
 
     counterFrom("writekit_page_cache_hits_total", "Reader pages served from memory.", () => sources().pages.hits);
-    counterFrom("writekit_page_store_hits_total", "Reader pages served from the page store on disk (DATA/cache/pages.db).", () => sources().pages.storeHits);
-    gaugeFrom("writekit_page_store_bytes", "Bytes of rendered pages in the page store on disk.", () => sources().pages.store?.bytesStored ?? 0);
-    counterFrom("writekit_page_cache_misses_total", "Reader pages found neither in memory nor on disk (rendered, or not found).", () => sources().pages.misses);
+    counterFrom(
+      "writekit_page_store_hits_total",
+      "Reader pages served from the page store on disk (DATA/cache/pages.db).",
+      () => sources().pages.storeHits,
+    );
+    gaugeFrom(
+      "writekit_page_store_bytes",
+      "Bytes of rendered pages in the page store on disk.",
+      () => sources().pages.store?.bytesStored ?? 0,
+    );
+    counterFrom(
+      "writekit_page_cache_misses_total",
+      "Reader pages found neither in memory nor on disk (rendered, or not found).",
+      () => sources().pages.misses,
+    );
     gaugeFrom("writekit_page_cache_bytes", "Bytes held by the page cache.", () => sources().pages.bytes);
     gaugeFrom("writekit_page_cache_entries", "Pages held by the page cache.", () => sources().pages.size);
 
@@ -140,12 +198,32 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    counterFrom("writekit_view_flush_rows_total", "Rows (post and day) the view flusher added to blogs.", () => sources().views.rowsWritten);
-    gaugeFrom("writekit_views_pending", "Page views not yet in their blogs' files (journaled, or about to be).", () => sources().views.pendingViews);
-    gaugeFrom("writekit_views_unjournaled", "Page views counted in memory and not yet in the journal (what a kill -9 loses).", () => sources().views.unjournaledViews);
+    counterFrom(
+      "writekit_view_flush_rows_total",
+      "Rows (post and day) the view flusher added to blogs.",
+      () => sources().views.rowsWritten,
+    );
+    gaugeFrom(
+      "writekit_views_pending",
+      "Page views not yet in their blogs' files (journaled, or about to be).",
+      () => sources().views.pendingViews,
+    );
+    gaugeFrom(
+      "writekit_views_unjournaled",
+      "Page views counted in memory and not yet in the journal (what a kill -9 loses).",
+      () => sources().views.unjournaledViews,
+    );
 
-    this.commentsReceived = new Counter({ name: "writekit_comments_received_total", help: "Comments accepted from readers.", registers });
-    this.failedSignIns = new Counter({ name: "writekit_failed_sign_ins_total", help: "Sign-ins refused for a wrong email or password.", registers });
+    this.commentsReceived = new Counter({
+      name: "writekit_comments_received_total",
+      help: "Comments accepted from readers.",
+      registers,
+    });
+    this.failedSignIns = new Counter({
+      name: "writekit_failed_sign_ins_total",
+      help: "Sign-ins refused for a wrong email or password.",
+      registers,
+    });
 
     // process_resident_memory_bytes, heap sizes, open file descriptors, CPU time, event loop lag.
     collectDefaultMetrics({ register: this.registry });

@@ -37,8 +37,8 @@ function metricsRefusal(services: Services, request: Request, peer: string | nul
   if (hasToken(services, request)) return null;
   if (isLocalRequest(services.config, request, peer)) return null;
   return token
-    ? "/metrics needs the header \"Authorization: Bearer <token>\" with the token the server was started with (--metrics-token), or a request from this machine.\n"
-    : "/metrics answers only requests from this machine (loopback). To scrape it from elsewhere, start the server with --metrics-token (or WRITEKIT_METRICS_TOKEN) and send \"Authorization: Bearer <token>\".\n";
+    ? '/metrics needs the header "Authorization: Bearer <token>" with the token the server was started with (--metrics-token), or a request from this machine.\n'
+    : '/metrics answers only requests from this machine (loopback). To scrape it from elsewhere, start the server with --metrics-token (or WRITEKIT_METRICS_TOKEN) and send "Authorization: Bearer <token>".\n';
 }
 
 /**
@@ -54,12 +54,15 @@ function tlsCheckRefusal(services: Services, request: Request, peer: string | nu
   // A cluster's Caddy runs on a machine of its own: as a --trusted-proxy asking for itself, it may ask too.
   if (services.cluster && isUnrelayedTrustedProxy(services.config, request, peer)) return null;
   return services.config.metricsToken
-    ? "/tls-check answers the TLS proxy on this machine (a loopback request without X-Forwarded-For), or \"Authorization: Bearer <token>\" with the server's --metrics-token.\n"
-    : "/tls-check answers only the TLS proxy on this machine (a loopback request without X-Forwarded-For). To ask from elsewhere, start the server with --metrics-token and send \"Authorization: Bearer <token>\".\n";
+    ? '/tls-check answers the TLS proxy on this machine (a loopback request without X-Forwarded-For), or "Authorization: Bearer <token>" with the server\'s --metrics-token.\n'
+    : '/tls-check answers only the TLS proxy on this machine (a loopback request without X-Forwarded-For). To ask from elsewhere, start the server with --metrics-token and send "Authorization: Bearer <token>".\n';
 }
 
 function plainText(text: string, status: number): Response {
-  return new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+  return new Response(text + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+  });
 }
 
 /**
@@ -74,8 +77,12 @@ function tlsCheck(services: Services, input: string): Response {
   const { dataDir, domain: instanceDomain } = services.config;
   // In a cluster any node answers for every blog of the placement: Caddy asks one of them.
   const placement = services.cluster?.placement;
-  const blog = (placement && placedBlogOfHost(placement, domain)) ?? blogOfDomain(dataDir, services.customDomains, instanceDomain, domain);
-  return blog ? plainText(`ok: ${domain} is the blog ${blog}`, 200) : plainText(`Not found: no blog answers to ${domain} here`, 404);
+  const blog =
+    (placement && placedBlogOfHost(placement, domain)) ??
+    blogOfDomain(dataDir, services.customDomains, instanceDomain, domain);
+  return blog
+    ? plainText(`ok: ${domain} is the blog ${blog}`, 200)
+    : plainText(`Not found: no blog answers to ${domain} here`, 404);
 }
 
 /** Null when the data directory can be read and written, otherwise why not. */
@@ -111,7 +118,11 @@ export function opsRoutes(services: Services) {
     )
     .get("/metrics", async ({ request, visit }) => {
       const refusal = metricsRefusal(services, request, visit.peer);
-      if (refusal) return new Response(`Forbidden: ${refusal}`, { status: 403, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+      if (refusal)
+        return new Response(`Forbidden: ${refusal}`, {
+          status: 403,
+          headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+        });
       const { body, contentType } = await services.metrics.render();
       return new Response(body, { headers: { "content-type": contentType, "cache-control": "no-store" } });
     })
@@ -140,7 +151,11 @@ export function opsRoutes(services: Services) {
     })
     .get("/healthz", () => {
       const dir = tenantsDir(services.config.dataDir);
-      const body: Record<string, unknown> = { version: VERSION, open: services.pool.size, maxOpen: services.pool.maxOpen };
+      const body: Record<string, unknown> = {
+        version: VERSION,
+        open: services.pool.size,
+        maxOpen: services.pool.maxOpen,
+      };
       try {
         mkdirSync(dir, { recursive: true });
         accessSync(dir, constants.R_OK | constants.W_OK);

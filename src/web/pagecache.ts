@@ -49,13 +49,30 @@ export function headersOf(page: PageFields): Headers {
 
 /** A page's fields other than its body, as the store keeps them. */
 function metaOf(page: PageFields): string {
-  return JSON.stringify([page.status, page.etag, page.lastModified, page.contentType, page.expiresAt === Infinity ? null : page.expiresAt, page.headers ?? null, page.viewPostId ?? null]);
+  return JSON.stringify([
+    page.status,
+    page.etag,
+    page.lastModified,
+    page.contentType,
+    page.expiresAt === Infinity ? null : page.expiresAt,
+    page.headers ?? null,
+    page.viewPostId ?? null,
+  ]);
 }
 
 function pageOf(meta: string, body: Uint8Array): CachedPage | null {
   try {
     const [status, etag, lastModified, contentType, expiresAt, headers, viewPostId] = JSON.parse(meta);
-    const fields: PageFields = { status, body: new Uint8Array(body), etag, lastModified, contentType, expiresAt: expiresAt ?? Infinity, headers: headers ?? undefined, viewPostId: viewPostId ?? undefined };
+    const fields: PageFields = {
+      status,
+      body: new Uint8Array(body),
+      etag,
+      lastModified,
+      contentType,
+      expiresAt: expiresAt ?? Infinity,
+      headers: headers ?? undefined,
+      viewPostId: viewPostId ?? undefined,
+    };
     return { ...fields, responseHeaders: headersOf(fields) };
   } catch {
     return null;

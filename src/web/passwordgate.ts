@@ -38,7 +38,9 @@ export class PasswordGate {
   /** Requests refused because the line was full. */
   refused = 0;
 
-  constructor(private readonly options: PasswordGateOptions = { permits: PASSWORD_PERMITS, maxWaiting: PASSWORD_MAX_WAITING }) {}
+  constructor(
+    private readonly options: PasswordGateOptions = { permits: PASSWORD_PERMITS, maxWaiting: PASSWORD_MAX_WAITING },
+  ) {}
 
   get argon(): Argon {
     return this.options.argon ?? bunArgon;

@@ -15,7 +15,10 @@ export function isReadOnlyMethod(method: string): boolean {
 }
 
 function page(status: number, heading: string, message: string, headers: Record<string, string> = {}): Response {
-  return htmlResponse(String(<ErrorPage status={status} heading={heading} message={message} />), status, { "cache-control": "no-store", ...headers });
+  return htmlResponse(String(<ErrorPage status={status} heading={heading} message={message} />), status, {
+    "cache-control": "no-store",
+    ...headers,
+  });
 }
 
 /** Null when this node serves the request; otherwise the answer. */
@@ -26,12 +29,22 @@ export function placementAnswer(services: Services, name: TenantName, method: st
   switch (where.kind) {
     case "here":
       if (where.state === "draining" && !isReadOnlyMethod(method)) {
-        return page(503, "This blog is moving", `The blog ${name} is moving to another server right now, so nothing was saved. Reading it still works; please try again in a few seconds.`, { "retry-after": String(MOVING_RETRY_AFTER_S) });
+        return page(
+          503,
+          "This blog is moving",
+          `The blog ${name} is moving to another server right now, so nothing was saved. Reading it still works; please try again in a few seconds.`,
+          { "retry-after": String(MOVING_RETRY_AFTER_S) },
+        );
       }
       return null;
     case "elsewhere":
       // 421 Misdirected Request (RFC 9110, 15.5.20): the proxy sent it to the wrong node.
-      return page(421, "Wrong server", `The blog ${name} is served by the node ${where.node} (${where.url}), not by this one.`, { "writekit-node": where.node });
+      return page(
+        421,
+        "Wrong server",
+        `The blog ${name} is served by the node ${where.node} (${where.url}), not by this one.`,
+        { "writekit-node": where.node },
+      );
     case "unplaced":
       return page(404, "No blog here", `There is no blog named ${name} on this cluster.`);
   }

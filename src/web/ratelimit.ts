@@ -10,7 +10,11 @@ export interface Verdict {
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(readonly limit: number, readonly windowMs: number, private readonly maxKeys = 100_000) {}
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly maxKeys = 100_000,
+  ) {}
 
   /** Counts one attempt for `key` at `now` (epoch ms) and says whether it is allowed. */
   hit(key: string, now: number): Verdict {

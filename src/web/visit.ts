@@ -48,7 +48,8 @@ export class Visit {
   /** The blog's name; on the instance's own host, a 404 saying that this is a blog's page. */
   get blog(): TenantName {
     const site = this.site;
-    if (site.kind !== "blog") throw new NotFoundError("This address belongs to a blog; the server itself has no such page.");
+    if (site.kind !== "blog")
+      throw new NotFoundError("This address belongs to a blog; the server itself has no such page.");
     return site.name;
   }
 
@@ -132,5 +133,7 @@ export function visitOf(services: Services, request: Request): Visit {
 
 /** The Elysia plugin that gives every route its request's `visit` (one WeakMap read). */
 export function visitContext(services: Services) {
-  return new Elysia({ name: "visit" }).derive({ as: "global" }, ({ request }) => ({ visit: visitOf(services, request) }));
+  return new Elysia({ name: "visit" }).derive({ as: "global" }, ({ request }) => ({
+    visit: visitOf(services, request),
+  }));
 }

@@ -66,19 +66,31 @@ describe("Jekyll files", () => {
 describe("Hugo files", () => {
   test("TOML front matter: date-time with offset, draft = true, categories merged into tags", () => {
     const { post } = fixture("hugo/content/posts/toml-post.md");
-    expect(post).toMatchObject({ title: "A TOML post", slug: "toml-post", status: "draft", publishedAt: "2024-01-15T06:30:00Z" });
+    expect(post).toMatchObject({
+      title: "A TOML post",
+      slug: "toml-post",
+      status: "draft",
+      publishedAt: "2024-01-15T06:30:00Z",
+    });
     expect(post.tags).toEqual(["go", "Programming", "Static Sites"]);
   });
 
   test("the highlight shortcode becomes fenced code, and Liquid is left alone in Hugo's TOML files", () => {
     const { post } = fixture("hugo/content/posts/toml-post.md");
-    expect(renderMarkdown(post.body)).toContain('<pre><code class="language-go">fmt.Println(<span class="hljs-string">"hi"</span>)');
+    expect(renderMarkdown(post.body)).toContain(
+      '<pre><code class="language-go">fmt.Println(<span class="hljs-string">"hi"</span>)',
+    );
     expect(post.body).toContain("{% raw %} stays");
   });
 
   test("YAML front matter with a slug, categories and draft: false", () => {
     const { post } = fixture("hugo/content/posts/yaml-post.md");
-    expect(post).toMatchObject({ title: "Hugo with YAML", slug: "custom-yaml-slug", status: "published", publishedAt: "2024-02-20T12:00:00Z" });
+    expect(post).toMatchObject({
+      title: "Hugo with YAML",
+      slug: "custom-yaml-slug",
+      status: "published",
+      publishedAt: "2024-02-20T12:00:00Z",
+    });
     expect(post.tags).toEqual(["hugo", "notes", "Notes"]);
   });
 
@@ -92,11 +104,20 @@ describe("Hugo files", () => {
 describe("Eleventy and plain files", () => {
   test("a YAML tags list and a date without a time", () => {
     const { post } = fixture("eleventy/posts/2024/deep/eleventy-post.md");
-    expect(post).toMatchObject({ title: "Eleventy in a deep folder", slug: "eleventy-post", publishedAt: "2024-05-05T00:00:00Z", tags: ["eleventy", "JavaScript"] });
+    expect(post).toMatchObject({
+      title: "Eleventy in a deep folder",
+      slug: "eleventy-post",
+      publishedAt: "2024-05-05T00:00:00Z",
+      tags: ["eleventy", "JavaScript"],
+    });
   });
 
   test("a future date is published with that date (the blog shows it when the time comes)", () => {
-    expect(fixture("eleventy/posts/future-post.md").post).toMatchObject({ status: "published", publishedAt: "2999-01-01T00:00:00Z", tags: ["eleventy"] });
+    expect(fixture("eleventy/posts/future-post.md").post).toMatchObject({
+      status: "published",
+      publishedAt: "2999-01-01T00:00:00Z",
+      tags: ["eleventy"],
+    });
   });
 
   test("without front matter the first # heading is the title and leaves the body", () => {
@@ -113,11 +134,16 @@ describe("Eleventy and plain files", () => {
   test("an undated published post takes the file's modification time; Eleventy's 'Last Modified' too", () => {
     const modifiedAt = new Date("2022-06-01T12:00:00Z");
     expect(parseMarkdownPost("Hello\n", "hello.md", { modifiedAt }).post.publishedAt).toBe("2022-06-01T12:00:00Z");
-    expect(parseMarkdownPost("---\ndate: Last Modified\n---\nHi\n", "a.md", { modifiedAt }).post.publishedAt).toBe("2022-06-01T12:00:00Z");
+    expect(parseMarkdownPost("---\ndate: Last Modified\n---\nHi\n", "a.md", { modifiedAt }).post.publishedAt).toBe(
+      "2022-06-01T12:00:00Z",
+    );
   });
 
   test("Windows line endings and a byte-order mark are understood", () => {
-    const { post } = parseMarkdownPost("\uFEFF---\r\ntitle: From Windows\r\ntags: [a]\r\n---\r\nLine one\r\nLine two\r\n", "win.md");
+    const { post } = parseMarkdownPost(
+      "\uFEFF---\r\ntitle: From Windows\r\ntags: [a]\r\n---\r\nLine one\r\nLine two\r\n",
+      "win.md",
+    );
     expect(post).toMatchObject({ title: "From Windows", tags: ["a"], body: "Line one\nLine two\n" });
   });
 });
@@ -144,14 +170,22 @@ describe("bad files are refused with a message for a person", () => {
   });
 
   test("a title that is a list, tags that are objects, a draft flag that is not a yes/no", () => {
-    expect(errorOf(() => parseMarkdownPost("---\ntitle: [a, b]\n---\n", "a.md")).message).toContain('"title" is a list');
+    expect(errorOf(() => parseMarkdownPost("---\ntitle: [a, b]\n---\n", "a.md")).message).toContain(
+      '"title" is a list',
+    );
     expect(errorOf(() => parseMarkdownPost("---\ntags: [{a: 1}]\n---\n", "a.md")).message).toContain('"tags" list');
-    expect(errorOf(() => parseMarkdownPost("---\ndraft: maybe\n---\n", "a.md")).message).toContain('"draft" is "maybe"');
+    expect(errorOf(() => parseMarkdownPost("---\ndraft: maybe\n---\n", "a.md")).message).toContain(
+      '"draft" is "maybe"',
+    );
   });
 
   test("dates that are not dates", () => {
-    expect(errorOf(() => parseMarkdownPost("---\ndate: next tuesday\n---\n", "a.md")).message).toContain('"next tuesday" is not a date');
-    expect(errorOf(() => parseMarkdownPost("---\ndate: 2024-02-30\n---\n", "a.md")).message).toContain("not a real date");
+    expect(errorOf(() => parseMarkdownPost("---\ndate: next tuesday\n---\n", "a.md")).message).toContain(
+      '"next tuesday" is not a date',
+    );
+    expect(errorOf(() => parseMarkdownPost("---\ndate: 2024-02-30\n---\n", "a.md")).message).toContain(
+      "not a real date",
+    );
     expect(errorOf(() => parseMarkdownPost("x", "2024-13-01-bad-month.md")).message).toContain("date in the file name");
   });
 });
@@ -205,14 +239,25 @@ describe("real archives: every date Jekyll (Ruby's Time.parse) accepts", () => {
   test("front matter that cannot be read, in a file whose name has a date: imported with that date, as Jekyll published it, and said", () => {
     const broken = "---\ntitle: Ruby: a love story\ntags: [ruby\n---\nSome text\n";
     const { post, notes } = parseMarkdownPost(broken, "_posts/2014-03-03-ruby-love.md");
-    expect(post).toMatchObject({ title: "Ruby love", slug: "ruby-love", publishedAt: "2014-03-03T00:00:00Z", status: "published", body: "Some text\n", tags: [] });
+    expect(post).toMatchObject({
+      title: "Ruby love",
+      slug: "ruby-love",
+      publishedAt: "2014-03-03T00:00:00Z",
+      status: "published",
+      body: "Some text\n",
+      tags: [],
+    });
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^its YAML front matter cannot be read \(.+\): imported without it, dated by its file name$/);
+    expect(notes[0]).toMatch(
+      /^its YAML front matter cannot be read \(.+\): imported without it, dated by its file name$/,
+    );
     // Never closed: Jekyll saw no front matter and published the whole file.
     const unclosed = parseMarkdownPost("---\ntitle: x\n\nbody", "2014-03-04-open.md");
     expect(unclosed.post.publishedAt).toBe("2014-03-04T00:00:00Z");
     expect(unclosed.post.body).toBe("---\ntitle: x\n\nbody\n");
-    expect(unclosed.notes[0]).toBe('the front matter opened by "---" on line 1 is never closed: imported without it, dated by its file name');
+    expect(unclosed.notes[0]).toBe(
+      'the front matter opened by "---" on line 1 is never closed: imported without it, dated by its file name',
+    );
     const toml = parseMarkdownPost("+++\ntitle = \n+++\nHugo text\n", "2014-03-05-hugo.md");
     expect(toml.post.publishedAt).toBe("2014-03-05T00:00:00Z");
     expect(toml.notes[0]).toStartWith("its TOML front matter cannot be read");
@@ -226,8 +271,15 @@ describe("details", () => {
     expect(parseDate("2024-03-01 10:00", "date")).toBe("2024-03-01T10:00:00Z");
     expect(parseDate("2024-03-01T10:00:00.123-05:30", "date")).toBe("2024-03-01T15:30:00Z");
     expect(parseDate(new Date("2024-03-01T10:00:00Z"), "date")).toBe("2024-03-01T10:00:00Z");
-    const toml = Bun.TOML.parse("a = 2024-03-01T10:00:00\nb = 2024-03-01\nc = 2024-03-01T10:00:00-01:00") as Record<string, unknown>;
-    expect([parseDate(toml.a, "a"), parseDate(toml.b, "b"), parseDate(toml.c, "c")]).toEqual(["2024-03-01T10:00:00Z", "2024-03-01T00:00:00Z", "2024-03-01T11:00:00Z"]);
+    const toml = Bun.TOML.parse("a = 2024-03-01T10:00:00\nb = 2024-03-01\nc = 2024-03-01T10:00:00-01:00") as Record<
+      string,
+      unknown
+    >;
+    expect([parseDate(toml.a, "a"), parseDate(toml.b, "b"), parseDate(toml.c, "c")]).toEqual([
+      "2024-03-01T10:00:00Z",
+      "2024-03-01T00:00:00Z",
+      "2024-03-01T11:00:00Z",
+    ]);
   });
 
   test("a front-matter slug is made URL-safe and noted; a name slugify drops still gets a stable slug", () => {
@@ -241,13 +293,17 @@ describe("details", () => {
 
   test("Liquid: whitespace control, unclosed blocks, fences longer than the code's backticks", () => {
     expect(cleanLiquid("{%- highlight js -%}\nlet a = 1\n{%- endhighlight -%}")).toBe("```js\nlet a = 1\n```\n");
-    expect(cleanLiquid("{% highlight md %}\n```\ncode\n```\n{% endhighlight %}")).toBe("````md\n```\ncode\n```\n````\n");
+    expect(cleanLiquid("{% highlight md %}\n```\ncode\n```\n{% endhighlight %}")).toBe(
+      "````md\n```\ncode\n```\n````\n",
+    );
     const notes: string[] = [];
     expect(cleanLiquid("a {% raw %}{{ b }}", notes)).toBe("a {{ b }}");
     expect(notes[0]).toContain("has no {% endraw %}");
     expect(cleanLiquid("{% if x %}\nshown\n{% endif %}\n")).toBe("shown\n");
     expect(cleanLiquid("{{ site.url }}/feed.xml")).toBe("{{ site.url }}/feed.xml");
-    expect(cleanLiquid("[a]({% link _posts/2024-01-02-Other_Post.md %}) [b]({% link about.md %})")).toBe("[a](/other-post) [b]()");
+    expect(cleanLiquid("[a]({% link _posts/2024-01-02-Other_Post.md %}) [b]({% link about.md %})")).toBe(
+      "[a](/other-post) [b]()",
+    );
   });
 
   test("only .md and .markdown files are Markdown", () => {

@@ -4,8 +4,23 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspectImage, InvalidImageError, UnsupportedImageError } from "../../src/blog/image.ts";
 import {
-  deleteMedia, getMedia, listMedia, MEDIA_LIMITS, MediaAltError, mediaMarkdown, MediaInUseError, MediaQuotaError, MediaTooLargeError,
-  mediaUrl, mediaUsage, mediaUsedBy, parseMediaFileName, readMedia, readMediaRange, setMediaAlt, storeMedia,
+  deleteMedia,
+  getMedia,
+  listMedia,
+  MEDIA_LIMITS,
+  MediaAltError,
+  mediaMarkdown,
+  MediaInUseError,
+  MediaQuotaError,
+  MediaTooLargeError,
+  mediaUrl,
+  mediaUsage,
+  mediaUsedBy,
+  parseMediaFileName,
+  readMedia,
+  readMediaRange,
+  setMediaAlt,
+  storeMedia,
 } from "../../src/blog/media.ts";
 import { createPost, updatePost } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
@@ -64,7 +79,9 @@ describe("what a file is: the type from its magic bytes, the size from its heade
     ]) {
       const e = errorOf(() => inspectImage(text(svg)));
       expect(e).toBeInstanceOf(UnsupportedImageError);
-      expect(e.message).toBe("This file is an SVG image (SVG can carry scripts), not an image WriteKit accepts; upload a JPEG, PNG, GIF, WebP or AVIF image.");
+      expect(e.message).toBe(
+        "This file is an SVG image (SVG can carry scripts), not an image WriteKit accepts; upload a JPEG, PNG, GIF, WebP or AVIF image.",
+      );
     }
   });
 
@@ -86,20 +103,34 @@ describe("what a file is: the type from its magic bytes, the size from its heade
   });
 
   test("a truncated file of every type is refused as cut short, at any length", () => {
-    for (const name of ["photo.jpg", "progressive.jpg", "photo.png", "animated.gif", "lossy.webp", "alpha.webp", "photo.avif"]) {
+    for (const name of [
+      "photo.jpg",
+      "progressive.jpg",
+      "photo.png",
+      "animated.gif",
+      "lossy.webp",
+      "alpha.webp",
+      "photo.avif",
+    ]) {
       const whole = fixture(name);
       for (const keep of [whole.length - 1, Math.floor(whole.length / 2), 40, 12]) {
         const e = errorOf(() => inspectImage(whole.subarray(0, keep)));
         expect([e.name, name, keep]).toEqual(["InvalidImageError", name, keep]);
       }
     }
-    expect(errorOf(() => inspectImage(fixture("photo.png").subarray(0, 60))).message).toBe("This PNG is damaged or cut short: it has no end (IEND chunk). Upload the whole file again.");
-    expect(errorOf(() => inspectImage(fixture("photo.jpg").subarray(0, 300))).message).toContain("its image data has no end (EOI marker)");
+    expect(errorOf(() => inspectImage(fixture("photo.png").subarray(0, 60))).message).toBe(
+      "This PNG is damaged or cut short: it has no end (IEND chunk). Upload the whole file again.",
+    );
+    expect(errorOf(() => inspectImage(fixture("photo.jpg").subarray(0, 300))).message).toContain(
+      "its image data has no end (EOI marker)",
+    );
   });
 
   test("a JPEG without a frame header (SOF) has no size and is refused", () => {
     const noSof = concat([0xff, 0xd8], [0xff, 0xe0, 0, 4, 0, 0], [0xff, 0xda, 0, 2], [1, 2, 3], [0xff, 0xd9]);
-    expect(errorOf(() => inspectImage(noSof)).message).toBe("This JPEG has no frame header (SOF marker) before its image data, so it has no size; it is damaged.");
+    expect(errorOf(() => inspectImage(noSof)).message).toBe(
+      "This JPEG has no frame header (SOF marker) before its image data, so it has no size; it is damaged.",
+    );
     expect(errorOf(() => inspectImage(concat([0xff, 0xd8], [0xff, 0xd9]))).message).toContain("no frame header");
   });
 
@@ -115,7 +146,9 @@ describe("what a file is: the type from its magic bytes, the size from its heade
   test("a PNG without IHDR, or without image data, is refused", () => {
     const png = fixture("photo.png").slice();
     png.set(text("IHDX"), 12);
-    expect(errorOf(() => inspectImage(png)).message).toBe("This PNG has no header (IHDR chunk) where the format puts it; it is damaged.");
+    expect(errorOf(() => inspectImage(png)).message).toBe(
+      "This PNG has no header (IHDR chunk) where the format puts it; it is damaged.",
+    );
     const ihdrAndIend = concat(fixture("photo.png").subarray(0, 33), fixture("photo.png").subarray(-12));
     expect(errorOf(() => inspectImage(ihdrAndIend)).message).toContain("no image data (IDAT chunk)");
   });
@@ -140,12 +173,25 @@ describe("storing images in the blog's file", () => {
   test("an image is stored with its type, size and alt text, and read back whole and in ranges", async () => {
     const db = await blog();
     const jpg = fixture("photo.jpg");
-    const { media, created } = storeMedia(db, jpg, { alt: "  A gradient,\nat dusk ", now: new Date("2026-01-01T00:00:00Z") });
+    const { media, created } = storeMedia(db, jpg, {
+      alt: "  A gradient,\nat dusk ",
+      now: new Date("2026-01-01T00:00:00Z"),
+    });
     expect(created).toBe(true);
-    expect(media).toEqual({ sha256: sha256(jpg), type: "image/jpeg", bytes: jpg.length, width: 40, height: 30, alt: "A gradient, at dusk", created_at: "2026-01-01T00:00:00Z" });
+    expect(media).toEqual({
+      sha256: sha256(jpg),
+      type: "image/jpeg",
+      bytes: jpg.length,
+      width: 40,
+      height: 30,
+      alt: "A gradient, at dusk",
+      created_at: "2026-01-01T00:00:00Z",
+    });
     expect(getMedia(db, media.sha256)).toEqual(media);
     expect(mediaUrl(media)).toBe(`/media/${sha256(jpg)}.jpg`);
-    expect(mediaMarkdown({ ...media, alt: "a [bracket] \\ here" })).toBe(`![a \\[bracket\\] \\\\ here](/media/${sha256(jpg)}.jpg)`);
+    expect(mediaMarkdown({ ...media, alt: "a [bracket] \\ here" })).toBe(
+      `![a \\[bracket\\] \\\\ here](/media/${sha256(jpg)}.jpg)`,
+    );
     expect(readMedia(db, media.sha256)).toEqual(jpg);
     expect(readMediaRange(db, media.sha256, 0, 10)).toEqual(jpg.subarray(0, 10));
     expect(readMediaRange(db, media.sha256, 100, 50)).toEqual(jpg.subarray(100, 150));
@@ -167,17 +213,23 @@ describe("storing images in the blog's file", () => {
     expect(count(db)).toBe(1);
     expect(setMediaAlt(db, sha256(png), "third")).toBe(true);
     expect(getMedia(db, sha256(png))!.alt).toBe("third");
-    expect(() => storeMedia(db, fixture("still.gif"), { alt: "x".repeat(MEDIA_LIMITS.alt + 1) })).toThrow(MediaAltError);
+    expect(() => storeMedia(db, fixture("still.gif"), { alt: "x".repeat(MEDIA_LIMITS.alt + 1) })).toThrow(
+      MediaAltError,
+    );
   });
 
   test("hostile or oversized uploads store nothing", async () => {
     const db = await blog();
     const big = new Uint8Array(12 * 1024 * 1024);
     big.set(fixture("photo.png"));
-    expect(errorOf(() => storeMedia(db, big)).message).toBe("This file is 12.0 MiB; an image may be at most 10.0 MiB. Scale it down or save it at a lower quality, then upload it again.");
+    expect(errorOf(() => storeMedia(db, big)).message).toBe(
+      "This file is 12.0 MiB; an image may be at most 10.0 MiB. Scale it down or save it at a lower quality, then upload it again.",
+    );
     expect(errorOf(() => storeMedia(db, big))).toBeInstanceOf(MediaTooLargeError);
     expect(errorOf(() => storeMedia(db, text("<svg onload=alert(1)>")))).toBeInstanceOf(UnsupportedImageError);
-    expect(errorOf(() => storeMedia(db, text("<html><body>not a png</body></html>")))).toBeInstanceOf(UnsupportedImageError);
+    expect(errorOf(() => storeMedia(db, text("<html><body>not a png</body></html>")))).toBeInstanceOf(
+      UnsupportedImageError,
+    );
     expect(errorOf(() => storeMedia(db, fixture("photo.jpg").subarray(0, 200)))).toBeInstanceOf(InvalidImageError);
     expect(errorOf(() => storeMedia(db, pngDeclaring(100_000, 100_000)))).toBeInstanceOf(InvalidImageError);
     expect(count(db)).toBe(0);
@@ -192,7 +244,9 @@ describe("storing images in the blog's file", () => {
     const e = errorOf(() => storeMedia(db, png)) as MediaQuotaError;
     expect(e).toBeInstanceOf(MediaQuotaError);
     expect(e).toMatchObject({ used: jpg.length, quota: jpg.length + 10, bytes: png.length });
-    expect(e.message).toBe(`This image (${png.length} B) does not fit: the blog's images use ${jpg.length} B of its ${jpg.length + 10} B. Delete images no post uses, or raise the quota (the setting media_quota_bytes).`);
+    expect(e.message).toBe(
+      `This image (${png.length} B) does not fit: the blog's images use ${jpg.length} B of its ${jpg.length + 10} B. Delete images no post uses, or raise the quota (the setting media_quota_bytes).`,
+    );
     // The same image again takes no room, so it is not refused.
     expect(storeMedia(db, jpg).created).toBe(false);
     expect(mediaUsage(db)).toEqual({ used: jpg.length, quota: jpg.length + 10, count: 1 });
@@ -202,7 +256,11 @@ describe("storing images in the blog's file", () => {
     const db = await blog();
     const a = storeMedia(db, fixture("photo.png"), { now: new Date("2026-01-01T00:00:00Z") }).media;
     const b = storeMedia(db, fixture("still.gif"), { now: new Date("2026-01-02T00:00:00Z") }).media;
-    const post = createPost(db, { title: "With a picture", body: `Look: ${mediaMarkdown(a)} and again ${mediaMarkdown(a)}`, status: "draft" });
+    const post = createPost(db, {
+      title: "With a picture",
+      body: `Look: ${mediaMarkdown(a)} and again ${mediaMarkdown(a)}`,
+      status: "draft",
+    });
     createPost(db, { title: "About", body: `![me](${mediaUrl(a)})`, status: "published", kind: "page" });
     const list = listMedia(db);
     expect(list.map((m) => m.sha256)).toEqual([b.sha256, a.sha256]);
@@ -214,11 +272,15 @@ describe("storing images in the blog's file", () => {
     expect(mediaUsedBy(db, a.sha256).map((u) => u.slug)).toEqual(["with-a-picture", "about"]);
     const e = errorOf(() => deleteMedia(db, a.sha256));
     expect(e).toBeInstanceOf(MediaInUseError);
-    expect(e.message).toBe('This image is used in 2 posts ("With a picture", "About"); take it out of them before deleting it.');
+    expect(e.message).toBe(
+      'This image is used in 2 posts ("With a picture", "About"); take it out of them before deleting it.',
+    );
     expect(deleteMedia(db, b.sha256)).toBe(true);
     expect(deleteMedia(db, b.sha256)).toBe(false);
     db.run("DELETE FROM posts WHERE slug = 'about'");
-    expect(errorOf(() => deleteMedia(db, a.sha256)).message).toBe('This image is used in "With a picture"; take it out of that post before deleting it.');
+    expect(errorOf(() => deleteMedia(db, a.sha256)).message).toBe(
+      'This image is used in "With a picture"; take it out of that post before deleting it.',
+    );
     updatePost(db, post.id, { title: "With a picture", body: "No picture now", status: "draft" });
     expect(deleteMedia(db, a.sha256)).toBe(true);
     expect(count(db)).toBe(0);
@@ -227,13 +289,28 @@ describe("storing images in the blog's file", () => {
   test("a post showing an uploaded image reserves its space: width and height come from the media table", async () => {
     const db = await blog();
     const { media } = storeMedia(db, fixture("photo.jpg"), { alt: "Dusk" });
-    const post = createPost(db, { title: "Pictures", body: `${mediaMarkdown(media)}\n\n![again](${mediaUrl(media)})`, status: "published" });
-    expect(post.html).toBe(`<p><img src="${mediaUrl(media)}" alt="Dusk" width="40" height="30" /></p>\n<p><img src="${mediaUrl(media)}" alt="again" width="40" height="30" loading="lazy" /></p>\n`);
+    const post = createPost(db, {
+      title: "Pictures",
+      body: `${mediaMarkdown(media)}\n\n![again](${mediaUrl(media)})`,
+      status: "published",
+    });
+    expect(post.html).toBe(
+      `<p><img src="${mediaUrl(media)}" alt="Dusk" width="40" height="30" /></p>\n<p><img src="${mediaUrl(media)}" alt="again" width="40" height="30" loading="lazy" /></p>\n`,
+    );
   });
 
   test("a /media/ file name names an image only as <sha256>.<known ext>", () => {
     const sha = "a".repeat(64);
     expect(parseMediaFileName(`${sha}.png`)).toEqual({ sha256: sha, ext: "png" });
-    for (const bad of [`${sha}.svg`, `${sha}.PNG`, `${"A".repeat(64)}.png`, `../${sha}.png`, `${sha}.png/..`, `${sha}`, `"${sha}".png`]) expect(parseMediaFileName(bad)).toBeNull();
+    for (const bad of [
+      `${sha}.svg`,
+      `${sha}.PNG`,
+      `${"A".repeat(64)}.png`,
+      `../${sha}.png`,
+      `${sha}.png/..`,
+      `${sha}`,
+      `"${sha}".png`,
+    ])
+      expect(parseMediaFileName(bad)).toBeNull();
   });
 });

@@ -13,22 +13,31 @@ import { emptyDataDir, cli, tempDir } from "../helpers.ts";
 
 const BODY = "Intro[^1].\n\n## Setup\n\n```ts\nconst a = 1;\n```\n\n[^1]: A note.\n";
 /** What WriteKit 1 stored for BODY: plain code, no heading id, the footnote as text. */
-const V1_HTML = '<p>Intro[^1].</p>\n<h2>Setup</h2>\n<pre><code class="language-ts">const a = 1;\n</code></pre>\n<p>[^1]: A note.</p>\n';
+const V1_HTML =
+  '<p>Intro[^1].</p>\n<h2>Setup</h2>\n<pre><code class="language-ts">const a = 1;\n</code></pre>\n<p>[^1]: A note.</p>\n';
 
 /** A blog file as WriteKit 1 left it: schema version 1, one published post with a fenced code block. */
 function versionOneBlog(path: string): void {
   const db = openBlogDatabase(path, { create: true });
   migrate(db, MIGRATIONS.slice(0, 1));
-  db.run("INSERT INTO authors (email, password_hash, created_at) VALUES ('alice@example.com', '', '2024-01-01T00:00:00Z')");
-  db.query("INSERT INTO posts (slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES ('code', 'Code', ?, ?, 'Intro[^1].', 'published', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z')").run(BODY, V1_HTML);
-  db.run("INSERT INTO revisions (post_id, title, slug, body, created_at) VALUES (1, 'Code', 'code', 'old', '2024-01-01T00:00:00Z')");
+  db.run(
+    "INSERT INTO authors (email, password_hash, created_at) VALUES ('alice@example.com', '', '2024-01-01T00:00:00Z')",
+  );
+  db.query(
+    "INSERT INTO posts (slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES ('code', 'Code', ?, ?, 'Intro[^1].', 'published', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z')",
+  ).run(BODY, V1_HTML);
+  db.run(
+    "INSERT INTO revisions (post_id, title, slug, body, created_at) VALUES (1, 'Code', 'code', 'old', '2024-01-01T00:00:00Z')",
+  );
   db.close();
 }
 
 function postRow(path: string) {
   const db = new Database(path, { readonly: true });
   try {
-    return db.query("SELECT html, excerpt, updated_at, kind, (SELECT count(*) FROM revisions) AS revisions FROM posts").get() as { html: string; excerpt: string; updated_at: string; kind: string; revisions: number };
+    return db
+      .query("SELECT html, excerpt, updated_at, kind, (SELECT count(*) FROM revisions) AS revisions FROM posts")
+      .get() as { html: string; excerpt: string; updated_at: string; kind: string; revisions: number };
   } finally {
     db.close();
   }
@@ -49,7 +58,11 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const path = join(tempDir(), "alice.db");
     versionOneBlog(path);
     const db = openBlogDatabase(path);
-    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0002_authors.sql", "0003_views_applied.sql", "0004_session_clients_domain_proof.sql"]);
+    expect(migrate(db).applied.map((m) => m.file)).toEqual([
+      "0002_authors.sql",
+      "0003_views_applied.sql",
+      "0004_session_clients_domain_proof.sql",
+    ]);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     const changes = (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
     expect(migrate(db).applied).toEqual([]);
@@ -97,7 +110,9 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
     const file = join(tempDir(), "old.db");
     versionOneBlog(file);
     const data = emptyDataDir();
-    const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], { stdin: "a long enough passphrase\n" });
+    const r = await cli(["import", "bob", file, "--password-stdin", "--data", data], {
+      stdin: "a long enough passphrase\n",
+    });
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(`migrated from schema version 1 to ${SCHEMA_VERSION}`);
     expect(r.stdout).not.toContain("note:"); // a version-1 post has no kind column: it is read as a post, not noted
@@ -111,8 +126,14 @@ describe("migration 0004 keeps custom domains that were live before proofs", () 
     migrate(withDomain, MIGRATIONS.slice(0, 3));
     withDomain.run("INSERT INTO settings (key, value) VALUES ('custom_domain', 'alice.example.org')");
     migrate(withDomain);
-    expect(withDomain.query("SELECT value FROM settings WHERE key = 'domain_proven'").get()).toEqual({ value: "alice.example.org" });
-    expect((withDomain.query("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[]).map((c) => c.name)).toContain("user_agent");
+    expect(withDomain.query("SELECT value FROM settings WHERE key = 'domain_proven'").get()).toEqual({
+      value: "alice.example.org",
+    });
+    expect(
+      (withDomain.query("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[]).map(
+        (c) => c.name,
+      ),
+    ).toContain("user_agent");
     withDomain.close();
     const without = openBlogDatabase(join(tempDir(), "bob.db"), { create: true });
     migrate(without, MIGRATIONS.slice(0, 3));

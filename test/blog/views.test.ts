@@ -52,11 +52,24 @@ describe("page views", () => {
     const first = await request(handler, "alice.localhost", "/hello");
     const etag = first.headers.get("etag")!;
     expect((await request(handler, "alice.localhost", "/hello", { method: "HEAD" })).status).toBe(200);
-    for (const ua of ["Googlebot/2.1 (+http://www.google.com/bot.html)", "UptimeRobot/2.0", "Pingdom.com_bot_version_1.4", "curl/8.4.0", "Mozilla/5.0 (compatible; bingbot/2.0)", "python-requests/2.31"]) {
+    for (const ua of [
+      "Googlebot/2.1 (+http://www.google.com/bot.html)",
+      "UptimeRobot/2.0",
+      "Pingdom.com_bot_version_1.4",
+      "curl/8.4.0",
+      "Mozilla/5.0 (compatible; bingbot/2.0)",
+      "python-requests/2.31",
+    ]) {
       expect((await request(handler, "alice.localhost", "/hello", { headers: { "user-agent": ua } })).status).toBe(200);
     }
     const browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
-    expect((await request(handler, "alice.localhost", "/hello", { headers: { "user-agent": browser, "if-none-match": etag } })).status).toBe(304);
+    expect(
+      (
+        await request(handler, "alice.localhost", "/hello", {
+          headers: { "user-agent": browser, "if-none-match": etag },
+        })
+      ).status,
+    ).toBe(304);
     expect(services.views.pendingFor(alice)).toBe(2); // the first GET and the 304
   });
 
@@ -67,14 +80,26 @@ describe("page views", () => {
     await request(handler, "alice.localhost", "/hello");
     await request(handler, "alice.localhost", "/hello");
     await settleViews(services);
-    expect(stored(data, "alice")).toEqual({ views: 3, daily: [{ day: "2026-06-01", views: 1 }, { day: "2026-06-02", views: 2 }] });
+    expect(stored(data, "alice")).toEqual({
+      views: 3,
+      daily: [
+        { day: "2026-06-01", views: 1 },
+        { day: "2026-06-02", views: 2 },
+      ],
+    });
   });
 
   test("evicting a blog from the pool loses none of its views, and adding them opens nothing in the pool", async () => {
     const { handler, services, data } = await setup(1);
-    await request(handler, "alice.localhost", "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "a", body: "b" }) });
+    await request(handler, "alice.localhost", "/hello/comments", {
+      method: "POST",
+      body: new URLSearchParams({ name: "a", body: "b" }),
+    });
     await request(handler, "alice.localhost", "/hello");
-    await request(handler, "bob.localhost", "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "a", body: "b" }) }); // evicts alice (cap 1)
+    await request(handler, "bob.localhost", "/hello/comments", {
+      method: "POST",
+      body: new URLSearchParams({ name: "a", body: "b" }),
+    }); // evicts alice (cap 1)
     await request(handler, "bob.localhost", "/hello");
     expect(services.pool.peek(alice)).toBeUndefined();
     expect(services.pool.stats.evictions).toBeGreaterThan(0);
@@ -124,9 +149,16 @@ describe("the view counter", () => {
     views.record(alice, 1, Date.parse("2026-06-02T09:30:00Z")); // not journaled yet
     expect(views.pendingSegments()).toEqual([1, 2]);
     expect(views.blogsOf(1).sort()).toEqual([alice, bob]);
-    expect(views.viewsOf(alice)).toEqual([{ segment: 1, rows: [["2026-06-01", 1, 2]] }, { segment: 2, rows: [["2026-06-02", 3, 1]] }]);
+    expect(views.viewsOf(alice)).toEqual([
+      { segment: 1, rows: [["2026-06-01", 1, 2]] },
+      { segment: 2, rows: [["2026-06-02", 3, 1]] },
+    ]);
     expect(views.viewsOf(alice, 1)).toEqual([{ segment: 1, rows: [["2026-06-01", 1, 2]] }]);
-    expect(views.pendingRows(alice).sort()).toEqual([["2026-06-01", 1, 2], ["2026-06-02", 1, 1], ["2026-06-02", 3, 1]]);
+    expect(views.pendingRows(alice).sort()).toEqual([
+      ["2026-06-01", 1, 2],
+      ["2026-06-02", 1, 1],
+      ["2026-06-02", 3, 1],
+    ]);
     expect(views.pendingViews).toBe(5);
     views.settled(alice, [1, 2], 2);
     expect(views.isSettled(1)).toBe(false); // bob has not taken segment 1 yet
@@ -151,14 +183,25 @@ describe("the view counter", () => {
     const data = tempDir();
     const path = await makeBlog(data, "alice");
     const db = openBlogDatabase(path);
-    const { id } = createPost(db, { title: "Hello", body: "x", status: "published", publishedAt: "2026-05-01T00:00:00Z" });
-    const segment = (n: number, count: number) => ({ segment: n, rows: [["2026-06-01", id, count]] as [string, number, number][] });
+    const { id } = createPost(db, {
+      title: "Hello",
+      body: "x",
+      status: "published",
+      publishedAt: "2026-05-01T00:00:00Z",
+    });
+    const segment = (n: number, count: number) => ({
+      segment: n,
+      rows: [["2026-06-01", id, count]] as [string, number, number][],
+    });
     expect(applyViews(db, "j1", [segment(1, 2)])).toBe(1);
     expect(applyViews(db, "j1", [segment(1, 2)])).toBe(0); // again: already taken
     expect(applyViews(db, "j1", [segment(1, 2), segment(2, 5)])).toBe(1); // only the new one
     expect(applyViews(db, "j2", [segment(1, 10)])).toBe(1); // another server's journal is its own
     expect(db.query("SELECT views FROM posts").get()).toEqual({ views: 17 });
-    expect(db.query("SELECT journal, segment FROM views_applied ORDER BY journal").all()).toEqual([{ journal: "j1", segment: 2 }, { journal: "j2", segment: 1 }]);
+    expect(db.query("SELECT journal, segment FROM views_applied ORDER BY journal").all()).toEqual([
+      { journal: "j1", segment: 2 },
+      { journal: "j2", segment: 1 },
+    ]);
     // A failure in the middle takes nothing of the segment.
     db.run("CREATE TRIGGER refuse BEFORE INSERT ON daily_views BEGIN SELECT RAISE(ABORT, 'refused'); END");
     expect(() => applyViews(db, "j1", [segment(3, 1)])).toThrow("refused");

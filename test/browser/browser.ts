@@ -12,7 +12,15 @@ if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (a
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 
@@ -26,9 +34,28 @@ export async function startServer(dataDir: string, extra: string[] = []): Promis
   const probe = Bun.serve({ port: 0, fetch: () => new Response() });
   const port = probe.port!;
   probe.stop(true);
-  const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", dataDir, "--port", String(port), "--hostname", "127.0.0.1", ...extra], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      BUN,
+      join(REPO, "src/main.ts"),
+      "serve",
+      "--data",
+      dataDir,
+      "--port",
+      String(port),
+      "--hostname",
+      "127.0.0.1",
+      ...extra,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   for (let i = 0; i < 200; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     await Bun.sleep(50);
   }
   return {

@@ -22,9 +22,21 @@ describe.skipIf(!hasChromium)("a reader in a real browser", () => {
     const path = await makeBlog(data, "alice", { title: "Alice's notes" });
     const db = openBlogDatabase(path);
     updateSettings(db, { description: "Notes on databases and the web.", comment_policy: "approve" });
-    createPost(db, { title: "Why every blog is a file", body: "SQLite in **WAL mode** lets readers and the writer work together.\n\n```sql\nPRAGMA journal_mode = WAL;\n```\n\nRead [the docs](https://sqlite.org/wal.html).", tags: ["sqlite", "design"], status: "published", publishedAt: "2026-02-01T09:00:00Z" });
+    createPost(db, {
+      title: "Why every blog is a file",
+      body: "SQLite in **WAL mode** lets readers and the writer work together.\n\n```sql\nPRAGMA journal_mode = WAL;\n```\n\nRead [the docs](https://sqlite.org/wal.html).",
+      tags: ["sqlite", "design"],
+      status: "published",
+      publishedAt: "2026-02-01T09:00:00Z",
+    });
     XSS_PAYLOADS.forEach((payload, i) => {
-      const post = createPost(db, { title: `${payload} ${i}`, body: `${payload}\n\n${payload}`, tags: [payload], status: "published", publishedAt: "2026-01-01T00:00:00Z" });
+      const post = createPost(db, {
+        title: `${payload} ${i}`,
+        body: `${payload}\n\n${payload}`,
+        tags: [payload],
+        status: "published",
+        publishedAt: "2026-01-01T00:00:00Z",
+      });
       addComment(db, { postId: post.id, name: payload, body: payload, status: "approved" });
       slugs.push(post.slug);
     });
@@ -46,19 +58,30 @@ describe.skipIf(!hasChromium)("a reader in a real browser", () => {
       ran.push(`dialog: ${d.message()}`);
       void d.dismiss();
     });
-    const paths = ["/", "/?page=2", "/tags", ...slugs.map((s) => `/${s}`), ...XSS_PAYLOADS.slice(0, 6).map((p) => `/search?q=${encodeURIComponent(p)}`)];
+    const paths = [
+      "/",
+      "/?page=2",
+      "/tags",
+      ...slugs.map((s) => `/${s}`),
+      ...XSS_PAYLOADS.slice(0, 6).map((p) => `/search?q=${encodeURIComponent(p)}`),
+    ];
     for (const path of paths) {
       const r = await page.goto(server.url("alice", path));
       expect(r?.status()).toBeLessThan(500);
       // Click every link the payloads may have produced (a javascript: URL would run here).
-      for (const link of await page.locator("main a[href^='javascript' i], main a[href^='data' i]").all()) await link.click({ timeout: 1000 }).catch(() => {});
+      for (const link of await page.locator("main a[href^='javascript' i], main a[href^='data' i]").all())
+        await link.click({ timeout: 1000 }).catch(() => {});
     }
     expect(ran).toEqual([]);
     await page.close();
   });
 
   test("reads without JavaScript, comments through the form, and looks right on a phone", async () => {
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 1,
+    });
     const page = await context.newPage();
     await page.goto(server.url("alice"));
     await page.screenshot({ path: "/tmp/writekit-home-phone.png", fullPage: false });

@@ -24,7 +24,9 @@ describe("writekit backup", () => {
     await blogWithPosts(data, "alice", 2);
     await blogWithPosts(data, "bob", 0);
     const live = new Database(join(data, "tenants", "alice.db"));
-    live.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('x', 1, 'y', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')");
+    live.run(
+      "INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('x', 1, 'y', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')",
+    );
     live.close();
     const dir = join(tempDir(), "backup");
     const r = await cli(["backup", "-o", dir, "--data", data]);
@@ -92,7 +94,9 @@ describe("writekit backup", () => {
     const wrong = join(tempDir(), "wrong");
     const r = await cli(["backup", "-o", dir, "--data", wrong]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`writekit: no data directory at ${wrong} (looked for ${wrong}/tenants); pass --data DIR or set WRITEKIT_DATA (tenant create and restore make a new one)\n`);
+    expect(r.stderr).toBe(
+      `writekit: no data directory at ${wrong} (looked for ${wrong}/tenants); pass --data DIR or set WRITEKIT_DATA (tenant create and restore make a new one)\n`,
+    );
     expect(existsSync(dir)).toBe(false);
   });
 });

@@ -27,7 +27,8 @@ async function build(outfile: string): Promise<void> {
   const script: string = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts.build;
   expect(script).toContain("--outfile dist/writekit");
   const tree = tempDir("writekit-source-");
-  for (const entry of ["src", "migrations", "package.json", "tsconfig.json", "bunfig.toml", "migrations.d.ts"]) cpSync(join(REPO, entry), join(tree, entry), { recursive: true });
+  for (const entry of ["src", "migrations", "package.json", "tsconfig.json", "bunfig.toml", "migrations.d.ts"])
+    cpSync(join(REPO, entry), join(tree, entry), { recursive: true });
   symlinkSync(join(REPO, "node_modules"), join(tree, "node_modules"));
   // The script calls `bun`, which npm finds in node_modules/.bin; the running Bun may be named otherwise (bun.exe).
   const bin = tempDir("writekit-bin-");
@@ -47,8 +48,18 @@ async function build(outfile: string): Promise<void> {
 }
 
 async function run(binary: string, args: string[], stdin?: string) {
-  const proc = Bun.spawn([binary, ...args], { cwd: dirname(binary), stdin: stdin === undefined ? "ignore" : new Blob([stdin]), stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin" } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([binary, ...args], {
+    cwd: dirname(binary),
+    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: "/usr/bin:/bin" },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
@@ -59,13 +70,28 @@ describe("the compiled binary", () => {
     const elsewhere = join(tempDir(), "writekit");
     copyFileSync(outfile, elsewhere);
     const data = join(dirname(elsewhere), "data");
-    expect((await run(elsewhere, ["tenant", "create", "alice", "--password-stdin", "--data", data], "a long enough passphrase\n")).code).toBe(0);
+    expect(
+      (
+        await run(
+          elsewhere,
+          ["tenant", "create", "alice", "--password-stdin", "--data", data],
+          "a long enough passphrase\n",
+        )
+      ).code,
+    ).toBe(0);
     const exported = await run(elsewhere, ["export", "alice", "-o", "alice.db", "--data", data]);
     expect(exported.stderr).toBe("");
     expect(exported.code).toBe(0);
     expect(existsSync(join(dirname(elsewhere), "alice.db"))).toBe(true);
-    expect(await run(elsewhere, ["check", "--data", data])).toMatchObject({ code: 0, stdout: expect.stringContaining("alice: ok") });
-    const imported = await run(elsewhere, ["import", "bob", "alice.db", "--password-stdin", "--data", data], "another long passphrase\n");
+    expect(await run(elsewhere, ["check", "--data", data])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("alice: ok"),
+    });
+    const imported = await run(
+      elsewhere,
+      ["import", "bob", "alice.db", "--password-stdin", "--data", data],
+      "another long passphrase\n",
+    );
     expect(imported.stderr).toBe("");
     expect(imported.code).toBe(0);
 
@@ -75,12 +101,25 @@ describe("the compiled binary", () => {
     expect(await run(elsewhere, ["import", "alice", "code.md", "--data", data])).toMatchObject({ code: 0, stderr: "" });
     const old = openBlogDatabase(join(dirname(elsewhere), "old.db"), { create: true });
     migrate(old, MIGRATIONS.slice(0, 1));
-    old.run("INSERT INTO posts (slug, title, body, html, status, created_at, updated_at) VALUES ('old', 'Old', '```ts\nconst b = 2;\n```', '<pre>plain</pre>', 'draft', 'now', 'now')");
+    old.run(
+      "INSERT INTO posts (slug, title, body, html, status, created_at, updated_at) VALUES ('old', 'Old', '```ts\nconst b = 2;\n```', '<pre>plain</pre>', 'draft', 'now', 'now')",
+    );
     old.close();
-    expect(await run(elsewhere, ["import", "carol", "old.db", "--password-stdin", "--data", data], "a third long passphrase\n")).toMatchObject({ code: 0, stderr: "" });
-    for (const [name, slug] of [["alice", "code"], ["carol", "old"]]) {
+    expect(
+      await run(
+        elsewhere,
+        ["import", "carol", "old.db", "--password-stdin", "--data", data],
+        "a third long passphrase\n",
+      ),
+    ).toMatchObject({ code: 0, stderr: "" });
+    for (const [name, slug] of [
+      ["alice", "code"],
+      ["carol", "old"],
+    ]) {
       const db = new Database(join(data, "tenants", `${name}.db`), { readonly: true });
-      expect((db.query("SELECT html FROM posts WHERE slug = ?").get(slug) as { html: string }).html).toContain('<span class="hljs-keyword">const</span>');
+      expect((db.query("SELECT html FROM posts WHERE slug = ?").get(slug) as { html: string }).html).toContain(
+        '<span class="hljs-keyword">const</span>',
+      );
       db.close();
     }
 
@@ -92,11 +131,21 @@ describe("the compiled binary", () => {
       db.close();
     }
     const port = await freePort();
-    const serve = () => Bun.spawn([elsewhere, "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { cwd: dirname(elsewhere), stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin" } });
-    const get = (host: string) => fetch(`http://127.0.0.1:${port}/hello`, { headers: { host } }).then((r) => r.status).catch(() => 0);
+    const serve = () =>
+      Bun.spawn([elsewhere, "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], {
+        cwd: dirname(elsewhere),
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { PATH: "/usr/bin:/bin" },
+      });
+    const get = (host: string) =>
+      fetch(`http://127.0.0.1:${port}/hello`, { headers: { host } })
+        .then((r) => r.status)
+        .catch(() => 0);
     const up = async () => {
       let status = 0;
-      for (const end = performance.now() + 30_000; status !== 200 && performance.now() < end; ) if ((status = await get("bob.localhost")) !== 200) await Bun.sleep(25);
+      for (const end = performance.now() + 30_000; status !== 200 && performance.now() < end;)
+        if ((status = await get("bob.localhost")) !== 200) await Bun.sleep(25);
       expect(status).toBe(200);
     };
     const aliceViews = () => {
@@ -115,7 +164,7 @@ describe("the compiled binary", () => {
     server = serve();
     try {
       await up();
-      for (const end = performance.now() + 30_000; aliceViews() === 0 && performance.now() < end; ) await Bun.sleep(50);
+      for (const end = performance.now() + 30_000; aliceViews() === 0 && performance.now() < end;) await Bun.sleep(50);
       expect(aliceViews()).toBe(1);
     } finally {
       server.kill("SIGTERM");

@@ -18,7 +18,9 @@ async function damagedBlog(data: string, name: string): Promise<void> {
   for (let i = 0; i < 50; i++) createPost(db, { title: `Post ${i}`, body: "words ".repeat(200), status: "published" });
   db.close();
   const raw = new Database(path, { readonly: true });
-  const { rootpage } = raw.query("SELECT rootpage FROM sqlite_schema WHERE name = 'posts'").get() as { rootpage: number };
+  const { rootpage } = raw.query("SELECT rootpage FROM sqlite_schema WHERE name = 'posts'").get() as {
+    rootpage: number;
+  };
   const { page_size } = raw.query("PRAGMA page_size").get() as { page_size: number };
   raw.close();
   const fd = openSync(path, "r+");
@@ -78,7 +80,9 @@ describe("writekit check", () => {
 
     const sound = await cli(["check", "--data", data]);
     expect(sound.stderr).toBe("");
-    expect(sound.stdout).toBe("alice: ok (2 images: bytes match their SHA-256)\n1 blog checked: 1 ok, 0 damaged or unreadable\n");
+    expect(sound.stdout).toBe(
+      "alice: ok (2 images: bytes match their SHA-256)\n1 blog checked: 1 ok, 0 damaged or unreadable\n",
+    );
 
     // One byte in the middle of the JPEG, where no page header or cell pointer lies: SQLite's own
     // quick_check cannot see it, the hash does.
@@ -93,7 +97,9 @@ describe("writekit check", () => {
 
     const damaged = await cli(["check", "--data", data]);
     expect(damaged.code).toBe(1);
-    expect(damaged.stderr).toStartWith(`alice: DAMAGED: the image ${media.sha256} is damaged: its bytes have the SHA-256 `);
+    expect(damaged.stderr).toStartWith(
+      `alice: DAMAGED: the image ${media.sha256} is damaged: its bytes have the SHA-256 `,
+    );
     expect(damaged.stdout).toContain("1 blog checked: 0 ok, 1 damaged or unreadable");
   });
 });

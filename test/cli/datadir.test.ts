@@ -7,7 +7,9 @@ import { makeBlog, tempDir } from "../helpers.ts";
 describe("the data directory", () => {
   test("a command refuses one that does not exist, saying where it looked and how to point elsewhere", () => {
     const wrong = join(tempDir(), "wrong");
-    expect(() => requireDataDir(wrong)).toThrow(`no data directory at ${wrong} (looked for ${wrong}/tenants); pass --data DIR or set WRITEKIT_DATA (tenant create and restore make a new one)`);
+    expect(() => requireDataDir(wrong)).toThrow(
+      `no data directory at ${wrong} (looked for ${wrong}/tenants); pass --data DIR or set WRITEKIT_DATA (tenant create and restore make a new one)`,
+    );
     mkdirSync(wrong);
     expect(() => requireDataDir(wrong)).toThrow("no data directory");
     writeFileSync(join(wrong, "tenants"), "a file, not a folder");
@@ -23,7 +25,8 @@ describe("the data directory", () => {
     ]);
     mkdirSync(join(data, "tenants"), { recursive: true });
     // Files that are not blogs do not count: a half-made blog, a stray file, a blog's -wal alone.
-    for (const f of [".alice.1.2.creating", "notes.txt", "Upper.db", "bob.db-wal"]) writeFileSync(join(data, "tenants", f), "");
+    for (const f of [".alice.1.2.creating", "notes.txt", "Upper.db", "bob.db-wal"])
+      writeFileSync(join(data, "tenants", f), "");
     expect(hasAnyBlog(data)).toBe(false);
     expect(noBlogsNotice(data)).toHaveLength(3);
     await makeBlog(data, "alice");

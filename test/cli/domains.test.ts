@@ -26,7 +26,9 @@ describe("writekit domains rebuild", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("alice.example.com → alice\nwww.carol.dev → carol\n2 custom domains written to");
-    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "alice.example.com": "alice", "www.carol.dev": "carol" } });
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({
+      domains: { "alice.example.com": "alice", "www.carol.dev": "carol" },
+    });
 
     const { handler, services } = makeServer(data);
     expect(services.customDomains.get("www.carol.dev") as string).toBe("carol");
@@ -47,7 +49,9 @@ describe("writekit domains rebuild", () => {
     expect(r.stderr).toContain("shared.example.com: set by bob, alice; it stays with bob, refused for alice");
     expect(r.stderr).toContain("carol: its custom domain is refused:");
     expect(r.stdout).toContain("shared.example.com → bob");
-    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "shared.example.com": "bob" } });
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({
+      domains: { "shared.example.com": "bob" },
+    });
   });
 
   test("a domain inside the server's own domain is refused, and unknown sub-commands are usage errors", async () => {
@@ -81,7 +85,9 @@ describe("writekit domains rebuild", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("bob: bob.example.org is pending (its DNS has not proved the claim yet); left out");
     expect(r.stdout).toContain("carol: other.example.org is pending");
-    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "alice.example.org": "alice", "dave.example.org": "dave" } });
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({
+      domains: { "alice.example.org": "alice", "dave.example.org": "dave" },
+    });
     const { handler } = makeServer(data);
     expect((await request(handler, "bob.example.org", "/")).status).toBe(404);
   }, 30_000);
@@ -91,10 +97,20 @@ describe("writekit domains rebuild", () => {
     await blogWithDomain(data, "alice", "www.example.com");
     const refused = await cli(["domains", "rebuild", "--domain", "blogs.example.com", "--data", data]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("alice: its custom domain is refused: \"www.example.com\" is under example.com");
+    expect(refused.stderr).toContain('alice: its custom domain is refused: "www.example.com" is under example.com');
     expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: {} });
-    const allowed = await cli(["domains", "rebuild", "--domain", "blogs.example.com", "--allow-parent-domain", "--data", data]);
+    const allowed = await cli([
+      "domains",
+      "rebuild",
+      "--domain",
+      "blogs.example.com",
+      "--allow-parent-domain",
+      "--data",
+      data,
+    ]);
     expect(allowed.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "www.example.com": "alice" } });
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({
+      domains: { "www.example.com": "alice" },
+    });
   }, 30_000);
 });

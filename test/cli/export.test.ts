@@ -61,7 +61,9 @@ describe("writekit export", () => {
 
     const overwrite = await cli(["export", "alice", "-o", existing, "--data", data]);
     expect(overwrite.code).toBe(1);
-    expect(overwrite.stderr).toBe(`writekit: ${existing} already exists; choose another file with -o or remove it first\n`);
+    expect(overwrite.stderr).toBe(
+      `writekit: ${existing} already exists; choose another file with -o or remove it first\n`,
+    );
     expect(readFileSync(existing, "utf8")).toBe("keep me");
 
     const unknown = await cli(["export", "bob", "-o", join(out, "bob.db"), "--data", data]);
@@ -89,12 +91,17 @@ describe("writekit export", () => {
     const data = tempDir();
     const path = await makeBlog(data, "alice");
     const db = openBlogDatabase(path);
-    const second = insertAuthor(db, { email: "second@example.com", passwordHash: "$argon2id$v=19$m=4096,t=1,p=1$second-author-hash" });
+    const second = insertAuthor(db, {
+      email: "second@example.com",
+      passwordHash: "$argon2id$v=19$m=4096,t=1,p=1$second-author-hash",
+    });
     createSession(db, 1, new Date());
     createSession(db, second.id, new Date());
     const secrets = [
       ...(db.query("SELECT password_hash AS s FROM authors").all() as { s: string }[]),
-      ...(db.query("SELECT token_hash AS s FROM sessions UNION ALL SELECT csrf_token FROM sessions").all() as { s: string }[]),
+      ...(db.query("SELECT token_hash AS s FROM sessions UNION ALL SELECT csrf_token FROM sessions").all() as {
+        s: string;
+      }[]),
     ].map((r) => r.s);
     db.close();
     expect(secrets).toHaveLength(6);

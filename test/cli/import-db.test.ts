@@ -26,9 +26,17 @@ const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(byte
 function addAuthorsWork(db: Database): void {
   const photo = storeMedia(db, fixture("photo.jpg"), { alt: "A photo" }).media;
   storeMedia(db, fixture("alpha.webp"), { alt: "Not used yet" });
-  createPost(db, { title: "With a photo", body: `Look:\n\n${mediaMarkdown(photo)}`, status: "published", publishedAt: "2025-01-03T00:00:00Z" });
+  createPost(db, {
+    title: "With a photo",
+    body: `Look:\n\n${mediaMarkdown(photo)}`,
+    status: "published",
+    publishedAt: "2025-01-03T00:00:00Z",
+  });
   createPost(db, { title: "About", body: "Who I am.", status: "published", kind: "page" });
-  setMenu(db, [{ label: "About", url: "/about" }, { label: "Elsewhere", url: "https://example.com/" }]);
+  setMenu(db, [
+    { label: "About", url: "/about" },
+    { label: "Elsewhere", url: "https://example.com/" },
+  ]);
   updateSettings(db, { media_quota_bytes: 2_000_000, icon: photo.sha256 });
 }
 
@@ -37,7 +45,13 @@ async function exportedBlog(): Promise<{ data: string; file: string }> {
   const data = tempDir();
   const path = await makeBlog(data, "alice", { email: "alice@example.com", title: "Alice writes" });
   const db = openBlogDatabase(path);
-  const post = createPost(db, { title: "Hello world", body: "First *post*.", tags: ["intro", "life"], status: "published", publishedAt: "2025-01-02T03:04:05Z" });
+  const post = createPost(db, {
+    title: "Hello world",
+    body: "First *post*.",
+    tags: ["intro", "life"],
+    status: "published",
+    publishedAt: "2025-01-02T03:04:05Z",
+  });
   createPost(db, { title: "A draft", body: "Not yet", status: "draft" });
   addComment(db, { postId: post.id, name: "Reader", body: "Nice!", status: "approved" });
   updateSettings(db, { description: "Notes from Alice", posts_per_page: 5 });
@@ -52,11 +66,22 @@ async function exportedBlog(): Promise<{ data: string; file: string }> {
 function dump(path: string) {
   const db = new Database(path, { readonly: true });
   const rows = {
-    posts: db.query("SELECT slug, title, body, html, status, kind, published_at, created_at, updated_at, views FROM posts ORDER BY id").all(),
+    posts: db
+      .query(
+        "SELECT slug, title, body, html, status, kind, published_at, created_at, updated_at, views FROM posts ORDER BY id",
+      )
+      .all(),
     // The bytes by their SHA-256, computed here rather than trusting the row's own column.
-    media: (db.query("SELECT sha256, type, bytes, width, height, alt, created_at, data FROM media ORDER BY rowid").all() as { data: Uint8Array }[])
-      .map(({ data, ...row }) => ({ ...row, data: sha256(data) })),
-    tags: db.query("SELECT p.slug, t.name FROM post_tags JOIN posts p ON p.id = post_id JOIN tags t ON t.id = tag_id ORDER BY 1, 2").all(),
+    media: (
+      db.query("SELECT sha256, type, bytes, width, height, alt, created_at, data FROM media ORDER BY rowid").all() as {
+        data: Uint8Array;
+      }[]
+    ).map(({ data, ...row }) => ({ ...row, data: sha256(data) })),
+    tags: db
+      .query(
+        "SELECT p.slug, t.name FROM post_tags JOIN posts p ON p.id = post_id JOIN tags t ON t.id = tag_id ORDER BY 1, 2",
+      )
+      .all(),
     comments: db.query("SELECT author_name, body, status, created_at FROM comments ORDER BY id").all(),
     settings: db.query("SELECT key, value FROM settings ORDER BY key").all(),
     search: db.query("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'hello'").all(),
@@ -77,7 +102,9 @@ describe("writekit import NAME FILE.db", () => {
     const r = await cli(["import", "bob", file, "--password-stdin", "--data", other], { stdin: PASSWORD + "\n" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Imported blog "bob" from ${file} into ${join(other, "tenants", "bob.db")} (4 posts, 2 images)`);
+    expect(r.stdout).toContain(
+      `Imported blog "bob" from ${file} into ${join(other, "tenants", "bob.db")} (4 posts, 2 images)`,
+    );
     expect(r.stdout).toContain("as alice@example.com");
     expect(r.stdout).not.toContain("note:");
     expect(r.stdout).not.toContain("Password:");
@@ -86,9 +113,18 @@ describe("writekit import NAME FILE.db", () => {
     expect(dump(imported)).toEqual(original);
     // What the comparison covers: a page, both images (the shown one sized in the post's HTML), the menu and the quota.
     expect(original.posts.map((p: any) => p.kind)).toEqual(["post", "post", "post", "page"]);
-    expect(original.media.map((m: any) => m.data)).toEqual([sha256(fixture("photo.jpg")), sha256(fixture("alpha.webp"))]);
+    expect(original.media.map((m: any) => m.data)).toEqual([
+      sha256(fixture("photo.jpg")),
+      sha256(fixture("alpha.webp")),
+    ]);
     expect((original.posts[2] as any).html).toContain('width="40" height="30"');
-    expect(original.settings).toContainEqual({ key: "menu", value: JSON.stringify([{ label: "About", url: "/about" }, { label: "Elsewhere", url: "https://example.com/" }]) });
+    expect(original.settings).toContainEqual({
+      key: "menu",
+      value: JSON.stringify([
+        { label: "About", url: "/about" },
+        { label: "Elsewhere", url: "https://example.com/" },
+      ]),
+    });
     expect(original.settings).toContainEqual({ key: "media_quota_bytes", value: "2000000" });
     expect(original.settings).toContainEqual({ key: "icon", value: sha256(fixture("photo.jpg")) });
     const db = new Database(imported, { readonly: true });
@@ -135,7 +171,9 @@ describe("writekit import NAME FILE.db", () => {
     const damaged = join(dir, "damaged.db");
     copyFileSync(file, damaged);
     const d = new Database(damaged, { readonly: true });
-    const { rootpage } = d.query("SELECT rootpage FROM sqlite_schema WHERE name = 'posts'").get() as { rootpage: number };
+    const { rootpage } = d.query("SELECT rootpage FROM sqlite_schema WHERE name = 'posts'").get() as {
+      rootpage: number;
+    };
     const { page_size } = d.query("PRAGMA page_size").get() as { page_size: number };
     d.close();
     const bytes = Bun.file(damaged);
@@ -146,8 +184,16 @@ describe("writekit import NAME FILE.db", () => {
     const cases: [string[], number, string][] = [
       [["import", "alice", file], 1, 'a blog named "alice" already exists'],
       [["import", "bob", text], 1, `${text} is not an SQLite database`],
-      [["import", "bob", foreign], 1, `${foreign} is not a WriteKit blog: it is an SQLite database but not a WriteKit blog`],
-      [["import", "bob", newer], 1, `${newer} was written by a newer WriteKit: its schema is version ${SCHEMA_VERSION + 1}, newer than this WriteKit supports (${SCHEMA_VERSION})`],
+      [
+        ["import", "bob", foreign],
+        1,
+        `${foreign} is not a WriteKit blog: it is an SQLite database but not a WriteKit blog`,
+      ],
+      [
+        ["import", "bob", newer],
+        1,
+        `${newer} was written by a newer WriteKit: its schema is version ${SCHEMA_VERSION + 1}, newer than this WriteKit supports (${SCHEMA_VERSION})`,
+      ],
       [["import", "bob", damaged], 1, `${damaged} is damaged`],
       [["import", "bob", join(dir, "missing.db")], 1, `${join(dir, "missing.db")} does not exist`],
       [["import", "bob", file, join(dir, "more.md")], 2, "an exported .db file is imported on its own"],
@@ -177,7 +223,9 @@ describe("writekit import NAME FILE.db", () => {
     const r = await cli(["import", "bob", file, "--domain", "blogs.example.com", "--data", other]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Read it at   https://bob.blogs.example.com/ ");
-    expect(r.stdout).toContain("Write at     https://bob.blogs.example.com/admin  as author@bob.blogs.example.com (the file had no author, so one was created)");
+    expect(r.stdout).toContain(
+      "Write at     https://bob.blogs.example.com/admin  as author@bob.blogs.example.com (the file had no author, so one was created)",
+    );
   });
 });
 
@@ -186,12 +234,17 @@ describe("writekit import of a file from an older WriteKit", () => {
   function olderBlog(version: number, add: (db: Database) => void = () => {}): string {
     const file = join(tempDir(), `v${version}.db`);
     const db = openBlogDatabase(file, { create: true });
-    migrate(db, MIGRATIONS.filter((m) => m.version <= version));
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= version),
+    );
     insertAuthor(db, { email: "old@example.com", passwordHash: "" });
     // In SQL, as that version's WriteKit wrote it: createPost writes the kind, which version 1 has not.
     const body = "From *long* ago.";
     const t = "2024-01-01T00:00:00Z";
-    db.query("INSERT INTO posts (id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES (1, 'old-post', 'Old post', ?, ?, 'From long ago.', 'published', ?, ?, ?)").run(body, renderMarkdown(body), t, t, t);
+    db.query(
+      "INSERT INTO posts (id, slug, title, body, html, excerpt, status, published_at, created_at, updated_at) VALUES (1, 'old-post', 'Old post', ?, ?, 'From long ago.', 'published', ?, ?, ?)",
+    ).run(body, renderMarkdown(body), t, t, t);
     addComment(db, { postId: 1, name: "Reader", body: "Still here", status: "approved" });
     add(db);
     db.close();

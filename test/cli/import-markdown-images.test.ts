@@ -78,8 +78,13 @@ function site(): { root: string; outside: string } {
 
 function readBlog(data: string) {
   const db = new Database(join(data, "tenants", "alice.db"), { readonly: true });
-  const media = db.query("SELECT sha256, type, alt FROM media ORDER BY rowid").all() as { sha256: string; type: string; alt: string }[];
-  const body = (slug: string) => (db.query("SELECT body FROM posts WHERE slug = ?").get(slug) as { body: string } | null)?.body;
+  const media = db.query("SELECT sha256, type, alt FROM media ORDER BY rowid").all() as {
+    sha256: string;
+    type: string;
+    alt: string;
+  }[];
+  const body = (slug: string) =>
+    (db.query("SELECT body FROM posts WHERE slug = ?").get(slug) as { body: string } | null)?.body;
   const result = { media, withImages: body("with-images"), bundle: body("bundle") };
   db.close();
   return result;
@@ -90,7 +95,16 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
     const data = tempDir();
     await makeBlog(data, "alice");
     const { root } = site();
-    const r = await cli(["import", "alice", join(root, "_posts"), join(root, "content"), "--site-root", root, "--data", data]);
+    const r = await cli([
+      "import",
+      "alice",
+      join(root, "_posts"),
+      join(root, "content"),
+      "--site-root",
+      root,
+      "--data",
+      data,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0); // an image not brought does not fail its post
     const line = r.stdout.split("\n").find((l) => l.includes("2024-03-01-with-images.md"))!;
@@ -104,9 +118,12 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
       `image "/assets/huge.png" not brought: it is 12.0 MiB; an image may be at most 10.0 MiB`,
       `image "/assets/linked.png" not brought: it is a link to `,
       `image "/assets/pipe.png" not brought: it is a named pipe (FIFO), not a regular file`,
-    ]) expect(line).toContain(note);
+    ])
+      expect(line).toContain(note);
     expect(line).not.toContain("example.com"); // a remote image is left alone, silently
-    expect(r.stdout.split("\n").find((l) => l.includes("bundle/index.md"))).toEndWith("→ /bundle (1 image brought into the blog)");
+    expect(r.stdout.split("\n").find((l) => l.includes("bundle/index.md"))).toEndWith(
+      "→ /bundle (1 image brought into the blog)",
+    );
 
     const { media, withImages, bundle } = readBlog(data);
     const photo = sha256(fixture("photo.png"));
@@ -134,7 +151,9 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
     const { handler, services } = makeServer(data);
     try {
       const page = await (await request(handler, "alice.localhost", "/with-images")).text();
-      expect(page).toMatch(new RegExp(`<img src="/media/${photo}.png" alt="A photo" title="The title" width="\\d+" height="\\d+"`));
+      expect(page).toMatch(
+        new RegExp(`<img src="/media/${photo}.png" alt="A photo" title="The title" width="\\d+" height="\\d+"`),
+      );
       // The alt an <img> tag carried is the image's alt text and nothing else: no link, no tag.
       expect(page).toContain(`alt="x](javascript:alert(1)) &lt;b&gt;"`);
       expect(page).not.toMatch(/href="javascript/);
@@ -148,7 +167,16 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
     }
 
     // The same import again changes nothing and stores nothing twice.
-    const again = await cli(["import", "alice", join(root, "_posts"), join(root, "content"), "--site-root", root, "--data", data]);
+    const again = await cli([
+      "import",
+      "alice",
+      join(root, "_posts"),
+      join(root, "content"),
+      "--site-root",
+      root,
+      "--data",
+      data,
+    ]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("alice: 0 imported, 0 updated, 2 unchanged");
     expect(again.stdout).not.toContain("brought into the blog");
@@ -161,7 +189,9 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
     const { root } = site();
     const r = await cli(["import", "alice", join(root, "_posts"), join(root, "content"), "--data", data]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`image "/assets/photo.png" not brought: it is a path from the site's root; give the site's folder with --site-root DIR`);
+    expect(r.stdout).toContain(
+      `image "/assets/photo.png" not brought: it is a path from the site's root; give the site's folder with --site-root DIR`,
+    );
     expect(r.stdout).toContain("→ /bundle (1 image brought into the blog)");
     expect(readBlog(data).media.length).toBe(1);
   });
@@ -170,8 +200,19 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
     const data = tempDir();
     await makeBlog(data, "alice");
     const { root } = site();
-    writeFileSync(join(root, "_posts", "2024-03-02-too-long.md"), `---\ntitle: "${"x".repeat(301)}"\n---\n![A](/assets/photo.png)\n`);
-    const r = await cli(["import", "alice", join(root, "_posts", "2024-03-02-too-long.md"), "--site-root", root, "--data", data]);
+    writeFileSync(
+      join(root, "_posts", "2024-03-02-too-long.md"),
+      `---\ntitle: "${"x".repeat(301)}"\n---\n![A](/assets/photo.png)\n`,
+    );
+    const r = await cli([
+      "import",
+      "alice",
+      join(root, "_posts", "2024-03-02-too-long.md"),
+      "--site-root",
+      root,
+      "--data",
+      data,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("The title is 301 characters long");
     expect(readBlog(data).media).toEqual([]);
@@ -181,10 +222,26 @@ describe("writekit import NAME PATH --site-root DIR (a post's local images)", ()
     const data = tempDir();
     await makeBlog(data, "alice");
     const { root } = site();
-    const missing = await cli(["import", "alice", join(root, "_posts"), "--site-root", join(root, "nope"), "--data", data]);
+    const missing = await cli([
+      "import",
+      "alice",
+      join(root, "_posts"),
+      "--site-root",
+      join(root, "nope"),
+      "--data",
+      data,
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`--site-root ${join(root, "nope")}: no such file or folder`);
-    const file = await cli(["import", "alice", join(root, "_posts"), "--site-root", join(root, "assets", "photo.png"), "--data", data]);
+    const file = await cli([
+      "import",
+      "alice",
+      join(root, "_posts"),
+      "--site-root",
+      join(root, "assets", "photo.png"),
+      "--data",
+      data,
+    ]);
     expect(file.code).toBe(1);
     expect(file.stderr).toContain("is a file; give the folder the site is built from");
     const db = await cli(["import", "bob", join(root, "x.db"), "--site-root", root, "--data", data]);

@@ -9,10 +9,18 @@ import { BUN, makeBlog, REPO, tempDir } from "../helpers.ts";
 /** The CLI as a child process that cannot outlive the test (a blocked read would hang forever). */
 async function importMarkdown(data: string, paths: string[]) {
   const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "import", "alice", ...paths, "--data", data], {
-    stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 20_000, killSignal: "SIGKILL",
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 20_000,
+    killSignal: "SIGKILL",
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr, killed: proc.signalCode === "SIGKILL" };
 }
 
@@ -55,14 +63,23 @@ describe("writekit import NAME FOLDER with links and special files", () => {
     expect(r.killed).toBe(false);
     expect(r.code).toBe(1);
     const failed = (name: string, why: string) => `failed     ${join(site, name)}: ${why}`;
-    expect(r.stderr).toContain(failed("passwd.md", `it is a link to /etc/passwd, outside ${root}; only files inside the folder being imported are read`));
-    expect(r.stderr).toMatch(new RegExp(`failed     ${join(site, "environ.md")}: it is a link to /proc/\\d+/environ, outside `));
+    expect(r.stderr).toContain(
+      failed(
+        "passwd.md",
+        `it is a link to /etc/passwd, outside ${root}; only files inside the folder being imported are read`,
+      ),
+    );
+    expect(r.stderr).toMatch(
+      new RegExp(`failed     ${join(site, "environ.md")}: it is a link to /proc/\\d+/environ, outside `),
+    );
     expect(r.stderr).toContain(failed("secret.md", `it is a link to ${join(outside, "secret.md")}, outside ${root}`));
     expect(r.stderr).toContain(failed("folder.md", `it is a link to ${join(outside, "folder")}, outside ${root}`));
     expect(r.stderr).toContain(failed("pipe.md", "it is a named pipe (FIFO), not a regular file"));
     expect(r.stderr).toContain(failed("loop-a.md", "it is a loop of symbolic links that never reaches a file"));
     expect(r.stderr).toContain(failed("loop-b.md", "it is a loop of symbolic links that never reaches a file"));
-    expect(r.stdout).toContain(`skipped    ${join(site, "elsewhere")}: a link to the folder ${join(outside, "folder")}, outside ${root}; linked folders are not walked`);
+    expect(r.stdout).toContain(
+      `skipped    ${join(site, "elsewhere")}: a link to the folder ${join(outside, "folder")}, outside ${root}; linked folders are not walked`,
+    );
     expect(r.stdout).toContain("alice: 2 imported, 0 updated, 0 unchanged, 1 skipped, 7 failed");
     expect(r.stderr).not.toContain("    at ");
     const posts = postBodies(data);
@@ -77,7 +94,9 @@ describe("writekit import NAME FOLDER with links and special files", () => {
     const r = await importMarkdown(data, [join(site, "secret.md"), join(site, "pipe.md"), join(site, "good.md")]);
     expect(r.killed).toBe(false);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`failed     ${join(site, "secret.md")}: it is a link to ${join(outside, "secret.md")}, outside ${root}`);
+    expect(r.stderr).toContain(
+      `failed     ${join(site, "secret.md")}: it is a link to ${join(outside, "secret.md")}, outside ${root}`,
+    );
     expect(r.stderr).toContain(`failed     ${join(site, "pipe.md")}: it is a named pipe (FIFO), not a regular file`);
     expect(postBodies(data).map((p) => p.slug)).toEqual(["good"]);
   }, 30_000);

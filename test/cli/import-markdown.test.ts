@@ -27,9 +27,21 @@ function siteCopy(): string {
 function openPosts(data: string) {
   const db = new Database(join(data, "tenants", "alice.db"), { readonly: true });
   const posts = db.query("SELECT slug, title, status, published_at, body, html FROM posts ORDER BY slug").all() as {
-    slug: string; title: string; status: string; published_at: string | null; body: string; html: string;
+    slug: string;
+    title: string;
+    status: string;
+    published_at: string | null;
+    body: string;
+    html: string;
   }[];
-  const tags = (slug: string) => (db.query("SELECT tags.name FROM tags JOIN post_tags ON tag_id = tags.id JOIN posts ON posts.id = post_id WHERE posts.slug = ? ORDER BY tags.name").all(slug) as { name: string }[]).map((r) => r.name);
+  const tags = (slug: string) =>
+    (
+      db
+        .query(
+          "SELECT tags.name FROM tags JOIN post_tags ON tag_id = tags.id JOIN posts ON posts.id = post_id WHERE posts.slug = ? ORDER BY tags.name",
+        )
+        .all(slug) as { name: string }[]
+    ).map((r) => r.name);
   const bySlug = (slug: string) => posts.find((p) => p.slug === slug)!;
   return { db, posts, tags, bySlug };
 }
@@ -45,31 +57,68 @@ describe("writekit import NAME PATH (Markdown)", () => {
     const { data, site } = await blogWithSite();
     const r = await cli(["import", "alice", site, "--data", data]);
     expect(r.code).toBe(1);
-    const line = (path: string) => r.stdout.split("\n").find((l) => l.includes(join(site, path) + " ")) ?? r.stdout.split("\n").find((l) => l.includes(join(site, path) + ":"));
-    expect(line("jekyll/_posts/2024-03-01-liquid-and-ruby.md")).toBe(`imported   ${join(site, "jekyll/_posts/2024-03-01-liquid-and-ruby.md")} → /liquid-and-ruby (removed Liquid {% include %}; image "x" not found (looked for ${join(site, "jekyll/_posts/x")}); its link is kept)`);
+    const line = (path: string) =>
+      r.stdout.split("\n").find((l) => l.includes(join(site, path) + " ")) ??
+      r.stdout.split("\n").find((l) => l.includes(join(site, path) + ":"));
+    expect(line("jekyll/_posts/2024-03-01-liquid-and-ruby.md")).toBe(
+      `imported   ${join(site, "jekyll/_posts/2024-03-01-liquid-and-ruby.md")} → /liquid-and-ruby (removed Liquid {% include %}; image "x" not found (looked for ${join(site, "jekyll/_posts/x")}); its link is kept)`,
+    );
     expect(line("hugo/content/posts/toml-post.md")).toEndWith("→ /toml-post (draft)");
     expect(line("eleventy/posts/future-post.md")).toEndWith("→ /future-post (scheduled for 2999-01-01T00:00:00Z)");
     expect(line("hugo/content/posts/bundled-post/index.md")).toEndWith("→ /bundled-post");
-    expect(line("hugo/content/posts/_index.md")).toBe(`skipped    ${join(site, "hugo/content/posts/_index.md")}: a Hugo section page (_index.md), not a post`);
-    expect(r.stderr).toContain(`failed     ${join(site, "misc/broken-front-matter.md")}: its YAML front matter cannot be read`);
+    expect(line("hugo/content/posts/_index.md")).toBe(
+      `skipped    ${join(site, "hugo/content/posts/_index.md")}: a Hugo section page (_index.md), not a post`,
+    );
+    expect(r.stderr).toContain(
+      `failed     ${join(site, "misc/broken-front-matter.md")}: its YAML front matter cannot be read`,
+    );
     expect(r.stderr).toContain(`failed     ${join(site, "misc/dangling-link.md")}: no such file or folder`);
     expect(r.stderr).toContain(`failed     ${join(site, "misc/latin1.md")}: it is not UTF-8 text`);
-    expect(r.stderr).toContain(`failed     ${join(site, "misc/too-long-title.md")}: The title is 301 characters long; the limit is 300.`);
+    expect(r.stderr).toContain(
+      `failed     ${join(site, "misc/too-long-title.md")}: The title is 301 characters long; the limit is 300.`,
+    );
     expect(r.stderr).not.toContain("    at "); // no stack traces
     expect(r.stdout).not.toContain("hidden-note");
     expect(r.stdout).not.toContain("node_modules");
     expect(r.stdout).not.toContain("logo.png");
-    expect(r.stdout).toContain('alice: 11 imported, 0 updated, 0 unchanged, 1 skipped, 4 failed (1 file that is not Markdown ignored)');
+    expect(r.stdout).toContain(
+      "alice: 11 imported, 0 updated, 0 unchanged, 1 skipped, 4 failed (1 file that is not Markdown ignored)",
+    );
 
     const { db, posts, tags, bySlug } = openPosts(data);
     expect(posts.map((p) => p.slug)).toEqual([
-      "bundled-post", "christmas-notes", "custom-yaml-slug", "eleventy-post", "future-post", "liquid-and-ruby",
-      "no-front-matter", "plain-notes", "toml-post", "unfinished-thoughts", "unpublished",
+      "bundled-post",
+      "christmas-notes",
+      "custom-yaml-slug",
+      "eleventy-post",
+      "future-post",
+      "liquid-and-ruby",
+      "no-front-matter",
+      "plain-notes",
+      "toml-post",
+      "unfinished-thoughts",
+      "unpublished",
     ]);
-    expect(bySlug("liquid-and-ruby")).toMatchObject({ title: "Liquid & Ruby on {{ site.title }}", status: "published", published_at: "2024-03-01T00:00:00Z" });
-    expect(bySlug("christmas-notes")).toMatchObject({ title: "Christmas notes", status: "published", published_at: "2023-12-24T09:00:00Z" });
-    expect(bySlug("toml-post")).toMatchObject({ title: "A TOML post", status: "draft", published_at: "2024-01-15T06:30:00Z" });
-    expect(bySlug("custom-yaml-slug")).toMatchObject({ title: "Hugo with YAML", status: "published", published_at: "2024-02-20T12:00:00Z" });
+    expect(bySlug("liquid-and-ruby")).toMatchObject({
+      title: "Liquid & Ruby on {{ site.title }}",
+      status: "published",
+      published_at: "2024-03-01T00:00:00Z",
+    });
+    expect(bySlug("christmas-notes")).toMatchObject({
+      title: "Christmas notes",
+      status: "published",
+      published_at: "2023-12-24T09:00:00Z",
+    });
+    expect(bySlug("toml-post")).toMatchObject({
+      title: "A TOML post",
+      status: "draft",
+      published_at: "2024-01-15T06:30:00Z",
+    });
+    expect(bySlug("custom-yaml-slug")).toMatchObject({
+      title: "Hugo with YAML",
+      status: "published",
+      published_at: "2024-02-20T12:00:00Z",
+    });
     expect(bySlug("eleventy-post")).toMatchObject({ status: "published", published_at: "2024-05-05T00:00:00Z" });
     expect(bySlug("future-post")).toMatchObject({ status: "scheduled", published_at: "2999-01-01T00:00:00Z" });
     expect(bySlug("unpublished").status).toBe("draft");
@@ -83,7 +132,9 @@ describe("writekit import NAME PATH (Markdown)", () => {
     expect(tags("eleventy-post")).toEqual(["eleventy", "javascript"]);
 
     const html = bySlug("liquid-and-ruby").html;
-    expect(html).toContain('<pre><code class="language-ruby"><span class="hljs-keyword">def</span> <span class="hljs-title function_">greet</span>');
+    expect(html).toContain(
+      '<pre><code class="language-ruby"><span class="hljs-keyword">def</span> <span class="hljs-title function_">greet</span>',
+    );
     expect(html).toContain("Templates look like {{ this }} and {% if that %}.");
     expect(html).toContain("Welcome to {{ site.title }}");
     expect(html).not.toContain("{% highlight");
@@ -123,7 +174,9 @@ describe("writekit import NAME PATH (Markdown)", () => {
     const again = await cli(["import", "alice", site, "--data", data]);
     expect(again.code).toBe(1); // the same four bad files
     expect(again.stdout).toContain("alice: 0 imported, 0 updated, 11 unchanged, 1 skipped, 4 failed");
-    expect(again.stdout).toContain(`unchanged  ${join(site, "jekyll/_posts/2024-03-01-liquid-and-ruby.md")} → /liquid-and-ruby`);
+    expect(again.stdout).toContain(
+      `unchanged  ${join(site, "jekyll/_posts/2024-03-01-liquid-and-ruby.md")} → /liquid-and-ruby`,
+    );
     expect(again.stdout).not.toMatch(/^imported/m);
     let { db, posts } = openPosts(data);
     expect(posts.length).toBe(11);
@@ -143,11 +196,23 @@ describe("writekit import NAME PATH (Markdown)", () => {
   test("a clean folder and single files exit 0; a file named explicitly that is not Markdown is skipped", async () => {
     const data = tempDir();
     await makeBlog(data, "alice");
-    const r = await cli(["import", "alice", join(FIXTURES, "jekyll"), join(FIXTURES, "hugo/content/posts/yaml-post.md"), join(FIXTURES, "jekyll/assets/logo.png"), "--data", data]);
+    const r = await cli([
+      "import",
+      "alice",
+      join(FIXTURES, "jekyll"),
+      join(FIXTURES, "hugo/content/posts/yaml-post.md"),
+      join(FIXTURES, "jekyll/assets/logo.png"),
+      "--data",
+      data,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`skipped    ${join(FIXTURES, "jekyll/assets/logo.png")}: not a Markdown file (.md or .markdown)`);
-    expect(r.stdout).toContain("alice: 5 imported, 0 updated, 0 unchanged, 1 skipped, 0 failed (1 file that is not Markdown ignored)");
+    expect(r.stdout).toContain(
+      `skipped    ${join(FIXTURES, "jekyll/assets/logo.png")}: not a Markdown file (.md or .markdown)`,
+    );
+    expect(r.stdout).toContain(
+      "alice: 5 imported, 0 updated, 0 unchanged, 1 skipped, 0 failed (1 file that is not Markdown ignored)",
+    );
   });
 
   test("a missing path fails on its own line and the other paths are still imported", async () => {
@@ -168,7 +233,9 @@ describe("writekit import NAME PATH (Markdown)", () => {
     writeFileSync(join(dir, "b.md"), "---\ntitle: Second\nslug: same\n---\nTwo\n");
     const r = await cli(["import", "alice", dir, "--data", data]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`failed     ${join(dir, "b.md")}: its slug "same" is already taken by ${join(dir, "a.md")} in this import`);
+    expect(r.stderr).toContain(
+      `failed     ${join(dir, "b.md")}: its slug "same" is already taken by ${join(dir, "a.md")} in this import`,
+    );
     const { db, posts } = openPosts(data);
     expect(posts.map((p) => p.title)).toEqual(["First"]);
     db.close();
@@ -181,17 +248,29 @@ describe("writekit import NAME PATH (Markdown)", () => {
     writeFileSync(join(dir, "rfc.md"), "---\ntitle: RFC date\ndate: Mon, 3 Mar 2014 15:30:00 +0100\n---\nOne\n");
     writeFileSync(join(dir, "us.md"), "---\ntitle: US date\ndate: March 3, 2014\n---\nTwo\n");
     // An unquoted colon in the title: YAML cannot read it, Jekyll published the post anyway.
-    writeFileSync(join(dir, "2014-03-05-broken-yaml.md"), "---\ntitle: Ruby: a love story\ntags: [ruby\n---\n# Ruby, a love story\n\nThree\n");
+    writeFileSync(
+      join(dir, "2014-03-05-broken-yaml.md"),
+      "---\ntitle: Ruby: a love story\ntags: [ruby\n---\n# Ruby, a love story\n\nThree\n",
+    );
     writeFileSync(join(dir, "undated-broken.md"), "---\ntitle: a: b: c\n---\nFour\n");
     const r = await cli(["import", "alice", dir, "--data", data]);
     expect(r.stdout).toContain(`imported   ${join(dir, "rfc.md")} → /rfc`);
-    expect(r.stdout).toMatch(new RegExp(`imported   ${join(dir, "2014-03-05-broken-yaml.md")} → /broken-yaml \\(its YAML front matter cannot be read \\(.+\\): imported without it, dated by its file name\\)`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `imported   ${join(dir, "2014-03-05-broken-yaml.md")} → /broken-yaml \\(its YAML front matter cannot be read \\(.+\\): imported without it, dated by its file name\\)`,
+      ),
+    );
     expect(r.stderr).toContain(`failed     ${join(dir, "undated-broken.md")}: its YAML front matter cannot be read`);
     expect(r.stdout).toContain("alice: 3 imported, 0 updated, 0 unchanged, 0 skipped, 1 failed");
     const { db, bySlug } = openPosts(data);
     expect(bySlug("rfc").published_at).toBe("2014-03-03T14:30:00Z");
     expect(bySlug("us").published_at).toBe("2014-03-03T00:00:00Z");
-    expect(bySlug("broken-yaml")).toMatchObject({ title: "Ruby, a love story", published_at: "2014-03-05T00:00:00Z", status: "published", body: "Three\n" });
+    expect(bySlug("broken-yaml")).toMatchObject({
+      title: "Ruby, a love story",
+      published_at: "2014-03-05T00:00:00Z",
+      status: "published",
+      body: "Three\n",
+    });
     db.close();
   });
 
@@ -213,6 +292,8 @@ describe("writekit import NAME PATH (Markdown)", () => {
     await makeBlog(data, "alice");
     const none = await cli(["import", "alice", "--data", data]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("import needs a blog NAME and a FILE.db or Markdown files and folders (see: writekit import --help)");
+    expect(none.stderr).toContain(
+      "import needs a blog NAME and a FILE.db or Markdown files and folders (see: writekit import --help)",
+    );
   });
 });

@@ -57,9 +57,14 @@ describe("writekit migrate", () => {
   test("migrating one blog first (canary), then the rest; a failing one rolls back alone", async () => {
     const data = tempDir();
     for (const name of ["c1", "c2", "c3"]) await makeBlog(data, name);
-    const next: Migration[] = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, file: "0002_summary.sql", sql: "ALTER TABLE posts ADD COLUMN summary TEXT;" }];
+    const next: Migration[] = [
+      ...MIGRATIONS,
+      { version: SCHEMA_VERSION + 1, file: "0002_summary.sql", sql: "ALTER TABLE posts ADD COLUMN summary TEXT;" },
+    ];
     const canary = migrateTenants(data, [parseTenantName("c1")], { migrations: next });
-    expect(canary).toEqual([{ name: "c1", from: SCHEMA_VERSION, to: SCHEMA_VERSION + 1, pending: ["0002_summary.sql"] }]);
+    expect(canary).toEqual([
+      { name: "c1", from: SCHEMA_VERSION, to: SCHEMA_VERSION + 1, pending: ["0002_summary.sql"] },
+    ]);
     // c2 already has the column (someone added it by hand), so the migration fails there only.
     const db = new Database(join(data, "tenants", "c2.db"));
     db.run("ALTER TABLE posts ADD COLUMN summary TEXT");

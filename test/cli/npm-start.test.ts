@@ -25,7 +25,11 @@ function descendants(root: number): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+      const ppid = Number(
+        readFileSync(`/proc/${entry}/stat`, "utf8")
+          .replace(/^.*\) /s, "")
+          .split(" ")[1],
+      );
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     } catch {}
   }
@@ -60,7 +64,15 @@ describe.skipIf(process.platform !== "linux")("npm start", () => {
     const healthz = `http://localhost:${port}/healthz`;
     let tree: number[] = [];
     try {
-      await until(() => fetch(healthz).then((r) => r.ok, () => false), "the server under npm start to answer /healthz", 45_000);
+      await until(
+        () =>
+          fetch(healthz).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        "the server under npm start to answer /healthz",
+        45_000,
+      );
       tree = descendants(npm.pid);
       expect(tree.length).toBeGreaterThan(0);
       npm.kill("SIGTERM");
@@ -68,7 +80,12 @@ describe.skipIf(process.platform !== "linux")("npm start", () => {
       await npm.exited;
       await until(() => !tree.some(isAlive), "every process under npm start to exit", 10_000);
       expect(performance.now() - started).toBeLessThan(10_000);
-      expect(await fetch(healthz).then(() => "answered", () => "refused")).toBe("refused");
+      expect(
+        await fetch(healthz).then(
+          () => "answered",
+          () => "refused",
+        ),
+      ).toBe("refused");
     } finally {
       // Never leave a server behind, even when the test fails.
       for (const pid of [npm.pid, ...tree]) if (isAlive(pid)) process.kill(pid, "SIGKILL");

@@ -29,14 +29,24 @@ export interface ServeChild {
 
 export async function startServe(data: string): Promise<ServeChild> {
   const port = await freePort();
-  const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], {
-    stdout: "ignore",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
-  });
+  const proc = Bun.spawn(
+    [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+    {
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
+    },
+  );
   const stderr = new Response(proc.stderr).text();
   const base = `http://127.0.0.1:${port}`;
-  await until(() => fetch(`${base}/healthz`).then((r) => r.ok, () => false), "the server to answer /healthz");
+  await until(
+    () =>
+      fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    "the server to answer /healthz",
+  );
   return {
     port,
     fetchBlog: (name, path, init = {}) => {
@@ -57,7 +67,12 @@ function cookieValue(response: Response, name: string): string | undefined {
 }
 
 /** Signs in through /admin/login as a browser does; the session cookie, or null with the status when refused. */
-export async function signIn(server: ServeChild, blog: string, email: string, password: string): Promise<{ status: number; session: string | null }> {
+export async function signIn(
+  server: ServeChild,
+  blog: string,
+  email: string,
+  password: string,
+): Promise<{ status: number; session: string | null }> {
   const form = await server.fetchBlog(blog, "/admin/login");
   const html = await form.text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];

@@ -23,7 +23,11 @@ async function blogWithPost(): Promise<string> {
   const data = tempDir();
   await makeBlog(data, "alice");
   const db = openBlogDatabase(join(data, "tenants", "alice.db"));
-  createPost(db, { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+  createPost(
+    db,
+    { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+    new Date("2026-01-01T00:00:00Z"),
+  );
   db.close();
   return data;
 }
@@ -39,18 +43,41 @@ async function until(check: () => boolean | Promise<boolean>, what: string, limi
 
 async function serve(data: string, args: string[] = [], env: Record<string, string> = {}) {
   const port = await freePort();
-  const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1", ...args], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-  });
+  const proc = Bun.spawn(
+    [
+      BUN,
+      join(REPO, "src/main.ts"),
+      "serve",
+      "--data",
+      data,
+      "--port",
+      String(port),
+      "--hostname",
+      "127.0.0.1",
+      ...args,
+    ],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    },
+  );
   const stderr = new Response(proc.stderr).text();
   const base = `http://127.0.0.1:${port}`;
-  const isUp = () => fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+  const isUp = () =>
+    fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
   await until(isUp, "the server to answer /healthz");
   const get = (path: string) => fetch(base + path, { headers: { host: `alice.localhost:${port}` } });
   const comment = (body: string) =>
-    fetch(`${base}/hello/comments`, { method: "POST", redirect: "manual", headers: { host: `alice.localhost:${port}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ name: "Reader", body }) });
+    fetch(`${base}/hello/comments`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { host: `alice.localhost:${port}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ name: "Reader", body }),
+    });
   return { proc, port, base, stderr, isUp, get, comment };
 }
 
@@ -58,7 +85,18 @@ async function serve(data: string, args: string[] = [], env: Record<string, stri
 async function connect(port: number) {
   let received = "";
   let closed = false;
-  const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data(_s, d) { received += d.toString(); }, close() { closed = true; } } });
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, d) {
+        received += d.toString();
+      },
+      close() {
+        closed = true;
+      },
+    },
+  });
   return { socket, received: () => received, closed: () => closed };
 }
 
@@ -82,7 +120,9 @@ async function slowComment(port: number) {
   await until(() => conn.received().includes("\r\n\r\n{"), "the first answer on the raw connection");
   const body = new URLSearchParams({ name: "Slow", body: "Sent while the server was stopping" }).toString();
   const half = Math.floor(body.length / 2);
-  conn.socket.write(`POST /hello/comments HTTP/1.1\r\nHost: alice.localhost:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
+  conn.socket.write(
+    `POST /hello/comments HTTP/1.1\r\nHost: alice.localhost:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
+  );
   // Give the server a moment to read the headers and start the handler, which then awaits the body.
   await Bun.sleep(200);
   return { conn, finish: () => conn.socket.write(body.slice(half)) };
@@ -104,7 +144,12 @@ describe("serve: shutdown", () => {
     expect(log).toContain("stopped viewsInJournal=1");
     // The view waits in the journal (no blog is written at a stop); the next start adds it.
     expect(readBlog(data)).toEqual({ comments: ["Sent while the server was stopping"], views: 0 });
-    expect(readdirSync(join(data, "views")).filter((f) => f.endsWith(".log")).map((f) => readFileSync(join(data, "views", f), "utf8")).join("")).toContain('["alice","');
+    expect(
+      readdirSync(join(data, "views"))
+        .filter((f) => f.endsWith(".log"))
+        .map((f) => readFileSync(join(data, "views", f), "utf8"))
+        .join(""),
+    ).toContain('["alice","');
   });
 
   test("a second signal exits at once with a non-zero code, without waiting for the request in flight", async () => {
@@ -150,7 +195,9 @@ describe("serve: logs and metrics", () => {
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
     const log = await server.stderr;
-    expect(log).toMatch(new RegExp(`INFO request method=GET host=alice\\.localhost:${server.port} path=/hello status=200 ms=[0-9.]+`));
+    expect(log).toMatch(
+      new RegExp(`INFO request method=GET host=alice\\.localhost:${server.port} path=/hello status=200 ms=[0-9.]+`),
+    );
     expect(log).not.toContain("from=test");
   });
 
@@ -167,7 +214,10 @@ describe("serve: logs and metrics", () => {
   });
 
   test("a metrics token that is too short is refused at start", async () => {
-    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--metrics-token", "short", "--data", tempDir()], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--metrics-token", "short", "--data", tempDir()], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await proc.exited).toBe(2);
     expect(await new Response(proc.stderr).text()).toContain("--metrics-token must be at least 16 characters");
   });

@@ -19,16 +19,38 @@ describe("writekit serve", () => {
   test("on a new, empty data directory it says it has no blogs, where it looked, and how to make one; with blogs it does not", async () => {
     const data = join(tempDir(), "new-instance");
     const port = await freePort();
-    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
-    for (let i = 0; i < 400 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)); i++) await Bun.sleep(50);
+    const proc = Bun.spawn(
+      [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    for (
+      let i = 0;
+      i < 400 &&
+      !(await fetch(`http://127.0.0.1:${port}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false));
+      i++
+    )
+      await Bun.sleep(50);
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const said = await new Response(proc.stdout).text();
     expect(said).toContain(`No blogs yet: nothing in ${join(data, "tenants")}.`);
     expect(said).toContain(`Create one with: writekit tenant create NAME --data ${data}`);
     await makeBlog(data, "alice");
-    const again = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
-    for (let i = 0; i < 400 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)); i++) await Bun.sleep(50);
+    const again = Bun.spawn(
+      [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    for (
+      let i = 0;
+      i < 400 &&
+      !(await fetch(`http://127.0.0.1:${port}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false));
+      i++
+    )
+      await Bun.sleep(50);
     again.kill("SIGTERM");
     expect(await again.exited).toBe(0);
     expect(await new Response(again.stdout).text()).not.toContain("No blogs yet");
@@ -38,7 +60,10 @@ describe("writekit serve", () => {
     const data = tempDir();
     await makeBlog(data, "alice", { title: "Alice served" });
     const port = await freePort();
-    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(
+      [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     let health: Response | undefined;
     for (let i = 0; i < 100 && !health; i++) {
       health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
@@ -57,8 +82,12 @@ describe("writekit serve", () => {
     await makeBlog(data, "alice", { title: "Alice served" });
     await makeBlog(data, "bob", { title: "Bob stays" });
     const port = await freePort();
-    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
-    const get = (blog: string) => fetch(`http://127.0.0.1:${port}/`, { headers: { host: `${blog}.localhost:${port}` } }).catch(() => undefined);
+    const proc = Bun.spawn(
+      [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const get = (blog: string) =>
+      fetch(`http://127.0.0.1:${port}/`, { headers: { host: `${blog}.localhost:${port}` } }).catch(() => undefined);
     /** Polls a few seconds at most: the change reaches the server through inotify. */
     const eventually = async (check: () => Promise<boolean>) => {
       for (let i = 0; i < 200; i++) {
@@ -74,7 +103,9 @@ describe("writekit serve", () => {
       const dir = tempDir();
       await Bun.write(join(dir, "hello.md"), "---\ntitle: Imported while serving\ndate: 2026-01-02\n---\nHi.\n");
       expect((await cli(["import", "alice", dir, "--data", data])).code).toBe(0);
-      expect(await eventually(async () => (await (await get("alice"))?.text())?.includes("Imported while serving") ?? false)).toBe(true);
+      expect(
+        await eventually(async () => (await (await get("alice"))?.text())?.includes("Imported while serving") ?? false),
+      ).toBe(true);
       // And deletes it: the server lets go of the file and answers 404, creating nothing.
       expect((await cli(["tenant", "delete", "alice", "--yes", "--data", data])).code).toBe(0);
       expect(await eventually(async () => (await get("alice"))?.status === 404)).toBe(true);
@@ -91,7 +122,10 @@ describe("writekit serve", () => {
     await makeBlog(data, "alice");
     const { handler, services } = makeServer(data);
     const collections: boolean[] = [];
-    const tick = answerGarbageCollector(() => services.metrics.requestsAnswered, (full) => collections.push(full));
+    const tick = answerGarbageCollector(
+      () => services.metrics.requestsAnswered,
+      (full) => collections.push(full),
+    );
     tick();
     expect(collections).toEqual([]); // nothing answered yet
     await request(handler, "alice.localhost", "/");
@@ -103,8 +137,16 @@ describe("writekit serve", () => {
   });
 
   test("bad flags are refused with a clear message", async () => {
-    for (const [args, message] of [[["--port", "abc"], "--port must be a whole number"], [["--max-open", "0"], "--max-open must be between"], [["--log-format", "xml"], "--log-format"], [["--domain", "bad domain"], "not a valid host name"]] as const) {
-      const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", ...args, "--data", tempDir()], { stdout: "pipe", stderr: "pipe" });
+    for (const [args, message] of [
+      [["--port", "abc"], "--port must be a whole number"],
+      [["--max-open", "0"], "--max-open must be between"],
+      [["--log-format", "xml"], "--log-format"],
+      [["--domain", "bad domain"], "not a valid host name"],
+    ] as const) {
+      const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", ...args, "--data", tempDir()], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       expect(await proc.exited).toBe(2);
       expect(await new Response(proc.stderr).text()).toContain(message);
     }

@@ -13,7 +13,21 @@ setDefaultTimeout(60_000);
 describe("writekit tenant", () => {
   test("create makes a migrated WAL blog with its first author, password from stdin", async () => {
     const data = tempDir();
-    const r = await cli(["tenant", "create", "alice", "--email", "a@example.com", "--title", "Alice writes", "--password-stdin", "--data", data], { stdin: "a long enough passphrase\n" });
+    const r = await cli(
+      [
+        "tenant",
+        "create",
+        "alice",
+        "--email",
+        "a@example.com",
+        "--title",
+        "Alice writes",
+        "--password-stdin",
+        "--data",
+        data,
+      ],
+      { stdin: "a long enough passphrase\n" },
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("http://alice.localhost:3000/");
@@ -116,11 +130,16 @@ describe("writekit tenant", () => {
   test("delete releases the blog's custom domains, so a new blog of the same name does not inherit them", async () => {
     const data = tempDir();
     await cli(["tenant", "create", "alice", "--data", data]);
-    writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "alice.example.org": "alice", "bob.example.org": "bob" } }));
+    writeFileSync(
+      join(data, "domains.json"),
+      JSON.stringify({ domains: { "alice.example.org": "alice", "bob.example.org": "bob" } }),
+    );
     const r = await cli(["tenant", "delete", "alice", "--yes", "--data", data]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Released its custom domain alice.example.org");
-    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({ domains: { "bob.example.org": "bob" } });
+    expect(JSON.parse(readFileSync(join(data, "domains.json"), "utf8"))).toEqual({
+      domains: { "bob.example.org": "bob" },
+    });
     await cli(["tenant", "create", "alice", "--data", data]);
     const { handler } = makeServer(data);
     expect((await request(handler, "alice.example.org", "/")).status).toBe(404);
@@ -133,7 +152,13 @@ describe("writekit tenant", () => {
 
   test("--version, --help and WRITEKIT_DATA", async () => {
     expect((await cli(["--version"])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    for (const args of [["--help"], ["tenant", "create", "--help"], ["tenant", "list", "--help"], ["serve", "--help"], ["migrate", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["tenant", "create", "--help"],
+      ["tenant", "list", "--help"],
+      ["serve", "--help"],
+      ["migrate", "--help"],
+    ]) {
       const r = await cli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("Usage");
@@ -158,11 +183,25 @@ describe("writekit tenant", () => {
     expect(local.stdout).toContain("Read it at   http://alice.localhost:8080/");
     expect(local.stdout).toContain("Write at     http://alice.localhost:8080/admin  as author@alice.localhost");
     expect(local.stdout).toContain('(from --domain/WRITEKIT_DOMAIN "localhost" and --port/PORT 8080');
-    const flags = await cli(["tenant", "create", "bob", "--domain", "blogs.example.com", "--port", "3001", "--data", data]);
+    const flags = await cli([
+      "tenant",
+      "create",
+      "bob",
+      "--domain",
+      "blogs.example.com",
+      "--port",
+      "3001",
+      "--data",
+      data,
+    ]);
     expect(flags.stdout).toContain("Read it at   https://bob.blogs.example.com/ ");
     expect(flags.stdout).toContain("Write at     https://bob.blogs.example.com/admin  as author@bob.blogs.example.com");
-    expect(flags.stdout).toContain('(from --domain/WRITEKIT_DOMAIN "blogs.example.com": https through your TLS proxy, which forwards to --port/PORT 3001)');
-    const env = await cli(["tenant", "create", "carol", "--data", data], { env: { WRITEKIT_DOMAIN: "Blogs.Example.NET." } });
+    expect(flags.stdout).toContain(
+      '(from --domain/WRITEKIT_DOMAIN "blogs.example.com": https through your TLS proxy, which forwards to --port/PORT 3001)',
+    );
+    const env = await cli(["tenant", "create", "carol", "--data", data], {
+      env: { WRITEKIT_DOMAIN: "Blogs.Example.NET." },
+    });
     expect(env.stdout).toContain("Read it at   https://carol.blogs.example.net/ ");
     const db = new Database(join(data, "tenants", "bob.db"), { readonly: true });
     expect(db.query("SELECT email FROM authors").all()).toEqual([{ email: "author@bob.blogs.example.com" }]);
@@ -171,7 +210,13 @@ describe("writekit tenant", () => {
 
   test("password: a locked-out author gets a new password, printed once, and every browser of theirs is signed out, while serve runs", async () => {
     const data = tempDir();
-    expect((await cli(["tenant", "create", "alice", "--email", "alice@example.com", "--password-stdin", "--data", data], { stdin: "the forgotten passphrase\n" })).code).toBe(0);
+    expect(
+      (
+        await cli(["tenant", "create", "alice", "--email", "alice@example.com", "--password-stdin", "--data", data], {
+          stdin: "the forgotten passphrase\n",
+        })
+      ).code,
+    ).toBe(0);
     const server = await startServe(data);
     try {
       const before = await signIn(server, "alice", "alice@example.com", "the forgotten passphrase");
@@ -180,7 +225,9 @@ describe("writekit tenant", () => {
       const r = await cli(["tenant", "password", "alice", "--data", data]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`New password for alice@example.com on the blog "alice"; 1 session ended (signed out everywhere)`);
+      expect(r.stdout).toContain(
+        `New password for alice@example.com on the blog "alice"; 1 session ended (signed out everywhere)`,
+      );
       expect(r.stdout).toContain("Sign in at   http://alice.localhost:3000/admin");
       const password = /Password:\s+(\S+)/.exec(r.stdout)?.[1];
       expect(password?.length).toBeGreaterThanOrEqual(16);
@@ -195,21 +242,37 @@ describe("writekit tenant", () => {
 
   test("password: with several authors --email chooses one (any case), the password may come from stdin, the others are untouched", async () => {
     const data = tempDir();
-    expect((await cli(["tenant", "create", "bob", "--email", "bob@example.com", "--password-stdin", "--data", data], { stdin: "bob's own passphrase\n" })).code).toBe(0);
+    expect(
+      (
+        await cli(["tenant", "create", "bob", "--email", "bob@example.com", "--password-stdin", "--data", data], {
+          stdin: "bob's own passphrase\n",
+        })
+      ).code,
+    ).toBe(0);
     const path = join(data, "tenants", "bob.db");
     const db = new Database(path);
-    db.run("INSERT INTO authors (email, name, password_hash, created_at) VALUES ('robin@example.com', '', '', '2026-01-01T00:00:00Z')");
-    db.run("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('a', 1, 'x', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z'), ('b', 2, 'y', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')");
+    db.run(
+      "INSERT INTO authors (email, name, password_hash, created_at) VALUES ('robin@example.com', '', '', '2026-01-01T00:00:00Z')",
+    );
+    db.run(
+      "INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES ('a', 1, 'x', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z'), ('b', 2, 'y', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')",
+    );
     db.close();
     const refused = await cli(["tenant", "password", "bob", "--data", data]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("has 2 authors (bob@example.com, robin@example.com); choose one with --email");
-    const r = await cli(["tenant", "password", "bob", "--email", "Robin@Example.com", "--password-stdin", "--data", data], { stdin: "robin's new passphrase\n" });
+    const r = await cli(
+      ["tenant", "password", "bob", "--email", "Robin@Example.com", "--password-stdin", "--data", data],
+      { stdin: "robin's new passphrase\n" },
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain("Password:");
     const after = new Database(path, { readonly: true });
-    const hashes = after.query("SELECT email, password_hash AS hash FROM authors ORDER BY id").all() as { email: string; hash: string }[];
+    const hashes = after.query("SELECT email, password_hash AS hash FROM authors ORDER BY id").all() as {
+      email: string;
+      hash: string;
+    }[];
     expect(await Bun.password.verify("bob's own passphrase", hashes[0].hash)).toBe(true);
     expect(await Bun.password.verify("robin's new passphrase", hashes[1].hash)).toBe(true);
     expect(after.query("SELECT author_id FROM sessions").all()).toEqual([{ author_id: 1 }]);

@@ -7,7 +7,16 @@ import { join } from "node:path";
 const REPO = join(import.meta.dir, "..", "..");
 
 export const CADDY = Bun.which("caddy");
-export const LITESTREAM = join(REPO, "node_modules", "@flydotio", `litestream-${process.platform}-${process.arch}`, "litestream");
+export const LITESTREAM = join(
+  REPO,
+  "node_modules",
+  "@flydotio",
+  `litestream-${process.platform}-${process.arch}`,
+  "litestream",
+);
 
-export const missingEngines = [CADDY ? null : "caddy (apt-get install -y caddy)", existsSync(LITESTREAM) ? null : `litestream (npm install brings @flydotio/litestream; ${LITESTREAM} is missing)`].filter((m) => m !== null);
+export const missingEngines = [
+  CADDY ? null : "caddy (apt-get install -y caddy)",
+  existsSync(LITESTREAM) ? null : `litestream (npm install brings @flydotio/litestream; ${LITESTREAM} is missing)`,
+].filter((m) => m !== null);
 export const hasEngines = missingEngines.length === 0;

@@ -12,7 +12,10 @@ const placement = (): Placement =>
   parsePlacement({
     domain: "blogs.example.com",
     replica: { url: "s3://bucket/writekit/", endpoint: "http://127.0.0.1:9000", "force-path-style": "true" },
-    nodes: { n1: { url: "http://10.0.0.1:3000", litestreamAddr: "127.0.0.1:9090" }, n2: { url: "http://10.0.0.2:3000" } },
+    nodes: {
+      n1: { url: "http://10.0.0.1:3000", litestreamAddr: "127.0.0.1:9090" },
+      n2: { url: "http://10.0.0.2:3000" },
+    },
     blogs: {
       alice: { node: "n1", epoch: 3, state: "active", domains: ["alice.example.org"] },
       bob: { node: "n1", epoch: 1, state: "draining", fence: "1:0123456789abcdef01234567" },
@@ -79,7 +82,9 @@ describe("placement render --litestream", () => {
 describe("placement render --caddy", () => {
   test("routes each node's blogs and custom domains to it, health-checked on /readyz, with certificates asked of the placement", () => {
     const text = renderCaddyfile(placement(), "/etc/writekit/placement.json");
-    expect(text).toContain("@n1 host alice.blogs.example.com alice.example.org bob.blogs.example.com carol.blogs.example.com");
+    expect(text).toContain(
+      "@n1 host alice.blogs.example.com alice.example.org bob.blogs.example.com carol.blogs.example.com",
+    );
     expect(text).toContain("@n2 host dave.blogs.example.com");
     expect(text).toContain("reverse_proxy 10.0.0.2:3000 {");
     expect(text).toContain("health_uri /readyz");
@@ -87,15 +92,26 @@ describe("placement render --caddy", () => {
     expect(text).toContain("on_demand");
   });
 
-  test.skipIf(!CADDY)("is a Caddyfile Caddy accepts", async () => {
-    const dir = tempDir();
-    const file = join(dir, "placement.json");
-    writeFileSync(file, JSON.stringify({ ...placement(), caddy: { site: "http://:8080", trustedProxies: ["10.0.0.0/8"] } }));
-    const rendered = await cli(["placement", "render", "--caddy", join(dir, "Caddyfile"), "--placement", file]);
-    expect(rendered.code).toBe(0);
-    const proc = Bun.spawn([CADDY!, "validate", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdout: "pipe", stderr: "pipe", env: { HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, PATH: process.env.PATH ?? "" } });
-    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-    expect(code, stderr).toBe(0);
-    expect(readFileSync(join(dir, "Caddyfile"), "utf8")).toContain("trusted_proxies 10.0.0.0/8");
-  }, 30_000);
+  test.skipIf(!CADDY)(
+    "is a Caddyfile Caddy accepts",
+    async () => {
+      const dir = tempDir();
+      const file = join(dir, "placement.json");
+      writeFileSync(
+        file,
+        JSON.stringify({ ...placement(), caddy: { site: "http://:8080", trustedProxies: ["10.0.0.0/8"] } }),
+      );
+      const rendered = await cli(["placement", "render", "--caddy", join(dir, "Caddyfile"), "--placement", file]);
+      expect(rendered.code).toBe(0);
+      const proc = Bun.spawn([CADDY!, "validate", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], {
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, PATH: process.env.PATH ?? "" },
+      });
+      const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      expect(code, stderr).toBe(0);
+      expect(readFileSync(join(dir, "Caddyfile"), "utf8")).toContain("trusted_proxies 10.0.0.0/8");
+    },
+    30_000,
+  );
 });

@@ -149,7 +149,11 @@ class Writer {
       const response = await fetch(`http://127.0.0.1:${this.caddyPort}/hello/comments`, {
         method: "POST",
         redirect: "manual",
-        headers: { host: `${blog}.${DOMAIN}`, "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": clientOf(n) },
+        headers: {
+          host: `${blog}.${DOMAIN}`,
+          "content-type": "application/x-www-form-urlencoded",
+          "x-forwarded-for": clientOf(n),
+        },
         body: new URLSearchParams({ name: "Writer", body: `token ${token}` }),
         signal: AbortSignal.timeout(15_000),
       });
@@ -171,7 +175,9 @@ class Writer {
 function tokensIn(path: string): string[] {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.query("SELECT body FROM comments").all() as { body: string }[]).map((r) => r.body.replace(/^token /, ""));
+    return (db.query("SELECT body FROM comments").all() as { body: string }[]).map((r) =>
+      r.body.replace(/^token /, ""),
+    );
   } catch (e) {
     throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
@@ -182,7 +188,9 @@ function tokensIn(path: string): string[] {
 function integrityOf(path: string): string {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.query("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
+    return (db.query("PRAGMA integrity_check").all() as { integrity_check: string }[])
+      .map((r) => r.integrity_check)
+      .join("; ");
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   } finally {
@@ -197,78 +205,171 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
   const data = { n1: join(dir, "n1"), n2: join(dir, "n2") };
   const etc = join(dir, "etc");
   const logs = join(dir, "logs");
-  for (const d of [data.n1, data.n2, etc, logs, join(dir, "replicas"), join(dir, "caddy-home")]) mkdirSync(d, { recursive: true });
+  for (const d of [data.n1, data.n2, etc, logs, join(dir, "replicas"), join(dir, "caddy-home")])
+    mkdirSync(d, { recursive: true });
   const placementFile = join(etc, "placement.json");
   const caddyfile = join(etc, "Caddyfile");
   const lsConfig = { n1: join(etc, "litestream-n1.yml"), n2: join(etc, "litestream-n2.yml") };
-  const [p1, p2, caddyPort, caddyAdmin, ls1, ls2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [p1, p2, caddyPort, caddyAdmin, ls1, ls2] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const url = { n1: `http://127.0.0.1:${p1}`, n2: `http://127.0.0.1:${p2}` };
   writeFileSync(
     placementFile,
-    JSON.stringify({
-      domain: DOMAIN,
-      replica: { url: `file://${join(dir, "replicas")}` },
-      litestream: { blogsPerProcess: 100 },
-      caddy: { site: `http://:${caddyPort}`, admin: `127.0.0.1:${caddyAdmin}`, trustedProxies: ["127.0.0.1/32"], healthInterval: "1s" },
-      nodes: { n1: { url: url.n1, litestreamAddr: `127.0.0.1:${ls1}` }, n2: { url: url.n2, litestreamAddr: `127.0.0.1:${ls2}` } },
-      blogs: { alpha: { node: "n1", epoch: 1, state: "active" }, beta: { node: "n1", epoch: 1, state: "active" }, gamma: { node: "n2", epoch: 1, state: "active" } },
-    }, null, 2),
+    JSON.stringify(
+      {
+        domain: DOMAIN,
+        replica: { url: `file://${join(dir, "replicas")}` },
+        litestream: { blogsPerProcess: 100 },
+        caddy: {
+          site: `http://:${caddyPort}`,
+          admin: `127.0.0.1:${caddyAdmin}`,
+          trustedProxies: ["127.0.0.1/32"],
+          healthInterval: "1s",
+        },
+        nodes: {
+          n1: { url: url.n1, litestreamAddr: `127.0.0.1:${ls1}` },
+          n2: { url: url.n2, litestreamAddr: `127.0.0.1:${ls2}` },
+        },
+        blogs: {
+          alpha: { node: "n1", epoch: 1, state: "active" },
+          beta: { node: "n1", epoch: 1, state: "active" },
+          gamma: { node: "n2", epoch: 1, state: "active" },
+        },
+      },
+      null,
+      2,
+    ),
   );
-  const hash = await Bun.password.hash("correct horse battery", { algorithm: "argon2id", memoryCost: 4096, timeCost: 1 });
-  for (const [blog, node] of [["alpha", "n1"], ["beta", "n1"], ["gamma", "n2"]] as const) {
+  const hash = await Bun.password.hash("correct horse battery", {
+    algorithm: "argon2id",
+    memoryCost: 4096,
+    timeCost: 1,
+  });
+  for (const [blog, node] of [
+    ["alpha", "n1"],
+    ["beta", "n1"],
+    ["gamma", "n2"],
+  ] as const) {
     const path = createTenant(data[node], parseTenantName(blog), (db) => {
       insertAuthor(db, { email: `${blog}@example.com`, passwordHash: hash });
       // Approved at once: held for moderation, a blog takes at most 500 waiting comments.
       updateSettings(db, { title: blog, comment_policy: "approve" });
     });
     const db = openBlogDatabase(path);
-    createPost(db, { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+    createPost(
+      db,
+      { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+      new Date("2026-01-01T00:00:00Z"),
+    );
     db.close();
   }
 
   const procs = new Set<Subprocess>();
   const spawn = (name: string, cmd: string[], env: Record<string, string> = {}) => {
     const out = openSync(join(logs, `${name}.log`), "a");
-    const proc = Bun.spawn(cmd, { stdout: out, stderr: out, stdin: "ignore", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
+    const proc = Bun.spawn(cmd, {
+      stdout: out,
+      stderr: out,
+      stdin: "ignore",
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    });
     procs.add(proc);
     void proc.exited.then(() => procs.delete(proc));
     return proc;
   };
-  const clusterEnv = (node: "n1" | "n2") => ({ WRITEKIT_PLACEMENT: placementFile, WRITEKIT_NODE: node, WRITEKIT_DATA: data[node], WRITEKIT_LITESTREAM: LITESTREAM, WRITEKIT_LITESTREAM_CONFIG: lsConfig[node] });
+  const clusterEnv = (node: "n1" | "n2") => ({
+    WRITEKIT_PLACEMENT: placementFile,
+    WRITEKIT_NODE: node,
+    WRITEKIT_DATA: data[node],
+    WRITEKIT_LITESTREAM: LITESTREAM,
+    WRITEKIT_LITESTREAM_CONFIG: lsConfig[node],
+  });
   const run = async (args: string[], node: "n1" | "n2") => {
-    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...clusterEnv(node) } });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([BUN, join(REPO, "src/main.ts"), ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...clusterEnv(node) },
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     log(`  $ writekit ${args.join(" ")}  (${node}) → ${code}`);
     return { stdout, stderr, code };
   };
   const writekit = async (args: string[], node: "n1" | "n2" = "n1") => {
     const { stdout, stderr, code } = await run(args, node);
     // drain and adopt try again after a damaged restore of a replica being written, and say so.
-    for (const line of stderr.split("\n")) if (line.includes("was damaged")) damagedRestores.push(`writekit ${args.slice(0, 3).join(" ")}: ${line.slice(0, 300)}`);
+    for (const line of stderr.split("\n"))
+      if (line.includes("was damaged"))
+        damagedRestores.push(`writekit ${args.slice(0, 3).join(" ")}: ${line.slice(0, 300)}`);
     if (code !== 0) throw new Error(`writekit ${args.join(" ")} on ${node} exited ${code}:\n${stdout}${stderr}`);
     return stdout;
   };
   const litestream: Partial<Record<"n1" | "n2", Subprocess>> = {};
   const serve: Partial<Record<"n1" | "n2", Subprocess>> = {};
-  const startLitestream = (node: "n1" | "n2") => (litestream[node] = spawn(`litestream-${node}`, [LITESTREAM, "replicate", "-config", lsConfig[node]]));
+  const startLitestream = (node: "n1" | "n2") =>
+    (litestream[node] = spawn(`litestream-${node}`, [LITESTREAM, "replicate", "-config", lsConfig[node]]));
   const restartLitestream = async (node: "n1" | "n2") => {
     litestream[node]?.kill("SIGTERM"); // a clean stop syncs first
     await litestream[node]?.exited;
     startLitestream(node);
   };
   const startServe = async (node: "n1" | "n2") => {
-    serve[node] = spawn(`serve-${node}`, [BUN, join(REPO, "src/main.ts"), "serve", "--port", String(node === "n1" ? p1 : p2), "--hostname", "127.0.0.1", "--domain", DOMAIN, "--replicated", "--trusted-proxy", "127.0.0.1", "--page-store-mb", "0"], clusterEnv(node));
-    await until(() => fetch(`${url[node]}/readyz`).then((r) => r.ok, () => false), `${node}'s /readyz`);
+    serve[node] = spawn(
+      `serve-${node}`,
+      [
+        BUN,
+        join(REPO, "src/main.ts"),
+        "serve",
+        "--port",
+        String(node === "n1" ? p1 : p2),
+        "--hostname",
+        "127.0.0.1",
+        "--domain",
+        DOMAIN,
+        "--replicated",
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--page-store-mb",
+        "0",
+      ],
+      clusterEnv(node),
+    );
+    await until(
+      () =>
+        fetch(`${url[node]}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      `${node}'s /readyz`,
+    );
   };
   let caddy: Subprocess | undefined;
-  const caddyEnv = { HOME: join(dir, "caddy-home"), XDG_DATA_HOME: join(dir, "caddy-home"), XDG_CONFIG_HOME: join(dir, "caddy-home") };
+  const caddyEnv = {
+    HOME: join(dir, "caddy-home"),
+    XDG_DATA_HOME: join(dir, "caddy-home"),
+    XDG_CONFIG_HOME: join(dir, "caddy-home"),
+  };
   const reloadCaddy = async () => {
     await writekit(["placement", "render", "--caddy", caddyfile]);
-    const proc = Bun.spawn([CADDY!, "reload", "--config", caddyfile, "--adapter", "caddyfile", "--address", `127.0.0.1:${caddyAdmin}`], { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", ...caddyEnv } });
+    const proc = Bun.spawn(
+      [CADDY!, "reload", "--config", caddyfile, "--adapter", "caddyfile", "--address", `127.0.0.1:${caddyAdmin}`],
+      { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", ...caddyEnv } },
+    );
     const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) throw new Error(`caddy reload exited ${code}: ${stderr}`);
   };
-  const throughCaddy = (blog: string, path: string) => fetch(`http://127.0.0.1:${caddyPort}${path}`, { headers: { host: `${blog}.${DOMAIN}` } });
+  const throughCaddy = (blog: string, path: string) =>
+    fetch(`http://127.0.0.1:${caddyPort}${path}`, { headers: { host: `${blog}.${DOMAIN}` } });
   const phases: Record<string, number> = {};
   let mark = performance.now();
   const phase = (name: string) => {
@@ -282,7 +383,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
   const damagedRestores: string[] = [];
   const writer = new Writer(caddyPort, options.rate, options.concurrency ?? 16);
   const settle = () => Bun.sleep((options.settleS ?? 2) * 1000);
-  const report = (): ScenarioReport => ({ ms: 0, acknowledged: writer.acked.size, missing: [], duplicates: [], unexpected: [], restores: 0, damagedRestores, checkOk: false, facts, phases, dir });
+  const report = (): ScenarioReport => ({
+    ms: 0,
+    acknowledged: writer.acked.size,
+    missing: [],
+    duplicates: [],
+    unexpected: [],
+    restores: 0,
+    damagedRestores,
+    checkOk: false,
+    facts,
+    phases,
+    dir,
+  });
 
   try {
     // 1. Two nodes, three blogs, Caddy in front, Litestream per node; ready through Caddy.
@@ -293,7 +406,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     startLitestream("n2");
     await Promise.all([startServe("n1"), startServe("n2")]);
     caddy = spawn("caddy", [CADDY!, "run", "--config", caddyfile, "--adapter", "caddyfile"], caddyEnv);
-    for (const blog of BLOGS) await until(() => throughCaddy(blog, "/readyz").then((r) => r.ok, () => false), `${blog}'s node through Caddy`);
+    for (const blog of BLOGS)
+      await until(
+        () =>
+          throughCaddy(blog, "/readyz").then(
+            (r) => r.ok,
+            () => false,
+          ),
+        `${blog}'s node through Caddy`,
+      );
     phase("start");
 
     // 2. The writer, through Caddy.
@@ -310,7 +431,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     // Release renders n1's Litestream config without alpha, and removes the files only once
     // Litestream (which still has alpha open) was restarted with it.
     const early = await run(["node", "release", "alpha"], "n1");
-    facts["release waits for Litestream to let go of the blog"] = early.code === 1 && early.stderr.includes("restart Litestream");
+    facts["release waits for Litestream to let go of the blog"] =
+      early.code === 1 && early.stderr.includes("restart Litestream");
     await restartLitestream("n1");
     await writekit(["node", "release", "alpha"], "n1");
     const misdirected = await fetch(`${url.n1}/`, { headers: { host: `alpha.${DOMAIN}` } });
@@ -328,8 +450,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     await startServe("n2");
     await settle();
     await writer.idle();
-    const afterCrash = { alpha: new Set(tokensIn(join(data.n2, "tenants", "alpha.db"))), gamma: new Set(tokensIn(join(data.n2, "tenants", "gamma.db"))) };
-    facts["no acknowledged token lost to kill -9"] = (["alpha", "gamma"] as const).every((b) => writer.ackedOf(b).every((t) => afterCrash[b].has(t)));
+    const afterCrash = {
+      alpha: new Set(tokensIn(join(data.n2, "tenants", "alpha.db"))),
+      gamma: new Set(tokensIn(join(data.n2, "tenants", "gamma.db"))),
+    };
+    facts["no acknowledged token lost to kill -9"] = (["alpha", "gamma"] as const).every((b) =>
+      writer.ackedOf(b).every((t) => afterCrash[b].has(t)),
+    );
     phase("kill -9 and restart");
 
     // 5. Lose node 2: SIGKILL, its data directory deleted; its blogs adopted on n1 from their replicas.
@@ -343,12 +470,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
         const want = writer.ackedOf(blog);
         await until(async () => {
           const out = join(dir, `catch-up-${blog}-${Date.now()}.db`);
-          const proc = Bun.spawn([LITESTREAM, "restore", "-o", out, `file://${join(dir, "replicas")}/${blog}/${epochs[blog]}`], { stdout: "ignore", stderr: "ignore" });
+          const proc = Bun.spawn(
+            [LITESTREAM, "restore", "-o", out, `file://${join(dir, "replicas")}/${blog}/${epochs[blog]}`],
+            { stdout: "ignore", stderr: "ignore" },
+          );
           if ((await proc.exited) !== 0) return false;
           restores.push(`${blog} (catch-up)`);
           const integrity = integrityOf(out);
           if (integrity !== "ok") {
-            damagedRestores.push(`${blog} (restore of the live replica while catching up, kept as ${out}): ${integrity.slice(0, 200)}`);
+            damagedRestores.push(
+              `${blog} (restore of the live replica while catching up, kept as ${out}): ${integrity.slice(0, 200)}`,
+            );
             return false;
           }
           const have = new Set(tokensIn(out));
@@ -366,7 +498,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     rmSync(data.n2, { recursive: true, force: true });
     for (const blog of lost) {
       try {
-        await writekit(["node", "adopt", blog, "--force", "--from-replica", `file://${join(dir, "replicas")}/${blog}/${epochs[blog]}`], "n1");
+        await writekit(
+          [
+            "node",
+            "adopt",
+            blog,
+            "--force",
+            "--from-replica",
+            `file://${join(dir, "replicas")}/${blog}/${epochs[blog]}`,
+          ],
+          "n1",
+        );
       } catch (e) {
         if (String(e).includes("is damaged")) damagedRestores.push(`${blog} (adopt after the node was lost)`);
         throw e;
@@ -401,33 +543,55 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
       await settle();
       await writer.stop();
       // 6. Every blog checked; every acknowledged token there once; every replica restores sound.
-      const check = Bun.spawn([BUN, join(REPO, "src/main.ts"), "check", "--data", data.n1], { stdout: "pipe", stderr: "pipe" });
+      const check = Bun.spawn([BUN, join(REPO, "src/main.ts"), "check", "--data", data.n1], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const checkOk = (await check.exited) === 0;
       const found = new Map<string, number>();
-      for (const blog of BLOGS) for (const t of tokensIn(join(data.n1, "tenants", `${blog}.db`))) found.set(t, (found.get(t) ?? 0) + 1);
+      for (const blog of BLOGS)
+        for (const t of tokensIn(join(data.n1, "tenants", `${blog}.db`))) found.set(t, (found.get(t) ?? 0) + 1);
       const now = performance.now();
-      const missing = [...writer.acked].filter(([t]) => !found.has(t)).map(([token, a]) => ({ blog: a.blog, token, ackedAgoMs: Math.round(now - a.at) }));
+      const missing = [...writer.acked]
+        .filter(([t]) => !found.has(t))
+        .map(([token, a]) => ({ blog: a.blog, token, ackedAgoMs: Math.round(now - a.at) }));
       const duplicates = [...found].filter(([, n]) => n > 1).map(([t]) => t);
       const unexpected = [...found.keys()].filter((t) => !writer.acked.has(t) && !writer.unknown.has(t));
       // The final state of every replica: Litestream stopped cleanly (it syncs first), each restored and checked.
       litestream.n1!.kill("SIGTERM");
       await litestream.n1!.exited;
-      const placement = JSON.parse(await Bun.file(placementFile).text()) as { blogs: Record<string, { epoch: number }> };
+      const placement = JSON.parse(await Bun.file(placementFile).text()) as {
+        blogs: Record<string, { epoch: number }>;
+      };
       for (const blog of BLOGS) {
         const out = join(dir, `final-${blog}.db`);
-        const proc = Bun.spawn([LITESTREAM, "restore", "-o", out, `file://${join(dir, "replicas")}/${blog}/${placement.blogs[blog].epoch}`], { stdout: "ignore", stderr: "pipe" });
+        const proc = Bun.spawn(
+          [LITESTREAM, "restore", "-o", out, `file://${join(dir, "replicas")}/${blog}/${placement.blogs[blog].epoch}`],
+          { stdout: "ignore", stderr: "pipe" },
+        );
         const code = await proc.exited;
         restores.push(`${blog} (final)`);
         const integrity = code === 0 ? integrityOf(out) : `restore failed: ${await new Response(proc.stderr).text()}`;
         if (integrity !== "ok") damagedRestores.push(`${blog} (final): ${integrity.slice(0, 200)}`);
         else {
           const have = new Set(tokensIn(out));
-          facts[`${blog}'s final replica holds every acknowledged token`] = writer.ackedOf(blog).every((t) => have.has(t));
+          facts[`${blog}'s final replica holds every acknowledged token`] = writer
+            .ackedOf(blog)
+            .every((t) => have.has(t));
         }
       }
       phase("final checks");
       log(`statuses: ${JSON.stringify(Object.fromEntries(writer.statuses))}, unknown: ${writer.unknown.size}`);
-      return { ...report(), ms: Math.round(performance.now() - started), acknowledged: writer.acked.size, missing, duplicates, unexpected, restores: restores.length, checkOk };
+      return {
+        ...report(),
+        ms: Math.round(performance.now() - started),
+        acknowledged: writer.acked.size,
+        missing,
+        duplicates,
+        unexpected,
+        restores: restores.length,
+        checkOk,
+      };
     }
   } finally {
     await writer.stop().catch(() => {});

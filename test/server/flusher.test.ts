@@ -40,12 +40,15 @@ function storedViews(data: string, name: string): number {
 }
 
 function segmentFiles(data: string): string[] {
-  return readdirSync(journalDir(data)).filter((f) => f.endsWith(".log")).sort();
+  return readdirSync(journalDir(data))
+    .filter((f) => f.endsWith(".log"))
+    .sort();
 }
 
 function journaledViews(data: string): number {
   let n = 0;
-  for (const file of segmentFiles(data)) for (const row of parseSegment(readFileSync(join(journalDir(data), file), "utf8")).rows) n += row[3];
+  for (const file of segmentFiles(data))
+    for (const row of parseSegment(readFileSync(join(journalDir(data), file), "utf8")).rows) n += row[3];
   return n;
 }
 
@@ -93,7 +96,9 @@ describe("the view flusher", () => {
 
   test("a Worker that fails keeps every view pending, and after three failures in a row the server writes the blogs itself", async () => {
     const { handler, services, data } = await setup();
-    const flusher = flusherOf(services, { workerUrl: new URL("../fixtures/crashing-views-worker.ts", import.meta.url) });
+    const flusher = flusherOf(services, {
+      workerUrl: new URL("../fixtures/crashing-views-worker.ts", import.meta.url),
+    });
     await request(handler, "alice.localhost", "/hello");
     for (let i = 0; i < 3; i++) {
       expect(flusher.isWorkerAvailable).toBe(true);
@@ -160,7 +165,9 @@ describe("stopping and starting again", () => {
     const [segment] = segmentFiles(data);
     // Alice took the segment before the kill; bob did not, and the segment file stayed.
     const segmentNumber = Number(segment.replace(".log", ""));
-    expect(applyToBlog(data, flusher.journalId, alice, [{ segment: segmentNumber, rows: [["2026-06-01", 1, 4]] }])).toMatchObject({ ok: true, rows: 1 });
+    expect(
+      applyToBlog(data, flusher.journalId, alice, [{ segment: segmentNumber, rows: [["2026-06-01", 1, 4]] }]),
+    ).toMatchObject({ ok: true, rows: 1 });
     // The kill came in the middle of the next append.
     appendFileSync(join(journalDir(data), segment), '[["alice","2026-06-01",1,1000],["bo');
     // (no stop: as after kill -9)
@@ -177,10 +184,19 @@ describe("stopping and starting again", () => {
     const probe = Bun.serve({ port: 0, fetch: () => new Response() });
     const port = probe.port!;
     probe.stop(true);
-    const start = () => Bun.spawn([BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
+    const start = () =>
+      Bun.spawn(
+        [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+        { stdout: "pipe", stderr: "pipe" },
+      );
     const ready = async () => {
       for (let i = 0; i < 400; i++) {
-        if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)) return;
+        if (
+          await fetch(`http://127.0.0.1:${port}/healthz`)
+            .then((r) => r.ok)
+            .catch(() => false)
+        )
+          return;
         await Bun.sleep(50);
       }
       throw new Error("serve did not start");
@@ -191,7 +207,9 @@ describe("stopping and starting again", () => {
     let stopping = false;
     const reader = async (k: number) => {
       for (let i = 0; !stopping; i++) {
-        const r = await fetch(`http://127.0.0.1:${port}/hello`, { headers: { host: `${names[(k * 7 + i) % names.length]}.localhost` } }).catch(() => null);
+        const r = await fetch(`http://127.0.0.1:${port}/hello`, {
+          headers: { host: `${names[(k * 7 + i) % names.length]}.localhost` },
+        }).catch(() => null);
         if (r?.status === 200) answered++;
         await r?.arrayBuffer();
       }

@@ -11,14 +11,27 @@ describe("domain proof", () => {
 
   test("a resolver that never answers is a failure to ask, within the time limit, never a proof", async () => {
     const result = await checkDomainProof("blog.example.org", newProofToken(), () => new Promise(() => {}), 20);
-    expect(result).toEqual({ proven: false, unavailable: true, reason: "DNS could not be asked for _writekit.blog.example.org (ETIMEOUT)" });
+    expect(result).toEqual({
+      proven: false,
+      unavailable: true,
+      reason: "DNS could not be asked for _writekit.blog.example.org (ETIMEOUT)",
+    });
   });
 
   test("an empty answer and NXDOMAIN mean no record; the token must be a whole record, not part of one", async () => {
     const token = newProofToken();
-    expect(await checkDomainProof("a.example", token, async () => [])).toMatchObject({ proven: false, unavailable: false });
-    expect(await checkDomainProof("a.example", token, async () => { throw Object.assign(new Error("x"), { code: "ENODATA" }); })).toMatchObject({ proven: false, unavailable: false });
-    expect(await checkDomainProof("a.example", token, async () => [[`prefix ${token}`]])).toMatchObject({ proven: false });
+    expect(await checkDomainProof("a.example", token, async () => [])).toMatchObject({
+      proven: false,
+      unavailable: false,
+    });
+    expect(
+      await checkDomainProof("a.example", token, async () => {
+        throw Object.assign(new Error("x"), { code: "ENODATA" });
+      }),
+    ).toMatchObject({ proven: false, unavailable: false });
+    expect(await checkDomainProof("a.example", token, async () => [[`prefix ${token}`]])).toMatchObject({
+      proven: false,
+    });
     expect(await checkDomainProof("a.example", token, async () => [[` ${token} `]])).toEqual({ proven: true });
   });
 });

@@ -56,7 +56,9 @@ describe("replacing a blog's file", () => {
     const late = new Database(oldName, { readonly: true });
     late.run("PRAGMA busy_timeout = 50");
     try {
-      expect(() => late.query("SELECT count(*) FROM posts").get()).toThrow(expect.objectContaining({ code: "SQLITE_BUSY" }));
+      expect(() => late.query("SELECT count(*) FROM posts").get()).toThrow(
+        expect.objectContaining({ code: "SQLITE_BUSY" }),
+      );
     } finally {
       release();
     }

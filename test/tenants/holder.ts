@@ -5,7 +5,10 @@ import { spawn } from "bun";
 /** A child process that opens the blog, says "ready", and holds the connection until stdin closes. */
 export function holder(path: string) {
   const child = spawn({
-    cmd: [process.execPath, "-e", `
+    cmd: [
+      process.execPath,
+      "-e",
+      `
       const { Database, constants } = require("bun:sqlite");
       const db = new Database(${JSON.stringify(path)});
       db.run("PRAGMA busy_timeout = 5000");
@@ -15,7 +18,8 @@ export function holder(path: string) {
       for await (const _ of Bun.stdin.stream()) {}
       db.run("INSERT INTO settings (key, value) VALUES ('holder', 'still writing')");
       db.close();
-    `],
+    `,
+    ],
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",

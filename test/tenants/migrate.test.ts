@@ -1,7 +1,20 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { APPLICATION_ID, migrate, MIGRATIONS, MigrationError, NotABlogError, pendingMigrations, SCHEMA_VERSION, SchemaTooNewError, schemaVersion, splitStatements, type DataStep, type Migration } from "../../src/tenants/migrate.ts";
+import {
+  APPLICATION_ID,
+  migrate,
+  MIGRATIONS,
+  MigrationError,
+  NotABlogError,
+  pendingMigrations,
+  SCHEMA_VERSION,
+  SchemaTooNewError,
+  schemaVersion,
+  splitStatements,
+  type DataStep,
+  type Migration,
+} from "../../src/tenants/migrate.ts";
 import { tempDir } from "../helpers.ts";
 
 function freshDb(): Database {
@@ -10,7 +23,11 @@ function freshDb(): Database {
 
 const extra: Migration[] = [
   ...MIGRATIONS,
-  { version: SCHEMA_VERSION + 1, file: "9001_ai_summary.sql", sql: "ALTER TABLE posts ADD COLUMN ai_summary TEXT;\nCREATE INDEX posts_ai ON posts (ai_summary) WHERE ai_summary IS NOT NULL;" },
+  {
+    version: SCHEMA_VERSION + 1,
+    file: "9001_ai_summary.sql",
+    sql: "ALTER TABLE posts ADD COLUMN ai_summary TEXT;\nCREATE INDEX posts_ai ON posts (ai_summary) WHERE ai_summary IS NOT NULL;",
+  },
 ];
 
 describe("migrations", () => {
@@ -21,7 +38,17 @@ describe("migrations", () => {
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect((db.query("PRAGMA application_id").get() as any).application_id).toBe(APPLICATION_ID);
     expect(pendingMigrations(db)).toEqual([]);
-    for (const table of ["posts", "comments", "tags", "post_tags", "settings", "authors", "sessions", "daily_views", "posts_fts"]) {
+    for (const table of [
+      "posts",
+      "comments",
+      "tags",
+      "post_tags",
+      "settings",
+      "authors",
+      "sessions",
+      "daily_views",
+      "posts_fts",
+    ]) {
       expect(db.query("SELECT name FROM sqlite_schema WHERE name = ?").get(table)).toBeTruthy();
     }
   });
@@ -38,7 +65,14 @@ describe("migrations", () => {
   test("a failing migration rolls back, keeps the old version and names the file and statement", () => {
     const db = freshDb();
     migrate(db);
-    const broken: Migration[] = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, file: "0099_broken.sql", sql: "CREATE TABLE half_done (x);\nALTER TABLE nowhere ADD COLUMN y;" }];
+    const broken: Migration[] = [
+      ...MIGRATIONS,
+      {
+        version: SCHEMA_VERSION + 1,
+        file: "0099_broken.sql",
+        sql: "CREATE TABLE half_done (x);\nALTER TABLE nowhere ADD COLUMN y;",
+      },
+    ];
     let error: unknown;
     try {
       migrate(db, broken);
@@ -92,7 +126,15 @@ CREATE INDEX i ON a (x)`;
 describe("data steps: JavaScript that follows a migration's SQL", () => {
   // A blog at the current version with one row, and a next migration whose SQL adds a column a
   // data step must fill (as 0002's step re-renders posts: SQL cannot run the renderer).
-  const next: Migration[] = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, file: "9002_shout.sql", sql: "ALTER TABLE posts ADD COLUMN loud TEXT;", dataStep: "fill loud titles" }];
+  const next: Migration[] = [
+    ...MIGRATIONS,
+    {
+      version: SCHEMA_VERSION + 1,
+      file: "9002_shout.sql",
+      sql: "ALTER TABLE posts ADD COLUMN loud TEXT;",
+      dataStep: "fill loud titles",
+    },
+  ];
   const fill: DataStep = (db) => void db.run("UPDATE posts SET loud = upper(title)");
   function blogWithAPost(): Database {
     const db = freshDb();
@@ -104,7 +146,9 @@ describe("data steps: JavaScript that follows a migration's SQL", () => {
   test("the step runs after the SQL, in the same transaction, once", () => {
     const db = blogWithAPost();
     let runs = 0;
-    const steps = new Map<number, DataStep>([[SCHEMA_VERSION + 1, (d) => (runs++, fill(d), expect(d.inTransaction).toBe(true))]]);
+    const steps = new Map<number, DataStep>([
+      [SCHEMA_VERSION + 1, (d) => (runs++, fill(d), expect(d.inTransaction).toBe(true))],
+    ]);
     expect(migrate(db, next, steps).to).toBe(SCHEMA_VERSION + 1);
     expect(db.query("SELECT loud FROM posts").get()).toEqual({ loud: "QUIET" });
     expect(migrate(db, next, steps).applied).toEqual([]);
@@ -113,19 +157,38 @@ describe("data steps: JavaScript that follows a migration's SQL", () => {
 
   test("a failing step rolls its migration's SQL back too and names the step", () => {
     const db = blogWithAPost();
-    const steps = new Map<number, DataStep>([[SCHEMA_VERSION + 1, () => { throw new Error("renderer broke"); }]]);
-    const error = (() => { try { migrate(db, next, steps); } catch (e) { return e as MigrationError; } })();
+    const steps = new Map<number, DataStep>([
+      [
+        SCHEMA_VERSION + 1,
+        () => {
+          throw new Error("renderer broke");
+        },
+      ],
+    ]);
+    const error = (() => {
+      try {
+        migrate(db, next, steps);
+      } catch (e) {
+        return e as MigrationError;
+      }
+    })();
     expect(error).toBeInstanceOf(MigrationError);
     expect(error!.message).toContain("9002_shout.sql failed at: (data step: fill loud titles) — renderer broke");
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(db.query("SELECT count(*) AS n FROM pragma_table_info('posts') WHERE name = 'loud'").get()).toEqual({ n: 0 });
+    expect(db.query("SELECT count(*) AS n FROM pragma_table_info('posts') WHERE name = 'loud'").get()).toEqual({
+      n: 0,
+    });
   });
 
   test("a blog with data is never migrated without its step: refused before anything is written", () => {
     const db = blogWithAPost();
-    expect(() => migrate(db, next, new Map())).toThrow(/9002_shout.sql failed at: \(data step\) — its data step \(fill loud titles\) was not provided to this program, so the blog was left at version/);
+    expect(() => migrate(db, next, new Map())).toThrow(
+      /9002_shout.sql failed at: \(data step\) — its data step \(fill loud titles\) was not provided to this program, so the blog was left at version/,
+    );
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(db.query("SELECT count(*) AS n FROM pragma_table_info('posts') WHERE name = 'loud'").get()).toEqual({ n: 0 });
+    expect(db.query("SELECT count(*) AS n FROM pragma_table_info('posts') WHERE name = 'loud'").get()).toEqual({
+      n: 0,
+    });
   });
 
   test("a brand-new database needs no step: it has no data written by an older version", () => {

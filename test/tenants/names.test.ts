@@ -41,15 +41,21 @@ describe("blog names", () => {
     expect(isTenantName(name)).toBe(false);
   });
 
-  test.each(["con", "prn", "aux", "nul", "com1", "com9", "lpt1", "lpt9", "com0", "lpt0"])("refuses the Windows device name %p, so the data directory copies to any system", (name) => {
-    expect(() => parseTenantName(name)).toThrow(/reserved name \(a device name on Windows/);
-    expect(() => parseTenantName(name.toUpperCase())).toThrow(TenantNameError);
-    expect(isTenantName(name)).toBe(false);
-  });
+  test.each(["con", "prn", "aux", "nul", "com1", "com9", "lpt1", "lpt9", "com0", "lpt0"])(
+    "refuses the Windows device name %p, so the data directory copies to any system",
+    (name) => {
+      expect(() => parseTenantName(name)).toThrow(/reserved name \(a device name on Windows/);
+      expect(() => parseTenantName(name.toUpperCase())).toThrow(TenantNameError);
+      expect(isTenantName(name)).toBe(false);
+    },
+  );
 
-  test.each(["con1", "console", "com10", "lpt", "nul-blog", "auxiliary"])("accepts %p, which only looks like a device name", (name) => {
-    expect(parseTenantName(name)).toBe(name as any);
-  });
+  test.each(["con1", "console", "com10", "lpt", "nul-blog", "auxiliary"])(
+    "accepts %p, which only looks like a device name",
+    (name) => {
+      expect(parseTenantName(name)).toBe(name as any);
+    },
+  );
 
   test("a name becomes a path inside DATA/tenants and nothing is created", () => {
     const data = tempDir();

@@ -78,7 +78,9 @@ describe("the pool of open blogs", () => {
     const other = tempDir();
     await makeBlog(other, "alice", { title: "New" });
     const pool = poolOf(data, 10);
-    const title = () => (pool.get(n("alice")).db.query("SELECT value FROM settings WHERE key = 'title'").get() as { value: string }).value;
+    const title = () =>
+      (pool.get(n("alice")).db.query("SELECT value FROM settings WHERE key = 'title'").get() as { value: string })
+        .value;
     expect(title()).toBe("Old");
     expect(pool.registry.changedElsewhere(n("alice"))).toBe(false);
     const temp = join(data, "tenants", ".alice.restoring");
@@ -95,7 +97,8 @@ describe("the pool of open blogs", () => {
     await makeBlog(data, "quiet");
     await makeBlog(data, "busy");
     const pool = new Pool(new BlogRegistry({ dataDir: data }), { maxOpen: 10, hotReads: 4, hotWindowMs: 60_000 });
-    const title = (tenant: { db: { query: (sql: string) => { get: () => unknown } } }) => tenant.db.query("SELECT value FROM settings WHERE key = 'title'").get();
+    const title = (tenant: { db: { query: (sql: string) => { get: () => unknown } } }) =>
+      tenant.db.query("SELECT value FROM settings WHERE key = 'title'").get();
     for (let i = 0; i < 3; i++) pool.read(n("quiet"), title);
     expect(pool.size).toBe(0);
     expect(pool.registry.briefReads).toBe(3);
@@ -120,7 +123,10 @@ describe("the pool of open blogs", () => {
   test("a hot blog whose file is corrupt is answered by the read's own fault, not opened", async () => {
     const data = tempDir();
     await makeBlog(data, "bad");
-    writeFileSync(join(data, "tenants", "bad.db"), "not a database, just text that is long enough to be read as a header".repeat(20));
+    writeFileSync(
+      join(data, "tenants", "bad.db"),
+      "not a database, just text that is long enough to be read as a header".repeat(20),
+    );
     const pool = new Pool(new BlogRegistry({ dataDir: data }), { maxOpen: 10, hotReads: 1, hotWindowMs: 60_000 });
     expect(() => pool.read(n("bad"), () => 1)).toThrow(BlogUnavailableError);
     expect(pool.size).toBe(0);

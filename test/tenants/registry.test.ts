@@ -55,7 +55,11 @@ describe("the blog registry", () => {
 });
 
 describe("a brief read (a page render)", () => {
-  const stamp = (path: string) => ["", "-wal", "-shm"].map((suffix) => statSync(path + suffix, { bigint: true, throwIfNoEntry: false })).map((st) => (st ? `${st.size}:${st.mtimeNs}` : "-")).join(" ");
+  const stamp = (path: string) =>
+    ["", "-wal", "-shm"]
+      .map((suffix) => statSync(path + suffix, { bigint: true, throwIfNoEntry: false }))
+      .map((st) => (st ? `${st.size}:${st.mtimeNs}` : "-"))
+      .join(" ");
 
   test("of a blog not open takes a connection of its own that maps no WAL index and changes no file", async () => {
     const { data, path } = await blogs("alice");
@@ -82,7 +86,9 @@ describe("a brief read (a page render)", () => {
       return tenant.db.query("SELECT count(*) AS n FROM settings").get();
     });
     expect(await other.stop()).toBe(0);
-    expect(registry.read(n("alice"), (tenant) => tenant.db.query("SELECT value FROM settings WHERE key = 'holder'").get())).toEqual({ value: "still writing" });
+    expect(
+      registry.read(n("alice"), (tenant) => tenant.db.query("SELECT value FROM settings WHERE key = 'holder'").get()),
+    ).toEqual({ value: "still writing" });
     expect(n1).toMatchObject({ n: expect.any(Number) });
     expect(registry.connections).toBe(0);
   });
@@ -94,7 +100,9 @@ describe("a brief read (a page render)", () => {
     expect(registry.read(n("alice"), (tenant) => tenant.db)).toBe(lease.db);
     lease.release();
     using worker = registry.lend(n("alice"), { writes: false });
-    expect(registry.read(n("alice"), (tenant) => tenant.db.query("PRAGMA locking_mode").get())).toEqual({ locking_mode: "normal" });
+    expect(registry.read(n("alice"), (tenant) => tenant.db.query("PRAGMA locking_mode").get())).toEqual({
+      locking_mode: "normal",
+    });
     expect(registry.briefReads).toBe(0);
   });
 
@@ -144,7 +152,10 @@ describe.if(supported)("the registry cuts the WAL index once no connection of th
     pool.get(n("a1")); // evicts a3
     expect(shmSize(path("a3"))).toBe(32768);
     // Reopened after being cut, every blog reads as before.
-    for (const name of ["a1", "a2", "a3"]) expect(pool.get(n(name)).db.query("SELECT count(*) AS n FROM settings").get()).toMatchObject({ n: expect.any(Number) });
+    for (const name of ["a1", "a2", "a3"])
+      expect(pool.get(n(name)).db.query("SELECT count(*) AS n FROM settings").get()).toMatchObject({
+        n: expect.any(Number),
+      });
     pool.closeAll();
   });
 
@@ -187,7 +198,11 @@ describe.if(supported)("the registry cuts the WAL index once no connection of th
     expect(shmSize(path("alice"))).toBe(32768);
     // Its process still holds SQLite's lock on the WAL index: another process sees the blog open
     // (had the cut's descriptor been closed, the lock would be gone and this would say "cut").
-    const probe = Bun.spawnSync([process.execPath, "-e", `const { trimWalIndex } = require(${JSON.stringify(join(import.meta.dir, "../../src/tenants/walindex.ts"))}); console.log(trimWalIndex(${JSON.stringify(path("alice"))}))`]);
+    const probe = Bun.spawnSync([
+      process.execPath,
+      "-e",
+      `const { trimWalIndex } = require(${JSON.stringify(join(import.meta.dir, "../../src/tenants/walindex.ts"))}); console.log(trimWalIndex(${JSON.stringify(path("alice"))}))`,
+    ]);
     expect(probe.stdout.toString().trim()).toBe("open-elsewhere");
     // Another process writes; the rogue connection reads the write, and the file is whole.
     const other = holder(path("alice"));

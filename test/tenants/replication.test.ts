@@ -20,7 +20,9 @@ async function blog() {
 
 /** Writes one row, so the connection has a -wal to keep or not. */
 function writeAndClose(db: Database): void {
-  db.run("INSERT INTO settings (key, value) VALUES ('title', 'x') ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  db.run(
+    "INSERT INTO settings (key, value) VALUES ('title', 'x') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  );
   db.close();
 }
 
@@ -78,7 +80,9 @@ describe("replicated blogs (Litestream 0.3)", () => {
   test("an export leaves out Litestream's tables and a move's fence", async () => {
     const { data, path } = await blog();
     const db = openBlogDatabase(path, { replicated: true });
-    db.run("CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER); CREATE TABLE _litestream_lock (id INTEGER)");
+    db.run(
+      "CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER); CREATE TABLE _litestream_lock (id INTEGER)",
+    );
     writeFence(db, "1:00112233445566778899aabb");
     db.close();
     const file = join(tempDir(), "alice.db");

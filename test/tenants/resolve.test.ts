@@ -18,16 +18,28 @@ describe("Host → blog", () => {
   });
 
   test("a blog under a custom domain name", () => {
-    expect(resolveSite("blog.example.org", { domain: "example.com", customDomains: new Map([["blog.example.org", "alice" as any]]) })).toEqual({ kind: "blog", name: "alice" as any });
+    expect(
+      resolveSite("blog.example.org", {
+        domain: "example.com",
+        customDomains: new Map([["blog.example.org", "alice" as any]]),
+      }),
+    ).toEqual({ kind: "blog", name: "alice" as any });
     expect(resolveSite("bob.example.com", { domain: "example.com" })).toEqual({ kind: "blog", name: "bob" as any });
   });
 
-  test.each([null, "", "a..b", "alice.localhost:abc", "alice localhost", "<script>.localhost", "alice.localhost:3000:1", "-x.localhost", "a".repeat(400)])(
-    "a malformed Host %p is a BadHostError (400)",
-    (host) => {
-      expect(() => resolveSite(host, options)).toThrow(BadHostError);
-    },
-  );
+  test.each([
+    null,
+    "",
+    "a..b",
+    "alice.localhost:abc",
+    "alice localhost",
+    "<script>.localhost",
+    "alice.localhost:3000:1",
+    "-x.localhost",
+    "a".repeat(400),
+  ])("a malformed Host %p is a BadHostError (400)", (host) => {
+    expect(() => resolveSite(host, options)).toThrow(BadHostError);
+  });
 
   test.each(["a.b.localhost", "admin.localhost", "xn--caf-dma.localhost", "example.org", "under_score.localhost"])(
     "%p answers no blog (404)",
@@ -51,6 +63,7 @@ describe("the memoised resolver", () => {
     expect(() => r.resolve("a..b")).toThrow(BadHostError);
     expect(r.resolve("localhost")).toEqual({ kind: "instance" });
     // Past its bound the memo starts over rather than grow.
-    for (const n of ["b1", "b2", "b3", "b4"]) expect(r.resolve(`${n}.localhost`)).toEqual({ kind: "blog", name: n as any });
+    for (const n of ["b1", "b2", "b3", "b4"])
+      expect(r.resolve(`${n}.localhost`)).toEqual({ kind: "blog", name: n as any });
   });
 });

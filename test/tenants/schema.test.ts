@@ -10,7 +10,14 @@ function blog(migrations: readonly Migration[] = MIGRATIONS): Database {
 }
 
 /** A made-up second migration, as another developer might add one. */
-const WITH_V2: Migration[] = [MIGRATIONS[0], { version: 2, file: "0002_test.sql", sql: "ALTER TABLE posts ADD COLUMN summary TEXT NOT NULL DEFAULT '';\nCREATE TABLE media (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);" }];
+const WITH_V2: Migration[] = [
+  MIGRATIONS[0],
+  {
+    version: 2,
+    file: "0002_test.sql",
+    sql: "ALTER TABLE posts ADD COLUMN summary TEXT NOT NULL DEFAULT '';\nCREATE TABLE media (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);",
+  },
+];
 
 describe("a blog file's schema compared with the migrations'", () => {
   test("a blog the migrations made has no differences, even after ANALYZE", () => {

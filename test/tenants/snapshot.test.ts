@@ -10,11 +10,17 @@ import { makeBlog, tempDir } from "../helpers.ts";
 
 const SESSION_HASH = "5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55";
 
-async function blogWithSecrets(data: string, name = "alice", posts = 3): Promise<{ path: string; passwordHash: string }> {
+async function blogWithSecrets(
+  data: string,
+  name = "alice",
+  posts = 3,
+): Promise<{ path: string; passwordHash: string }> {
   const path = await makeBlog(data, name);
   const db = openBlogDatabase(path);
   for (let i = 0; i < posts; i++) createPost(db, { title: `Post ${i}`, body: `Body ${i}`, status: "published" });
-  db.query("INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES (?, 1, 'csrf-secret-value', '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z')").run(SESSION_HASH);
+  db.query(
+    "INSERT INTO sessions (token_hash, author_id, csrf_token, created_at, expires_at) VALUES (?, 1, 'csrf-secret-value', '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z')",
+  ).run(SESSION_HASH);
   const { password_hash } = db.query("SELECT password_hash FROM authors").get() as { password_hash: string };
   db.close();
   return { path, passwordHash: password_hash };
@@ -34,7 +40,9 @@ describe("snapshots in a worker", () => {
     writer.close();
     expect(entry.posts).toBe(3);
     const copy = new Database(file, { readonly: true });
-    expect((copy.query("SELECT title FROM posts ORDER BY id").all() as { title: string }[]).map((p) => p.title)).toEqual(["Post 0", "Post 1", "Post 2"]);
+    expect(
+      (copy.query("SELECT title FROM posts ORDER BY id").all() as { title: string }[]).map((p) => p.title),
+    ).toEqual(["Post 0", "Post 1", "Post 2"]);
     expect(copy.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "delete" });
     expect(copy.query("PRAGMA application_id").get()).toEqual({ application_id: APPLICATION_ID });
     expect(copy.query("PRAGMA quick_check").get()).toEqual({ quick_check: "ok" });
@@ -71,7 +79,9 @@ describe("snapshots in a worker", () => {
     writeFileSync(file, "precious");
     const job = runSnapshotJob({ kind: "export", dataDir: data, name: "alice", file });
     await expect(job).rejects.toBeInstanceOf(SnapshotError);
-    await expect(runSnapshotJob({ kind: "export", dataDir: data, name: "alice", file })).rejects.toThrow("already exists");
+    await expect(runSnapshotJob({ kind: "export", dataDir: data, name: "alice", file })).rejects.toThrow(
+      "already exists",
+    );
     expect(readFileSync(file, "utf8")).toBe("precious");
     expect(readdirSync(out)).toEqual(["alice.db"]);
   });
@@ -83,7 +93,9 @@ describe("snapshots in a worker", () => {
     other.run("CREATE TABLE notes (body TEXT)");
     other.close();
     const out = tempDir();
-    await expect(runSnapshotJob({ kind: "export", dataDir: data, name: "notes", file: join(out, "notes.db") })).rejects.toThrow("is not a WriteKit blog");
+    await expect(
+      runSnapshotJob({ kind: "export", dataDir: data, name: "notes", file: join(out, "notes.db") }),
+    ).rejects.toThrow("is not a WriteKit blog");
     expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -15,7 +15,9 @@ describe.if(supported)("cutting a closed blog's WAL index back (walindex.ts)", (
     const data = tempDir();
     const path = await makeBlog(data, "alice");
     const db = openBlogDatabase(path);
-    db.run("INSERT INTO settings (key, value) VALUES ('trim-test', 'kept') ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    db.run(
+      "INSERT INTO settings (key, value) VALUES ('trim-test', 'kept') ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
     db.close();
     expect(shmSize(path)).toBe(32768);
     expect(trimWalIndex(path)).toBe("cut");
@@ -23,11 +25,15 @@ describe.if(supported)("cutting a closed blog's WAL index back (walindex.ts)", (
     // Nothing to do the second time.
     expect(trimWalIndex(path)).toBe("nothing");
     const again = openBlogDatabase(path);
-    expect((again.query("SELECT value FROM settings WHERE key = 'trim-test'").get() as { value: string }).value).toBe("kept");
+    expect((again.query("SELECT value FROM settings WHERE key = 'trim-test'").get() as { value: string }).value).toBe(
+      "kept",
+    );
     again.run("UPDATE settings SET value = 'changed' WHERE key = 'trim-test'");
     expect((again.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check).toBe("ok");
     again.close();
-    expect(new Database(path, { readonly: true }).query("SELECT value FROM settings WHERE key = 'trim-test'").get()).toEqual({ value: "changed" });
+    expect(
+      new Database(path, { readonly: true }).query("SELECT value FROM settings WHERE key = 'trim-test'").get(),
+    ).toEqual({ value: "changed" });
   });
 
   test("leaves the file alone while another process has the blog open, and that process keeps working", async () => {
@@ -64,7 +70,10 @@ describe.if(supported)("cutting a closed blog's WAL index back (walindex.ts)", (
     const data = tempDir();
     const path = await makeBlog(data, "alice");
     const writer = spawn({
-      cmd: [process.execPath, "-e", `
+      cmd: [
+        process.execPath,
+        "-e",
+        `
         const { Database } = require("bun:sqlite");
         const until = Date.now() + 1000;
         let i = 0;
@@ -75,7 +84,8 @@ describe.if(supported)("cutting a closed blog's WAL index back (walindex.ts)", (
           db.close();
         }
         console.log(i);
-      `],
+      `,
+      ],
       stdout: "pipe",
       stderr: "inherit",
     });

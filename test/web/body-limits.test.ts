@@ -29,7 +29,12 @@ describe("request body limits on the socket", () => {
     form.set("csrf", csrf);
     form.set("image", new File([bytes], "big.png", { type: "image/png" }));
     form.set("alt", "");
-    return fetch(url("/admin/media"), { method: "POST", body: form, headers: { ...host(), cookie }, redirect: "manual" });
+    return fetch(url("/admin/media"), {
+      method: "POST",
+      body: form,
+      headers: { ...host(), cookie },
+      redirect: "manual",
+    });
   };
   /** A body sent in chunks, without a Content-Length. */
   const chunked = (text: string) =>
@@ -46,15 +51,24 @@ describe("request body limits on the socket", () => {
     await makeBlog(data, "alice");
     server = await startServer(data);
     const login = await fetch(url("/admin/login"), { headers: host() });
-    const loginCookie = Object.entries(cookiesOf(login)).map(([k, v]) => `${k}=${v}`).join("; ");
+    const loginCookie = Object.entries(cookiesOf(login))
+      .map(([k, v]) => `${k}=${v}`)
+      .join("; ");
     const signedIn = await fetch(url("/admin/login"), {
       method: "POST",
       headers: { ...host(), cookie: loginCookie },
-      body: new URLSearchParams({ email: "alice@example.com", password: TEST_PASSWORD, csrf: hiddenField(await login.text(), "csrf"), next: "/admin" }),
+      body: new URLSearchParams({
+        email: "alice@example.com",
+        password: TEST_PASSWORD,
+        csrf: hiddenField(await login.text(), "csrf"),
+        next: "/admin",
+      }),
       redirect: "manual",
     });
     expect(signedIn.status).toBe(303);
-    cookie = Object.entries(cookiesOf(signedIn)).map(([k, v]) => `${k}=${v}`).join("; ");
+    cookie = Object.entries(cookiesOf(signedIn))
+      .map(([k, v]) => `${k}=${v}`)
+      .join("; ");
     csrf = hiddenField(await (await fetch(url("/admin/media"), { headers: { ...host(), cookie } })).text(), "csrf");
     await fetch(url("/hello"), { headers: host() });
   }, 60_000);
@@ -84,12 +98,27 @@ describe("request body limits on the socket", () => {
     const sized = await fetch(url("/hello/comments"), { method: "POST", headers: form, body: big });
     expect(sized.status).toBe(413);
     expect(await sized.text()).toContain("the limit is 2.0 MiB");
-    const streamed = await fetch(url("/hello/comments"), { method: "POST", headers: form, body: chunked(big), duplex: "half" } as RequestInit);
+    const streamed = await fetch(url("/hello/comments"), {
+      method: "POST",
+      headers: form,
+      body: chunked(big),
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
-    const settings = await fetch(url("/admin/settings/css"), { method: "POST", headers: { ...form, cookie }, body: chunked(`csrf=${csrf}&css=${"a".repeat(MAX_BODY_BYTES)}`), duplex: "half" } as RequestInit);
+    const settings = await fetch(url("/admin/settings/css"), {
+      method: "POST",
+      headers: { ...form, cookie },
+      body: chunked(`csrf=${csrf}&css=${"a".repeat(MAX_BODY_BYTES)}`),
+      duplex: "half",
+    } as RequestInit);
     expect(settings.status).toBe(413);
     // A small chunked body still reaches its route (here a 404: the blog has no post "hello").
-    const small = await fetch(url("/hello/comments"), { method: "POST", headers: form, body: chunked("name=Rita&body=Hi"), duplex: "half" } as RequestInit);
+    const small = await fetch(url("/hello/comments"), {
+      method: "POST",
+      headers: form,
+      body: chunked("name=Rita&body=Hi"),
+      duplex: "half",
+    } as RequestInit);
     expect(small.status).toBe(404);
   }, 60_000);
 });

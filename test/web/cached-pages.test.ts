@@ -14,7 +14,11 @@ async function blogWithPost() {
   const data = tempDir();
   const path = await makeBlog(data, "alice");
   const db = openBlogDatabase(path);
-  createPost(db, { title: "Hello", body: "First version.", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+  createPost(
+    db,
+    { title: "Hello", body: "First version.", status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+    new Date("2026-01-01T00:00:00Z"),
+  );
   db.close();
   return { data, path };
 }
@@ -74,7 +78,11 @@ describe("the page store across a restart", () => {
 describe("what drops a blog's pages, and what does not", () => {
   test("approving a pending comment shows it on the cached post page at once", async () => {
     const { handler, db, b, csrf } = await signedInBrowser();
-    const post = createPost(db(), { title: "Hello", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, new Date("2026-04-01T00:00:00Z"));
+    const post = createPost(
+      db(),
+      { title: "Hello", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      new Date("2026-04-01T00:00:00Z"),
+    );
     const id = addComment(db(), { postId: post.id, name: "Reader", body: "Waiting for approval", status: "pending" });
     // Cached while the comment waits.
     expect(await (await request(handler, HOST, `/${post.slug}`)).text()).not.toContain("Waiting for approval");
@@ -87,7 +95,12 @@ describe("what drops a blog's pages, and what does not", () => {
     const data = tempDir();
     const path = await makeBlog(data, "alice");
     const db = openBlogDatabase(path);
-    for (let i = 1; i <= 3; i++) createPost(db, { title: `Post ${i}`, body: `Text ${i}.`, status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+    for (let i = 1; i <= 3; i++)
+      createPost(
+        db,
+        { title: `Post ${i}`, body: `Text ${i}.`, status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+        new Date("2026-01-01T00:00:00Z"),
+      );
     updateSettings(db, { comment_policy: "moderate" });
     db.close();
     const { handler, services } = makeServer(data);
@@ -104,8 +117,14 @@ describe("what drops a blog's pages, and what does not", () => {
     // The flood: posts that write nothing, and addresses that vary without end.
     for (let i = 0; i < 50; i++) {
       await request(handler, "alice.localhost", `/x${i}`, { method: "POST", body: "junk" }); // 404
-      await request(handler, "alice.localhost", "/post-1/comments", { method: "POST", body: new URLSearchParams({ name: "", body: "" }) }); // 400
-      await request(handler, "alice.localhost", "/admin/settings", { method: "POST", body: new URLSearchParams({ title: "x" }) }); // signed out
+      await request(handler, "alice.localhost", "/post-1/comments", {
+        method: "POST",
+        body: new URLSearchParams({ name: "", body: "" }),
+      }); // 400
+      await request(handler, "alice.localhost", "/admin/settings", {
+        method: "POST",
+        body: new URLSearchParams({ title: "x" }),
+      }); // signed out
       await request(handler, "alice.localhost", `/?x=${i}`); // the home page, under its own key
       await request(handler, "alice.localhost", `/post-2?utm_source=${i}&page=${i}`);
       await request(handler, "alice.localhost", `/no-such-post-${i}`); // 404: not kept
@@ -121,7 +140,8 @@ describe("what drops a blog's pages, and what does not", () => {
   test("Host headers with endless ports render, but a blog keeps pages for a few origins only", async () => {
     const { data } = await blogWithPost();
     const { handler, services } = makeServer(data);
-    for (let port = 1; port <= 20; port++) expect((await request(handler, `alice.localhost:${port}`, "/hello")).status).toBe(200);
+    for (let port = 1; port <= 20; port++)
+      expect((await request(handler, `alice.localhost:${port}`, "/hello")).status).toBe(200);
     expect(services.pages.size).toBeLessThanOrEqual(4);
   });
 });
@@ -141,7 +161,17 @@ describe("pages that are not kept", () => {
     expect(server.services.pool.stats.misses).toBe(1);
     // The pooled blog still shows what an author publishes.
     const db = server.services.pool.get(parseTenantName("alice")).db;
-    createPost(db, { title: "Now here", body: "Written.", slug: "no-such-post-0", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+    createPost(
+      db,
+      {
+        title: "Now here",
+        body: "Written.",
+        slug: "no-such-post-0",
+        status: "published",
+        publishedAt: "2026-01-01T00:00:00Z",
+      },
+      new Date("2026-01-01T00:00:00Z"),
+    );
     server.services.pages.invalidate(parseTenantName("alice"));
     const now = await request(server.handler, "alice.localhost", "/no-such-post-0");
     expect(now.status).toBe(200);

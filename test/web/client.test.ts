@@ -41,7 +41,9 @@ describe("clientAddress", () => {
     expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1" }), "::ffff:10.1.2.3")).toBe("198.51.100.1");
     expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1" }), "fd12:3456::1")).toBe("198.51.100.1");
     expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1" }), "fe80::1")).toBe("fe80::1");
-    expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1, ::ffff:10.3.3.3" }), "10.0.0.5")).toBe("198.51.100.1");
+    expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1, ::ffff:10.3.3.3" }), "10.0.0.5")).toBe(
+      "198.51.100.1",
+    );
     expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1" }), "::ffff:11.1.2.3")).toBe("11.1.2.3");
     expect(clientAddress(lan, req({ "x-forwarded-for": "198.51.100.1" }), "192.0.2.8")).toBe("192.0.2.8");
   });

@@ -39,7 +39,9 @@ describe("reader comments", () => {
     expect(r.status).toBe(303);
     expect(r.headers.get("location")).toBe("/hello?comment=pending#comments");
     // Read from another connection: it is on disk already.
-    expect(rows(data)).toEqual([{ author_name: "Bob", author_email: "bob@example.com", body: "Nice post!", status: "pending" }]);
+    expect(rows(data)).toEqual([
+      { author_name: "Bob", author_email: "bob@example.com", body: "Nice post!", status: "pending" },
+    ]);
     const page = await (await request(handler, HOST, "/hello?comment=pending")).text();
     expect(page).toContain("awaits moderation");
     expect(page).not.toContain("Nice post!");
@@ -47,7 +49,14 @@ describe("reader comments", () => {
 
   test("with the approve policy it shows at once, as escaped text with paragraphs and safe links", async () => {
     const { handler, post } = await setup("approve");
-    expect((await post({ name: "<b>Eve</b>", body: "First <script>alert(1)</script>\n\nSee https://example.com/x. and javascript:alert(1)" })).headers.get("location")).toBe("/hello?comment=published#comments");
+    expect(
+      (
+        await post({
+          name: "<b>Eve</b>",
+          body: "First <script>alert(1)</script>\n\nSee https://example.com/x. and javascript:alert(1)",
+        })
+      ).headers.get("location"),
+    ).toBe("/hello?comment=published#comments");
     const html = await (await request(handler, HOST, "/hello")).text();
     expect(html).toContain("1 comment");
     expect(html).toContain("&lt;b&gt;Eve&lt;/b&gt;");
@@ -80,9 +89,20 @@ describe("reader comments", () => {
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain("not valid");
     expect((await post({ name: "Bob", body: "x".repeat(60_000) })).status).toBe(400);
-    const huge = await request(handler, HOST, "/hello/comments", { method: "POST", body: "x".repeat(3 * 1024 * 1024), headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(3 * 1024 * 1024) } });
+    const huge = await request(handler, HOST, "/hello/comments", {
+      method: "POST",
+      body: "x".repeat(3 * 1024 * 1024),
+      headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(3 * 1024 * 1024) },
+    });
     expect(huge.status).toBe(413);
-    expect((await request(handler, HOST, "/nothing/comments", { method: "POST", body: new URLSearchParams({ name: "a", body: "b" }) })).status).toBe(404);
+    expect(
+      (
+        await request(handler, HOST, "/nothing/comments", {
+          method: "POST",
+          body: new URLSearchParams({ name: "a", body: "b" }),
+        })
+      ).status,
+    ).toBe(404);
   });
 
   test("the honeypot field silently drops scripted comments", async () => {
@@ -120,7 +140,8 @@ describe("reader comments", () => {
   test("a blog with a full moderation queue refuses new comments with a clear 429, keeps what waits, and still takes them when they need no moderation", async () => {
     const { post, db, data } = await setup();
     db.transaction(() => {
-      for (let i = 0; i < MAX_PENDING_COMMENTS; i++) addComment(db, { postId: 1, name: `Bot ${i}`, body: "spam", status: "pending" });
+      for (let i = 0; i < MAX_PENDING_COMMENTS; i++)
+        addComment(db, { postId: 1, name: `Bot ${i}`, body: "spam", status: "pending" });
     })();
     const r = await post({ name: "Real reader", body: "A real comment" });
     expect(r.status).toBe(429);

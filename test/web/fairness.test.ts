@@ -32,10 +32,12 @@ describe("fair answers across blogs", () => {
   test("a deferred answer that throws rejects its own request only", async () => {
     const fair = new FairScheduler();
     fair.run(light, 0, () => 1);
-    const results = Array.from({ length: 4 }, (_, i) => fair.run(hot, 1, () => {
-      if (i === 3) throw new Error("boom");
-      return i;
-    }));
+    const results = Array.from({ length: 4 }, (_, i) =>
+      fair.run(hot, 1, () => {
+        if (i === 3) throw new Error("boom");
+        return i;
+      }),
+    );
     expect(await Promise.allSettled(results.map((r) => Promise.resolve(r)))).toMatchObject([
       { status: "fulfilled", value: 0 },
       { status: "fulfilled", value: 1 },

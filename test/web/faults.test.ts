@@ -2,7 +2,16 @@
 // why, is logged once, and the other blogs keep answering.
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, mkdtempSync, openSync, rmdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  rmdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHandler } from "../../src/app.ts";
@@ -33,7 +42,11 @@ async function blogsIn(data: string) {
   for (const name of ["alice", "bob"]) {
     await makeBlog(data, name, { title: `${name} writes` });
     const db = openBlogDatabase(join(data, "tenants", `${name}.db`));
-    createPost(db, { title: "Hello", body: "A post to comment on.", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+    createPost(
+      db,
+      { title: "Hello", body: "A post to comment on.", status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+      new Date("2026-01-01T00:00:00Z"),
+    );
     db.close();
   }
 }
@@ -41,7 +54,10 @@ async function blogsIn(data: string) {
 function serverFor(data: string, options: { readOnlyRetryMs?: number; busyTimeoutMs?: number } = {}) {
   const config = testConfig(data);
   const registry = new BlogRegistry({ dataDir: data, busyTimeoutMs: options.busyTimeoutMs });
-  const services = createServices(config, { registry, pool: new Pool(registry, { maxOpen: 10, readOnlyRetryMs: options.readOnlyRetryMs }) });
+  const services = createServices(config, {
+    registry,
+    pool: new Pool(registry, { maxOpen: 10, readOnlyRetryMs: options.readOnlyRetryMs }),
+  });
   services.peer = () => "203.0.113.7";
   return { handler: createHandler(services), services };
 }
@@ -85,7 +101,10 @@ afterAll(() => {
   }
 });
 const canMount = mountTmpfs("size=64k") !== null;
-if (!canMount) console.warn("faults.test.ts: cannot mount a tmpfs here (needs root); the full-disk and read-only file system tests are skipped");
+if (!canMount)
+  console.warn(
+    "faults.test.ts: cannot mount a tmpfs here (needs root); the full-disk and read-only file system tests are skipped",
+  );
 
 /** Makes a file read-only for this process: chmod for a normal user, the immutable flag for root. */
 function makeReadOnly(path: string): (() => void) | null {
@@ -130,7 +149,11 @@ describe("a corrupt blog file", () => {
     expect((await request(handler, ALICE, "/")).status).toBe(200);
     services.pool.get("alice" as any); // open, as after a comment or an author's visit
     corruptAfterFirstPage(join(data, "tenants", "alice.db"));
-    const { result, lines } = await captureLog(async () => [await request(handler, ALICE, "/hello"), await request(handler, ALICE, "/hello"), await request(handler, ALICE, "/")]);
+    const { result, lines } = await captureLog(async () => [
+      await request(handler, ALICE, "/hello"),
+      await request(handler, ALICE, "/hello"),
+      await request(handler, ALICE, "/"),
+    ]);
     for (const r of result) {
       expect(r.status).toBe(503);
       expect(await r.text()).toContain("Blog unavailable");
@@ -195,46 +218,59 @@ describe("a blog whose file cannot be written", () => {
     }
   });
 
-  test.skipIf(!canMount)("on a read-only file system (no -shm file), reads still work and writes get 503 read-only", async () => {
-    const data = mountTmpfs("size=4m")!;
-    await blogsIn(data);
-    expect(Bun.spawnSync(["mount", "-o", "remount,ro", data]).exitCode).toBe(0);
-    const { handler, services } = serverFor(data);
-    const { result } = await captureLog(async () => ({ home: await request(handler, ALICE, "/hello"), write: await comment(handler, ALICE) }));
-    expect(result.home.status).toBe(200);
-    expect(await result.home.text()).toContain("A post to comment on.");
-    expect(result.write.status).toBe(503);
-    expect(await result.write.text()).toContain("read-only right now");
-    expect(services.pool.peek("alice" as any)?.readOnly).toBe(true);
-    services.pool.closeAll();
-  });
+  test.skipIf(!canMount)(
+    "on a read-only file system (no -shm file), reads still work and writes get 503 read-only",
+    async () => {
+      const data = mountTmpfs("size=4m")!;
+      await blogsIn(data);
+      expect(Bun.spawnSync(["mount", "-o", "remount,ro", data]).exitCode).toBe(0);
+      const { handler, services } = serverFor(data);
+      const { result } = await captureLog(async () => ({
+        home: await request(handler, ALICE, "/hello"),
+        write: await comment(handler, ALICE),
+      }));
+      expect(result.home.status).toBe(200);
+      expect(await result.home.text()).toContain("A post to comment on.");
+      expect(result.write.status).toBe(503);
+      expect(await result.write.text()).toContain("read-only right now");
+      expect(services.pool.peek("alice" as any)?.readOnly).toBe(true);
+      services.pool.closeAll();
+    },
+  );
 
-  test.skipIf(!canMount)("on a full disk, reads still work and a comment gets 503 that says the disk is full; nothing half-written", async () => {
-    const data = mountTmpfs("size=2m")!;
-    await blogsIn(data);
-    const { handler, services } = serverFor(data);
-    expect((await request(handler, ALICE, "/hello")).status).toBe(200);
-    // Fill the file system to the last byte.
-    const fd = openSync(join(data, "filler"), "w");
-    const chunk = Buffer.alloc(16 * 1024, 1);
-    try {
-      for (;;) writeSync(fd, chunk);
-    } catch (e: any) {
-      expect(e.code).toBe("ENOSPC");
-    } finally {
-      closeSync(fd);
-    }
-    const { result, lines } = await captureLog(async () => ({ write: await comment(handler, ALICE, "x".repeat(4000)), again: await comment(handler, ALICE, "y".repeat(4000)), read: await request(handler, ALICE, "/") }));
-    expect(result.write.status).toBe(503);
-    const page = await result.write.text();
-    expect(page).toContain("disk is full");
-    expect(page).toContain("Reading the blog still works");
-    expect(result.again.status).toBe(503);
-    expect(result.read.status).toBe(200);
-    expect(lines.filter((l) => l.includes("blog=alice") && l.includes("fault=full")).length).toBe(1);
-    services.pool.closeAll();
-    expect(commentsIn(join(data, "tenants", "alice.db"))).toEqual([]);
-  });
+  test.skipIf(!canMount)(
+    "on a full disk, reads still work and a comment gets 503 that says the disk is full; nothing half-written",
+    async () => {
+      const data = mountTmpfs("size=2m")!;
+      await blogsIn(data);
+      const { handler, services } = serverFor(data);
+      expect((await request(handler, ALICE, "/hello")).status).toBe(200);
+      // Fill the file system to the last byte.
+      const fd = openSync(join(data, "filler"), "w");
+      const chunk = Buffer.alloc(16 * 1024, 1);
+      try {
+        for (;;) writeSync(fd, chunk);
+      } catch (e: any) {
+        expect(e.code).toBe("ENOSPC");
+      } finally {
+        closeSync(fd);
+      }
+      const { result, lines } = await captureLog(async () => ({
+        write: await comment(handler, ALICE, "x".repeat(4000)),
+        again: await comment(handler, ALICE, "y".repeat(4000)),
+        read: await request(handler, ALICE, "/"),
+      }));
+      expect(result.write.status).toBe(503);
+      const page = await result.write.text();
+      expect(page).toContain("disk is full");
+      expect(page).toContain("Reading the blog still works");
+      expect(result.again.status).toBe(503);
+      expect(result.read.status).toBe(200);
+      expect(lines.filter((l) => l.includes("blog=alice") && l.includes("fault=full")).length).toBe(1);
+      services.pool.closeAll();
+      expect(commentsIn(join(data, "tenants", "alice.db"))).toEqual([]);
+    },
+  );
 });
 
 describe("a blog locked by another process", () => {

@@ -18,7 +18,13 @@ async function blog(settings: Record<string, string> = {}) {
   const { handler, services } = makeServer(data);
   const db = services.pool.get(parseTenantName("alice")).db;
   updateSettings(db, settings);
-  createPost(db, { title: "Tagged", body: "Plain words.", tags: ["notes"], status: "published", publishedAt: "2026-01-01T00:00:00Z" });
+  createPost(db, {
+    title: "Tagged",
+    body: "Plain words.",
+    tags: ["notes"],
+    status: "published",
+    publishedAt: "2026-01-01T00:00:00Z",
+  });
   const get = (path: string, init?: RequestInit) => request(handler, HOST, path, init);
   return { handler, services, db, get };
 }
@@ -28,7 +34,11 @@ const description = (html: string) => /<meta name="description" content="([^"]*)
 describe("the blog's icon", () => {
   test("without one, /favicon.ico and /apple-touch-icon.png answer a small default PNG, on a blog and on the instance", async () => {
     const { get, handler } = await blog();
-    for (const r of [await get("/favicon.ico"), await get("/apple-touch-icon.png"), await request(handler, "localhost:3000", "/favicon.ico")]) {
+    for (const r of [
+      await get("/favicon.ico"),
+      await get("/apple-touch-icon.png"),
+      await request(handler, "localhost:3000", "/favicon.ico"),
+    ]) {
       expect(r.status).toBe(200);
       expect(r.headers.get("content-type")).toBe("image/png");
       expect(r.headers.get("cache-control")).toBe("public, max-age=86400");
@@ -76,7 +86,8 @@ describe("the meta description", () => {
     }
     expect(description(await (await described.get("/tagged")).text())).toBe("Plain words.");
     const untitled = await blog();
-    for (const path of ["/", "/tags/notes", "/search?q=x"]) expect(description(await (await untitled.get(path)).text())).toBe("Alice's notes");
+    for (const path of ["/", "/tags/notes", "/search?q=x"])
+      expect(description(await (await untitled.get(path)).text())).toBe("Alice's notes");
   });
 });
 
@@ -87,7 +98,12 @@ describe("images in a post", () => {
     storeMedia(db, png, { alt: "Gradient" });
     const jpgUrl = `/media/${sha256(jpg)}.jpg`;
     const pngUrl = `/media/${sha256(png)}.png`;
-    createPost(db, { title: "Pictures", body: `Intro.\n\n![Photo](${jpgUrl})\n\n![Gradient](${pngUrl})`, status: "published", publishedAt: "2026-01-02T00:00:00Z" });
+    createPost(db, {
+      title: "Pictures",
+      body: `Intro.\n\n![Photo](${jpgUrl})\n\n![Gradient](${pngUrl})`,
+      status: "published",
+      publishedAt: "2026-01-02T00:00:00Z",
+    });
     const html = await (await get("/pictures")).text();
     expect(html).toContain(`<img src="${jpgUrl}" alt="Photo" width="40" height="30" />`);
     expect(html).toContain(`<img src="${pngUrl}" alt="Gradient" width="3" height="2" loading="lazy" />`);
@@ -104,7 +120,12 @@ describe("images in a post", () => {
   test("a post without an image has no og:image; an image elsewhere is named by its own absolute URL", async () => {
     const { get, db } = await blog();
     expect(await (await get("/tagged")).text()).not.toContain("og:image");
-    createPost(db, { title: "Remote", body: "![x](https://images.example.com/a.png?w=1&h=2)", status: "published", publishedAt: "2026-01-02T00:00:00Z" });
+    createPost(db, {
+      title: "Remote",
+      body: "![x](https://images.example.com/a.png?w=1&h=2)",
+      status: "published",
+      publishedAt: "2026-01-02T00:00:00Z",
+    });
     const html = await (await get("/remote")).text();
     expect(html).toContain('<meta property="og:image" content="https://images.example.com/a.png?w=1&h=2"/>');
     expect(html).not.toContain("og:image:width");

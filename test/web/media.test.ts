@@ -54,7 +54,8 @@ describe("/media/<sha256>.<ext>", () => {
 
   test("answers byte ranges with 206 and Content-Range, and 416 past the end", async () => {
     const { handler } = await blogWithImages();
-    const range = async (value: string, extra: Record<string, string> = {}) => request(handler, HOST, path, { headers: { range: value, ...extra } });
+    const range = async (value: string, extra: Record<string, string> = {}) =>
+      request(handler, HOST, path, { headers: { range: value, ...extra } });
     const first = await range("bytes=0-9");
     expect(first.status).toBe(206);
     expect(first.headers.get("content-range")).toBe(`bytes 0-9/${jpg.length}`);
@@ -73,7 +74,12 @@ describe("/media/<sha256>.<ext>", () => {
     expect(unsatisfiable.status).toBe(416);
     expect(unsatisfiable.headers.get("content-range")).toBe(`bytes */${jpg.length}`);
     // Several ranges, other units, nonsense, or an If-Range for another version: the whole image.
-    for (const [value, extra] of [["bytes=0-1,5-6", {}], ["items=0-1", {}], ["bytes=9-2", {}], ["bytes=0-9", { "if-range": '"old"' }]] as const) {
+    for (const [value, extra] of [
+      ["bytes=0-1,5-6", {}],
+      ["items=0-1", {}],
+      ["bytes=9-2", {}],
+      ["bytes=0-9", { "if-range": '"old"' }],
+    ] as const) {
       const whole = await range(value, extra);
       expect(whole.status).toBe(200);
       expect((await whole.arrayBuffer()).byteLength).toBe(jpg.length);

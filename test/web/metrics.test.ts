@@ -11,7 +11,11 @@ async function setup(overrides: Parameters<typeof makeServer>[1] = {}, peer = "1
   const data = tempDir();
   await makeBlog(data, "alice");
   const db = openBlogDatabase(join(data, "tenants", "alice.db"));
-  createPost(db, { title: "Hello", body: "Body", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+  createPost(
+    db,
+    { title: "Hello", body: "Body", status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+    new Date("2026-01-01T00:00:00Z"),
+  );
   db.close();
   const { handler, services } = makeServer(data, overrides);
   services.peer = () => peer;
@@ -47,7 +51,10 @@ describe("/metrics", () => {
 
   test("answers loopback in the Prometheus text format, with requests, pool, page cache, views, comments and memory", async () => {
     const { handler, services } = await setup();
-    await request(handler, "alice.localhost", "/hello/comments", { method: "POST", body: new URLSearchParams({ name: "Bob", body: "Hi" }) });
+    await request(handler, "alice.localhost", "/hello/comments", {
+      method: "POST",
+      body: new URLSearchParams({ name: "Bob", body: "Hi" }),
+    });
     await request(handler, "alice.localhost", "/");
     await request(handler, "alice.localhost", "/hello");
     await request(handler, "alice.localhost", "/hello");
@@ -91,7 +98,9 @@ describe("/metrics", () => {
     const { handler, services } = await setup();
     services.metrics.failedSignIns.inc();
     services.metrics.failedSignIns.inc();
-    expect(sample(await (await request(handler, "localhost", "/metrics")).text(), "writekit_failed_sign_ins_total")).toBe(2);
+    expect(
+      sample(await (await request(handler, "localhost", "/metrics")).text(), "writekit_failed_sign_ins_total"),
+    ).toBe(2);
   });
 
   test("every handler has its own registry", async () => {
@@ -141,7 +150,15 @@ describe("/metrics", () => {
     } finally {
       configureLog({ sink: (line) => process.stderr.write(line + "\n") });
     }
-    expect((await request(handler, "alice.localhost", "/hello/comments", { method: "POST", headers: { "content-length": String(10 * 1024 * 1024) }, body: "x" })).status).toBe(413);
+    expect(
+      (
+        await request(handler, "alice.localhost", "/hello/comments", {
+          method: "POST",
+          headers: { "content-length": String(10 * 1024 * 1024) },
+          body: "x",
+        })
+      ).status,
+    ).toBe(413);
     await settle();
     const text = await (await request(handler, "localhost", "/metrics")).text();
     expect(sample(text, 'writekit_http_requests_total{class="5xx"}')).toBe(1);
@@ -164,7 +181,14 @@ describe("the access log", () => {
     }
     const entries = lines.map((l) => JSON.parse(l));
     expect(entries.length).toBe(2);
-    expect(entries[0]).toMatchObject({ level: "info", msg: "request", method: "GET", host: "alice.localhost", path: "/hello", status: 200 });
+    expect(entries[0]).toMatchObject({
+      level: "info",
+      msg: "request",
+      method: "GET",
+      host: "alice.localhost",
+      path: "/hello",
+      status: 200,
+    });
     expect(typeof entries[0].ms).toBe("number");
     expect(entries[1]).toMatchObject({ path: "/missing", status: 404 });
     expect(lines.join("\n")).not.toContain("secret");

@@ -13,7 +13,12 @@ async function blog(config: Partial<Config>, peer = "127.0.0.1") {
   await makeBlog(data, "alice");
   const { handler, services } = makeServer(data, { domain: "blogs.example.com", ...config });
   services.peer = () => peer;
-  createPost(services.pool.get(parseTenantName("alice")).db, { title: "Hello", body: "Hi.", status: "published", publishedAt: "2026-01-01T00:00:00Z" });
+  createPost(services.pool.get(parseTenantName("alice")).db, {
+    title: "Hello",
+    body: "Hi.",
+    status: "published",
+    publishedAt: "2026-01-01T00:00:00Z",
+  });
   return { data, handler, services };
 }
 
@@ -27,7 +32,10 @@ async function links(handler: Parameters<typeof request>[0], headers: Record<str
     canonical: /<link rel="canonical" href="([^"]+)"/.exec(post)?.[1],
     ogUrl: /<meta property="og:url" content="([^"]+)"/.exec(post)?.[1],
     alternate: /<link rel="alternate" type="application\/atom\+xml" title="[^"]*" href="([^"]+)"/.exec(post)?.[1],
-    atom: /<link href="([^"]+)" rel="alternate"\/>|<entry>[\s\S]*?<link href="([^"]+)"/.exec(await get("/feed.xml"))?.slice(1).find(Boolean),
+    atom: /<link href="([^"]+)" rel="alternate"\/>|<entry>[\s\S]*?<link href="([^"]+)"/
+      .exec(await get("/feed.xml"))
+      ?.slice(1)
+      .find(Boolean),
     json: JSON.parse(await get("/feed.json")).items[0].url,
     sitemap: /<loc>([^<]+\/hello)<\/loc>/.exec(await get("/sitemap.xml"))?.[1],
     robots: /Sitemap: (\S+)/.exec(await get("/robots.txt"))?.[1],
@@ -58,15 +66,23 @@ describe("absolute links under a TLS proxy", () => {
   test("a page cached for http is never served for https, nor the other way round", async () => {
     const { handler } = await blog({ trustedProxies: ["127.0.0.1"] });
     // First a request from the proxy that came in over plain http, then one over https: each gets its own links.
-    expect((await links(handler, { "x-forwarded-proto": "http", "x-forwarded-for": "198.51.100.7" })).canonical).toBe(`http://${HOST}/hello`);
-    expect(await links(handler, HTTPS)).toMatchObject({ canonical: `https://${HOST}/hello`, json: `https://${HOST}/hello`, sitemap: `https://${HOST}/hello` });
+    expect((await links(handler, { "x-forwarded-proto": "http", "x-forwarded-for": "198.51.100.7" })).canonical).toBe(
+      `http://${HOST}/hello`,
+    );
+    expect(await links(handler, HTTPS)).toMatchObject({
+      canonical: `https://${HOST}/hello`,
+      json: `https://${HOST}/hello`,
+      sitemap: `https://${HOST}/hello`,
+    });
     expect((await links(handler, { "x-forwarded-for": "198.51.100.7" })).canonical).toBe(`http://${HOST}/hello`);
   });
 
   test("--public-scheme https makes links https without any proxy header; the host still comes from the request, a custom domain's included", async () => {
     const { handler, services, data } = await blog({ publicScheme: "https" }, "203.0.113.50");
     expect((await links(handler)).canonical).toBe(`https://${HOST}/hello`);
-    expect((await links(handler, {}, "alice.blogs.example.com:8443")).ogUrl).toBe("https://alice.blogs.example.com:8443/hello");
+    expect((await links(handler, {}, "alice.blogs.example.com:8443")).ogUrl).toBe(
+      "https://alice.blogs.example.com:8443/hello",
+    );
     claimDomain(data, services.customDomains, parseTenantName("alice"), "alice.example.org");
     expect((await links(handler, {}, "Alice.Example.org")).json).toBe("https://alice.example.org/hello");
     // The session cookie follows the same rule.

@@ -7,7 +7,15 @@ const bob = parseTenantName("bob");
 
 function page(text: string, expiresAt = Infinity): CachedPage {
   const body = new TextEncoder().encode(text);
-  return { status: 200, body, etag: `"${text.length}"`, lastModified: "Mon, 01 Jun 2026 00:00:00 GMT", contentType: "text/html", expiresAt, responseHeaders: new Headers() };
+  return {
+    status: 200,
+    body,
+    etag: `"${text.length}"`,
+    lastModified: "Mon, 01 Jun 2026 00:00:00 GMT",
+    contentType: "text/html",
+    expiresAt,
+    responseHeaders: new Headers(),
+  };
 }
 
 describe("the page cache", () => {

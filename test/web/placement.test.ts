@@ -25,7 +25,11 @@ async function node(blogs: Placement["blogs"], local: string[]) {
   for (const name of local) {
     await makeBlog(data, name);
     const db = openBlogDatabase(tenantPath(data, parseTenantName(name)));
-    createPost(db, { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" }, new Date("2026-01-01T00:00:00Z"));
+    createPost(
+      db,
+      { title: "Hello", body: "A post.", status: "published", publishedAt: "2026-01-01T00:00:00Z" },
+      new Date("2026-01-01T00:00:00Z"),
+    );
     db.close();
   }
   const placementFile = join(tempDir(), "placement.json");
@@ -34,7 +38,11 @@ async function node(blogs: Placement["blogs"], local: string[]) {
   services.peer = () => "127.0.0.1"; // /readyz gives its details to this machine only
   const get = (blog: string, path = "/", init: RequestInit = {}) => request(handler, `${blog}.blogs.test`, path, init);
   const comment = (blog: string) =>
-    get(blog, "/hello/comments", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: `http://${blog}.blogs.test` }, body: "name=R&body=hi" });
+    get(blog, "/hello/comments", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: `http://${blog}.blogs.test` },
+      body: "name=R&body=hi",
+    });
   return { data, placementFile, handler, services, get, comment };
 }
 
@@ -45,7 +53,10 @@ const readyz = async (handler: Parameters<typeof request>[0]) => {
 
 describe("a node of a cluster", () => {
   test("a blog held by another node gets 421 naming that node, before any file is opened", async () => {
-    const { get, services } = await node({ alice: { node: "n1", epoch: 1, state: "active" }, bob: { node: "n2", epoch: 3, state: "active" } }, ["alice", "bob"]);
+    const { get, services } = await node(
+      { alice: { node: "n1", epoch: 1, state: "active" }, bob: { node: "n2", epoch: 3, state: "active" } },
+      ["alice", "bob"],
+    );
     const wrong = await get("bob");
     expect(wrong.status).toBe(421);
     expect(wrong.headers.get("writekit-node")).toBe("n2");
@@ -57,7 +68,9 @@ describe("a node of a cluster", () => {
   });
 
   test("a draining blog is still read, its writes get 503 with Retry-After, and its views stop counting", async () => {
-    const { get, comment, services, placementFile } = await node({ alice: { node: "n1", epoch: 1, state: "active" } }, ["alice"]);
+    const { get, comment, services, placementFile } = await node({ alice: { node: "n1", epoch: 1, state: "active" } }, [
+      "alice",
+    ]);
     expect((await comment("alice")).status).toBe(303);
     updatePlacement(placementFile, (p) => void (p.blogs.alice.state = "draining"));
     expect(services.cluster!.load()).toBe(true);
@@ -69,7 +82,10 @@ describe("a node of a cluster", () => {
   });
 
   test("draining writes the blog's page views into its file, closes it, and /readyz lists it drained", async () => {
-    const { data, get, services, placementFile, handler } = await node({ alice: { node: "n1", epoch: 2, state: "active" } }, ["alice"]);
+    const { data, get, services, placementFile, handler } = await node(
+      { alice: { node: "n1", epoch: 2, state: "active" } },
+      ["alice"],
+    );
     const flusher = flusherOf(services);
     const cluster = new ClusterNode(services, services.cluster!, flusher);
     cluster.start();
@@ -93,7 +109,14 @@ describe("a node of a cluster", () => {
   });
 
   test("/readyz is 200 once the placement is loaded and every blog placed here opens, 503 saying which does not", async () => {
-    const { handler, services, data, placementFile } = await node({ alice: { node: "n1", epoch: 1, state: "active" }, bob: { node: "n1", epoch: 1, state: "active" }, carol: { node: "n2", epoch: 1, state: "active" } }, ["alice"]);
+    const { handler, services, data, placementFile } = await node(
+      {
+        alice: { node: "n1", epoch: 1, state: "active" },
+        bob: { node: "n1", epoch: 1, state: "active" },
+        carol: { node: "n2", epoch: 1, state: "active" },
+      },
+      ["alice"],
+    );
     expect((await readyz(handler)).status).toBe(503); // not checked yet
     const cluster = new ClusterNode(services, services.cluster!, flusherOf(services));
     cluster.start();
@@ -117,8 +140,13 @@ describe("a node of a cluster", () => {
   });
 
   test("a placement that cannot be read keeps the one in force; none at all is not ready", async () => {
-    const { handler, services, placementFile, get } = await node({ alice: { node: "n1", epoch: 1, state: "active" } }, ["alice"]);
-    writeFileSync(placementFile, JSON.stringify({ ...placementFor({}), blogs: { alice: { node: "n9", epoch: 1, state: "active" } } }));
+    const { handler, services, placementFile, get } = await node({ alice: { node: "n1", epoch: 1, state: "active" } }, [
+      "alice",
+    ]);
+    writeFileSync(
+      placementFile,
+      JSON.stringify({ ...placementFor({}), blogs: { alice: { node: "n9", epoch: 1, state: "active" } } }),
+    );
     expect(services.cluster!.load()).toBe(false);
     expect(services.cluster!.loadError).toContain('"node" must be one of the nodes');
     expect((await get("alice")).status).toBe(200);
@@ -132,7 +160,13 @@ describe("a node of a cluster", () => {
   });
 
   test("the on-demand TLS ask is answered for every blog of the placement, on any node", async () => {
-    const { handler } = await node({ alice: { node: "n1", epoch: 1, state: "active" }, bob: { node: "n2", epoch: 1, state: "active", domains: ["bob.example.org"] } }, ["alice"]);
+    const { handler } = await node(
+      {
+        alice: { node: "n1", epoch: 1, state: "active" },
+        bob: { node: "n2", epoch: 1, state: "active", domains: ["bob.example.org"] },
+      },
+      ["alice"],
+    );
     const ask = (domain: string) => request(handler, "127.0.0.1", `/tls-check?domain=${domain}`).then((r) => r.status);
     expect(await ask("alice.blogs.test")).toBe(200);
     expect(await ask("bob.blogs.test")).toBe(200);
@@ -145,6 +179,12 @@ describe("a node of a cluster", () => {
     services.config.trustedProxies = ["10.0.0.9"];
     services.peer = () => "10.0.0.9";
     expect((await request(handler, "10.0.0.1", "/tls-check?domain=bob.blogs.test")).status).toBe(200);
-    expect((await request(handler, "10.0.0.1", "/tls-check?domain=bob.blogs.test", { headers: { "x-forwarded-for": "203.0.113.5" } })).status).toBe(403);
+    expect(
+      (
+        await request(handler, "10.0.0.1", "/tls-check?domain=bob.blogs.test", {
+          headers: { "x-forwarded-for": "203.0.113.5" },
+        })
+      ).status,
+    ).toBe(403);
   });
 });

@@ -9,7 +9,10 @@ import { makeBlog, makeServer, request, settleViews, tempDir } from "../helpers.
 
 const HOST = "alice.localhost:3000";
 
-async function blogWith(posts: Partial<PostInput>[], options: { now?: () => Date; settings?: Record<string, string | number> } = {}) {
+async function blogWith(
+  posts: Partial<PostInput>[],
+  options: { now?: () => Date; settings?: Record<string, string | number> } = {},
+) {
   const data = tempDir();
   await makeBlog(data, "alice", { title: "Alice's notes" });
   const { handler, services } = makeServer(data);
@@ -17,7 +20,15 @@ async function blogWith(posts: Partial<PostInput>[], options: { now?: () => Date
   const db = services.pool.get(parseTenantName("alice")).db;
   if (options.settings) updateSettings(db, options.settings as any);
   const base = new Date("2026-01-01T00:00:00Z").getTime();
-  const created = posts.map((p, i) => createPost(db, { title: `Post ${i + 1}`, body: `Body of post ${i + 1}.`, status: "published", publishedAt: new Date(base + i * 86_400_000).toISOString(), ...p }));
+  const created = posts.map((p, i) =>
+    createPost(db, {
+      title: `Post ${i + 1}`,
+      body: `Body of post ${i + 1}.`,
+      status: "published",
+      publishedAt: new Date(base + i * 86_400_000).toISOString(),
+      ...p,
+    }),
+  );
   return { data, handler, services, db, created };
 }
 
@@ -25,7 +36,10 @@ const get = (handler: any, path: string, init?: RequestInit) => request(handler,
 
 describe("the home page", () => {
   test("lists the newest posts first and paginates with ?page=N", async () => {
-    const { handler } = await blogWith(Array.from({ length: 12 }, () => ({})), { settings: { posts_per_page: 5 } });
+    const { handler } = await blogWith(
+      Array.from({ length: 12 }, () => ({})),
+      { settings: { posts_per_page: 5 } },
+    );
     const first = await (await get(handler, "/")).text();
     expect(first.indexOf("Post 12")).toBeLessThan(first.indexOf("Post 11"));
     expect(first).not.toContain("Post 7<");
@@ -38,16 +52,26 @@ describe("the home page", () => {
     expect(text).toContain("Page 3 of 3");
   });
 
-  test.each(["abc", "0", "-1", "1.5", "99", "1e3", "%00", "999999999999"])("?page=%p is a 404 page, never a 5xx", async (page) => {
-    const { handler } = await blogWith([{}]);
-    const r = await get(handler, `/?page=${page}`);
-    expect(r.status).toBe(404);
-    expect(await r.text()).toContain("Alice&#x27;s notes");
-  });
+  test.each(["abc", "0", "-1", "1.5", "99", "1e3", "%00", "999999999999"])(
+    "?page=%p is a 404 page, never a 5xx",
+    async (page) => {
+      const { handler } = await blogWith([{}]);
+      const r = await get(handler, `/?page=${page}`);
+      expect(r.status).toBe(404);
+      expect(await r.text()).toContain("Alice&#x27;s notes");
+    },
+  );
 
   test("drafts never show; a scheduled post appears when its time comes", async () => {
     let now = new Date("2026-03-01T12:00:00Z");
-    const { handler } = await blogWith([{ title: "Visible" }, { title: "Secret draft", status: "draft" }, { title: "Future post", publishedAt: "2026-03-02T09:00:00Z" }], { now: () => now });
+    const { handler } = await blogWith(
+      [
+        { title: "Visible" },
+        { title: "Secret draft", status: "draft" },
+        { title: "Future post", publishedAt: "2026-03-02T09:00:00Z" },
+      ],
+      { now: () => now },
+    );
     const before = await (await get(handler, "/")).text();
     expect(before).toContain("Visible");
     expect(before).not.toContain("Secret draft");
@@ -62,7 +86,9 @@ describe("the home page", () => {
 
 describe("a post page", () => {
   test("has the title in <h1>, date, tags, canonical and OpenGraph tags, and the feed link", async () => {
-    const { handler } = await blogWith([{ title: "Why SQLite", body: "It is **fast**.", tags: ["Databases", "sqlite"] }]);
+    const { handler } = await blogWith([
+      { title: "Why SQLite", body: "It is **fast**.", tags: ["Databases", "sqlite"] },
+    ]);
     const r = await get(handler, "/why-sqlite");
     expect(r.status).toBe(200);
     const html = await r.text();
@@ -114,7 +140,11 @@ describe("a post page", () => {
 
 describe("tags and search", () => {
   test("/tags/<tag> lists the posts with that tag; an unknown tag is a 404", async () => {
-    const { handler } = await blogWith([{ title: "Tagged one", tags: ["go"] }, { title: "Tagged two", tags: ["go", "rust"] }, { title: "Untagged" }]);
+    const { handler } = await blogWith([
+      { title: "Tagged one", tags: ["go"] },
+      { title: "Tagged two", tags: ["go", "rust"] },
+      { title: "Untagged" },
+    ]);
     const html = await (await get(handler, "/tags/go")).text();
     expect(html).toContain("Tagged one");
     expect(html).toContain("Tagged two");
@@ -124,7 +154,10 @@ describe("tags and search", () => {
   });
 
   test("search finds visible posts and highlights matches", async () => {
-    const { handler } = await blogWith([{ title: "Write-ahead logging", body: "WAL lets readers and writers proceed together." }, { title: "Hidden", body: "readers secret", status: "draft" }]);
+    const { handler } = await blogWith([
+      { title: "Write-ahead logging", body: "WAL lets readers and writers proceed together." },
+      { title: "Hidden", body: "readers secret", status: "draft" },
+    ]);
     const html = await (await get(handler, "/search?q=readers")).text();
     expect(html).toContain("1 post match");
     expect(html).toContain("<mark>readers</mark>");
@@ -134,9 +167,40 @@ describe("tags and search", () => {
   });
 
   const hostile = [
-    '"', "'", '"unbalanced', "NEAR(", "NEAR(a b", "a NEAR/3 b", "title:secret", "body:x OR 1=1", "*", "^start", "a*", "a AND", "OR", "NOT x",
-    "'; DROP TABLE posts; --", "\") OR 1=1 --", "()", "(((", "{a}", "-x", "+x", "\u0000", "%", "\\", "a:b:c", "col:", "\u202e", "日本語", "😀", "x".repeat(2000),
-    "<script>alert(1)</script>", "posts_fts MATCH '*'", "rank:1", "a\"b\"c",
+    '"',
+    "'",
+    '"unbalanced',
+    "NEAR(",
+    "NEAR(a b",
+    "a NEAR/3 b",
+    "title:secret",
+    "body:x OR 1=1",
+    "*",
+    "^start",
+    "a*",
+    "a AND",
+    "OR",
+    "NOT x",
+    "'; DROP TABLE posts; --",
+    '") OR 1=1 --',
+    "()",
+    "(((",
+    "{a}",
+    "-x",
+    "+x",
+    "\u0000",
+    "%",
+    "\\",
+    "a:b:c",
+    "col:",
+    "\u202e",
+    "日本語",
+    "😀",
+    "x".repeat(2000),
+    "<script>alert(1)</script>",
+    "posts_fts MATCH '*'",
+    "rank:1",
+    'a"b"c',
   ];
   test.each(hostile)("the hostile query %p never makes search answer 5xx", async (q) => {
     const { handler } = await blogWith([{ title: "Some post", body: "Some text about x and a and b." }]);
@@ -150,7 +214,9 @@ describe("tags and search", () => {
 
 describe("feeds, sitemap and robots", () => {
   test("/feed.xml is Atom 1.0 with the newest 20 posts, absolute links and stable ids", async () => {
-    const { handler, db, created, services } = await blogWith(Array.from({ length: 25 }, (_, i) => ({ title: `Entry ${i + 1}`, tags: ["t"] })));
+    const { handler, db, created, services } = await blogWith(
+      Array.from({ length: 25 }, (_, i) => ({ title: `Entry ${i + 1}`, tags: ["t"] })),
+    );
     const r = await get(handler, "/feed.xml");
     expect(r.headers.get("content-type")).toContain("application/atom+xml");
     const doc: any = xml2js(await r.text(), { compact: true });
@@ -180,7 +246,10 @@ describe("feeds, sitemap and robots", () => {
   });
 
   test("/sitemap.xml lists home, every published post and tag pages; /robots.txt points to it", async () => {
-    const { handler } = await blogWith([{ title: "A post", tags: ["x"] }, { title: "Draft", status: "draft" }]);
+    const { handler } = await blogWith([
+      { title: "A post", tags: ["x"] },
+      { title: "Draft", status: "draft" },
+    ]);
     const xml = await (await get(handler, "/sitemap.xml")).text();
     expect(xml).toContain("<loc>http://alice.localhost:3000/</loc>");
     expect(xml).toContain("<loc>http://alice.localhost:3000/a-post</loc>");
@@ -257,7 +326,8 @@ describe("cached pages follow every change", () => {
     const app = createApp(services);
     let routed = 0;
     const fetch = createFrontDoor(services, { fetch: (r: Request) => (routed++, app.fetch(r)) });
-    const req = (path: string, headers: Record<string, string> = {}) => new Request(`http://localhost${path}`, { headers: { host: HOST, ...headers } });
+    const req = (path: string, headers: Record<string, string> = {}) =>
+      new Request(`http://localhost${path}`, { headers: { host: HOST, ...headers } });
     const first = await fetch(req("/fast")); // not cached yet: through the routes
     const body = await first.text();
     const hits = services.pages.hits;
@@ -273,7 +343,17 @@ describe("cached pages follow every change", () => {
     // The 304 was answered by the fast path, and measured there.
     expect(metrics).toContain('writekit_http_requests_total{class="3xx"} 1');
     // Anything else goes through the routes: a POST, an uncached page, a bad Host.
-    expect((await fetch(new Request("http://localhost/fast/comments", { method: "POST", headers: { host: HOST }, body: new URLSearchParams({ name: "a", body: "b" }) }))).status).toBe(303);
+    expect(
+      (
+        await fetch(
+          new Request("http://localhost/fast/comments", {
+            method: "POST",
+            headers: { host: HOST },
+            body: new URLSearchParams({ name: "a", body: "b" }),
+          }),
+        )
+      ).status,
+    ).toBe(303);
     expect((await fetch(req("/nothing-here"))).status).toBe(404);
     expect((await fetch(new Request("http://localhost/", { headers: { host: "a..b" } }))).status).toBe(400);
     expect(routed).toBe(4);

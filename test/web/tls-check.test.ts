@@ -10,7 +10,10 @@ async function instance(config: Partial<Config> = {}, peer = "127.0.0.1") {
   const data = tempDir();
   await makeBlog(data, "alice");
   await makeBlog(data, "gone");
-  writeFileSync(join(data, "domains.json"), JSON.stringify({ domains: { "alice.example.org": "alice", "gone.example.org": "gone" } }));
+  writeFileSync(
+    join(data, "domains.json"),
+    JSON.stringify({ domains: { "alice.example.org": "alice", "gone.example.org": "gone" } }),
+  );
   deleteTenant(data, parseTenantName("gone"));
   const server = makeServer(data, { domain: "blogs.example.com", ...config });
   // Caddy's `ask` comes from this machine.
@@ -21,7 +24,8 @@ async function instance(config: Partial<Config> = {}, peer = "127.0.0.1") {
 describe("GET /tls-check (Caddy on-demand TLS)", () => {
   test("answers 200 only for a blog's custom domain or <name>.<domain> of a blog that exists, on any Host", async () => {
     const { handler } = await instance();
-    const status = async (domain: string, host = "127.0.0.1:3000") => (await request(handler, host, `/tls-check?domain=${encodeURIComponent(domain)}`)).status;
+    const status = async (domain: string, host = "127.0.0.1:3000") =>
+      (await request(handler, host, `/tls-check?domain=${encodeURIComponent(domain)}`)).status;
     expect(await status("alice.example.org")).toBe(200);
     expect(await status("ALICE.example.org.")).toBe(200);
     expect(await status("alice.blogs.example.com")).toBe(200);
@@ -56,14 +60,18 @@ describe("GET /tls-check (Caddy on-demand TLS)", () => {
   });
 
   test("answers only the TLS proxy on this machine (loopback, forwarding for no one) or the metrics token; 403 with a message otherwise", async () => {
-    const ask = (handler: (r: Request) => Response | Promise<Response>, headers: Record<string, string> = {}) => request(handler, "127.0.0.1:3000", "/tls-check?domain=alice.example.org", { headers });
+    const ask = (handler: (r: Request) => Response | Promise<Response>, headers: Record<string, string> = {}) =>
+      request(handler, "127.0.0.1:3000", "/tls-check?domain=alice.example.org", { headers });
     const remote = await instance({}, "203.0.113.5");
     const refused = await ask(remote.handler);
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain("/tls-check answers only the TLS proxy on this machine");
     // A reader's request relayed by the proxy carries X-Forwarded-For, trusted proxy or not.
     expect((await ask((await instance()).handler, { "x-forwarded-for": "198.51.100.7" })).status).toBe(403);
-    expect((await ask((await instance({ trustedProxies: ["127.0.0.1"] })).handler, { "x-forwarded-for": "127.0.0.1" })).status).toBe(403);
+    expect(
+      (await ask((await instance({ trustedProxies: ["127.0.0.1"] })).handler, { "x-forwarded-for": "127.0.0.1" }))
+        .status,
+    ).toBe(403);
     // Caddy's own ask still works when it is also the trusted reverse proxy.
     expect((await ask((await instance({ trustedProxies: ["127.0.0.1"] })).handler)).status).toBe(200);
     expect((await ask((await instance({}, "::1")).handler)).status).toBe(200);

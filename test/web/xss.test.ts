@@ -18,7 +18,8 @@ function dangerous(html: string): string[] {
   // An event handler attribute inside a real tag (escaped text has "&lt;", never "<").
   for (const tag of markup.matchAll(/<[a-z][^>]*>/gi)) if (/\son\w+=/i.test(tag[0])) found.push(tag[0]);
   for (const m of html.matchAll(/(?:href|src)="([^"]*)"/gi)) {
-    if (/^\s*(javascript|vbscript|data):/i.test(m[1].replace(/&#x?[0-9a-f]+;|[\s\u0000-\u001f]/gi, ""))) found.push(m[0]);
+    if (/^\s*(javascript|vbscript|data):/i.test(m[1].replace(/&#x?[0-9a-f]+;|[\s\u0000-\u001f]/gi, "")))
+      found.push(m[0]);
   }
   return found;
 }
@@ -29,14 +30,39 @@ describe("user text is escaped on every page", () => {
     await makeBlog(data, "alice");
     const { handler, services } = makeServer(data);
     const db = services.pool.get(parseTenantName("alice")).db;
-    updateSettings(db, { title: XSS_PAYLOADS[1], description: XSS_PAYLOADS[2], author_name: XSS_PAYLOADS[3], comment_policy: "approve" });
+    updateSettings(db, {
+      title: XSS_PAYLOADS[1],
+      description: XSS_PAYLOADS[2],
+      author_name: XSS_PAYLOADS[3],
+      comment_policy: "approve",
+    });
     const slugs: string[] = [];
     XSS_PAYLOADS.forEach((payload, i) => {
-      const post = createPost(db, { title: `${payload} ${i}`, body: `Intro ${payload}\n\n${payload}\n\n* ${payload}`, tags: [payload], status: "published", publishedAt: "2026-01-01T00:00:00Z" });
-      addComment(db, { postId: post.id, name: payload, email: null, body: `${payload}\n\n${payload} https://example.com`, status: "approved" });
+      const post = createPost(db, {
+        title: `${payload} ${i}`,
+        body: `Intro ${payload}\n\n${payload}\n\n* ${payload}`,
+        tags: [payload],
+        status: "published",
+        publishedAt: "2026-01-01T00:00:00Z",
+      });
+      addComment(db, {
+        postId: post.id,
+        name: payload,
+        email: null,
+        body: `${payload}\n\n${payload} https://example.com`,
+        status: "approved",
+      });
       slugs.push(post.slug);
     });
-    const paths = ["/", "/?page=2", "/tags", "/feed.json", ...slugs.map((s) => `/${s}`), ...XSS_PAYLOADS.map((p) => `/search?q=${encodeURIComponent(p)}`), `/tags/${encodeURIComponent("script-xss-1-script")}`];
+    const paths = [
+      "/",
+      "/?page=2",
+      "/tags",
+      "/feed.json",
+      ...slugs.map((s) => `/${s}`),
+      ...XSS_PAYLOADS.map((p) => `/search?q=${encodeURIComponent(p)}`),
+      `/tags/${encodeURIComponent("script-xss-1-script")}`,
+    ];
     for (const path of paths) {
       const r = await request(handler, "alice.localhost", path);
       expect(r.status).toBeLessThan(500);

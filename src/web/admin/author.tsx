@@ -31,7 +31,8 @@ type Checked<T> = { ok: T; refusal?: undefined } | { ok?: undefined; refusal: Re
 
 /** The blog the Host names; admin pages exist only on a blog's own host. */
 export function adminBlog(services: Services, visit: Visit): BlogRequest {
-  if (visit.site.kind !== "blog") throw new NotFoundError("The admin pages live on each blog's own address, like http://alice.localhost:3000/admin.");
+  if (visit.site.kind !== "blog")
+    throw new NotFoundError("The admin pages live on each blog's own address, like http://alice.localhost:3000/admin.");
   return openBlog(services, visit);
 }
 
@@ -57,23 +58,53 @@ function signedIn(services: Services, visit: Visit, body: unknown): Checked<Admi
   if (!session || !token) {
     const url = new URL(request.url);
     if (!isWrite(request)) return { refusal: adminRedirect(signInLocation(url.pathname + url.search)) };
-    return { refusal: refusal(blog, 401, "You are signed out", "Your session has ended, so nothing was saved. Sign in again in another tab, then come back here and send the form again.") };
+    return {
+      refusal: refusal(
+        blog,
+        401,
+        "You are signed out",
+        "Your session has ended, so nothing was saved. Sign in again in another tab, then come back here and send the form again.",
+      ),
+    };
   }
   if (isWrite(request) && !tokensMatch(fieldOf(body, "csrf"), session.csrfToken)) {
-    return { refusal: refusal(blog, 403, "This form has expired", "The form did not carry this session's security token (it may be from before you last signed in, or from another site), so nothing was changed. Go back, reload the page and try again.") };
+    return {
+      refusal: refusal(
+        blog,
+        403,
+        "This form has expired",
+        "The form did not carry this session's security token (it may be from before you last signed in, or from another site), so nothing was changed. Go back, reload the page and try again.",
+      ),
+    };
   }
   const pending = countComments(blog.db, "pending");
-  return { ok: { blog, session, token, secure: visit.isHttps, chrome: { blogTitle: blog.chrome.title, csrf: session.csrfToken, pending, email: session.email } } };
+  return {
+    ok: {
+      blog,
+      session,
+      token,
+      secure: visit.isHttps,
+      chrome: { blogTitle: blog.chrome.title, csrf: session.csrfToken, pending, email: session.email },
+    },
+  };
 }
 
 /** An author and the post the route's `:id` names. */
-function withPost(services: Services, visit: Visit, body: unknown, id: string | undefined): Checked<{ admin: Admin; post: Post }> {
+function withPost(
+  services: Services,
+  visit: Visit,
+  body: unknown,
+  id: string | undefined,
+): Checked<{ admin: Admin; post: Post }> {
   const checked = signedIn(services, visit, body);
   if (checked.refusal) return checked;
   const admin = checked.ok;
   const postId = parseId(id);
   const post = postId === null ? null : getPost(admin.blog.db, postId);
-  if (!post) return { refusal: refusal(admin.blog, 404, "No such post", "This post does not exist (it may have been deleted).") };
+  if (!post)
+    return {
+      refusal: refusal(admin.blog, 404, "No such post", "This post does not exist (it may have been deleted)."),
+    };
   return { ok: { admin, post } };
 }
 

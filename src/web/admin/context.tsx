@@ -19,13 +19,23 @@ export interface Admin {
 
 /** Headers of every admin answer: never framed, never cached, never sniffed. */
 export function adminHeaders(extra: HeadersInit = {}, cookies: string[] = []): Headers {
-  const headers = new Headers({ "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS, "content-security-policy": ADMIN_CSP, "cache-control": "no-store" });
+  const headers = new Headers({
+    "content-type": "text/html; charset=utf-8",
+    ...SECURITY_HEADERS,
+    "content-security-policy": ADMIN_CSP,
+    "cache-control": "no-store",
+  });
   new Headers(extra).forEach((v, k) => headers.set(k, v));
   for (const c of cookies) headers.append("set-cookie", c);
   return headers;
 }
 
-export function adminPage(body: JSX.Element | string, status = 200, extra: HeadersInit = {}, cookies: string[] = []): Response {
+export function adminPage(
+  body: JSX.Element | string,
+  status = 200,
+  extra: HeadersInit = {},
+  cookies: string[] = [],
+): Response {
   return new Response(String(body), { status, headers: adminHeaders(extra, cookies) });
 }
 
@@ -36,8 +46,18 @@ export function adminRedirect(location: string, cookies: string[] = []): Respons
   return new Response(null, { status: 303, headers });
 }
 
-export function refusal(blog: BlogRequest, status: number, heading: string, message: string, extra: HeadersInit = {}): Response {
-  return adminPage(<MessagePage blogTitle={blog.chrome.title} heading={heading} message={message} status={status} />, status, extra);
+export function refusal(
+  blog: BlogRequest,
+  status: number,
+  heading: string,
+  message: string,
+  extra: HeadersInit = {},
+): Response {
+  return adminPage(
+    <MessagePage blogTitle={blog.chrome.title} heading={heading} message={message} status={status} />,
+    status,
+    extra,
+  );
 }
 
 export function isWrite(request: Request): boolean {
@@ -48,7 +68,14 @@ export function isWrite(request: Request): boolean {
 export function refuseCrossSite(blog: BlogRequest, request: Request): Response | null {
   if (!isWrite(request)) return null;
   const reason = crossSiteReason(request);
-  return reason ? refusal(blog, 403, "Refused: sent from another site", `${reason} Nothing was changed. If you meant to do this, open the admin page of this blog and use its own form.`) : null;
+  return reason
+    ? refusal(
+        blog,
+        403,
+        "Refused: sent from another site",
+        `${reason} Nothing was changed. If you meant to do this, open the admin page of this blog and use its own form.`,
+      )
+    : null;
 }
 
 /** Where a signed-out author goes, coming back to `path` afterwards. */
@@ -59,5 +86,9 @@ export function signInLocation(path: string): string {
 /** A `next` target is only ever a path of this blog's admin, never another site. */
 export function safeNext(next: string | undefined | null): string {
   if (!next || next.length > 300) return "/admin";
-  return /^\/admin(\/[A-Za-z0-9\-._~/]*)?(\?[A-Za-z0-9\-._~=&%]*)?$/.test(next) && !next.includes("//") && !next.includes("..") ? next : "/admin";
+  return /^\/admin(\/[A-Za-z0-9\-._~/]*)?(\?[A-Za-z0-9\-._~=&%]*)?$/.test(next) &&
+    !next.includes("//") &&
+    !next.includes("..")
+    ? next
+    : "/admin";
 }

@@ -28,6 +28,7 @@ export function crossSiteReason(request: Request): string | null {
   } catch {
     return `The request came from an unknown origin (“${origin.slice(0, 100)}”).`;
   }
-  if (origin === "null" || originHost !== host) return `The request came from another website (${origin.slice(0, 100)}), not from this blog.`;
+  if (origin === "null" || originHost !== host)
+    return `The request came from another website (${origin.slice(0, 100)}), not from this blog.`;
   return null;
 }

@@ -54,10 +54,22 @@ export function exportRoutes(services: Services) {
     async ({ admin }) => {
       const name = admin.blog.tenant.name;
       if (running.has(name)) {
-        return refusal(admin.blog, 429, "An export is already being made", `This blog's export is being made for another download right now. Please try again in ${EXPORT_RETRY_S} seconds.`, { "retry-after": String(EXPORT_RETRY_S) });
+        return refusal(
+          admin.blog,
+          429,
+          "An export is already being made",
+          `This blog's export is being made for another download right now. Please try again in ${EXPORT_RETRY_S} seconds.`,
+          { "retry-after": String(EXPORT_RETRY_S) },
+        );
       }
       if (running.size >= MAX_EXPORTS_PER_SERVER) {
-        return refusal(admin.blog, 429, "The server is busy with exports", `Other blogs' exports are being made right now, and the server makes only ${MAX_EXPORTS_PER_SERVER} at a time. Please try again in ${EXPORT_RETRY_S} seconds.`, { "retry-after": String(EXPORT_RETRY_S) });
+        return refusal(
+          admin.blog,
+          429,
+          "The server is busy with exports",
+          `Other blogs' exports are being made right now, and the server makes only ${MAX_EXPORTS_PER_SERVER} at a time. Please try again in ${EXPORT_RETRY_S} seconds.`,
+          { "retry-after": String(EXPORT_RETRY_S) },
+        );
       }
       running.add(name);
       try {
@@ -86,7 +98,13 @@ export function exportRoutes(services: Services) {
     } catch (e) {
       if (e instanceof SnapshotError) {
         closed = true;
-        return refusal(admin.blog, 503, "The export could not be made", `${e.message}. Nothing was changed; please try again later.`, { "retry-after": "60" });
+        return refusal(
+          admin.blog,
+          503,
+          "The export could not be made",
+          `${e.message}. Nothing was changed; please try again later.`,
+          { "retry-after": "60" },
+        );
       }
       throw e;
     } finally {

@@ -25,14 +25,16 @@ import { RateLimiter } from "../ratelimit.ts";
  * It is a constant rather than made at start because hashing takes 64 MB and ~140 ms, which every
  * server start would pay (it was most of serve's peak memory).
  */
-export const DUMMY_HASH = "$argon2id$v=19$m=65536,t=2,p=1$INZFlJx6IuigP282atwghQRfHI76mlLImru/Wds+stA$UvHu501MNxvdantrZj6HTT/Hx3gftvyiLiROP5wVtlQ";
+export const DUMMY_HASH =
+  "$argon2id$v=19$m=65536,t=2,p=1$INZFlJx6IuigP282atwghQRfHI76mlLImru/Wds+stA$UvHu501MNxvdantrZj6HTT/Hx3gftvyiLiROP5wVtlQ";
 
 /** Sign-in attempts per client and blog before 429 (a success starts the count again), and the window they are counted in. */
 export const MAX_SIGN_IN_FAILURES = 5;
 export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
 
 const GENERIC_FAILURE = "That email and password do not match an author of this blog. Check both and try again.";
-export const BUSY_MESSAGE = "The server is busy checking other passwords right now, so yours was not checked. Please try again in a few seconds.";
+export const BUSY_MESSAGE =
+  "The server is busy checking other passwords right now, so yours was not checked. Please try again in a few seconds.";
 
 async function passwordMatches(argon: Argon, password: string, storedHash: string | undefined): Promise<boolean> {
   // Blanked hashes (an imported export) and unknown emails are checked against the dummy, so the
@@ -50,10 +52,18 @@ export function loginRoutes(services: Services) {
   const throttle = new RateLimiter(MAX_SIGN_IN_FAILURES, SIGN_IN_WINDOW_MS);
 
   /** The sign-in form with a pre-session token (kept if the browser already has a good one). */
-  const form = (visit: Visit, blog: BlogRequest, props: { next: string; email?: string; error?: string; info?: string }, status = 200, extra: HeadersInit = {}) => {
+  const form = (
+    visit: Visit,
+    blog: BlogRequest,
+    props: { next: string; email?: string; error?: string; info?: string },
+    status = 200,
+    extra: HeadersInit = {},
+  ) => {
     const existing = readCookie(visit.request, LOGIN_COOKIE);
     const token = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken();
-    return adminPage(<LoginPage blogTitle={blog.chrome.title} token={token} {...props} />, status, extra, [loginCookie(token, visit.isHttps)]);
+    return adminPage(<LoginPage blogTitle={blog.chrome.title} token={token} {...props} />, status, extra, [
+      loginCookie(token, visit.isHttps),
+    ]);
   };
 
   return new Elysia({ name: "admin-login" })
@@ -63,9 +73,18 @@ export function loginRoutes(services: Services) {
       ({ visit, blog, query }) => {
         const token = readCookie(visit.request, SESSION_COOKIE);
         if (token && findSession(blog.db, token, services.now())) return adminRedirect(safeNext(query.next));
-        return form(visit, blog, { next: safeNext(query.next), info: query.signed_out !== undefined ? "You are signed out." : undefined });
+        return form(visit, blog, {
+          next: safeNext(query.next),
+          info: query.signed_out !== undefined ? "You are signed out." : undefined,
+        });
       },
-      { blog: true, query: t.Object({ next: t.Optional(t.String({ maxLength: 300 })), signed_out: t.Optional(t.String({ maxLength: 10 })) }) },
+      {
+        blog: true,
+        query: t.Object({
+          next: t.Optional(t.String({ maxLength: 300 })),
+          signed_out: t.Optional(t.String({ maxLength: 10 })),
+        }),
+      },
     )
     .post(
       "/admin/login",
@@ -76,7 +95,17 @@ export function loginRoutes(services: Services) {
         const next = safeNext(body.next);
         const email = body.email.trim();
         if (!tokensMatch(body.csrf, readCookie(request, LOGIN_COOKIE))) {
-          return form(visit, blog, { next, email, error: "This sign-in form had expired (or came from somewhere else), so you were not signed in. Please enter your password again." }, 403);
+          return form(
+            visit,
+            blog,
+            {
+              next,
+              email,
+              error:
+                "This sign-in form had expired (or came from somewhere else), so you were not signed in. Please enter your password again.",
+            },
+            403,
+          );
         }
         const now = services.now();
         const key = `${blog.tenant.name}\u0000${visit.clientKey}`;
@@ -84,14 +113,26 @@ export function loginRoutes(services: Services) {
         if (wait > 0) {
           const at = formatDateTime(isoTime(new Date(now.getTime() + wait * 1000)), blog.settings.time_zone);
           const minutes = Math.ceil(wait / 60);
-          return refusal(blog, 429, "Too many sign-in attempts", `Several sign-ins from your address failed in a short time, so sign-in is paused to protect this blog. Please try again in ${minutes} minute${minutes === 1 ? "" : "s"} (at ${at}).`, { "retry-after": String(wait) });
+          return refusal(
+            blog,
+            429,
+            "Too many sign-in attempts",
+            `Several sign-ins from your address failed in a short time, so sign-in is paused to protect this blog. Please try again in ${minutes} minute${minutes === 1 ? "" : "s"} (at ${at}).`,
+            { "retry-after": String(wait) },
+          );
         }
         const author = email ? findAuthorByEmail(blog.db, email) : null;
         const password = body.password;
         // From the room check to the count, nothing awaits: a request either counts and takes its
         // place in the gate's line, or is refused, before any other request is looked at.
-        const verifying = password === "" ? Promise.resolve(false) : services.passwords.tryRun((argon) => passwordMatches(argon, password, author?.password_hash));
-        if (!verifying) return form(visit, blog, { next, email, error: BUSY_MESSAGE }, 503, { "retry-after": String(PASSWORD_BUSY_RETRY_S) });
+        const verifying =
+          password === ""
+            ? Promise.resolve(false)
+            : services.passwords.tryRun((argon) => passwordMatches(argon, password, author?.password_hash));
+        if (!verifying)
+          return form(visit, blog, { next, email, error: BUSY_MESSAGE }, 503, {
+            "retry-after": String(PASSWORD_BUSY_RETRY_S),
+          });
         throttle.hit(key, now.getTime());
         // The blog stays open across this await: openBlog holds a lease until the answer is sent.
         const ok = await verifying;
@@ -100,7 +141,10 @@ export function loginRoutes(services: Services) {
           return form(visit, blog, { next, email, error: GENERIC_FAILURE }, 401);
         }
         throttle.forget(key);
-        const { token } = createSession(blog.db, author.id, now, { client: visit.client, userAgent: request.headers.get("user-agent") ?? "" });
+        const { token } = createSession(blog.db, author.id, now, {
+          client: visit.client,
+          userAgent: request.headers.get("user-agent") ?? "",
+        });
         const secure = visit.isHttps;
         return adminRedirect(next, [clearedCookie(LOGIN_COOKIE, secure), sessionCookie(token, secure)]);
       },

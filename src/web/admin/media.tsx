@@ -1,7 +1,16 @@
 // The Media page: uploading an image (multipart, checked by its bytes), every image with where it
 // is used, choosing the blog's icon, and deleting an image nothing uses (behind a confirmation).
 import { Elysia, t } from "elysia";
-import { deleteMedia, getMedia, listMedia, mediaMarkdown, mediaUrl, mediaUsage, MediaInUseError, sizeText } from "../../blog/media.ts";
+import {
+  deleteMedia,
+  getMedia,
+  listMedia,
+  mediaMarkdown,
+  mediaUrl,
+  mediaUsage,
+  MediaInUseError,
+  sizeText,
+} from "../../blog/media.ts";
 import { updateSettings } from "../../blog/settings.ts";
 import type { Services } from "../services.ts";
 import { authorContext, type Admin } from "./author.tsx";
@@ -14,11 +23,25 @@ const csrf = t.Optional(t.String({ maxLength: 100 }));
 const sha = t.String({ maxLength: 64 });
 
 export function mediaRoutes(services: Services) {
-  const page = (admin: Admin, props: Partial<Pick<MediaPageProps, "alt" | "refused" | "notice">> = {}, status = 200) => {
+  const page = (
+    admin: Admin,
+    props: Partial<Pick<MediaPageProps, "alt" | "refused" | "notice">> = {},
+    status = 200,
+  ) => {
     const db = admin.blog.db;
-    return adminPage(<MediaPage chrome={admin.chrome} media={listMedia(db)} usage={mediaUsage(db)} icon={admin.blog.settings.icon} {...props} />, status);
+    return adminPage(
+      <MediaPage
+        chrome={admin.chrome}
+        media={listMedia(db)}
+        usage={mediaUsage(db)}
+        icon={admin.blog.settings.icon}
+        {...props}
+      />,
+      status,
+    );
   };
-  const noSuchImage = (admin: Admin) => refusal(admin.blog, 404, "No such image", "This image does not exist (it may have been deleted).");
+  const noSuchImage = (admin: Admin) =>
+    refusal(admin.blog, 404, "No such image", "This image does not exist (it may have been deleted).");
   const isIcon = (admin: Admin, sha256: string) => admin.blog.settings.icon === sha256;
 
   return new Elysia({ name: "admin-media" })
@@ -28,15 +51,31 @@ export function mediaRoutes(services: Services) {
       ({ admin, query }) => {
         const uploaded = query.uploaded ? getMedia(admin.blog.db, query.uploaded) : null;
         let notice: MediaPageProps["notice"];
-        if (uploaded) notice = { kind: "ok", text: query.again ? "This image was already here, so it is stored once. Paste this Markdown into a post:" : "Uploaded. Paste this Markdown into a post:", markdown: mediaMarkdown(uploaded) };
+        if (uploaded)
+          notice = {
+            kind: "ok",
+            text: query.again
+              ? "This image was already here, so it is stored once. Paste this Markdown into a post:"
+              : "Uploaded. Paste this Markdown into a post:",
+            markdown: mediaMarkdown(uploaded),
+          };
         else if (query.deleted) notice = { kind: "ok", text: "The image was deleted." };
-        else if (query.icon === "set") notice = { kind: "ok", text: "The blog's icon is changed. Browsers that showed the old one may take a day to notice." };
+        else if (query.icon === "set")
+          notice = {
+            kind: "ok",
+            text: "The blog's icon is changed. Browsers that showed the old one may take a day to notice.",
+          };
         else if (query.icon === "removed") notice = { kind: "ok", text: "The blog uses the default icon again." };
         return page(admin, { notice });
       },
       {
         author: true,
-        query: t.Object({ uploaded: t.Optional(sha), again: t.Optional(t.String({ maxLength: 5 })), deleted: t.Optional(t.String({ maxLength: 5 })), icon: t.Optional(t.String({ maxLength: 10 })) }),
+        query: t.Object({
+          uploaded: t.Optional(sha),
+          again: t.Optional(t.String({ maxLength: 5 })),
+          deleted: t.Optional(t.String({ maxLength: 5 })),
+          icon: t.Optional(t.String({ maxLength: 10 })),
+        }),
       },
     )
     .post(
@@ -69,11 +108,27 @@ export function mediaRoutes(services: Services) {
         if (!media) return noSuchImage(admin);
         const url = mediaUrl(media);
         return adminPage(
-          <ConfirmPage chrome={admin.chrome} section="media" heading="Delete this image?" action={`/admin/media/${media.sha256}/delete`} button="Delete for good" cancelHref="/admin/media" danger>
+          <ConfirmPage
+            chrome={admin.chrome}
+            section="media"
+            heading="Delete this image?"
+            action={`/admin/media/${media.sha256}/delete`}
+            button="Delete for good"
+            cancelHref="/admin/media"
+            danger
+          >
             <p>
-              <img class="confirm-thumb" src={url} alt={media.alt} width={String(media.width)} height={String(media.height)} />
+              <img
+                class="confirm-thumb"
+                src={url}
+                alt={media.alt}
+                width={String(media.width)}
+                height={String(media.height)}
+              />
             </p>
-            <p safe>{`The image (${sizeText(media.bytes)}, ${media.width} × ${media.height} pixels) is removed from the blog's file, and ${url} stops working. No post or page uses it. This cannot be undone.`}</p>
+            <p
+              safe
+            >{`The image (${sizeText(media.bytes)}, ${media.width} × ${media.height} pixels) is removed from the blog's file, and ${url} stops working. No post or page uses it. This cannot be undone.`}</p>
           </ConfirmPage>,
         );
       },
@@ -82,11 +137,18 @@ export function mediaRoutes(services: Services) {
     .post(
       "/admin/media/:sha256/delete",
       ({ admin, params }) => {
-        if (isIcon(admin, params.sha256)) return refusal(admin.blog, 409, "This image is the blog's icon", "It was not deleted. Choose another icon, or stop using this one as the icon on the Media page, then delete it.");
+        if (isIcon(admin, params.sha256))
+          return refusal(
+            admin.blog,
+            409,
+            "This image is the blog's icon",
+            "It was not deleted. Choose another icon, or stop using this one as the icon on the Media page, then delete it.",
+          );
         try {
           if (!deleteMedia(admin.blog.db, params.sha256)) return noSuchImage(admin);
         } catch (e) {
-          if (e instanceof MediaInUseError) return refusal(admin.blog, 409, "This image is in use", `It was not deleted. ${e.message}`);
+          if (e instanceof MediaInUseError)
+            return refusal(admin.blog, 409, "This image is in use", `It was not deleted. ${e.message}`);
           throw e;
         }
         return adminRedirect("/admin/media?deleted=1");

@@ -7,17 +7,15 @@ import { adminPage } from "./context.tsx";
 import { StatsPage } from "./pages/StatsPage.tsx";
 
 export function statsRoutes(services: Services) {
-  return new Elysia({ name: "admin-stats" })
-    .use(authorContext(services))
-    .get(
-      "/admin/stats",
-      ({ admin }) => {
-        const db = admin.blog.db;
-        const days = dailyViews(db, services.now(), 30);
-        const stored = { days, posts: viewsPerPost(db, days[0].day), total: totalViews(db) };
-        const stats = withPendingViews(db, stored, services.views.pendingRows(admin.blog.tenant.name));
-        return adminPage(<StatsPage chrome={admin.chrome} days={stats.days} posts={stats.posts} total={stats.total} />);
-      },
-      { author: true },
-    );
+  return new Elysia({ name: "admin-stats" }).use(authorContext(services)).get(
+    "/admin/stats",
+    ({ admin }) => {
+      const db = admin.blog.db;
+      const days = dailyViews(db, services.now(), 30);
+      const stored = { days, posts: viewsPerPost(db, days[0].day), total: totalViews(db) };
+      const stats = withPendingViews(db, stored, services.views.pendingRows(admin.blog.tenant.name));
+      return adminPage(<StatsPage chrome={admin.chrome} days={stats.days} posts={stats.posts} total={stats.total} />);
+    },
+    { author: true },
+  );
 }

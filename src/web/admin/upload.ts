@@ -33,7 +33,8 @@ export const uploadFields = {
   alt: t.Optional(t.String({ maxLength: MEDIA_LIMITS.alt * 4 })),
 };
 
-export type Uploaded = { ok: { media: Media; created: boolean }; refused?: undefined } | { ok?: undefined; refused: Refusal };
+export type Uploaded =
+  { ok: { media: Media; created: boolean }; refused?: undefined } | { ok?: undefined; refused: Refusal };
 
 /** Why an upload was refused, and which field the message goes beside. */
 export interface Refusal {
@@ -43,16 +44,27 @@ export interface Refusal {
 }
 
 /** Stores the uploaded image, or says why not (nothing is stored then). */
-export async function storeUpload(db: Database, image: File | string | undefined, alt: string | undefined, now: Date): Promise<Uploaded> {
-  if (typeof image !== "object" || image.size === 0) return { refused: { status: 400, field: "image", message: `Choose an image file first (${ACCEPTED_TYPES}).` } };
+export async function storeUpload(
+  db: Database,
+  image: File | string | undefined,
+  alt: string | undefined,
+  now: Date,
+): Promise<Uploaded> {
+  if (typeof image !== "object" || image.size === 0)
+    return { refused: { status: 400, field: "image", message: `Choose an image file first (${ACCEPTED_TYPES}).` } };
   // Refused before the bytes are copied out of the form; storeMedia checks the same limit.
-  if (image.size > MEDIA_LIMITS.fileBytes) return { refused: { status: 413, field: "image", message: new MediaTooLargeError(image.size).message } };
+  if (image.size > MEDIA_LIMITS.fileBytes)
+    return { refused: { status: 413, field: "image", message: new MediaTooLargeError(image.size).message } };
   try {
     return { ok: storeMedia(db, new Uint8Array(await image.arrayBuffer()), { alt: alt ?? "", now }) };
   } catch (e) {
-    if (e instanceof MediaTooLargeError || e instanceof MediaQuotaError) return { refused: { status: 413, field: "image", message: e.message } };
+    if (e instanceof MediaTooLargeError || e instanceof MediaQuotaError)
+      return { refused: { status: 413, field: "image", message: e.message } };
     if (e instanceof UnsupportedImageError) return { refused: { status: 415, field: "image", message: e.message } };
-    if (e instanceof InvalidImageError) return { refused: { status: 415, field: "image", message: `${e.message} WriteKit accepts ${ACCEPTED_TYPES} images.` } };
+    if (e instanceof InvalidImageError)
+      return {
+        refused: { status: 415, field: "image", message: `${e.message} WriteKit accepts ${ACCEPTED_TYPES} images.` },
+      };
     if (e instanceof MediaAltError) return { refused: { status: 400, field: "alt", message: e.message } };
     throw e;
   }

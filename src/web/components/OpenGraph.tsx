@@ -2,7 +2,21 @@
 // first image of a post as a large card.
 import type { Children } from "@kitajs/html";
 
-export function OpenGraph({ type, siteName, title, url, description, children }: { type: "website" | "article"; siteName: string; title: string; url: string; description?: string; children?: Children }): JSX.Element {
+export function OpenGraph({
+  type,
+  siteName,
+  title,
+  url,
+  description,
+  children,
+}: {
+  type: "website" | "article";
+  siteName: string;
+  title: string;
+  url: string;
+  description?: string;
+  children?: Children;
+}): JSX.Element {
   return (
     <>
       <meta property="og:type" content={type} />
@@ -25,7 +39,11 @@ export function firstImageOf(html: string, origin: string): { url: string; width
   if (!tag || !src) return null;
   const url = src.replace(/&amp;/g, "&");
   if (!/^https?:\/\//i.test(url) && !(url.startsWith("/") && !url.startsWith("//"))) return null;
-  return { url: url.startsWith("/") ? origin + url : url, width: /\swidth="(\d+)"/.exec(tag)?.[1], height: /\sheight="(\d+)"/.exec(tag)?.[1] };
+  return {
+    url: url.startsWith("/") ? origin + url : url,
+    width: /\swidth="(\d+)"/.exec(tag)?.[1],
+    height: /\sheight="(\d+)"/.exec(tag)?.[1],
+  };
 }
 
 /** og:image and a large Twitter card for the first image of the post's HTML; nothing without one. */

@@ -19,10 +19,24 @@ export function tagHref(tag: string): string {
   return `/tags/${encodeURIComponent(tag)}`;
 }
 
-export function PostMeta({ publishedAt, tags, timeZone }: { publishedAt: string | null; tags: string[]; timeZone: string }): JSX.Element {
+export function PostMeta({
+  publishedAt,
+  tags,
+  timeZone,
+}: {
+  publishedAt: string | null;
+  tags: string[];
+  timeZone: string;
+}): JSX.Element {
   return (
     <p class="meta">
-      {publishedAt ? <time datetime={publishedAt} safe>{formatDate(publishedAt, timeZone)}</time> : ""}
+      {publishedAt ? (
+        <time datetime={publishedAt} safe>
+          {formatDate(publishedAt, timeZone)}
+        </time>
+      ) : (
+        ""
+      )}
       {tags.length ? (
         <span class="tags">
           {" · "}

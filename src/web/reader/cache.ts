@@ -26,7 +26,8 @@ function httpDate(iso: string): string {
 
 function isNotModified(request: Request, page: CachedPage): boolean {
   const inm = request.headers.get("if-none-match");
-  if (inm !== null) return inm.split(",").some((tag) => tag.trim().replace(/^W\//, "") === page.etag || tag.trim() === "*");
+  if (inm !== null)
+    return inm.split(",").some((tag) => tag.trim().replace(/^W\//, "") === page.etag || tag.trim() === "*");
   const ims = request.headers.get("if-modified-since");
   if (ims !== null) {
     const since = Date.parse(ims);
@@ -36,8 +37,12 @@ function isNotModified(request: Request, page: CachedPage): boolean {
 }
 
 function respond(request: Request, page: CachedPage): Response {
-  if (page.status === 200 && isNotModified(request, page)) return new Response(null, { status: 304, headers: page.responseHeaders });
-  return new Response(request.method === "HEAD" ? null : page.body, { status: page.status, headers: page.responseHeaders });
+  if (page.status === 200 && isNotModified(request, page))
+    return new Response(null, { status: 304, headers: page.responseHeaders });
+  return new Response(request.method === "HEAD" ? null : page.body, {
+    status: page.status,
+    headers: page.responseHeaders,
+  });
 }
 
 /** The query parameters each reader page reads; any other parameter does not change the page. */
@@ -65,7 +70,10 @@ export function cacheKey(visit: Visit): string {
   const path = rest.slice(0, queryStart);
   const params = new URLSearchParams(rest.slice(queryStart + 1));
   const kept = PARAMS.find(([pattern]) => pattern.test(path))?.[1] ?? [];
-  const query = kept.filter((k) => params.has(k)).map((k) => `${k}=${encodeURIComponent(params.get(k)!)}`).join("&");
+  const query = kept
+    .filter((k) => params.has(k))
+    .map((k) => `${k}=${encodeURIComponent(params.get(k)!)}`)
+    .join("&");
   return visit.origin + path + (query ? "?" + query : "");
 }
 
@@ -96,14 +104,22 @@ export function answerFromCache(services: Services, visit: Visit, name: TenantNa
  * front door has looked already when it could). A page that says "not found" is not kept: anyone
  * can ask for endless addresses that do not exist. A search result is kept apart (PageCache).
  */
-export function servePage(services: Services, visit: Visit, render: (blog: BlogRequest) => Rendered, options: { search?: boolean } = {}): Response {
+export function servePage(
+  services: Services,
+  visit: Visit,
+  render: (blog: BlogRequest) => Rendered,
+  options: { search?: boolean } = {},
+): Response {
   const { request } = visit;
   const name = visit.blog;
   const key = cacheKey(visit);
   const now = services.now();
   let page = visit.pageLooked ? undefined : services.pages.get(name, key, now.getTime());
   if (!page) {
-    const { r, next } = readBlog(services, visit, (blog) => ({ r: render(blog), next: nextScheduledTime(blog.db, now) }));
+    const { r, next } = readBlog(services, visit, (blog) => ({
+      r: render(blog),
+      next: nextScheduledTime(blog.db, now),
+    }));
     const body = encoder.encode(r.body);
     const stored: PageFields = {
       status: r.status ?? 200,

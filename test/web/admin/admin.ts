@@ -20,12 +20,21 @@ export function cookiesOf(response: Response): Record<string, string> {
 export function hiddenField(html: string, name: string): string {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
   if (!m) throw new Error(`no hidden field ${name} in page`);
-  return m[1].replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+  return m[1]
+    .replace(/&amp;/g, "&")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">");
 }
 
 export class Browser {
   jar = new Map<string, string>();
-  constructor(readonly handler: Handler, readonly host = HOST, readonly headers: Record<string, string> = {}) {}
+  constructor(
+    readonly handler: Handler,
+    readonly host = HOST,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   private store(r: Response): Response {
     for (const [k, v] of Object.entries(cookiesOf(r))) {
@@ -40,16 +49,36 @@ export class Browser {
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.store(await request(this.handler, this.host, path, { headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+    return this.store(
+      await request(this.handler, this.host, path, {
+        headers: { ...this.headers, cookie: this.cookieHeader(), ...headers },
+      }),
+    );
   }
 
-  async post(path: string, fields: Record<string, string> | [string, string][], headers: Record<string, string> = {}): Promise<Response> {
-    return this.store(await request(this.handler, this.host, path, { method: "POST", body: new URLSearchParams(fields), headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+  async post(
+    path: string,
+    fields: Record<string, string> | [string, string][],
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    return this.store(
+      await request(this.handler, this.host, path, {
+        method: "POST",
+        body: new URLSearchParams(fields),
+        headers: { ...this.headers, cookie: this.cookieHeader(), ...headers },
+      }),
+    );
   }
 
   /** A multipart form post, as a browser sends a form with a file input. */
   async postForm(path: string, form: FormData, headers: Record<string, string> = {}): Promise<Response> {
-    return this.store(await request(this.handler, this.host, path, { method: "POST", body: form, headers: { ...this.headers, cookie: this.cookieHeader(), ...headers } }));
+    return this.store(
+      await request(this.handler, this.host, path, {
+        method: "POST",
+        body: form,
+        headers: { ...this.headers, cookie: this.cookieHeader(), ...headers },
+      }),
+    );
   }
 
   /** Signs in through the real form; returns the answer to the POST. */

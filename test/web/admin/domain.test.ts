@@ -32,9 +32,22 @@ async function twoAuthors(config = {}) {
   expect((await alice.signIn()).status).toBe(303);
   const bob = env.browser("bob.blogs.example.com");
   expect((await bob.signIn("bob@example.com", TEST_PASSWORD)).status).toBe(303);
-  const mapped = () => (existsSync(join(env.data, "domains.json")) ? JSON.parse(readFileSync(join(env.data, "domains.json"), "utf8")).domains : {});
-  const tlsCheck = async (domain: string) => (await request(env.handler, "127.0.0.1:3000", `/tls-check?domain=${domain}`)).status;
-  return { ...env, dns, alice, bob, aliceCsrf: await alice.csrf("/admin/settings"), bobCsrf: await bob.csrf("/admin/settings"), mapped, tlsCheck };
+  const mapped = () =>
+    existsSync(join(env.data, "domains.json"))
+      ? JSON.parse(readFileSync(join(env.data, "domains.json"), "utf8")).domains
+      : {};
+  const tlsCheck = async (domain: string) =>
+    (await request(env.handler, "127.0.0.1:3000", `/tls-check?domain=${domain}`)).status;
+  return {
+    ...env,
+    dns,
+    alice,
+    bob,
+    aliceCsrf: await alice.csrf("/admin/settings"),
+    bobCsrf: await bob.csrf("/admin/settings"),
+    mapped,
+    tlsCheck,
+  };
 }
 
 describe("custom domains need proof", () => {
@@ -64,13 +77,17 @@ describe("custom domains need proof", () => {
     env.dns.records.set("_writekit.blog.example.org", [["v=spf1 -all"], ["0123456789abcdef0123456789abcdef"]]);
     const wrong = await check();
     expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain("says &quot;v=spf1 -all&quot;, &quot;0123456789abcdef0123456789abcdef&quot;, not this blog&#x27;s token");
+    expect(await wrong.text()).toContain(
+      "says &quot;v=spf1 -all&quot;, &quot;0123456789abcdef0123456789abcdef&quot;, not this blog&#x27;s token",
+    );
 
     env.dns.fail("ESERVFAIL");
     const down = await check();
     expect(down.status).toBe(503);
     expect(down.headers.get("retry-after")).toBe("60");
-    expect(await down.text()).toContain("Not checked: DNS could not be asked for _writekit.blog.example.org (ESERVFAIL)");
+    expect(await down.text()).toContain(
+      "Not checked: DNS could not be asked for _writekit.blog.example.org (ESERVFAIL)",
+    );
     env.dns.fail(null);
     expect(env.mapped()).toEqual({});
 
@@ -83,14 +100,18 @@ describe("custom domains need proof", () => {
     expect(getSettings(env.db("alice")).domain_proven).toBe("blog.example.org");
     expect((await request(env.handler, "blog.example.org", "/")).status).toBe(200);
     expect(await env.tlsCheck("blog.example.org")).toBe(200);
-    expect(await (await env.alice.get("/admin/settings")).text()).toContain("<strong>blog.example.org</strong> is live");
+    expect(await (await env.alice.get("/admin/settings")).text()).toContain(
+      "<strong>blog.example.org</strong> is live",
+    );
   });
 
   test("another blog's token proves nothing; pending claims do not block others, the first to prove a domain gets it", async () => {
     const env = await twoAuthors();
     await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain: "shared.example.org" });
     // Bob may claim what Alice has only claimed.
-    expect((await env.bob.post("/admin/settings/domain", { csrf: env.bobCsrf, domain: "shared.example.org" })).status).toBe(303);
+    expect(
+      (await env.bob.post("/admin/settings/domain", { csrf: env.bobCsrf, domain: "shared.example.org" })).status,
+    ).toBe(303);
     env.dns.records.set("_writekit.shared.example.org", [[getSettings(env.db("bob")).domain_token]]);
     expect((await env.alice.post("/admin/settings/domain/check", { csrf: env.aliceCsrf })).status).toBe(400);
     expect((await env.bob.post("/admin/settings/domain/check", { csrf: env.bobCsrf })).status).toBe(303);
@@ -100,7 +121,9 @@ describe("custom domains need proof", () => {
     const late = await env.alice.post("/admin/settings/domain/check", { csrf: env.aliceCsrf });
     expect(late.status).toBe(409);
     expect(await late.text()).toContain("already used by another blog");
-    expect((await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain: "shared.example.org" })).status).toBe(409);
+    expect(
+      (await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain: "shared.example.org" })).status,
+    ).toBe(409);
     expect(env.mapped()).toEqual({ "shared.example.org": "bob" });
     // Emptying the field releases it at once.
     expect((await env.bob.post("/admin/settings/domain", { csrf: env.bobCsrf, domain: "" })).status).toBe(303);
@@ -118,7 +141,11 @@ describe("custom domains need proof", () => {
     expect(env.mapped()).toEqual({ "old.example.org": "alice" });
     await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain: "new.example.org" });
     expect(env.mapped()).toEqual({});
-    expect(getSettings(env.db("alice"))).toMatchObject({ custom_domain: "new.example.org", domain_token: token, domain_proven: "" });
+    expect(getSettings(env.db("alice"))).toMatchObject({
+      custom_domain: "new.example.org",
+      domain_token: token,
+      domain_proven: "",
+    });
     expect(await env.tlsCheck("old.example.org")).toBe(404);
   });
 
@@ -127,15 +154,26 @@ describe("custom domains need proof", () => {
     for (const domain of ["evil.example.com", "example.com", "WWW.Example.Com"]) {
       const r = await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain });
       expect(r.status).toBe(400);
-      expect(await r.text()).toContain("is under example.com, the domain this server&#x27;s own address (blogs.example.com) belongs to");
+      expect(await r.text()).toContain(
+        "is under example.com, the domain this server&#x27;s own address (blogs.example.com) belongs to",
+      );
     }
-    const inside = await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain: "bob.blogs.example.com" });
+    const inside = await env.alice.post("/admin/settings/domain", {
+      csrf: env.aliceCsrf,
+      domain: "bob.blogs.example.com",
+    });
     expect(await inside.text()).toContain("inside this server&#x27;s own domain");
     expect(getSettings(env.db("alice")).custom_domain).toBe("");
 
     const allowed = await twoAuthors({ allowParentDomain: true });
-    expect((await allowed.alice.post("/admin/settings/domain", { csrf: allowed.aliceCsrf, domain: "evil.example.com" })).status).toBe(303);
-    expect((await allowed.alice.post("/admin/settings/domain", { csrf: allowed.aliceCsrf, domain: "bob.blogs.example.com" })).status).toBe(400);
+    expect(
+      (await allowed.alice.post("/admin/settings/domain", { csrf: allowed.aliceCsrf, domain: "evil.example.com" }))
+        .status,
+    ).toBe(303);
+    expect(
+      (await allowed.alice.post("/admin/settings/domain", { csrf: allowed.aliceCsrf, domain: "bob.blogs.example.com" }))
+        .status,
+    ).toBe(400);
     // Allowed, but still only once proven.
     expect(allowed.mapped()).toEqual({});
   });
@@ -145,7 +183,15 @@ describe("custom domains need proof", () => {
     await env.alice.post("/admin/settings/domain", { csrf: env.aliceCsrf, domain: "blog.example.org" });
     env.dns.records.set("_writekit.blog.example.org", [[getSettings(env.db("alice")).domain_token]]);
     expect((await env.alice.post("/admin/settings/domain/check", {})).status).toBe(403);
-    expect((await env.alice.post("/admin/settings/domain/check", { csrf: env.aliceCsrf }, { origin: "https://evil.example" })).status).toBe(403);
+    expect(
+      (
+        await env.alice.post(
+          "/admin/settings/domain/check",
+          { csrf: env.aliceCsrf },
+          { origin: "https://evil.example" },
+        )
+      ).status,
+    ).toBe(403);
     expect(env.mapped()).toEqual({});
     expect(hiddenField(await (await env.alice.get("/admin/settings")).text(), "csrf")).toBe(env.aliceCsrf);
   });

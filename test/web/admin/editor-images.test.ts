@@ -7,10 +7,25 @@ const png = fixture("photo.png");
 const jpg = fixture("photo.jpg");
 
 /** The editor's form as its "Upload image" button sends it: multipart, every field, the file. */
-function editorForm(csrf: string, file: Uint8Array<ArrayBuffer> | null, fields: Record<string, string>, alt = ""): FormData {
+function editorForm(
+  csrf: string,
+  file: Uint8Array<ArrayBuffer> | null,
+  fields: Record<string, string>,
+  alt = "",
+): FormData {
   const form = new FormData();
   form.set("csrf", csrf);
-  for (const [k, v] of Object.entries({ title: "", body: "", slug: "", tags: "", published_at: "", kind: "post", action: "upload", ...fields })) form.set(k, v);
+  for (const [k, v] of Object.entries({
+    title: "",
+    body: "",
+    slug: "",
+    tags: "",
+    published_at: "",
+    kind: "post",
+    action: "upload",
+    ...fields,
+  }))
+    form.set(k, v);
   form.set("image", new File([file ?? new Uint8Array(0)], file ? "photo" : "", { type: "application/octet-stream" }));
   form.set("alt", alt);
   return form;
@@ -22,14 +37,31 @@ describe("uploading from the editor", () => {
     const html = await (await b.get("/admin/posts/new")).text();
     expect(html).toContain('<label for="image">Image</label>');
     expect(html).toContain('<label for="alt">Alt text</label>');
-    expect(html).toContain('formaction="/admin/posts/new/upload" formenctype="multipart/form-data">Upload image</button>');
+    expect(html).toContain(
+      'formaction="/admin/posts/new/upload" formenctype="multipart/form-data">Upload image</button>',
+    );
     const post = createPost(db(), { title: "Existing", body: "x", status: "draft" }, now());
-    expect(await (await b.get(`/admin/posts/${post.id}`)).text()).toContain(`formaction="/admin/posts/${post.id}/upload"`);
+    expect(await (await b.get(`/admin/posts/${post.id}`)).text()).toContain(
+      `formaction="/admin/posts/${post.id}/upload"`,
+    );
   });
 
   test("the image's Markdown is added to the body that comes back, everything typed is kept, and nothing is saved", async () => {
     const { b, csrf, db } = await signedInBrowser();
-    const r = await b.postForm("/admin/posts/new/upload", editorForm(csrf, png, { title: "With a picture", body: "First paragraph.\r\n\r\n{\"looks\": \"like json\"}", tags: "art", slug: "with-picture" }, "A gradient"));
+    const r = await b.postForm(
+      "/admin/posts/new/upload",
+      editorForm(
+        csrf,
+        png,
+        {
+          title: "With a picture",
+          body: 'First paragraph.\r\n\r\n{"looks": "like json"}',
+          tags: "art",
+          slug: "with-picture",
+        },
+        "A gradient",
+      ),
+    );
     expect(r.status).toBe(200);
     const html = await r.text();
     const md = `![A gradient](/media/${sha256(png)}.png)`;
@@ -46,7 +78,10 @@ describe("uploading from the editor", () => {
   test("on an existing post, the upload keeps the post as saved until the author saves", async () => {
     const { b, csrf, db, now } = await signedInBrowser();
     const post = createPost(db(), { title: "Saved", body: "Saved body", status: "draft" }, now());
-    const r = await b.postForm(`/admin/posts/${post.id}/upload`, editorForm(csrf, jpg, { title: "Edited", body: "Edited body", updated_at: post.updated_at }));
+    const r = await b.postForm(
+      `/admin/posts/${post.id}/upload`,
+      editorForm(csrf, jpg, { title: "Edited", body: "Edited body", updated_at: post.updated_at }),
+    );
     expect(r.status).toBe(200);
     const html = await r.text();
     expect(html).toContain(`Edited body\n\n![](/media/${sha256(jpg)}.jpg)\n</textarea>`);
@@ -56,7 +91,10 @@ describe("uploading from the editor", () => {
 
   test("a refused upload comes back as the editor with the message beside Image and the text kept", async () => {
     const { b, csrf, db } = await signedInBrowser();
-    const r = await b.postForm("/admin/posts/new/upload", editorForm(csrf, HOSTILE.svgWithScript, { title: "Keep me", body: "My words" }, "logo"));
+    const r = await b.postForm(
+      "/admin/posts/new/upload",
+      editorForm(csrf, HOSTILE.svgWithScript, { title: "Keep me", body: "My words" }, "logo"),
+    );
     expect(r.status).toBe(415);
     const html = await r.text();
     expect(html).toContain('<p class="field-error" id="image-error">This file is an SVG image');

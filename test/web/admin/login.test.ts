@@ -10,7 +10,10 @@ import { cookiesOf, EMAIL, HOST, hiddenField, setupAdmin, signedInBrowser } from
 
 function sessionRows(data: string, blog = "alice") {
   const db = new Database(join(data, "tenants", `${blog}.db`), { readonly: true });
-  const rows = db.query("SELECT token_hash, expires_at FROM sessions").all() as { token_hash: string; expires_at: string }[];
+  const rows = db.query("SELECT token_hash, expires_at FROM sessions").all() as {
+    token_hash: string;
+    expires_at: string;
+  }[];
   db.close();
   return rows;
 }
@@ -71,10 +74,14 @@ describe("signing in", () => {
     const proxied = await setupAdmin({ peer: "127.0.0.1" });
     proxied.services.config.trustedProxies = ["127.0.0.1"]; // no proxy is trusted by default
     const viaProxy = proxied.browser(HOST, { "x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.7" });
-    expect((await viaProxy.signIn()).headers.getSetCookie().find((c) => c.startsWith("writekit_session="))).toContain("; Secure");
+    expect((await viaProxy.signIn()).headers.getSetCookie().find((c) => c.startsWith("writekit_session="))).toContain(
+      "; Secure",
+    );
     const direct = await setupAdmin({ peer: "203.0.113.5" });
     const spoofed = direct.browser(HOST, { "x-forwarded-proto": "https" });
-    expect((await spoofed.signIn()).headers.getSetCookie().find((c) => c.startsWith("writekit_session="))).not.toContain("Secure");
+    expect(
+      (await spoofed.signIn()).headers.getSetCookie().find((c) => c.startsWith("writekit_session=")),
+    ).not.toContain("Secure");
   });
 
   test("a wrong password and an unknown email get the same message, keep the email, and start no session", async () => {
@@ -114,7 +121,9 @@ describe("signing in", () => {
     const alice = env.browser();
     await alice.signIn();
     const token = alice.jar.get("writekit_session")!;
-    const onBob = await request(env.handler, "bob.localhost", "/admin", { headers: { cookie: `writekit_session=${token}` } });
+    const onBob = await request(env.handler, "bob.localhost", "/admin", {
+      headers: { cookie: `writekit_session=${token}` },
+    });
     expect(onBob.status).toBe(303);
     expect(onBob.headers.get("location")).toBe("/admin/login");
     // Bob's author cannot sign in to Alice's blog either.
@@ -140,10 +149,16 @@ describe("signing in", () => {
     const token = hiddenField(await (await attacker.get("/admin/login")).text(), "csrf");
     const victim = browser();
     await victim.get("/admin/login");
-    expect((await victim.post("/admin/login", { email: EMAIL, password: TEST_PASSWORD, csrf: token })).status).toBe(403);
+    expect((await victim.post("/admin/login", { email: EMAIL, password: TEST_PASSWORD, csrf: token })).status).toBe(
+      403,
+    );
     const b = browser();
     const form = await (await b.get("/admin/login")).text();
-    const crossSite = await b.post("/admin/login", { email: EMAIL, password: TEST_PASSWORD, csrf: hiddenField(form, "csrf") }, { origin: "https://evil.example" });
+    const crossSite = await b.post(
+      "/admin/login",
+      { email: EMAIL, password: TEST_PASSWORD, csrf: hiddenField(form, "csrf") },
+      { origin: "https://evil.example" },
+    );
     expect(crossSite.status).toBe(403);
     expectAdminHeaders(crossSite);
     expect(await crossSite.text()).toContain("another website");
@@ -197,17 +212,28 @@ describe("signing in", () => {
     expect(out.headers.get("location")).toBe("/admin/login?signed_out=1");
     expect(out.headers.getSetCookie().find((c) => c.startsWith("writekit_session="))).toContain("Max-Age=0");
     expect(sessionRows(data)).toEqual([]);
-    expect((await b.get("/admin/login?signed_out=1").then((r) => r.text()))).toContain("You are signed out.");
+    expect(await b.get("/admin/login?signed_out=1").then((r) => r.text())).toContain("You are signed out.");
     const replay = await request(b.handler, HOST, "/admin", { headers: { cookie: `writekit_session=${token}` } });
     expect(replay.status).toBe(303);
   });
 
   test("next only ever leads to this blog's admin", async () => {
     const { browser } = await setupAdmin();
-    for (const [next, expected] of [["/admin/settings", "/admin/settings"], ["https://evil.example/", "/admin"], ["//evil.example", "/admin"], ["/admin/../x", "/admin"], ["/adminx", "/admin"]]) {
+    for (const [next, expected] of [
+      ["/admin/settings", "/admin/settings"],
+      ["https://evil.example/", "/admin"],
+      ["//evil.example", "/admin"],
+      ["/admin/../x", "/admin"],
+      ["/adminx", "/admin"],
+    ]) {
       const b = browser();
       const form = await (await b.get("/admin/login")).text();
-      const r = await b.post("/admin/login", { email: EMAIL, password: TEST_PASSWORD, csrf: hiddenField(form, "csrf"), next });
+      const r = await b.post("/admin/login", {
+        email: EMAIL,
+        password: TEST_PASSWORD,
+        csrf: hiddenField(form, "csrf"),
+        next,
+      });
       expect(r.headers.get("location")).toBe(expected);
     }
   });
@@ -226,7 +252,9 @@ describe("CSRF on the author's forms", () => {
     const missing = await b.post("/admin/posts", fields);
     expect(missing.status).toBe(403);
     expect(await missing.text()).toContain("nothing was changed");
-    expect((await b.post("/admin/posts", { ...fields, csrf: csrf.slice(0, -1) + (csrf.endsWith("A") ? "B" : "A") })).status).toBe(403);
+    expect(
+      (await b.post("/admin/posts", { ...fields, csrf: csrf.slice(0, -1) + (csrf.endsWith("A") ? "B" : "A") })).status,
+    ).toBe(403);
     const crossSite = await b.post("/admin/posts", { ...fields, csrf }, { origin: "http://evil.localhost" });
     expect(crossSite.status).toBe(403);
     expect(await crossSite.text()).toContain("Refused: sent from another site");
@@ -234,7 +262,15 @@ describe("CSRF on the author's forms", () => {
     expect((await b.post("/admin/posts", { ...fields, csrf }, { origin: "null" })).status).toBe(403);
     expect((db().query("SELECT count(*) AS n FROM posts").get() as { n: number }).n).toBe(0);
     // The same form from the blog's own origin goes through.
-    expect((await b.post("/admin/posts", { ...fields, csrf }, { origin: "http://alice.localhost", "sec-fetch-site": "same-origin" })).status).toBe(303);
+    expect(
+      (
+        await b.post(
+          "/admin/posts",
+          { ...fields, csrf },
+          { origin: "http://alice.localhost", "sec-fetch-site": "same-origin" },
+        )
+      ).status,
+    ).toBe(303);
   });
 
   test("a signed-out post is told that nothing was saved", async () => {

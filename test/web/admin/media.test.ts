@@ -9,16 +9,26 @@ import { HOST, signedInBrowser } from "./admin.ts";
 const png = fixture("photo.png");
 const jpg = fixture("photo.jpg");
 
-function uploadForm(csrf: string, file: Uint8Array<ArrayBuffer> | null, options: { name?: string; type?: string; alt?: string } = {}): FormData {
+function uploadForm(
+  csrf: string,
+  file: Uint8Array<ArrayBuffer> | null,
+  options: { name?: string; type?: string; alt?: string } = {},
+): FormData {
   const form = new FormData();
   form.set("csrf", csrf);
   // A browser sends an empty part when no file was chosen.
-  form.set("image", new File([file ?? new Uint8Array(0)], file ? (options.name ?? "photo.png") : "", { type: file ? (options.type ?? "image/png") : "application/octet-stream" }));
+  form.set(
+    "image",
+    new File([file ?? new Uint8Array(0)], file ? (options.name ?? "photo.png") : "", {
+      type: file ? (options.type ?? "image/png") : "application/octet-stream",
+    }),
+  );
   form.set("alt", options.alt ?? "");
   return form;
 }
 
-const mediaCount = (db: import("bun:sqlite").Database) => (db.query("SELECT count(*) AS n FROM media").get() as { n: number }).n;
+const mediaCount = (db: import("bun:sqlite").Database) =>
+  (db.query("SELECT count(*) AS n FROM media").get() as { n: number }).n;
 
 describe("the Media page", () => {
   test("is in the admin nav and has a multipart upload form with a labelled Image and Alt text and the CSRF token", async () => {
@@ -45,19 +55,30 @@ describe("the Media page", () => {
     const html = await (await b.get(r.headers.get("location")!)).text();
     expect(html).toContain("Uploaded. Paste this Markdown into a post:");
     expect(html).toContain(`<code class="markdown">![A tiny gradient](/media/${hash}.png)</code>`);
-    expect(db().query("SELECT sha256, type, bytes, width, height, alt FROM media").all()).toEqual([{ sha256: hash, type: "image/png", bytes: png.length, width: 3, height: 2, alt: "A tiny gradient" }]);
+    expect(db().query("SELECT sha256, type, bytes, width, height, alt FROM media").all()).toEqual([
+      { sha256: hash, type: "image/png", bytes: png.length, width: 3, height: 2, alt: "A tiny gradient" },
+    ]);
     // The same bytes again are stored once.
     const again = await b.postForm("/admin/media", uploadForm(csrf, png));
     expect(again.headers.get("location")).toBe(`/admin/media?uploaded=${hash}&again=1`);
-    expect(await (await b.get(again.headers.get("location")!)).text()).toContain("This image was already here, so it is stored once.");
+    expect(await (await b.get(again.headers.get("location")!)).text()).toContain(
+      "This image was already here, so it is stored once.",
+    );
     expect(mediaCount(db())).toBe(1);
   });
 
   test("lists every image with its thumbnail, size, dimensions, Markdown and where it is used", async () => {
     const { b, csrf, db, now } = await signedInBrowser();
     await b.postForm("/admin/media", uploadForm(csrf, png, { alt: "Gradient" }));
-    await b.postForm("/admin/media", uploadForm(csrf, jpg, { name: "photo.jpg", type: "image/jpeg", alt: "Photo <b>" }));
-    const post = createPost(db(), { title: "Uses the photo", body: `![x](/media/${sha256(jpg)}.jpg)`, status: "draft" }, now());
+    await b.postForm(
+      "/admin/media",
+      uploadForm(csrf, jpg, { name: "photo.jpg", type: "image/jpeg", alt: "Photo <b>" }),
+    );
+    const post = createPost(
+      db(),
+      { title: "Uses the photo", body: `![x](/media/${sha256(jpg)}.jpg)`, status: "draft" },
+      now(),
+    );
     const html = await (await b.get("/admin/media")).text();
     const jpgUrl = `/media/${sha256(jpg)}.jpg`;
     expect(html).toContain(`<img src="${jpgUrl}" alt="Photo <b>" width="40" height="30" loading="lazy"/>`);
@@ -112,7 +133,9 @@ describe("the Media page", () => {
     expect(html).not.toContain(`href="/admin/media/${hash}/delete"`);
     expect((await b.post(`/admin/media/${hash}/delete`, { csrf })).status).toBe(409);
     expect((await b.post("/admin/media/icon", { csrf, sha256: "0".repeat(64) })).status).toBe(404);
-    expect(await (await b.get("/admin/settings")).text()).toContain(`<img src="/media/${hash}.png" alt="Logo" width="48" height="48"/>`);
+    expect(await (await b.get("/admin/settings")).text()).toContain(
+      `<img src="/media/${hash}.png" alt="Logo" width="48" height="48"/>`,
+    );
     await b.post("/admin/media/icon", { csrf, sha256: "" });
     expect(getSettings(db()).icon).toBe("");
     expect((await b.post(`/admin/media/${hash}/delete`, { csrf })).status).toBe(303);
@@ -131,7 +154,12 @@ describe("the Media page", () => {
 });
 
 describe("hostile uploads are refused with a clear page, and nothing is stored", () => {
-  const refusedWith = async (file: Uint8Array<ArrayBuffer>, options: { name?: string; type?: string }, status: number, ...messages: string[]) => {
+  const refusedWith = async (
+    file: Uint8Array<ArrayBuffer>,
+    options: { name?: string; type?: string },
+    status: number,
+    ...messages: string[]
+  ) => {
     const { b, csrf, db, data } = await signedInBrowser();
     const before = readdirSync(data, { recursive: true }).sort();
     const r = await b.postForm("/admin/media", uploadForm(csrf, file, { ...options, alt: "kept alt" }));
@@ -146,23 +174,50 @@ describe("hostile uploads are refused with a clear page, and nothing is stored",
   };
 
   test("an SVG with a script: 415, naming the accepted types", async () => {
-    await refusedWith(HOSTILE.svgWithScript, { name: "logo.svg", type: "image/svg+xml" }, 415, "This file is an SVG image (SVG can carry scripts), not an image WriteKit accepts; upload a JPEG, PNG, GIF, WebP or AVIF image.");
+    await refusedWith(
+      HOSTILE.svgWithScript,
+      { name: "logo.svg", type: "image/svg+xml" },
+      415,
+      "This file is an SVG image (SVG can carry scripts), not an image WriteKit accepts; upload a JPEG, PNG, GIF, WebP or AVIF image.",
+    );
   });
 
   test("an HTML page renamed .png and sent as image/png: 415, since the bytes decide", async () => {
-    await refusedWith(HOSTILE.htmlRenamedPng, { name: "cat.png", type: "image/png" }, 415, "This file is an HTML page, not an image WriteKit accepts; upload a JPEG, PNG, GIF, WebP or AVIF image.");
+    await refusedWith(
+      HOSTILE.htmlRenamedPng,
+      { name: "cat.png", type: "image/png" },
+      415,
+      "This file is an HTML page, not an image WriteKit accepts; upload a JPEG, PNG, GIF, WebP or AVIF image.",
+    );
   });
 
   test("a truncated JPEG: 415", async () => {
-    await refusedWith(HOSTILE.truncatedJpeg, { name: "photo.jpg", type: "image/jpeg" }, 415, "This JPEG", "WriteKit accepts JPEG, PNG, GIF, WebP or AVIF images.");
+    await refusedWith(
+      HOSTILE.truncatedJpeg,
+      { name: "photo.jpg", type: "image/jpeg" },
+      415,
+      "This JPEG",
+      "WriteKit accepts JPEG, PNG, GIF, WebP or AVIF images.",
+    );
   });
 
   test("a PNG declaring 100,000 × 100,000 pixels (a decompression bomb): 415", async () => {
-    await refusedWith(HOSTILE.hugePng, { name: "bomb.png" }, 415, "This PNG says it is 100,000 × 100,000 pixels", "WriteKit accepts JPEG, PNG, GIF, WebP or AVIF images.");
+    await refusedWith(
+      HOSTILE.hugePng,
+      { name: "bomb.png" },
+      415,
+      "This PNG says it is 100,000 × 100,000 pixels",
+      "WriteKit accepts JPEG, PNG, GIF, WebP or AVIF images.",
+    );
   });
 
   test("a 12 MB file: 413, with the limit", async () => {
-    await refusedWith(pngOfSize(12 * 1024 * 1024), { name: "big.png" }, 413, "This file is 12.0 MiB; an image may be at most 10.0 MiB.");
+    await refusedWith(
+      pngOfSize(12 * 1024 * 1024),
+      { name: "big.png" },
+      413,
+      "This file is 12.0 MiB; an image may be at most 10.0 MiB.",
+    );
   });
 
   test("no file chosen: 400, asking for one", async () => {
@@ -175,7 +230,9 @@ describe("hostile uploads are refused with a clear page, and nothing is stored",
     updateSettings(db(), { media_quota_bytes: png.length + 10 });
     const r = await b.postForm("/admin/media", uploadForm(csrf, jpg, { name: "photo.jpg", type: "image/jpeg" }));
     expect(r.status).toBe(413);
-    expect(await r.text()).toContain(`This image (${jpg.length} B) does not fit: the blog&#x27;s images use ${png.length} B of its ${png.length + 10} B.`);
+    expect(await r.text()).toContain(
+      `This image (${jpg.length} B) does not fit: the blog&#x27;s images use ${png.length} B of its ${png.length + 10} B.`,
+    );
     expect(mediaCount(db())).toBe(1);
   });
 

@@ -5,14 +5,30 @@ import { updateSettings } from "../../../src/blog/settings.ts";
 import { request } from "../../helpers.ts";
 import { HOST, hiddenField, signedInBrowser } from "./admin.ts";
 
-const editorFields = (csrf: string, fields: Record<string, string>) => ({ csrf, title: "", body: "", slug: "", tags: "", published_at: "", ...fields });
+const editorFields = (csrf: string, fields: Record<string, string>) => ({
+  csrf,
+  title: "",
+  body: "",
+  slug: "",
+  tags: "",
+  published_at: "",
+  ...fields,
+});
 
 describe("writing posts", () => {
   test("the posts list groups drafts, scheduled and published posts, with views and a New post link", async () => {
     const { b, db, now } = await signedInBrowser();
     createPost(db(), { title: "A draft <idea>", body: "x", status: "draft" }, now());
-    createPost(db(), { title: "Coming soon", body: "x", status: "published", publishedAt: "2026-06-01T08:00:00Z" }, now());
-    const live = createPost(db(), { title: "Live one", body: "x", status: "published", publishedAt: "2026-04-01T08:00:00Z" }, now());
+    createPost(
+      db(),
+      { title: "Coming soon", body: "x", status: "published", publishedAt: "2026-06-01T08:00:00Z" },
+      now(),
+    );
+    const live = createPost(
+      db(),
+      { title: "Live one", body: "x", status: "published", publishedAt: "2026-04-01T08:00:00Z" },
+      now(),
+    );
     db().query("UPDATE posts SET views = 1234 WHERE id = ?").run(live.id);
     const html = await (await b.get("/admin")).text();
     expect(html).toContain('href="/admin/posts/new"');
@@ -30,7 +46,13 @@ describe("writing posts", () => {
     const r = await b.get("/admin/posts/new");
     expect(r.status).toBe(200);
     const html = await r.text();
-    for (const [id, label] of [["title", "Title"], ["body", "Body"], ["slug", "Slug"], ["tags", "Tags"], ["published_at", "Publish date and time"]]) {
+    for (const [id, label] of [
+      ["title", "Title"],
+      ["body", "Body"],
+      ["slug", "Slug"],
+      ["tags", "Tags"],
+      ["published_at", "Publish date and time"],
+    ]) {
       expect(html).toContain(`<label for="${id}">${label}</label>`);
       expect(html).toContain(`id="${id}" name="${id}"`);
     }
@@ -46,7 +68,10 @@ describe("writing posts", () => {
     expect(draft.headers.get("location")).toMatch(/^\/admin\/posts\/\d+\?saved=draft$/);
     expect(await (await b.get(draft.headers.get("location")!)).text()).toContain("Draft saved.");
     expect((await request(handler, HOST, "/not-yet")).status).toBe(404);
-    const published = await b.post("/admin/posts", editorFields(csrf, { title: "Hello world", body: "Some **bold** text", tags: "Intro, meta", action: "publish" }));
+    const published = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "Hello world", body: "Some **bold** text", tags: "Intro, meta", action: "publish" }),
+    );
     expect(published.status).toBe(303);
     const editor = await (await b.get(published.headers.get("location")!)).text();
     expect(editor).toContain("Published. It is live at");
@@ -61,7 +86,10 @@ describe("writing posts", () => {
   test("a future publish time in the blog's time zone schedules the post", async () => {
     const { b, csrf, db } = await signedInBrowser();
     updateSettings(db(), { time_zone: "Europe/Berlin" });
-    const r = await b.post("/admin/posts", editorFields(csrf, { title: "Later", body: "x", published_at: "2026-07-01T09:30", action: "publish" }));
+    const r = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "Later", body: "x", published_at: "2026-07-01T09:30", action: "publish" }),
+    );
     const id = Number(/posts\/(\d+)/.exec(r.headers.get("location")!)![1]);
     const post = getPost(db(), id)!;
     expect(post.status).toBe("scheduled");
@@ -73,7 +101,14 @@ describe("writing posts", () => {
 
   test("Preview renders the Markdown on the server and saves nothing", async () => {
     const { b, csrf, db } = await signedInBrowser();
-    const r = await b.post("/admin/posts", editorFields(csrf, { title: "Draft <b>", body: "# Heading\n\nA [link](javascript:alert(1)) and <script>x</script>", action: "preview" }));
+    const r = await b.post(
+      "/admin/posts",
+      editorFields(csrf, {
+        title: "Draft <b>",
+        body: "# Heading\n\nA [link](javascript:alert(1)) and <script>x</script>",
+        action: "preview",
+      }),
+    );
     expect(r.status).toBe(200);
     const html = await r.text();
     expect(html).toContain("Preview (not saved yet)");
@@ -87,28 +122,54 @@ describe("writing posts", () => {
 
   test("validation errors re-show the form with what was typed and a message beside the field", async () => {
     const { b, csrf, db, now } = await signedInBrowser();
-    const noTitle = await b.post("/admin/posts", editorFields(csrf, { title: "  ", body: "My <em>kept</em> body", tags: "kept, tags", action: "publish" }));
+    const noTitle = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "  ", body: "My <em>kept</em> body", tags: "kept, tags", action: "publish" }),
+    );
     expect(noTitle.status).toBe(400);
     let html = await noTitle.text();
     expect(html).toContain('<p class="field-error" id="title-error">A post needs a title.</p>');
     expect(html).toContain("My &lt;em&gt;kept&lt;/em&gt; body</textarea>");
     expect(html).toContain('value="kept, tags"');
     createPost(db(), { title: "Taken", body: "x", status: "draft" }, now());
-    const badSlug = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "b", slug: "Not a slug!", action: "draft" }));
+    const badSlug = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "T", body: "b", slug: "Not a slug!", action: "draft" }),
+    );
     expect(badSlug.status).toBe(400);
     expect(await badSlug.text()).toContain('id="slug-error">A slug is lower-case letters');
-    const taken = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "b", slug: "taken", action: "draft" }));
+    const taken = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "T", body: "b", slug: "taken", action: "draft" }),
+    );
     expect(await taken.text()).toContain("Another post already uses the slug &quot;taken&quot;.");
-    const reserved = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "b", slug: "admin", action: "draft" }));
+    const reserved = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "T", body: "b", slug: "admin", action: "draft" }),
+    );
     expect(await reserved.text()).toContain("is used by the blog itself");
-    const badDate = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "b", published_at: "2026-02-31T10:00", action: "publish" }));
+    const badDate = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "T", body: "b", published_at: "2026-02-31T10:00", action: "publish" }),
+    );
     expect(badDate.status).toBe(400);
     expect(await badDate.text()).toContain('id="published_at-error">Use a date and time like');
-    const long = await b.post("/admin/posts", editorFields(csrf, { title: "x".repeat(301), body: "b", action: "draft" }));
+    const long = await b.post(
+      "/admin/posts",
+      editorFields(csrf, { title: "x".repeat(301), body: "b", action: "draft" }),
+    );
     html = await long.text();
     expect(long.status).toBe(400);
     expect(html).toContain("the limit is 300");
-    const tooManyTags = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "b", tags: Array.from({ length: 21 }, (_, i) => `t${i}`).join(","), action: "draft" }));
+    const tooManyTags = await b.post(
+      "/admin/posts",
+      editorFields(csrf, {
+        title: "T",
+        body: "b",
+        tags: Array.from({ length: 21 }, (_, i) => `t${i}`).join(","),
+        action: "draft",
+      }),
+    );
     expect(await tooManyTags.text()).toContain("at most 20 tags");
     expect((db().query("SELECT count(*) AS n FROM posts").get() as { n: number }).n).toBe(1);
   });
@@ -119,7 +180,9 @@ describe("writing posts", () => {
     expect(r.status).toBe(400);
     expect(r.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
     const big = new URLSearchParams(editorFields(csrf, { title: "T", body: "x".repeat(2.5 * 1024 * 1024) })).toString();
-    const huge = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "x".repeat(2.5 * 1024 * 1024) }), { "content-length": String(big.length) });
+    const huge = await b.post("/admin/posts", editorFields(csrf, { title: "T", body: "x".repeat(2.5 * 1024 * 1024) }), {
+      "content-length": String(big.length),
+    });
     expect(huge.status).toBe(413);
     expect((await b.get("/admin/posts/abc")).status).toBe(404);
     expect((await b.get("/admin/posts/999")).status).toBe(404);
@@ -127,13 +190,20 @@ describe("writing posts", () => {
 
   test("saving over a post changed since the editor loaded gives a conflict, never a silent overwrite", async () => {
     const { b, csrf, db, now, advance } = await signedInBrowser();
-    const post = createPost(db(), { title: "Shared", body: "original", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
+    const post = createPost(
+      db(),
+      { title: "Shared", body: "original", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      now(),
+    );
     const form = await (await b.get(`/admin/posts/${post.id}`)).text();
     const loadedAt = hiddenField(form, "updated_at");
     advance(60_000);
     updatePost(db(), post.id, { title: "Shared", body: "changed in another tab", status: "published" }, { now: now() });
     advance(60_000);
-    const r = await b.post(`/admin/posts/${post.id}`, editorFields(csrf, { title: "Shared", body: "my edit", slug: "shared", updated_at: loadedAt, action: "publish" }));
+    const r = await b.post(
+      `/admin/posts/${post.id}`,
+      editorFields(csrf, { title: "Shared", body: "my edit", slug: "shared", updated_at: loadedAt, action: "publish" }),
+    );
     expect(r.status).toBe(409);
     const html = await r.text();
     expect(html).toContain("This post was changed after you opened it");
@@ -141,7 +211,16 @@ describe("writing posts", () => {
     expect(html).toContain("changed in another tab");
     expect(getPost(db(), post.id)!.body).toBe("changed in another tab");
     // Saving again from the conflict page is a deliberate choice, and goes through.
-    const again = await b.post(`/admin/posts/${post.id}`, editorFields(csrf, { title: "Shared", body: "my edit", slug: "shared", updated_at: hiddenField(html, "updated_at"), action: "publish" }));
+    const again = await b.post(
+      `/admin/posts/${post.id}`,
+      editorFields(csrf, {
+        title: "Shared",
+        body: "my edit",
+        slug: "shared",
+        updated_at: hiddenField(html, "updated_at"),
+        action: "publish",
+      }),
+    );
     expect(again.status).toBe(303);
     expect(getPost(db(), post.id)!.body).toBe("my edit");
   });
@@ -152,7 +231,16 @@ describe("writing posts", () => {
     advance(60_000);
     let form = await (await b.get(`/admin/posts/${post.id}`)).text();
     expect(form).toContain("None yet");
-    await b.post(`/admin/posts/${post.id}`, editorFields(csrf, { title: "Second title", body: "second body", slug: post.slug, updated_at: hiddenField(form, "updated_at"), action: "draft" }));
+    await b.post(
+      `/admin/posts/${post.id}`,
+      editorFields(csrf, {
+        title: "Second title",
+        body: "second body",
+        slug: post.slug,
+        updated_at: hiddenField(form, "updated_at"),
+        action: "draft",
+      }),
+    );
     form = await (await b.get(`/admin/posts/${post.id}`)).text();
     const revisionLink = /href="(\/admin\/posts\/\d+\/revisions\/\d+)"/.exec(form)![1];
     expect(form).toContain("First title · 10 characters");
@@ -166,7 +254,9 @@ describe("writing posts", () => {
     const now2 = getPost(db(), post.id)!;
     expect([now2.title, now2.body, now2.tags]).toEqual(["First title", "first body", ["one"]]);
     // The replaced version is kept too, and a stale restore is refused.
-    expect((db().query("SELECT count(*) AS n FROM revisions WHERE post_id = ?").get(post.id) as { n: number }).n).toBe(2);
+    expect((db().query("SELECT count(*) AS n FROM revisions WHERE post_id = ?").get(post.id) as { n: number }).n).toBe(
+      2,
+    );
     const stale = await b.post(`${revisionLink}/restore`, { csrf, updated_at: hiddenField(revision, "updated_at") });
     expect(stale.status).toBe(409);
     expect((await b.post(`${revisionLink}/restore`, { updated_at: "x" })).status).toBe(403);
@@ -175,12 +265,29 @@ describe("writing posts", () => {
 
   test("changing a published post's slug keeps the old URL answering with a 301", async () => {
     const { b, csrf, db, now, handler } = await signedInBrowser();
-    const post = createPost(db(), { title: "Old name", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
+    const post = createPost(
+      db(),
+      { title: "Old name", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      now(),
+    );
     const form = await (await b.get(`/admin/posts/${post.id}`)).text();
     expect(form).toContain("Changing it keeps the old address working");
     expect(form).toContain(">Update post</button>");
     expect(form).not.toContain(">Save draft</button>");
-    const r = await b.post(`/admin/posts/${post.id}`, editorFields(csrf, { title: "New name", body: "x", slug: "new-name", published_at: hiddenField(form.replace(/type="datetime-local" id="published_at" name="published_at"/, 'name="published_at"'), "published_at"), updated_at: hiddenField(form, "updated_at"), action: "publish" }));
+    const r = await b.post(
+      `/admin/posts/${post.id}`,
+      editorFields(csrf, {
+        title: "New name",
+        body: "x",
+        slug: "new-name",
+        published_at: hiddenField(
+          form.replace(/type="datetime-local" id="published_at" name="published_at"/, 'name="published_at"'),
+          "published_at",
+        ),
+        updated_at: hiddenField(form, "updated_at"),
+        action: "publish",
+      }),
+    );
     expect(r.status).toBe(303);
     expect(getPost(db(), post.id)!.published_at).toBe("2026-04-01T00:00:00Z");
     const old = await request(handler, HOST, "/old-name");
@@ -191,7 +298,11 @@ describe("writing posts", () => {
 
   test("unpublish and delete each ask first, then do it", async () => {
     const { b, csrf, db, now, handler } = await signedInBrowser();
-    const post = createPost(db(), { title: "Goodbye", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
+    const post = createPost(
+      db(),
+      { title: "Goodbye", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      now(),
+    );
     addComment(db(), { postId: post.id, name: "R", body: "c", status: "approved" }, now());
     const ask = await (await b.get(`/admin/posts/${post.id}/unpublish`)).text();
     expect(ask).toContain("Unpublish “Goodbye”?");

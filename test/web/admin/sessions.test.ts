@@ -7,7 +7,10 @@ async function twoClients() {
   const env = await setupAdmin();
   env.services.peer = (request) => request.headers.get("x-test-peer");
   const author = env.browser(HOST, { "x-test-peer": "203.0.113.9", "user-agent": "Author's Firefox/140" });
-  const other = env.browser(HOST, { "x-test-peer": "2001:db8:7::42", "user-agent": "<script>alert(1)</script> Thief/1" });
+  const other = env.browser(HOST, {
+    "x-test-peer": "2001:db8:7::42",
+    "user-agent": "<script>alert(1)</script> Thief/1",
+  });
   expect((await author.signIn()).status).toBe(303);
   expect((await other.signIn()).status).toBe(303);
   return { ...env, author, other };
@@ -17,14 +20,25 @@ describe("the author's sessions", () => {
   test("a thief's wrong guesses at the current password do not keep the author, on another client, from changing it", async () => {
     const env = await twoClients();
     const thiefCsrf = await env.other.csrf("/admin/settings");
-    const guess = (current: string) => env.other.post("/admin/password", { csrf: thiefCsrf, current, password: "the thief's password", confirm: "the thief's password" });
+    const guess = (current: string) =>
+      env.other.post("/admin/password", {
+        csrf: thiefCsrf,
+        current,
+        password: "the thief's password",
+        confirm: "the thief's password",
+      });
     for (let i = 0; i < 5; i++) expect((await guess(`guess ${i}`)).status).toBe(400);
     const limited = await guess("guess 6");
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBeTruthy();
     // The author, on their own client, is not limited, and the change ends the thief's session.
     const csrf = await env.author.csrf("/admin/settings");
-    const changed = await env.author.post("/admin/password", { csrf, current: TEST_PASSWORD, password: "a brand new password", confirm: "a brand new password" });
+    const changed = await env.author.post("/admin/password", {
+      csrf,
+      current: TEST_PASSWORD,
+      password: "a brand new password",
+      confirm: "a brand new password",
+    });
     expect(changed.status).toBe(303);
     expect((await env.other.get("/admin")).status).toBe(303);
     expect((await env.author.get("/admin")).status).toBe(200);

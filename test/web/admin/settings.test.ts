@@ -4,18 +4,45 @@ import { createPost } from "../../../src/blog/posts.ts";
 import { request, TEST_PASSWORD } from "../../helpers.ts";
 import { HOST, signedInBrowser } from "./admin.ts";
 
-const general = (csrf: string, fields: Record<string, string> = {}) => ({ csrf, title: "Alice writes", description: "On <databases>", author_name: "Alice", posts_per_page: "5", comment_policy: "approve", time_zone: "Europe/Berlin", ...fields });
+const general = (csrf: string, fields: Record<string, string> = {}) => ({
+  csrf,
+  title: "Alice writes",
+  description: "On <databases>",
+  author_name: "Alice",
+  posts_per_page: "5",
+  comment_policy: "approve",
+  time_zone: "Europe/Berlin",
+  ...fields,
+});
 
 describe("settings", () => {
   test("the settings form saves title, description, author name, posts per page, comment policy and time zone", async () => {
     const { b, csrf, db, handler } = await signedInBrowser();
     const form = await (await b.get("/admin/settings")).text();
-    for (const label of ["Blog title", "Description", "Author name", "Posts per page", "Comments", "Time zone", "Custom CSS", "Change password", "Custom domain"]) expect(form).toContain(label);
+    for (const label of [
+      "Blog title",
+      "Description",
+      "Author name",
+      "Posts per page",
+      "Comments",
+      "Time zone",
+      "Custom CSS",
+      "Change password",
+      "Custom domain",
+    ])
+      expect(form).toContain(label);
     const r = await b.post("/admin/settings", general(csrf));
     expect(r.status).toBe(303);
     expect(await (await b.get(r.headers.get("location")!)).text()).toContain("Settings saved.");
     const s = getSettings(db());
-    expect([s.title, s.description, s.author_name, s.posts_per_page, s.comment_policy, s.time_zone]).toEqual(["Alice writes", "On <databases>", "Alice", 5, "approve", "Europe/Berlin"]);
+    expect([s.title, s.description, s.author_name, s.posts_per_page, s.comment_policy, s.time_zone]).toEqual([
+      "Alice writes",
+      "On <databases>",
+      "Alice",
+      5,
+      "approve",
+      "Europe/Berlin",
+    ]);
     const home = await (await request(handler, HOST, "/")).text();
     expect(home).toContain("Alice writes");
     expect(home).toContain("On &lt;databases&gt;");
@@ -23,7 +50,16 @@ describe("settings", () => {
 
   test("bad settings re-show the form with what was typed and a message beside each field", async () => {
     const { b, csrf, db } = await signedInBrowser();
-    const r = await b.post("/admin/settings", general(csrf, { title: " ", posts_per_page: "500", comment_policy: "everyone", time_zone: "Mars/Olympus", description: "kept <text>" }));
+    const r = await b.post(
+      "/admin/settings",
+      general(csrf, {
+        title: " ",
+        posts_per_page: "500",
+        comment_policy: "everyone",
+        time_zone: "Mars/Olympus",
+        description: "kept <text>",
+      }),
+    );
     expect(r.status).toBe(400);
     const html = await r.text();
     expect(html).toContain('id="title-error">A blog needs a title.');
@@ -42,7 +78,10 @@ describe("settings", () => {
     expect(tooBig.status).toBe(400);
     expect(await tooBig.text()).toContain("the limit is 50,000");
     expect(getSettings(db()).custom_css).toBe("");
-    const r = await b.post("/admin/settings/css", { csrf, css: "body { color: teal }\n</style><script>alert(1)</script>" });
+    const r = await b.post("/admin/settings/css", {
+      csrf,
+      css: "body { color: teal }\n</style><script>alert(1)</script>",
+    });
     expect(r.headers.get("location")).toBe("/admin/settings?saved=css-cleaned#css");
     const css = getSettings(db()).custom_css;
     expect(css).not.toContain("<");
@@ -69,15 +108,26 @@ describe("settings", () => {
     const env = await signedInBrowser();
     const other = env.browser();
     await other.signIn();
-    const change = (fields: Record<string, string>) => env.b.post("/admin/password", { csrf: env.csrf, current: TEST_PASSWORD, password: "a brand new password", confirm: "a brand new password", ...fields });
+    const change = (fields: Record<string, string>) =>
+      env.b.post("/admin/password", {
+        csrf: env.csrf,
+        current: TEST_PASSWORD,
+        password: "a brand new password",
+        confirm: "a brand new password",
+        ...fields,
+      });
     const wrong = await change({ current: "not it" });
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain('id="current-error">This is not your current password.');
     expect(await (await change({ password: "short", confirm: "short" })).text()).toContain("at least 10 characters");
-    expect(await (await change({ confirm: "something else" })).text()).toContain("The two new passwords are not the same.");
+    expect(await (await change({ confirm: "something else" })).text()).toContain(
+      "The two new passwords are not the same.",
+    );
     const ok = await change({});
     expect(ok.status).toBe(303);
-    expect(await (await env.b.get(ok.headers.get("location")!.replace(/#.*/, ""))).text()).toContain("Password changed.");
+    expect(await (await env.b.get(ok.headers.get("location")!.replace(/#.*/, ""))).text()).toContain(
+      "Password changed.",
+    );
     expect((await other.get("/admin")).status).toBe(303);
     expect((await env.browser().signIn()).status).toBe(401);
     expect((await env.browser().signIn(undefined, "a brand new password")).status).toBe(303);
@@ -85,8 +135,19 @@ describe("settings", () => {
 
   test("guessing the current password is limited too", async () => {
     const env = await signedInBrowser();
-    for (let i = 0; i < 5; i++) await env.b.post("/admin/password", { csrf: env.csrf, current: `guess ${i}`, password: "a brand new password", confirm: "a brand new password" });
-    const limited = await env.b.post("/admin/password", { csrf: env.csrf, current: TEST_PASSWORD, password: "a brand new password", confirm: "a brand new password" });
+    for (let i = 0; i < 5; i++)
+      await env.b.post("/admin/password", {
+        csrf: env.csrf,
+        current: `guess ${i}`,
+        password: "a brand new password",
+        confirm: "a brand new password",
+      });
+    const limited = await env.b.post("/admin/password", {
+      csrf: env.csrf,
+      current: TEST_PASSWORD,
+      password: "a brand new password",
+      confirm: "a brand new password",
+    });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBeTruthy();
   });
@@ -96,7 +157,15 @@ describe("settings", () => {
     expect((await b.post("/admin/settings", general(""))).status).toBe(403);
     expect((await b.post("/admin/settings/css", { css: "p{}" })).status).toBe(403);
     expect((await b.post("/admin/settings/domain", { domain: "x.example.com" })).status).toBe(403);
-    expect((await b.post("/admin/password", { current: TEST_PASSWORD, password: "a brand new password", confirm: "a brand new password" })).status).toBe(403);
+    expect(
+      (
+        await b.post("/admin/password", {
+          current: TEST_PASSWORD,
+          password: "a brand new password",
+          confirm: "a brand new password",
+        })
+      ).status,
+    ).toBe(403);
     expect((await b.post("/admin/settings", general(csrf), { origin: "https://evil.example" })).status).toBe(403);
     expect(getSettings(db()).title).toBe("alice's blog");
   });

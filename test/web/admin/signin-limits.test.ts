@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { parseTenantName } from "../../../src/tenants/names.ts";
-import { PASSWORD_BUSY_RETRY_S, PASSWORD_MAX_WAITING, PASSWORD_PERMITS, PasswordGate, type Argon } from "../../../src/web/passwordgate.ts";
+import {
+  PASSWORD_BUSY_RETRY_S,
+  PASSWORD_MAX_WAITING,
+  PASSWORD_PERMITS,
+  PasswordGate,
+  type Argon,
+} from "../../../src/web/passwordgate.ts";
 import { makeBlog, makeServer, tempDir, TEST_PASSWORD } from "../../helpers.ts";
 import { Browser, EMAIL, hiddenField, setupAdmin } from "./admin.ts";
 
@@ -36,7 +42,9 @@ describe("sign-in under a flood", () => {
     env.services.passwords = gate(argon);
     const b = env.browser();
     const csrf = hiddenField(await (await b.get("/admin/login")).text(), "csrf");
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => b.post("/admin/login", { email: EMAIL, password: `wrong ${i}`, csrf })));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => b.post("/admin/login", { email: EMAIL, password: `wrong ${i}`, csrf })),
+    );
     const statuses = answers.map((r) => r.status);
     expect(seen.verifications).toBeLessThanOrEqual(5);
     expect(statuses.filter((s) => s === 401)).toHaveLength(seen.verifications);
@@ -55,7 +63,15 @@ describe("sign-in under a flood", () => {
     const b = env.browser();
     const csrf = hiddenField(await (await b.get("/admin/login")).text(), "csrf");
     const clients = 30;
-    const answers = await Promise.all(Array.from({ length: clients }, (_, i) => b.post("/admin/login", { email: EMAIL, password: "wrong password", csrf }, { "x-test-peer": `198.51.100.${i + 1}` })));
+    const answers = await Promise.all(
+      Array.from({ length: clients }, (_, i) =>
+        b.post(
+          "/admin/login",
+          { email: EMAIL, password: "wrong password", csrf },
+          { "x-test-peer": `198.51.100.${i + 1}` },
+        ),
+      ),
+    );
     const admitted = PASSWORD_PERMITS + PASSWORD_MAX_WAITING;
     expect(answers.filter((r) => r.status === 401)).toHaveLength(admitted);
     const busy = answers.filter((r) => r.status === 503);
@@ -66,7 +82,11 @@ describe("sign-in under a flood", () => {
     expect(seen.maxInFlight).toBeLessThanOrEqual(PASSWORD_PERMITS);
     // A client that was told "busy" was not counted: it still has all its attempts.
     const refused = answers.findIndex((r) => r.status === 503);
-    const again = await b.post("/admin/login", { email: EMAIL, password: TEST_PASSWORD, csrf }, { "x-test-peer": `198.51.100.${refused + 1}` });
+    const again = await b.post(
+      "/admin/login",
+      { email: EMAIL, password: TEST_PASSWORD, csrf },
+      { "x-test-peer": `198.51.100.${refused + 1}` },
+    );
     expect(again.status).toBe(303);
   }, 20_000);
 });
@@ -103,7 +123,12 @@ describe("a blog evicted while its password is checked", () => {
     const alice = new Browser(handler);
     const form = await (await alice.get("/admin/login")).text();
     const paused = pause();
-    const signingIn = alice.post("/admin/login", { email: EMAIL, password: TEST_PASSWORD, csrf: hiddenField(form, "csrf"), next: "/admin" });
+    const signingIn = alice.post("/admin/login", {
+      email: EMAIL,
+      password: TEST_PASSWORD,
+      csrf: hiddenField(form, "csrf"),
+      next: "/admin",
+    });
     await paused.started;
     // Another blog's admin takes the pool's only slot.
     expect((await new Browser(handler, "bob.localhost").get("/admin/login")).status).toBe(200);
@@ -120,7 +145,12 @@ describe("a blog evicted while its password is checked", () => {
     expect((await alice.signIn()).status).toBe(303);
     const csrf = await alice.csrf("/admin/settings");
     const paused = pause();
-    const changing = alice.post("/admin/password", { csrf, current: TEST_PASSWORD, password: "a brand new password", confirm: "a brand new password" });
+    const changing = alice.post("/admin/password", {
+      csrf,
+      current: TEST_PASSWORD,
+      password: "a brand new password",
+      confirm: "a brand new password",
+    });
     await paused.started;
     expect((await new Browser(handler, "bob.localhost").get("/admin/login")).status).toBe(200);
     expect(services.pool.peek(parseTenantName("alice"))).toBeUndefined();

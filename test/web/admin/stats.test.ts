@@ -12,9 +12,21 @@ import { HOST, setupAdmin, signedInBrowser } from "./admin.ts";
 describe("stats", () => {
   test("views per post, a server-drawn SVG chart of the last 30 days, and top posts", async () => {
     const { b, db, now, handler, services } = await signedInBrowser();
-    const a = createPost(db(), { title: "Popular <one>", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
-    const c = createPost(db(), { title: "Quiet", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
-    db().query("INSERT INTO daily_views (post_id, day, views) VALUES (?, '2026-04-20', 7), (?, '2026-03-01', 100), (?, '2026-04-30', 2)").run(a.id, a.id, c.id);
+    const a = createPost(
+      db(),
+      { title: "Popular <one>", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      now(),
+    );
+    const c = createPost(
+      db(),
+      { title: "Quiet", body: "x", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      now(),
+    );
+    db()
+      .query(
+        "INSERT INTO daily_views (post_id, day, views) VALUES (?, '2026-04-20', 7), (?, '2026-03-01', 100), (?, '2026-04-30', 2)",
+      )
+      .run(a.id, a.id, c.id);
     db().query("UPDATE posts SET views = CASE id WHEN ? THEN 107 ELSE 2 END").run(a.id);
     // Three reads today through the real reader: counted in memory, shown before they reach the file.
     for (let i = 0; i < 3; i++) await request(handler, HOST, `/${a.slug}`);
@@ -46,7 +58,11 @@ describe("stats", () => {
 describe("export", () => {
   test("/admin/export downloads <name>-<date>.db: a consistent snapshot without sessions or password hashes, and leaves no temporary file", async () => {
     const { b, db, now, csrf } = await signedInBrowser();
-    createPost(db(), { title: "Exported post", body: "kept", status: "published", publishedAt: "2026-04-01T00:00:00Z" }, now());
+    createPost(
+      db(),
+      { title: "Exported post", body: "kept", status: "published", publishedAt: "2026-04-01T00:00:00Z" },
+      now(),
+    );
     addComment(db(), { postId: 1, name: "R", body: "c", status: "approved" }, now());
     expect(csrf).toBeTruthy();
     const before = readdirSync(tmpdir()).filter((f) => f.startsWith("writekit-export-")).length;
@@ -93,7 +109,9 @@ describe("export", () => {
     // Three blogs at once: two are made, the third is told the server is busy.
     const three = await Promise.all([alice, bob, carol].map((b) => b.get("/admin/export")));
     expect(three.map((r) => r.status).sort()).toEqual([200, 200, 429]);
-    expect(await three.find((r) => r.status === 429)!.text()).toContain(`the server makes only ${MAX_EXPORTS_PER_SERVER} at a time`);
+    expect(await three.find((r) => r.status === 429)!.text()).toContain(
+      `the server makes only ${MAX_EXPORTS_PER_SERVER} at a time`,
+    );
     await Promise.all(three.filter((r) => r.status === 200).map((r) => r.arrayBuffer()));
     // Once they are done, each blog exports again.
     expect((await carol.get("/admin/export")).status).toBe(200);

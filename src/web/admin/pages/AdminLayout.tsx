@@ -19,21 +19,39 @@ export function CsrfField({ token }: { token: string }): JSX.Element {
   return <input type="hidden" name="csrf" value={token} />;
 }
 
-export function AdminLayout({ title, chrome, blogTitle, section, children }: { title: string; chrome?: Chrome; blogTitle?: string; section?: Section; children?: Children }): JSX.Element {
+export function AdminLayout({
+  title,
+  chrome,
+  blogTitle,
+  section,
+  children,
+}: {
+  title: string;
+  chrome?: Chrome;
+  blogTitle?: string;
+  section?: Section;
+  children?: Children;
+}): JSX.Element {
   const link = (href: string, name: Section, label: JSX.Element | string) => (
     <a href={href} aria-current={section === name ? "page" : undefined}>
       {label}
     </a>
   );
   return (
-    <Document title={chrome ? `${title} · ${chrome.blogTitle} admin` : title} head={<meta name="robots" content="noindex, nofollow" />} bodyClass="admin">
+    <Document
+      title={chrome ? `${title} · ${chrome.blogTitle} admin` : title}
+      head={<meta name="robots" content="noindex, nofollow" />}
+      bodyClass="admin"
+    >
       <header class="admin">
         <div class="admin-wrap">
           <div class="admin-brand">
             <a class="site-title" href="/admin" safe>
               {chrome?.blogTitle ?? blogTitle ?? "WriteKit"}
             </a>
-            <a class="view-blog" href="/">View blog</a>
+            <a class="view-blog" href="/">
+              View blog
+            </a>
           </div>
           {chrome ? (
             <nav class="admin" aria-label="Admin">

@@ -28,7 +28,16 @@ const EMPTY: Record<CommentStatus, string> = {
   spam: "Nothing marked as spam.",
 };
 
-export function CommentsPage({ chrome, status, comments, counts, page, pages, timeZone, notice }: CommentsPageProps): JSX.Element {
+export function CommentsPage({
+  chrome,
+  status,
+  comments,
+  counts,
+  page,
+  pages,
+  timeZone,
+  notice,
+}: CommentsPageProps): JSX.Element {
   return (
     <AdminLayout title="Comments" chrome={chrome} section="comments">
       <div class="page-head">
@@ -36,7 +45,11 @@ export function CommentsPage({ chrome, status, comments, counts, page, pages, ti
       </div>
       <nav class="tabs" aria-label="Comment lists">
         {TABS.map(([s, label]) => (
-          <a href={s === "pending" ? "/admin/comments" : `/admin/comments?status=${s}`} aria-current={s === status ? "page" : undefined} safe>
+          <a
+            href={s === "pending" ? "/admin/comments" : `/admin/comments?status=${s}`}
+            aria-current={s === status ? "page" : undefined}
+            safe
+          >
             {`${label} (${counts[s]})`}
           </a>
         ))}
@@ -117,7 +130,11 @@ export function CommentsPage({ chrome, status, comments, counts, page, pages, ti
           </div>
         </form>
       )}
-      <Pager page={page} pages={pages} base={status === "pending" ? "/admin/comments" : `/admin/comments?status=${status}`} />
+      <Pager
+        page={page}
+        pages={pages}
+        base={status === "pending" ? "/admin/comments" : `/admin/comments?status=${status}`}
+      />
     </AdminLayout>
   );
 }

@@ -14,7 +14,16 @@ export interface ConfirmPageProps {
   children?: Children;
 }
 
-export function ConfirmPage({ chrome, heading, action, button, cancelHref, danger, section = "posts", children }: ConfirmPageProps): JSX.Element {
+export function ConfirmPage({
+  chrome,
+  heading,
+  action,
+  button,
+  cancelHref,
+  danger,
+  section = "posts",
+  children,
+}: ConfirmPageProps): JSX.Element {
   return (
     <AdminLayout title={heading} chrome={chrome} section={section}>
       <div class="narrow confirm">

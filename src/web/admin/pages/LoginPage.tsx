@@ -26,11 +26,28 @@ export function LoginPage({ blogTitle, token, next, email = "", error, info }: L
           <input type="hidden" name="next" value={next} />
           <div class="field">
             <label for="email">Email</label>
-            <input type="email" id="email" name="email" value={email} required maxlength="254" autocomplete="username" autofocus={email === ""} />
+            <input
+              type="email"
+              id="email"
+              name="email"
+              value={email}
+              required
+              maxlength="254"
+              autocomplete="username"
+              autofocus={email === ""}
+            />
           </div>
           <div class="field">
             <label for="password">Password</label>
-            <input type="password" id="password" name="password" required maxlength="1000" autocomplete="current-password" autofocus={email !== ""} />
+            <input
+              type="password"
+              id="password"
+              name="password"
+              required
+              maxlength="1000"
+              autocomplete="current-password"
+              autofocus={email !== ""}
+            />
           </div>
           <div>
             <button type="submit">Sign in</button>

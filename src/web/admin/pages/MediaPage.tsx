@@ -1,7 +1,15 @@
 // The blog's images: an upload form (no JavaScript: a multipart form with the session's token),
 // every image with its thumbnail, size, dimensions, Markdown and where it is used, the choice of
 // the blog's icon, and the way to delete one nothing uses.
-import { ACCEPTED_TYPES, MEDIA_LIMITS, mediaMarkdown, mediaUrl, sizeText, type Media, type MediaUse } from "../../../blog/media.ts";
+import {
+  ACCEPTED_TYPES,
+  MEDIA_LIMITS,
+  mediaMarkdown,
+  mediaUrl,
+  sizeText,
+  type Media,
+  type MediaUse,
+} from "../../../blog/media.ts";
 import type { Refusal } from "../upload.ts";
 import { AdminLayout, CsrfField, FieldError, Notice, type Chrome } from "./AdminLayout.tsx";
 
@@ -56,14 +64,35 @@ export function MediaPage({ chrome, media, usage, icon, alt = "", refused, notic
           <CsrfField token={chrome.csrf} />
           <div class={refused?.field === "image" ? "field invalid" : "field"}>
             <label for="image">Image</label>
-            <input type="file" id="image" name="image" accept={IMAGE_ACCEPT} aria-invalid={refused?.field === "image" ? "true" : undefined} aria-describedby={refused?.field === "image" ? "image-hint image-error" : "image-hint"} />
-            <p class="hint" id="image-hint" safe>{`${ACCEPTED_TYPES}, at most ${sizeText(MEDIA_LIMITS.fileBytes)}. The same file uploaded twice is stored once.`}</p>
+            <input
+              type="file"
+              id="image"
+              name="image"
+              accept={IMAGE_ACCEPT}
+              aria-invalid={refused?.field === "image" ? "true" : undefined}
+              aria-describedby={refused?.field === "image" ? "image-hint image-error" : "image-hint"}
+            />
+            <p
+              class="hint"
+              id="image-hint"
+              safe
+            >{`${ACCEPTED_TYPES}, at most ${sizeText(MEDIA_LIMITS.fileBytes)}. The same file uploaded twice is stored once.`}</p>
             <FieldError id="image" message={refused?.field === "image" ? refused.message : undefined} />
           </div>
           <div class={refused?.field === "alt" ? "field invalid" : "field"}>
             <label for="alt">Alt text</label>
-            <input type="text" id="alt" name="alt" value={alt} maxlength={String(MEDIA_LIMITS.alt)} aria-invalid={refused?.field === "alt" ? "true" : undefined} aria-describedby="alt-hint" />
-            <p class="hint" id="alt-hint">What the image shows, for readers who cannot see it.</p>
+            <input
+              type="text"
+              id="alt"
+              name="alt"
+              value={alt}
+              maxlength={String(MEDIA_LIMITS.alt)}
+              aria-invalid={refused?.field === "alt" ? "true" : undefined}
+              aria-describedby="alt-hint"
+            />
+            <p class="hint" id="alt-hint">
+              What the image shows, for readers who cannot see it.
+            </p>
             <FieldError id="alt" message={refused?.field === "alt" ? refused.message : undefined} />
           </div>
           <div>
@@ -71,7 +100,10 @@ export function MediaPage({ chrome, media, usage, icon, alt = "", refused, notic
           </div>
         </form>
       </section>
-      <p class="meta" safe>{`${usage.count} image${usage.count === 1 ? "" : "s"}, ${sizeText(usage.used)} of this blog's ${sizeText(usage.quota)}.`}</p>
+      <p
+        class="meta"
+        safe
+      >{`${usage.count} image${usage.count === 1 ? "" : "s"}, ${sizeText(usage.used)} of this blog's ${sizeText(usage.quota)}.`}</p>
       {media.length === 0 ? (
         <div class="empty">
           <p>No images yet. Upload one here or from the editor.</p>
@@ -87,7 +119,15 @@ export function MediaPage({ chrome, media, usage, icon, alt = "", refused, notic
   );
 }
 
-function MediaItem({ chrome, media, isIcon }: { chrome: Chrome; media: Media & { usedBy: MediaUse[] }; isIcon: boolean }): JSX.Element {
+function MediaItem({
+  chrome,
+  media,
+  isIcon,
+}: {
+  chrome: Chrome;
+  media: Media & { usedBy: MediaUse[] };
+  isIcon: boolean;
+}): JSX.Element {
   const url = mediaUrl(media);
   const id = media.sha256.slice(0, 12);
   return (

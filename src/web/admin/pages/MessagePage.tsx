@@ -1,7 +1,17 @@
 // A short page that explains why something was refused or did not happen.
 import { AdminLayout } from "./AdminLayout.tsx";
 
-export function MessagePage({ blogTitle, heading, message, status }: { blogTitle: string; heading: string; message: string; status: number }): JSX.Element {
+export function MessagePage({
+  blogTitle,
+  heading,
+  message,
+  status,
+}: {
+  blogTitle: string;
+  heading: string;
+  message: string;
+  status: number;
+}): JSX.Element {
   return (
     <AdminLayout title={heading} blogTitle={blogTitle}>
       <div class="narrow">

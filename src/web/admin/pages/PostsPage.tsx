@@ -5,10 +5,24 @@ import { AdminLayout, Notice, type Chrome } from "./AdminLayout.tsx";
 
 export type PostRow = Pick<Post, "id" | "slug" | "title" | "status" | "kind" | "published_at" | "updated_at" | "views">;
 
-export function PostsPage({ chrome, posts, timeZone, notice }: { chrome: Chrome; posts: PostRow[]; timeZone: string; notice?: string }): JSX.Element {
+export function PostsPage({
+  chrome,
+  posts,
+  timeZone,
+  notice,
+}: {
+  chrome: Chrome;
+  posts: PostRow[];
+  timeZone: string;
+  notice?: string;
+}): JSX.Element {
   const drafts = posts.filter((p) => p.status === "draft");
-  const scheduled = posts.filter((p) => p.status === "scheduled").sort((a, b) => String(a.published_at).localeCompare(String(b.published_at)));
-  const published = posts.filter((p) => p.status === "published").sort((a, b) => String(b.published_at).localeCompare(String(a.published_at)));
+  const scheduled = posts
+    .filter((p) => p.status === "scheduled")
+    .sort((a, b) => String(a.published_at).localeCompare(String(b.published_at)));
+  const published = posts
+    .filter((p) => p.status === "published")
+    .sort((a, b) => String(b.published_at).localeCompare(String(a.published_at)));
   return (
     <AdminLayout title="Posts" chrome={chrome} section="posts">
       <div class="page-head">
@@ -26,13 +40,32 @@ export function PostsPage({ chrome, posts, timeZone, notice }: { chrome: Chrome;
         ""
       )}
       <PostGroup heading="Drafts" posts={drafts} describe={(p) => `Edited ${formatDateTime(p.updated_at, timeZone)}`} />
-      <PostGroup heading="Scheduled" posts={scheduled} describe={(p) => `Publishes ${formatDateTime(p.published_at, timeZone)}`} />
-      <PostGroup heading="Published" posts={published} describe={(p) => formatDateTime(p.published_at, timeZone)} views />
+      <PostGroup
+        heading="Scheduled"
+        posts={scheduled}
+        describe={(p) => `Publishes ${formatDateTime(p.published_at, timeZone)}`}
+      />
+      <PostGroup
+        heading="Published"
+        posts={published}
+        describe={(p) => formatDateTime(p.published_at, timeZone)}
+        views
+      />
     </AdminLayout>
   );
 }
 
-function PostGroup({ heading, posts, describe, views }: { heading: string; posts: PostRow[]; describe: (p: PostRow) => string; views?: boolean }): JSX.Element {
+function PostGroup({
+  heading,
+  posts,
+  describe,
+  views,
+}: {
+  heading: string;
+  posts: PostRow[];
+  describe: (p: PostRow) => string;
+  views?: boolean;
+}): JSX.Element {
   if (posts.length === 0) return "";
   return (
     <section class="admin-section">

@@ -4,7 +4,19 @@ import type { Revision } from "../../../blog/revisions.ts";
 import { formatDateTime } from "../../../blog/zones.ts";
 import { AdminLayout, CsrfField, Notice, type Chrome } from "./AdminLayout.tsx";
 
-export function RevisionPage({ chrome, post, revision, timeZone, error }: { chrome: Chrome; post: Post; revision: Revision; timeZone: string; error?: string }): JSX.Element {
+export function RevisionPage({
+  chrome,
+  post,
+  revision,
+  timeZone,
+  error,
+}: {
+  chrome: Chrome;
+  post: Post;
+  revision: Revision;
+  timeZone: string;
+  error?: string;
+}): JSX.Element {
   return (
     <AdminLayout title={`Version of ${post.title}`} chrome={chrome} section="posts">
       <p class="crumbs">
@@ -12,7 +24,10 @@ export function RevisionPage({ chrome, post, revision, timeZone, error }: { chro
       </p>
       <h1 safe>{`Version of ${formatDateTime(revision.created_at, timeZone)}`}</h1>
       {error ? <Notice kind="bad">{<span safe>{error}</span>}</Notice> : ""}
-      <p class="meta">Restoring it makes this the post's text again (title, slug, body and tags); the current text is kept as another version, so nothing is lost.</p>
+      <p class="meta">
+        Restoring it makes this the post's text again (title, slug, body and tags); the current text is kept as another
+        version, so nothing is lost.
+      </p>
       <form method="post" action={`/admin/posts/${post.id}/revisions/${revision.id}/restore`} class="actions">
         <CsrfField token={chrome.csrf} />
         <input type="hidden" name="updated_at" value={post.updated_at} />

@@ -1,6 +1,8 @@
 // The blog's settings, in separate forms so each saves only what it shows: the blog itself, its
 // menu, its icon (chosen on the Media page), its custom domain, its custom stylesheet, the
 // author's password and sessions, and the download of the whole blog.
+//
+// Long because it is several forms on one page, laid out field by field; the markup is most of it.
 import type { CommentPolicy } from "../../../blog/settings.ts";
 import { CUSTOM_CSS_LIMIT } from "../../../blog/customcss.ts";
 import { MIN_PASSWORD_LENGTH } from "../../../blog/authors.ts";
@@ -40,8 +42,8 @@ function DomainClaim({ status, csrf }: { status: DomainStatus; csrf: string }): 
   return (
     <div class="stack">
       <p>
-        <strong safe>{status.domain}</strong> is <strong>pending</strong>: the blog does not answer at it until the domain's DNS proves it is yours. Create this DNS record
-        where the domain's DNS is managed, then press Check now:
+        <strong safe>{status.domain}</strong> is <strong>pending</strong>: the blog does not answer at it until the
+        domain's DNS proves it is yours. Create this DNS record where the domain's DNS is managed, then press Check now:
       </p>
       <table class="sessions-table">
         <tbody>
@@ -123,8 +125,25 @@ function SessionRow({ session, timeZone }: { session: SessionInfo; timeZone: str
   );
 }
 
-export function SettingsPage({ chrome, general, menu, linkable, icon, css, domain, zones, ownHost, domainStatus, sessions, timeZone, errors = {}, notice, form }: SettingsPageProps): JSX.Element {
-  const noticeFor = (name: SettingsPageProps["form"]) => (notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "");
+export function SettingsPage({
+  chrome,
+  general,
+  menu,
+  linkable,
+  icon,
+  css,
+  domain,
+  zones,
+  ownHost,
+  domainStatus,
+  sessions,
+  timeZone,
+  errors = {},
+  notice,
+  form,
+}: SettingsPageProps): JSX.Element {
+  const noticeFor = (name: SettingsPageProps["form"]) =>
+    notice && form === name ? <Notice kind={notice.kind}>{<span safe>{notice.text}</span>}</Notice> : "";
   const errs = (name: SettingsPageProps["form"]) => (form === name ? errors : {});
   const g = errs("general");
   const m = errs("menu");
@@ -144,12 +163,27 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
             <CsrfField token={chrome.csrf} />
             <div class={g.title ? "field invalid" : "field"}>
               <label for="title">Blog title</label>
-              <input type="text" id="title" name="title" value={general.title} maxlength="200" aria-invalid={invalid(g, "title")} />
+              <input
+                type="text"
+                id="title"
+                name="title"
+                value={general.title}
+                maxlength="200"
+                aria-invalid={invalid(g, "title")}
+              />
               <Err id="title" errors={g} />
             </div>
             <div class={g.description ? "field invalid" : "field"}>
               <label for="description">Description</label>
-              <textarea id="description" name="description" rows="2" maxlength="500" class="short" aria-invalid={invalid(g, "description")} safe>
+              <textarea
+                id="description"
+                name="description"
+                rows="2"
+                maxlength="500"
+                class="short"
+                aria-invalid={invalid(g, "description")}
+                safe
+              >
                 {general.description}
               </textarea>
               <Err id="description" errors={g} />
@@ -157,12 +191,29 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
             <div class="field-row">
               <div class={g.author_name ? "field invalid" : "field"}>
                 <label for="author_name">Author name</label>
-                <input type="text" id="author_name" name="author_name" value={general.author_name} maxlength="100" autocomplete="name" aria-invalid={invalid(g, "author_name")} />
+                <input
+                  type="text"
+                  id="author_name"
+                  name="author_name"
+                  value={general.author_name}
+                  maxlength="100"
+                  autocomplete="name"
+                  aria-invalid={invalid(g, "author_name")}
+                />
                 <Err id="author_name" errors={g} />
               </div>
               <div class={g.posts_per_page ? "field invalid" : "field"}>
                 <label for="posts_per_page">Posts per page</label>
-                <input type="number" id="posts_per_page" name="posts_per_page" value={general.posts_per_page} min="1" max="100" inputmode="numeric" aria-invalid={invalid(g, "posts_per_page")} />
+                <input
+                  type="number"
+                  id="posts_per_page"
+                  name="posts_per_page"
+                  value={general.posts_per_page}
+                  min="1"
+                  max="100"
+                  inputmode="numeric"
+                  aria-invalid={invalid(g, "posts_per_page")}
+                />
                 <Err id="posts_per_page" errors={g} />
               </div>
             </div>
@@ -204,11 +255,20 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
             <CsrfField token={chrome.csrf} />
             <div class={m.menu ? "field invalid" : "field"}>
               <label for="menu_links">Menu links</label>
-              <textarea id="menu_links" name="menu" rows="5" spellcheck="false" aria-invalid={invalid(m, "menu")} aria-describedby={m.menu ? "menu_links-hint menu-error" : "menu_links-hint"} safe>
+              <textarea
+                id="menu_links"
+                name="menu"
+                rows="5"
+                spellcheck="false"
+                aria-invalid={invalid(m, "menu")}
+                aria-describedby={m.menu ? "menu_links-hint menu-error" : "menu_links-hint"}
+                safe
+              >
                 {menu}
               </textarea>
               <p class="hint" id="menu_links-hint">
-                One link a line, as <code>Label | URL</code>: a page or tag of this blog (<code>About | /about</code>), or any http or https address. Leave empty for no menu.
+                One link a line, as <code>Label | URL</code>: a page or tag of this blog (<code>About | /about</code>),
+                or any http or https address. Leave empty for no menu.
               </p>
               <Err id="menu" errors={m} />
               {linkable.length ? (
@@ -243,7 +303,9 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
             </p>
           ) : (
             <p>
-              {"The blog uses WriteKit's default icon. To use your own, upload a square image (at least 180 × 180 pixels) on the "}
+              {
+                "The blog uses WriteKit's default icon. To use your own, upload a square image (at least 180 × 180 pixels) on the "
+              }
               <a href="/admin/media">Media page</a>
               {" and choose “Use as the blog's icon”."}
             </p>
@@ -253,13 +315,26 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
         <section class="card" id="domain">
           <h2>Custom domain</h2>
           {noticeFor("domain")}
-          <p class="meta" safe>{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, enter it here, and prove it is yours with the DNS record shown once it is saved.`}</p>
+          <p
+            class="meta"
+            safe
+          >{`Your blog is always at ${ownHost}. To also serve it at a domain of your own, point the domain's DNS at this server, enter it here, and prove it is yours with the DNS record shown once it is saved.`}</p>
           {domainStatus ? <DomainClaim status={domainStatus} csrf={chrome.csrf} /> : ""}
           <form class="stack" method="post" action="/admin/settings/domain">
             <CsrfField token={chrome.csrf} />
             <div class={d.domain ? "field invalid" : "field"}>
               <label for="domain_name">Domain</label>
-              <input type="text" id="domain_name" name="domain" value={domain} maxlength="253" placeholder="blog.example.com" autocapitalize="none" spellcheck="false" aria-invalid={invalid(d, "domain")} />
+              <input
+                type="text"
+                id="domain_name"
+                name="domain"
+                value={domain}
+                maxlength="253"
+                placeholder="blog.example.com"
+                autocapitalize="none"
+                spellcheck="false"
+                aria-invalid={invalid(d, "domain")}
+              />
               <p class="hint">Leave empty to stop using a custom domain.</p>
               <Err id="domain" errors={d} />
             </div>
@@ -272,7 +347,10 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
         <section class="card" id="css">
           <h2>Custom CSS</h2>
           {noticeFor("css")}
-          <p class="meta" safe>{`Added after the blog's own stylesheet on every reader page (not on these admin pages). Up to ${CUSTOM_CSS_LIMIT.toLocaleString("en")} characters.`}</p>
+          <p
+            class="meta"
+            safe
+          >{`Added after the blog's own stylesheet on every reader page (not on these admin pages). Up to ${CUSTOM_CSS_LIMIT.toLocaleString("en")} characters.`}</p>
           <form class="stack" method="post" action="/admin/settings/css">
             <CsrfField token={chrome.csrf} />
             <div class={c.css ? "field invalid" : "field"}>
@@ -293,21 +371,51 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
           {noticeFor("password")}
           <form class="stack" method="post" action="/admin/password">
             <CsrfField token={chrome.csrf} />
-            <input type="email" name="username" value={chrome.email} autocomplete="username" class="hp" tabindex="-1" aria-hidden="true" readonly />
+            <input
+              type="email"
+              name="username"
+              value={chrome.email}
+              autocomplete="username"
+              class="hp"
+              tabindex="-1"
+              aria-hidden="true"
+              readonly
+            />
             <div class={p.current ? "field invalid" : "field"}>
               <label for="current">Current password</label>
-              <input type="password" id="current" name="current" maxlength="1000" autocomplete="current-password" aria-invalid={invalid(p, "current")} />
+              <input
+                type="password"
+                id="current"
+                name="current"
+                maxlength="1000"
+                autocomplete="current-password"
+                aria-invalid={invalid(p, "current")}
+              />
               <Err id="current" errors={p} />
             </div>
             <div class={p.password ? "field invalid" : "field"}>
               <label for="new_password">New password</label>
-              <input type="password" id="new_password" name="password" maxlength="1000" autocomplete="new-password" aria-invalid={invalid(p, "password")} />
+              <input
+                type="password"
+                id="new_password"
+                name="password"
+                maxlength="1000"
+                autocomplete="new-password"
+                aria-invalid={invalid(p, "password")}
+              />
               <p class="hint">{`At least ${MIN_PASSWORD_LENGTH} characters.`}</p>
               <Err id="password" errors={p} />
             </div>
             <div class={p.confirm ? "field invalid" : "field"}>
               <label for="confirm">New password again</label>
-              <input type="password" id="confirm" name="confirm" maxlength="1000" autocomplete="new-password" aria-invalid={invalid(p, "confirm")} />
+              <input
+                type="password"
+                id="confirm"
+                name="confirm"
+                maxlength="1000"
+                autocomplete="new-password"
+                aria-invalid={invalid(p, "confirm")}
+              />
               <Err id="confirm" errors={p} />
             </div>
             <div>
@@ -335,7 +443,10 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
           </table>
           <form class="stack" method="post" action="/admin/sign-out-everywhere">
             <CsrfField token={chrome.csrf} />
-            <p class="meta">Ends every session listed here except this browser's (to end this one too, use Sign out). A session you do not recognise may mean someone knows your password: change it as well.</p>
+            <p class="meta">
+              Ends every session listed here except this browser's (to end this one too, use Sign out). A session you do
+              not recognise may mean someone knows your password: change it as well.
+            </p>
             <div>
               <button type="submit" class="secondary">
                 Sign out everywhere else
@@ -346,7 +457,10 @@ export function SettingsPage({ chrome, general, menu, linkable, icon, css, domai
 
         <section class="card" id="export">
           <h2>Your data</h2>
-          <p>Download the whole blog (posts, comments, tags, settings and view counts) as one SQLite file. It opens in the sqlite3 command line tool or DB Browser for SQLite; it holds no passwords or sign-in sessions.</p>
+          <p>
+            Download the whole blog (posts, comments, tags, settings and view counts) as one SQLite file. It opens in
+            the sqlite3 command line tool or DB Browser for SQLite; it holds no passwords or sign-in sessions.
+          </p>
           <p>
             <a class="button secondary" href="/admin/export" download="">
               Download export (.db)

@@ -42,7 +42,13 @@ export function ViewsChart({ days }: { days: DayViews[] }): JSX.Element {
       <title safe>{label}</title>
       {ticks.map((v) => (
         <>
-          <line class="grid" x1={String(PAD.left)} x2={String(W - PAD.right)} y1={y(v).toFixed(1)} y2={y(v).toFixed(1)} />
+          <line
+            class="grid"
+            x1={String(PAD.left)}
+            x2={String(W - PAD.right)}
+            y1={y(v).toFixed(1)}
+            y2={y(v).toFixed(1)}
+          />
           <text class="axis" x={String(PAD.left - 6)} y={(y(v) + 4).toFixed(1)} text-anchor="end" safe>
             {Number.isInteger(v) ? v.toLocaleString("en") : v.toFixed(1)}
           </text>
@@ -53,11 +59,25 @@ export function ViewsChart({ days }: { days: DayViews[] }): JSX.Element {
         const h = (d.views / top) * plotH;
         return (
           <>
-            <rect class="bar" x={x.toFixed(1)} y={(PAD.top + plotH - h).toFixed(1)} width={barW.toFixed(1)} height={Math.max(h, d.views > 0 ? 1 : 0).toFixed(1)}>
-              <title safe>{`${shortDay(d.day)}: ${d.views.toLocaleString("en")} view${d.views === 1 ? "" : "s"}`}</title>
+            <rect
+              class="bar"
+              x={x.toFixed(1)}
+              y={(PAD.top + plotH - h).toFixed(1)}
+              width={barW.toFixed(1)}
+              height={Math.max(h, d.views > 0 ? 1 : 0).toFixed(1)}
+            >
+              <title
+                safe
+              >{`${shortDay(d.day)}: ${d.views.toLocaleString("en")} view${d.views === 1 ? "" : "s"}`}</title>
             </rect>
             {(days.length - 1 - i) % 7 === 0 ? (
-              <text class="axis" x={(i === days.length - 1 ? x + barW : x + barW / 2).toFixed(1)} y={String(H - 10)} text-anchor={i === days.length - 1 ? "end" : "middle"} safe>
+              <text
+                class="axis"
+                x={(i === days.length - 1 ? x + barW : x + barW / 2).toFixed(1)}
+                y={String(H - 10)}
+                text-anchor={i === days.length - 1 ? "end" : "middle"}
+                safe
+              >
                 {shortDay(d.day)}
               </text>
             ) : (
@@ -72,7 +92,10 @@ export function ViewsChart({ days }: { days: DayViews[] }): JSX.Element {
 
 export function StatsPage({ chrome, days, posts, total }: StatsPageProps): JSX.Element {
   const recent = days.reduce((n, d) => n + d.views, 0);
-  const topPosts = [...posts].filter((p) => p.recent > 0).sort((a, b) => b.recent - a.recent).slice(0, 5);
+  const topPosts = [...posts]
+    .filter((p) => p.recent > 0)
+    .sort((a, b) => b.recent - a.recent)
+    .slice(0, 5);
   return (
     <AdminLayout title="Stats" chrome={chrome} section="stats">
       <div class="page-head">
@@ -91,7 +114,10 @@ export function StatsPage({ chrome, days, posts, total }: StatsPageProps): JSX.E
       <section class="card">
         <h2>Daily views, last 30 days (UTC)</h2>
         <ViewsChart days={days} />
-        <p class="meta small">Every view is counted here at once; an export of the blog includes the views of the last few minutes only after the server has added them to its file (every ten minutes).</p>
+        <p class="meta small">
+          Every view is counted here at once; an export of the blog includes the views of the last few minutes only
+          after the server has added them to its file (every ten minutes).
+        </p>
       </section>
       <section class="admin-section">
         <h2>Top posts, last 30 days</h2>
@@ -104,7 +130,10 @@ export function StatsPage({ chrome, days, posts, total }: StatsPageProps): JSX.E
                 <a class="row-title" href={`/admin/posts/${p.id}`} safe>
                   {p.title}
                 </a>
-                <span class="meta views" safe>{`${p.recent.toLocaleString("en")} view${p.recent === 1 ? "" : "s"}`}</span>
+                <span
+                  class="meta views"
+                  safe
+                >{`${p.recent.toLocaleString("en")} view${p.recent === 1 ? "" : "s"}`}</span>
               </li>
             ))}
           </ol>
@@ -119,8 +148,12 @@ export function StatsPage({ chrome, days, posts, total }: StatsPageProps): JSX.E
             <thead>
               <tr>
                 <th scope="col">Post</th>
-                <th scope="col" class="num">30 days</th>
-                <th scope="col" class="num">All time</th>
+                <th scope="col" class="num">
+                  30 days
+                </th>
+                <th scope="col" class="num">
+                  All time
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -131,8 +164,12 @@ export function StatsPage({ chrome, days, posts, total }: StatsPageProps): JSX.E
                       {p.title}
                     </a>
                   </td>
-                  <td class="num" safe>{p.recent.toLocaleString("en")}</td>
-                  <td class="num" safe>{p.views.toLocaleString("en")}</td>
+                  <td class="num" safe>
+                    {p.recent.toLocaleString("en")}
+                  </td>
+                  <td class="num" safe>
+                    {p.views.toLocaleString("en")}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -14,7 +14,13 @@ export function StandalonePage({ blog, page }: { blog: BlogChrome; page: ReaderP
       description={page.excerpt || undefined}
       canonical={url}
       head={
-        <OpenGraph type="website" siteName={blog.title} title={page.title} url={url} description={page.excerpt || undefined}>
+        <OpenGraph
+          type="website"
+          siteName={blog.title}
+          title={page.title}
+          url={url}
+          description={page.excerpt || undefined}
+        >
           <ImageCard html={page.html} origin={blog.origin} />
         </OpenGraph>
       }

@@ -4,14 +4,37 @@ import { tagHref } from "../../components/PostMeta.tsx";
 import { Layout, type BlogChrome } from "../../layout.tsx";
 import { PostList } from "./PostList.tsx";
 
-export function TagPage({ blog, tag, posts, page, pages, total, timeZone }: { blog: BlogChrome; tag: string; posts: PostSummary[]; page: number; pages: number; total: number; timeZone: string }): JSX.Element {
+export function TagPage({
+  blog,
+  tag,
+  posts,
+  page,
+  pages,
+  total,
+  timeZone,
+}: {
+  blog: BlogChrome;
+  tag: string;
+  posts: PostSummary[];
+  page: number;
+  pages: number;
+  total: number;
+  timeZone: string;
+}): JSX.Element {
   const base = tagHref(tag);
   return (
     <Layout
       title={`Posts tagged “${tag}” · ${blog.title}`}
       blog={blog}
       canonical={`${blog.origin}${base}${page > 1 ? `?page=${page}` : ""}`}
-      head={<link rel="alternate" type="application/atom+xml" title={`${blog.title}: posts tagged “${tag}”`} href={`${blog.origin}${base}/feed.xml`} />}
+      head={
+        <link
+          rel="alternate"
+          type="application/atom+xml"
+          title={`${blog.title}: posts tagged “${tag}”`}
+          href={`${blog.origin}${base}/feed.xml`}
+        />
+      }
     >
       <h1 safe>{`Tagged “${tag}”`}</h1>
       <p class="meta">
