@@ -36,6 +36,9 @@ export function renderCaddyfile(placement: Placement, source: string): string {
   if (global.length) out.push("{", ...global, "}");
   out.push("", `${site} {`);
   if (isHttps) out.push("\ttls {", "\t\ton_demand", "\t}");
+  // Pages, feeds and the stylesheet compressed for clients that ask (Caddy's default list of
+  // types: text and JSON/XML, not images); WriteKit itself sends them as they are.
+  out.push("\tencode zstd gzip");
   for (const node of nodes) {
     const hosts: string[] = [];
     for (const [name, blog] of Object.entries(placement.blogs).sort(([a], [b]) => a.localeCompare(b))) {

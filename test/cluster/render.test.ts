@@ -90,6 +90,7 @@ describe("placement render --caddy", () => {
     expect(text).toContain("health_uri /readyz");
     expect(text).toContain("ask http://10.0.0.1:3000/tls-check");
     expect(text).toContain("on_demand");
+    expect(text).toContain("\tencode zstd gzip\n");
   });
 
   test.skipIf(!CADDY)(
