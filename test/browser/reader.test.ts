@@ -24,7 +24,7 @@ describe.skipIf(!hasChromium)("a reader in a real browser", () => {
     updateSettings(db, { description: "Notes on databases and the web.", comment_policy: "approve" });
     createPost(db, {
       title: "Why every blog is a file",
-      body: "SQLite in **WAL mode** lets readers and the writer work together.\n\n```sql\nPRAGMA journal_mode = WAL;\n```\n\nRead [the docs](https://sqlite.org/wal.html).",
+      body: "SQLite in **WAL mode** lets readers and the writer work together.\n\n```sql\nPRAGMA journal_mode = WAL;\n```\n\nRead [the docs](https://sqlite.org/wal.html).[^wal]\n\n[^wal]: WAL arrived in SQLite 3.7.0.",
       tags: ["sqlite", "design"],
       status: "published",
       publishedAt: "2026-02-01T09:00:00Z",
@@ -73,6 +73,17 @@ describe.skipIf(!hasChromium)("a reader in a real browser", () => {
         await link.click({ timeout: 1000 }).catch(() => {});
     }
     expect(ran).toEqual([]);
+    await page.close();
+  });
+
+  test("every link inside a post's text is underlined, footnote links included: colour alone does not tell a link", async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url("alice", "/why-every-blog-is-a-file"));
+    const links = await page
+      .locator(".prose p a, .prose li a")
+      .evaluateAll((as) => as.map((a) => ({ text: a.textContent, line: getComputedStyle(a).textDecorationLine })));
+    expect(links.map((l) => l.text)).toEqual(["the docs", "[1]", "↩︎"]);
+    expect(links.filter((l) => !l.line.includes("underline"))).toEqual([]);
     await page.close();
   });
 
