@@ -35,16 +35,18 @@ export interface PageStoreOptions {
   stateOf: (owner: string) => string;
 }
 
+// A page's last use lives in its own small table: updating a column of `pages` would rewrite the
+// whole row, its body included (~130 µs for a 26 KB page, against ~4 µs here), on every page
+// served from disk.
+const SCHEMA_VERSION = "2"; // 2: uses(key, used) apart from pages, used in milliseconds
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, owner TEXT NOT NULL, gen INTEGER NOT NULL, used INTEGER NOT NULL, bytes INTEGER NOT NULL, meta TEXT NOT NULL, body BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS pages_by_used ON pages (used);
+CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, owner TEXT NOT NULL, gen INTEGER NOT NULL, bytes INTEGER NOT NULL, meta TEXT NOT NULL, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS pages_by_owner ON pages (owner, gen);
+CREATE TABLE IF NOT EXISTS uses (key TEXT PRIMARY KEY, used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uses_by_used ON uses (used, key);
 CREATE TABLE IF NOT EXISTS owners (name TEXT PRIMARY KEY, gen INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
-
-/** Minutes since the epoch: the coarse clock of "recently used". */
-const minute = () => Math.floor(Date.now() / 60_000);
 
 export class PageStore {
   hits = 0;
@@ -77,14 +79,20 @@ export class PageStore {
         db.run(
           "PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048; PRAGMA journal_size_limit = 16777216",
         );
-        db.run(SCHEMA);
-        const build = db.query("SELECT value FROM about WHERE key = 'build'").get() as { value: string } | null;
-        if (build?.value !== options.buildId) {
-          db.run("DELETE FROM pages; DELETE FROM owners");
-          db.query(
-            "INSERT INTO about (key, value) VALUES ('build', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-          ).run(options.buildId);
+        db.run("CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+        const about = (key: string) =>
+          (db!.query("SELECT value FROM about WHERE key = ?").get(key) as { value: string } | null)?.value;
+        if (about("build") !== options.buildId || about("schema") !== SCHEMA_VERSION) {
+          // Another build's pages, perhaps in another layout: made anew.
+          db.run("DROP TABLE IF EXISTS pages; DROP TABLE IF EXISTS uses; DROP TABLE IF EXISTS owners");
+          db.run(SCHEMA);
+          const set = db.query(
+            "INSERT INTO about (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          );
+          set.run("build", options.buildId);
+          set.run("schema", SCHEMA_VERSION);
         }
+        db.run(SCHEMA);
         return new PageStore(db, options);
       } catch (e) {
         db?.close();
@@ -157,36 +165,50 @@ export class PageStore {
       this.bytes <= this.options.budgetBytes
     )
       return;
-    const now = minute();
+    // The flush's time orders the least recently used (pages of one flush by key).
+    const now = Date.now();
     try {
       this.db.transaction(() => {
         const put = this.db.query(
-          "INSERT INTO pages (key, owner, gen, used, bytes, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, gen = excluded.gen, used = excluded.used, bytes = excluded.bytes, meta = excluded.meta, body = excluded.body",
+          "INSERT INTO pages (key, owner, gen, bytes, meta, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, gen = excluded.gen, bytes = excluded.bytes, meta = excluded.meta, body = excluded.body",
         );
         const old = this.db.query("SELECT bytes FROM pages WHERE key = ?");
+        const use = this.db.query(
+          "INSERT INTO uses (key, used) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET used = excluded.used",
+        );
         for (const [key, p] of this.puts) {
           if (p.gen !== this.genOf(p.owner)) continue;
           this.bytes -= (old.get(key) as { bytes: number } | null)?.bytes ?? 0;
-          put.run(key, p.owner, p.gen, now, p.body.byteLength, p.meta, p.body);
+          put.run(key, p.owner, p.gen, p.body.byteLength, p.meta, p.body);
+          use.run(key, now);
           this.bytes += p.body.byteLength;
         }
-        const use = this.db.query("UPDATE pages SET used = ? WHERE key = ?");
-        for (const key of this.touched) use.run(now, key);
+        const touch = this.db.query("UPDATE uses SET used = ? WHERE key = ? AND used <> ?");
+        for (const key of this.touched) touch.run(now, key, now);
+        const unused = this.db.query(
+          "DELETE FROM uses WHERE key IN (SELECT key FROM pages WHERE owner = ? AND gen < ?)",
+        );
         const gone = this.db.query("DELETE FROM pages WHERE owner = ? AND gen < ? RETURNING bytes");
-        for (const [owner, gen] of this.stale)
+        for (const [owner, gen] of this.stale) {
+          unused.run(owner, gen);
           for (const row of gone.all(owner, gen) as { bytes: number }[]) this.bytes -= row.bytes;
+        }
         const setOwner = this.db.query(
           "INSERT INTO owners (name, gen, state) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET gen = excluded.gen, state = CASE WHEN excluded.state = '' THEN owners.state ELSE excluded.state END",
         );
         for (const [owner, { gen, state }] of this.owners) setOwner.run(owner, gen, state ?? "");
         if (this.bytes > this.options.budgetBytes) {
-          const evict = this.db.query(
-            "DELETE FROM pages WHERE key IN (SELECT key FROM pages ORDER BY used LIMIT ?) RETURNING bytes",
-          );
+          const oldest = this.db.query("SELECT key FROM uses ORDER BY used, key LIMIT ?");
+          const evict = this.db.query("DELETE FROM pages WHERE key = ? RETURNING bytes");
+          const forget = this.db.query("DELETE FROM uses WHERE key = ?");
           while (this.bytes > this.options.budgetBytes * 0.9) {
-            const rows = evict.all(200) as { bytes: number }[];
-            if (!rows.length) break;
-            for (const row of rows) this.bytes -= row.bytes;
+            const keys = oldest.all(200) as { key: string }[];
+            if (!keys.length) break;
+            for (const { key } of keys) {
+              if (this.bytes <= this.options.budgetBytes * 0.9) break;
+              this.bytes -= (evict.get(key) as { bytes: number } | null)?.bytes ?? 0;
+              forget.run(key);
+            }
           }
         }
       })();

@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -79,6 +80,43 @@ describe("the page store", () => {
     const next = open(path, { build: "new" });
     expect(next.get("alice", "k")).toBeNull();
     next.close();
+  });
+
+  test("a store of the same build in an older layout is made anew, not failed on", () => {
+    const path = join(tempDir(), "pages.db");
+    const db = new Database(path, { create: true });
+    db.run(
+      "CREATE TABLE pages (key TEXT PRIMARY KEY, owner TEXT NOT NULL, gen INTEGER NOT NULL, used INTEGER NOT NULL, bytes INTEGER NOT NULL, meta TEXT NOT NULL, body BLOB NOT NULL)",
+    );
+    db.run("CREATE TABLE owners (name TEXT PRIMARY KEY, gen INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID");
+    db.run("CREATE TABLE about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+    db.run("INSERT INTO about VALUES ('build', 'build-1')");
+    db.run("INSERT INTO pages VALUES ('k', 'alice', 0, 1, 3, 'm', x'6f6c64')");
+    db.close();
+    const store = open(path);
+    expect(store.get("alice", "k")).toBeNull();
+    store.put("alice", "k", "m", bytes("new"));
+    store.flush();
+    expect(text(store.get("alice", "k"))).toBe("new");
+    store.close();
+  });
+
+  test("a page served from disk counts as used: over the budget, the pages nobody asked for go first", async () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path, { budget: 10_000 });
+    for (let i = 0; i < 9; i++) store.put("alice", `old${i}`, "m", new Uint8Array(1000));
+    store.flush();
+    await Bun.sleep(5);
+    expect(store.get("alice", "old0")).not.toBeNull(); // read again: now the most recently used
+    store.flush();
+    await Bun.sleep(5);
+    for (let i = 0; i < 3; i++) store.put("alice", `new${i}`, "m", new Uint8Array(1000));
+    store.flush();
+    expect(store.bytesStored).toBeLessThanOrEqual(10_000);
+    expect(store.get("alice", "old0")).not.toBeNull();
+    expect(store.get("alice", "old1")).toBeNull();
+    expect(store.get("alice", "new2")).not.toBeNull();
+    store.close();
   });
 
   test("over its budget, the least recently used pages go", () => {
