@@ -55,7 +55,11 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
     config,
     registry,
     sites: new SiteResolver(config.domain, () => services.customDomains),
-    pool: new Pool(registry, { maxOpen: config.maxOpen }),
+    pool: new Pool(registry, {
+      maxOpen: config.maxOpen,
+      mayKeepOpen: (name) =>
+        !services.cluster || (services.cluster.where(name).kind === "here" && !services.cluster.isDraining(name)),
+    }),
     pages: overrides.pages ?? new PageCache(PAGE_CACHE_BYTES, openPageStore(config)),
     customDomains: overrides.customDomains ?? loadCustomDomains(config),
     views: new ViewCounter(() => services.now()),

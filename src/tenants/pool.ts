@@ -23,6 +23,12 @@ export interface PoolOptions {
    */
   hotReads?: number;
   hotWindowMs?: number;
+  /**
+   * Whether a blog read often may be opened into the pool. In a cluster, not a blog being drained
+   * or placed elsewhere: a handle left open would keep its WAL index in use, and the move's
+   * `node release` waits for nothing to have it open.
+   */
+  mayKeepOpen?: (name: TenantName) => boolean;
   /** How long a blog opened read-only is served so before trying read-write again. */
   readOnlyRetryMs?: number;
 }
@@ -72,7 +78,12 @@ export class Pool {
    * pool, so each of its reads stops paying for an open.
    */
   read<T>(name: TenantName, use: (tenant: Tenant) => T): T {
-    if (this.open.get(name) === undefined && !this.registry.peek(name) && this.isHot(name)) {
+    if (
+      this.open.get(name) === undefined &&
+      !this.registry.peek(name) &&
+      this.isHot(name) &&
+      (this.options.mayKeepOpen?.(name) ?? true)
+    ) {
       try {
         this.get(name);
       } catch {

@@ -81,6 +81,24 @@ describe("a node of a cluster", () => {
     expect(services.views.pendingViews).toBe(0);
   });
 
+  test("a blog read often is opened into the pool while placed here, never while it drains", async () => {
+    const { get, services, placementFile } = await node(
+      { alice: { node: "n1", epoch: 1, state: "active" }, bob: { node: "n1", epoch: 1, state: "draining" } },
+      ["alice", "bob"],
+    );
+    for (let i = 0; i < 10; i++) {
+      expect((await get("alice", `/missing-${i}`)).status).toBe(404);
+      expect((await get("bob", `/missing-${i}`)).status).toBe(404);
+    }
+    expect(services.pool.names() as string[]).toEqual(["alice"]);
+    // Once alice drains, its handle is closed (ClusterNode) and reads do not bring it back.
+    updatePlacement(placementFile, (p) => void (p.blogs.alice.state = "draining"));
+    expect(services.cluster!.load()).toBe(true);
+    services.pool.close(parseTenantName("alice"));
+    for (let i = 0; i < 10; i++) expect((await get("alice", `/missing-${i}`)).status).toBe(404);
+    expect(services.pool.names()).toEqual([]);
+  });
+
   test("draining writes the blog's page views into its file, closes it, and /readyz lists it drained", async () => {
     const { data, get, services, placementFile, handler } = await node(
       { alice: { node: "n1", epoch: 2, state: "active" } },
