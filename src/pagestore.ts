@@ -36,8 +36,7 @@ export interface PageStoreOptions {
 }
 
 // A page's last use lives in its own small table: updating a column of `pages` would rewrite the
-// whole row, its body included (~130 µs for a 26 KB page, against ~4 µs here), on every page
-// served from disk.
+// whole row, its body included, on every page served from disk (docs/BENCHMARKS.md has the cost).
 const SCHEMA_VERSION = "2"; // 2: uses(key, used) apart from pages, used in milliseconds
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, owner TEXT NOT NULL, gen INTEGER NOT NULL, bytes INTEGER NOT NULL, meta TEXT NOT NULL, body BLOB NOT NULL);
@@ -85,7 +84,6 @@ export class PageStore {
         if (about("build") !== options.buildId || about("schema") !== SCHEMA_VERSION) {
           // Another build's pages, perhaps in another layout: made anew.
           db.run("DROP TABLE IF EXISTS pages; DROP TABLE IF EXISTS uses; DROP TABLE IF EXISTS owners");
-          db.run(SCHEMA);
           const set = db.query(
             "INSERT INTO about (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
           );
