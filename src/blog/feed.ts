@@ -7,7 +7,12 @@ import type { Feed as FeedType } from "feed";
 import type { ReaderPost } from "./posts.ts";
 import type { Settings } from "./settings.ts";
 
-export const FEED_SIZE = 20;
+/**
+ * Entries per feed: the newest ten, as WordPress and jekyll-feed give by default. A feed carries
+ * each post's whole HTML, so its size and its render grow with this number: at 20, a feed of an
+ * ordinary blog was ~190 KB and took ~2–4 ms to make, five times a post page (docs/BENCHMARKS.md).
+ */
+export const FEED_SIZE = 10;
 
 export interface FeedSource {
   settings: Settings;

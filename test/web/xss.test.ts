@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { xml2js } from "xml-js";
 import { addComment } from "../../src/blog/comments.ts";
-import { createPost } from "../../src/blog/posts.ts";
+import { FEED_SIZE } from "../../src/blog/feed.ts";
+import { createPost, normaliseTag } from "../../src/blog/posts.ts";
 import { updateSettings } from "../../src/blog/settings.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { makeServer, makeBlog, request, tempDir } from "../helpers.ts";
@@ -75,13 +76,24 @@ describe("user text is escaped on every page", () => {
       expect({ path, found: dangerous(body) }).toEqual({ path, found: [] });
     }
     // Atom: every type="html" field is HTML to a feed reader, so each must be safe as HTML.
-    const atom: any = xml2js(await (await request(handler, "alice.localhost", "/feed.xml")).text(), { compact: true });
-    expect(atom.feed.entry).toHaveLength(20);
-    for (const entry of atom.feed.entry) {
-      for (const field of ["title", "summary", "content"]) {
-        const html = entry[field]._cdata ?? entry[field]._text ?? "";
-        expect({ field, found: dangerous(html) }).toEqual({ field, found: [] });
+    // The blog feed holds the newest FEED_SIZE posts; each post's own tag feed holds it, so every
+    // payload is read back from a feed.
+    const feeds = ["/feed.xml", ...XSS_PAYLOADS.map((p) => `/tags/${encodeURIComponent(normaliseTag(p))}/feed.xml`)];
+    const seen = new Set<string>();
+    for (const path of feeds) {
+      const r = await request(handler, "alice.localhost", path);
+      expect({ path, status: r.status }).toEqual({ path, status: 200 });
+      const atom: any = xml2js(await r.text(), { compact: true });
+      const entries = [atom.feed.entry].flat();
+      if (path === "/feed.xml") expect(entries).toHaveLength(FEED_SIZE);
+      for (const entry of entries) {
+        seen.add(entry.id._text);
+        for (const field of ["title", "summary", "content"]) {
+          const html = entry[field]._cdata ?? entry[field]._text ?? "";
+          expect({ path, field, found: dangerous(html) }).toEqual({ path, field, found: [] });
+        }
       }
     }
+    expect(seen.size).toBe(XSS_PAYLOADS.length);
   });
 });
