@@ -25,6 +25,8 @@ export interface Config {
   accessLog: boolean;
   /** Cut a closed blog's WAL index (-shm) back to 3 bytes right after its last connection closes. */
   cutWalIndex: boolean;
+  /** Most megabytes of rendered pages kept in memory, in front of the page store. */
+  pageCacheMb: number;
   /** Most megabytes of rendered pages kept on disk (DATA/cache/pages.db); 0 keeps them in memory only. */
   pageStoreMb: number;
   /** The blogs are replicated by Litestream: SQLite settings it can follow (tenants/replication.ts). */
@@ -65,6 +67,13 @@ export const addressOptions = {
   port: { type: "string" },
 } as const;
 
+/**
+ * Rendered pages kept in memory by default. The page store on disk holds far more and answers in
+ * a fraction of a render, so memory holds only the hottest pages (docs/BENCHMARKS.md: 32 MB and
+ * 64 MB served the reader mix alike, and 32 MB keeps the server's peak RSS lower).
+ */
+export const DEFAULT_PAGE_CACHE_MB = 32;
+
 export const serveOptions = {
   ...commonOptions,
   ...addressOptions,
@@ -76,6 +85,7 @@ export const serveOptions = {
   "metrics-token": { type: "string" },
   "access-log": { type: "boolean" },
   "no-wal-index-cut": { type: "boolean" },
+  "page-cache-mb": { type: "string" },
   "page-store-mb": { type: "string" },
   replicated: { type: "boolean" },
   placement: { type: "string" },
@@ -268,6 +278,12 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     metricsToken: metricsToken || null,
     accessLog: values["access-log"] === true || /^(1|true|yes|on)$/i.test(env.WRITEKIT_ACCESS_LOG ?? ""),
     cutWalIndex: values["no-wal-index-cut"] !== true && !/^(0|false|no|off)$/i.test(env.WRITEKIT_WAL_INDEX_CUT ?? ""),
+    pageCacheMb: integer(
+      "--page-cache-mb",
+      String(values["page-cache-mb"] ?? env.WRITEKIT_PAGE_CACHE_MB ?? String(DEFAULT_PAGE_CACHE_MB)),
+      1,
+      1_000_000,
+    ),
     pageStoreMb: integer(
       "--page-store-mb",
       String(values["page-store-mb"] ?? env.WRITEKIT_PAGE_STORE_MB ?? "1024"),

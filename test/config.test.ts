@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { createServices } from "../src/server/services.ts";
+import { tempDir, testConfig } from "./helpers.ts";
 
 describe("--trusted-proxy and WRITEKIT_TRUSTED_PROXIES", () => {
   test("no proxy is trusted by default", () => {
@@ -52,6 +54,29 @@ describe("--trusted-proxy and WRITEKIT_TRUSTED_PROXIES", () => {
     for (const [values, env, message] of cases) {
       expect(() => loadConfig(values, env)).toThrow(ConfigError);
       expect(() => loadConfig(values, env)).toThrow(message);
+    }
+  });
+});
+
+describe("--page-cache-mb and WRITEKIT_PAGE_CACHE_MB", () => {
+  test("32 MB by default; the flag wins over the environment; the page cache gets that budget", () => {
+    expect(loadConfig({}, {}).pageCacheMb).toBe(32);
+    expect(loadConfig({}, { WRITEKIT_PAGE_CACHE_MB: "128" }).pageCacheMb).toBe(128);
+    expect(loadConfig({ "page-cache-mb": "8" }, { WRITEKIT_PAGE_CACHE_MB: "128" }).pageCacheMb).toBe(8);
+    const services = createServices(testConfig(tempDir(), { pageCacheMb: 8 }));
+    expect(services.pages.budgetBytes).toBe(8 * 1024 * 1024);
+  });
+
+  test("a value that is not a whole number of megabytes, 1 or more, is refused", () => {
+    for (const [raw, message] of [
+      ["0", "--page-cache-mb must be between 1 and 1000000, got 0"],
+      ["-5", '--page-cache-mb must be a whole number, got "-5"'],
+      ["64MB", '--page-cache-mb must be a whole number, got "64MB"'],
+      ["", '--page-cache-mb must be a whole number, got ""'],
+    ]) {
+      expect(() => loadConfig({ "page-cache-mb": raw }, {})).toThrow(ConfigError);
+      expect(() => loadConfig({}, { WRITEKIT_PAGE_CACHE_MB: raw || " " })).toThrow(ConfigError);
+      expect(() => loadConfig({ "page-cache-mb": raw }, {})).toThrow(message);
     }
   });
 });

@@ -31,6 +31,8 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --access-log          one log line per request (env WRITEKIT_ACCESS_LOG=1)
   --metrics-token T     also let /metrics answer "Authorization: Bearer T" from any
                         address, not only loopback (env WRITEKIT_METRICS_TOKEN; 16+ chars)
+  --page-cache-mb N     most megabytes of rendered pages kept in memory, in front of the page
+                        store (env WRITEKIT_PAGE_CACHE_MB; default 32)
   --page-store-mb N     most megabytes of rendered pages kept on disk in DATA/cache/, so a
                         restart starts warm (env WRITEKIT_PAGE_STORE_MB; default 1024; 0: none)
   --no-wal-index-cut    leave each closed blog's -shm file as SQLite left it, instead of

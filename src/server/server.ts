@@ -32,7 +32,11 @@ export function startServer(config: Config): RunningServer {
   const watcher = new BlogWatcher(services);
   watcher.start();
   const collector = setInterval(
-    answerGarbageCollector(() => services.metrics.requestsAnswered),
+    answerGarbageCollector({
+      answered: () => services.metrics.requestsAnswered,
+      released: () => services.pages.releasedBytes,
+      fullEveryBytes: services.pages.budgetBytes / 2,
+    }),
     YOUNG_GC_INTERVAL_MS,
   );
   const flusher = new ViewFlusher(services, { journalEveryMs: config.flushIntervalMs });

@@ -19,7 +19,6 @@ import { PasswordGate } from "../web/passwordgate.ts";
 import type { Services } from "../web/services.ts";
 
 /** Page cache budget: enough for the hot pages of thousands of blogs, far below the RSS goal. */
-const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** DATA/domains.json; an unreadable file is logged and the server starts without custom domains. */
 function loadCustomDomains(config: Config): Map<string, TenantName> {
@@ -60,7 +59,7 @@ export function createServices(config: Config, overrides: Partial<Services> = {}
       mayKeepOpen: (name) =>
         !services.cluster || (services.cluster.where(name).kind === "here" && !services.cluster.isDraining(name)),
     }),
-    pages: overrides.pages ?? new PageCache(PAGE_CACHE_BYTES, openPageStore(config)),
+    pages: overrides.pages ?? new PageCache(config.pageCacheMb * 1024 * 1024, openPageStore(config)),
     customDomains: overrides.customDomains ?? loadCustomDomains(config),
     views: new ViewCounter(() => services.now()),
     peer: (request, server) => server?.requestIP(request)?.address ?? null,

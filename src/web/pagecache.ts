@@ -65,7 +65,8 @@ function pageOf(meta: string, body: Uint8Array): CachedPage | null {
     const [status, etag, lastModified, contentType, expiresAt, headers, viewPostId] = JSON.parse(meta);
     const fields: PageFields = {
       status,
-      body: new Uint8Array(body),
+      // bun:sqlite gives each read a body of its own: kept as it is, not copied again.
+      body: body as Uint8Array<ArrayBuffer>,
       etag,
       lastModified,
       contentType,
@@ -93,6 +94,8 @@ class Tier {
   readonly entries = new LruMap<string, Entry>();
   private readonly byBlog = new Map<TenantName, Set<string>>();
   used = 0;
+  /** Bytes of entries let go of so far: garbage until the next full collection (server/gc.ts). */
+  released = 0;
 
   constructor(readonly budgetBytes: number) {}
 
@@ -121,6 +124,7 @@ class Tier {
       if (entry) {
         this.entries.delete(key);
         this.used -= entry.bytes;
+        this.released += entry.bytes;
       }
     }
     this.byBlog.delete(blog);
@@ -129,6 +133,7 @@ class Tier {
   clear(): void {
     this.entries.clear();
     this.byBlog.clear();
+    this.released += this.used;
     this.used = 0;
   }
 
@@ -137,6 +142,7 @@ class Tier {
     if (!entry) return;
     this.entries.delete(key);
     this.used -= entry.bytes;
+    this.released += entry.bytes;
     const keys = this.byBlog.get(entry.blog);
     keys?.delete(key);
     if (keys && keys.size === 0) this.byBlog.delete(entry.blog);
@@ -167,6 +173,11 @@ export class PageCache {
 
   get size(): number {
     return this.pages.entries.size + this.searches.entries.size;
+  }
+
+  /** Bytes of pages let go of from memory so far (evicted, dropped or replaced). */
+  get releasedBytes(): number {
+    return this.pages.released + this.searches.released;
   }
 
   /**

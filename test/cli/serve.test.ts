@@ -2,7 +2,12 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { readdirSync } from "node:fs";
 import { answerGarbageCollector } from "../../src/server/gc.ts";
-import { BUN, cli, makeServer, makeBlog, REPO, request, tempDir } from "../helpers.ts";
+import { createPost } from "../../src/blog/posts.ts";
+import { createHandler } from "../../src/app.ts";
+import { createServices } from "../../src/server/services.ts";
+import { parseTenantName } from "../../src/tenants/names.ts";
+import { PageCache } from "../../src/web/pagecache.ts";
+import { BUN, cli, makeServer, makeBlog, REPO, request, tempDir, testConfig } from "../helpers.ts";
 
 // These tests start `writekit` as child processes (or Workers): a few hundred ms each, seconds on a
 // loaded machine, past bun's default of 5 s per test (bunfig.toml cannot change it).
@@ -122,10 +127,12 @@ describe("writekit serve", () => {
     await makeBlog(data, "alice");
     const { handler, services } = makeServer(data);
     const collections: boolean[] = [];
-    const tick = answerGarbageCollector(
-      () => services.metrics.requestsAnswered,
-      (full) => collections.push(full),
-    );
+    const tick = answerGarbageCollector({
+      answered: () => services.metrics.requestsAnswered,
+      released: () => services.pages.releasedBytes,
+      fullEveryBytes: services.pages.budgetBytes / 2,
+      collect: (full) => collections.push(full),
+    });
     tick();
     expect(collections).toEqual([]); // nothing answered yet
     await request(handler, "alice.localhost", "/");
@@ -136,10 +143,49 @@ describe("writekit serve", () => {
     expect(collections).toEqual([false]); // idle again
   });
 
+  test("a full collection follows once the page cache has let go of half its budget in pages", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice");
+    // A page cache of 40 KB: a few pages fill it, and each new one pushes an old one out.
+    const services = createServices(testConfig(data), { pages: new PageCache(40_000) });
+    const handler = createHandler(services);
+    const db = services.pool.get(parseTenantName("alice")).db;
+    const slugs = Array.from(
+      { length: 30 },
+      (_, i) =>
+        createPost(db, {
+          title: `Post ${i}`,
+          body: "Words. ".repeat(400),
+          status: "published",
+          publishedAt: "2026-01-01T00:00:00Z",
+        }).slug,
+    );
+    const collections: boolean[] = [];
+    const tick = answerGarbageCollector({
+      answered: () => services.metrics.requestsAnswered,
+      released: () => services.pages.releasedBytes,
+      fullEveryBytes: services.pages.budgetBytes / 2,
+      collect: (full) => collections.push(full),
+    });
+    expect((await request(handler, "alice.localhost", `/${slugs[0]}`)).status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    tick();
+    expect(collections).toEqual([false]); // one page kept, nothing let go of: young only
+    for (const slug of slugs) expect((await request(handler, "alice.localhost", `/${slug}`)).status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(services.pages.releasedBytes).toBeGreaterThanOrEqual(20_000);
+    tick();
+    expect(collections).toEqual([false, true]); // pages were let go of: a full collection
+    tick();
+    expect(collections).toEqual([false, true]); // idle, and nothing more let go of
+  });
+
   test("bad flags are refused with a clear message", async () => {
     for (const [args, message] of [
       [["--port", "abc"], "--port must be a whole number"],
       [["--max-open", "0"], "--max-open must be between"],
+      [["--page-cache-mb", "0"], "--page-cache-mb must be between 1 and"],
+      [["--page-cache-mb", "1e3"], '--page-cache-mb must be a whole number, got "1e3"'],
       [["--log-format", "xml"], "--log-format"],
       [["--domain", "bad domain"], "not a valid host name"],
     ] as const) {
