@@ -8,6 +8,11 @@
 // whose files differ when it is first asked for (changed by another program while the server was
 // down) starts a new generation. A file written by another build of WriteKit is emptied at open.
 // It is a cache: written without syncing, and a damaged file is replaced by an empty one.
+//
+// Pages are read on the server's thread (one indexed row) and written in batches. A server gives
+// the writes to a Worker of their own (startWriter, pagestore-worker.ts): a batch of a hundred
+// milliseconds of new pages is a transaction of megabytes, which took ~9% of the server thread in
+// the reader mix. Without one (commands, tests, a Worker that failed) the batch is written here.
 import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
@@ -25,6 +30,28 @@ interface Pending {
   meta: string;
   body: Uint8Array;
 }
+
+/** One flush's writes, in the order they are applied (writeBatch). */
+export interface StoreBatch {
+  /** The flush's time: orders the least recently used (pages of one flush by key). */
+  now: number;
+  budgetBytes: number;
+  puts: { key: string; owner: string; gen: number; meta: string; body: Uint8Array }[];
+  touched: string[];
+  /** Owners whose pages of an older generation go. */
+  stale: { owner: string; gen: number }[];
+  owners: { owner: string; gen: number; state: string }[];
+}
+
+/** What the writer Worker is sent and answers (pagestore-worker.ts). */
+export type WriterMessage = { path: string } | { batch: StoreBatch } | { close: true };
+export type WriterReply = { bytes: number } | { error: string } | { closed: true };
+
+/** How long a close waits for the writer to close its connection. */
+const WRITER_CLOSE_MS = 2000;
+
+/** Batches waiting for the writer past this many body bytes are not kept: it is a cache, and memory matters more. */
+const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
 export interface PageStoreOptions {
   /** Largest total of page bytes kept; the least recently used go first. */
@@ -47,25 +74,101 @@ CREATE TABLE IF NOT EXISTS owners (name TEXT PRIMARY KEY, gen INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/** A connection to the store's file with the settings every user of it needs. */
+export function openStoreDatabase(path: string, busyTimeoutMs = 0): Database {
+  const db = new Database(path, { create: true, readwrite: true, strict: true });
+  try {
+    db.run(
+      `PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048; PRAGMA journal_size_limit = 16777216`,
+    );
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+/** Total bytes of the pages stored. */
+export function storedBytes(db: Database): number {
+  return (db.query("SELECT coalesce(sum(bytes), 0) AS n FROM pages").get() as { n: number }).n;
+}
+
+/**
+ * Applies one flush in one transaction: new pages, their uses, old generations dropped, owners'
+ * states, then the least recently used pages let go of down to 90% of the budget once past it.
+ * `bytes` is the stored total before; returns it after.
+ */
+export function writeBatch(db: Database, batch: StoreBatch, bytes: number): number {
+  db.transaction(() => {
+    const put = db.query(
+      "INSERT INTO pages (key, owner, gen, bytes, meta, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, gen = excluded.gen, bytes = excluded.bytes, meta = excluded.meta, body = excluded.body",
+    );
+    const old = db.query("SELECT bytes FROM pages WHERE key = ?");
+    const use = db.query(
+      "INSERT INTO uses (key, used) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET used = excluded.used",
+    );
+    for (const p of batch.puts) {
+      bytes -= (old.get(p.key) as { bytes: number } | null)?.bytes ?? 0;
+      put.run(p.key, p.owner, p.gen, p.body.byteLength, p.meta, p.body);
+      use.run(p.key, batch.now);
+      bytes += p.body.byteLength;
+    }
+    const touch = db.query("UPDATE uses SET used = ? WHERE key = ? AND used <> ?");
+    for (const key of batch.touched) touch.run(batch.now, key, batch.now);
+    const unused = db.query("DELETE FROM uses WHERE key IN (SELECT key FROM pages WHERE owner = ? AND gen < ?)");
+    const gone = db.query("DELETE FROM pages WHERE owner = ? AND gen < ? RETURNING bytes");
+    for (const { owner, gen } of batch.stale) {
+      unused.run(owner, gen);
+      for (const row of gone.all(owner, gen) as { bytes: number }[]) bytes -= row.bytes;
+    }
+    const setOwner = db.query(
+      "INSERT INTO owners (name, gen, state) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET gen = excluded.gen, state = CASE WHEN excluded.state = '' THEN owners.state ELSE excluded.state END",
+    );
+    for (const { owner, gen, state } of batch.owners) setOwner.run(owner, gen, state);
+    if (bytes > batch.budgetBytes) {
+      const oldest = db.query("SELECT key FROM uses ORDER BY used, key LIMIT ?");
+      const evict = db.query("DELETE FROM pages WHERE key = ? RETURNING bytes");
+      const forget = db.query("DELETE FROM uses WHERE key = ?");
+      while (bytes > batch.budgetBytes * 0.9) {
+        const keys = oldest.all(200) as { key: string }[];
+        if (!keys.length) break;
+        for (const { key } of keys) {
+          if (bytes <= batch.budgetBytes * 0.9) break;
+          bytes -= (evict.get(key) as { bytes: number } | null)?.bytes ?? 0;
+          forget.run(key);
+        }
+      }
+    }
+  })();
+  return bytes;
+}
+
 export class PageStore {
   hits = 0;
   misses = 0;
+  /** Pages not kept because the writer was too far behind (MAX_PENDING_BYTES). */
+  dropped = 0;
   private readonly gens = new Map<string, number>();
   /** Owners whose files were compared with the stored state in this process. */
   private readonly checked = new Set<string>();
   private readonly puts = new Map<string, Pending>();
+  private pendingBytes = 0;
   private readonly touched = new Set<string>();
   private readonly owners = new Map<string, { gen: number; state?: string }>();
   private readonly stale = new Map<string, number>();
   private bytes = 0;
+  private writer: Worker | null = null;
+  /** The batch the writer is applying, resolved with its answer. */
+  private writing: Promise<void> | null = null;
 
   private constructor(
     private readonly db: Database,
+    private readonly path: string,
     private readonly options: PageStoreOptions,
   ) {
     for (const row of db.query("SELECT name, gen FROM owners").all() as { name: string; gen: number }[])
       this.gens.set(row.name, row.gen);
-    this.bytes = (db.query("SELECT coalesce(sum(bytes), 0) AS n FROM pages").get() as { n: number }).n;
+    this.bytes = storedBytes(db);
   }
 
   /** Opens (or makes) the store at `path`; null, logged, when it cannot be had: the server runs on memory alone. */
@@ -74,10 +177,7 @@ export class PageStore {
       let db: Database | undefined;
       try {
         mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-        db = new Database(path, { create: true, readwrite: true, strict: true });
-        db.run(
-          "PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -2048; PRAGMA journal_size_limit = 16777216",
-        );
+        db = openStoreDatabase(path);
         db.run("CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
         const about = (key: string) =>
           (db!.query("SELECT value FROM about WHERE key = ?").get(key) as { value: string } | null)?.value;
@@ -91,7 +191,7 @@ export class PageStore {
           set.run("schema", SCHEMA_VERSION);
         }
         db.run(SCHEMA);
-        return new PageStore(db, options);
+        return new PageStore(db, path, options);
       } catch (e) {
         db?.close();
         log.warn(
@@ -110,15 +210,39 @@ export class PageStore {
     return this.bytes;
   }
 
+  /** Whether a Worker writes the batches (startWriter). */
+  get hasWriter(): boolean {
+    return this.writer !== null;
+  }
+
+  /**
+   * Hands the writes to a Worker running `url` (pagestore-worker.ts). If it fails, the batches are
+   * written on this thread again, and the batch it was writing is lost: only pages, rendered again
+   * when next asked for.
+   */
+  startWriter(url: URL): void {
+    const worker = new Worker(url);
+    // Bun's Worker keeps the process alive like a timer; a stop waits for the batch in flight instead.
+    (worker as unknown as { unref(): void }).unref();
+    worker.postMessage({ path: this.path } satisfies WriterMessage);
+    worker.addEventListener("error", (event) => {
+      log.warn("the page store's writer failed; pages are written on the server's thread", {
+        error: (event as ErrorEvent).message,
+      });
+      this.stopWriter();
+    });
+    this.writer = worker;
+  }
+
   /** The page at `key` if it was stored under the owner's current generation. */
   get(owner: string, key: string): StoredPage | null {
     const gen = this.genOf(owner);
-    const row = this.db.query("SELECT owner, gen, meta, body FROM pages WHERE key = ?").get(key) as {
-      owner: string;
-      gen: number;
-      meta: string;
-      body: Uint8Array;
-    } | null;
+    let row: { owner: string; gen: number; meta: string; body: Uint8Array } | null;
+    try {
+      row = this.db.query("SELECT owner, gen, meta, body FROM pages WHERE key = ?").get(key) as typeof row;
+    } catch {
+      row = null; // busy for an instant while the writer resets the WAL, or damaged: rendered instead
+    }
     if (!row || row.owner !== owner || row.gen !== gen) {
       this.misses++;
       return null;
@@ -130,6 +254,12 @@ export class PageStore {
 
   /** Keeps a page under the owner's current generation (written at the next flush). */
   put(owner: string, key: string, meta: string, body: Uint8Array): void {
+    const queued = this.puts.get(key);
+    if (!queued && this.pendingBytes + body.byteLength > MAX_PENDING_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.pendingBytes += body.byteLength - (queued?.body.byteLength ?? 0);
     this.puts.set(key, { owner, gen: this.genOf(owner), meta, body });
   }
 
@@ -140,7 +270,11 @@ export class PageStore {
     // A state remembered before is still what the new generation's pages will show, or older.
     this.owners.set(owner, { gen, state: this.owners.get(owner)?.state });
     this.stale.set(owner, gen);
-    for (const [key, page] of this.puts) if (page.owner === owner) this.puts.delete(key);
+    for (const [key, page] of this.puts)
+      if (page.owner === owner) {
+        this.puts.delete(key);
+        this.pendingBytes -= page.body.byteLength;
+      }
   }
 
   /**
@@ -153,8 +287,71 @@ export class PageStore {
     this.owners.set(owner, { gen: this.genOf(owner), state });
   }
 
-  /** Writes what was queued in one transaction, and lets the least recently used pages go past the budget. */
+  /**
+   * Writes what was queued, in one transaction, and lets the least recently used pages go past the
+   * budget: by the writer when there is one (a batch at a time; while one is being written the next
+   * waits in the queue), otherwise here.
+   */
   flush(): void {
+    if (this.writing) return;
+    const batch = this.takeBatch();
+    if (!batch) return;
+    if (!this.writer) {
+      this.writeHere(batch);
+      return;
+    }
+    const writer = this.writer;
+    this.writing = new Promise<void>((resolve) => {
+      const done = (event: Event) => {
+        writer.removeEventListener("message", done);
+        writer.removeEventListener("error", done);
+        const reply = (event as MessageEvent<WriterReply>).data;
+        if (reply && "bytes" in reply) this.bytes = reply.bytes;
+        else if (reply && "error" in reply)
+          log.warn("the page store could not be written; the pages stay in memory", { error: reply.error });
+        this.writing = null;
+        resolve();
+      };
+      writer.addEventListener("message", done);
+      writer.addEventListener("error", done);
+    });
+    writer.postMessage({ batch } satisfies WriterMessage);
+  }
+
+  /**
+   * Writes what is left here and closes: at once without a writer; with one, once its batch in
+   * flight is done and it has closed its connection (a connection left to a terminated thread could
+   * still hold the file's lock).
+   */
+  close(): Promise<void> {
+    if (this.writing) return this.writing.then(() => this.close());
+    if (this.writer) return this.closeWriter().then(() => this.close());
+    this.flush();
+    this.db.close();
+    return Promise.resolve();
+  }
+
+  private async closeWriter(): Promise<void> {
+    const writer = this.writer!;
+    this.writer = null;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        writer.addEventListener("message", () => resolve(), { once: true });
+        writer.addEventListener("error", () => resolve(), { once: true });
+        writer.postMessage({ close: true } satisfies WriterMessage);
+      }),
+      Bun.sleep(WRITER_CLOSE_MS),
+    ]);
+    writer.terminate();
+  }
+
+  private stopWriter(): void {
+    this.writer?.terminate();
+    this.writer = null;
+  }
+
+  /** The queued writes as one batch (pages of a generation gone since they were queued left out), or null when nothing is due. */
+  private takeBatch(): StoreBatch | null {
     if (
       !this.puts.size &&
       !this.touched.size &&
@@ -162,68 +359,33 @@ export class PageStore {
       !this.stale.size &&
       this.bytes <= this.options.budgetBytes
     )
-      return;
-    // The flush's time orders the least recently used (pages of one flush by key).
-    const now = Date.now();
+      return null;
+    const batch: StoreBatch = {
+      now: Date.now(),
+      budgetBytes: this.options.budgetBytes,
+      puts: [...this.puts]
+        .filter(([, p]) => p.gen === this.genOf(p.owner))
+        .map(([key, p]) => ({ key, owner: p.owner, gen: p.gen, meta: p.meta, body: p.body })),
+      touched: [...this.touched],
+      stale: [...this.stale].map(([owner, gen]) => ({ owner, gen })),
+      owners: [...this.owners].map(([owner, { gen, state }]) => ({ owner, gen, state: state ?? "" })),
+    };
+    this.puts.clear();
+    this.pendingBytes = 0;
+    this.touched.clear();
+    this.owners.clear();
+    this.stale.clear();
+    return batch;
+  }
+
+  private writeHere(batch: StoreBatch): void {
     try {
-      this.db.transaction(() => {
-        const put = this.db.query(
-          "INSERT INTO pages (key, owner, gen, bytes, meta, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, gen = excluded.gen, bytes = excluded.bytes, meta = excluded.meta, body = excluded.body",
-        );
-        const old = this.db.query("SELECT bytes FROM pages WHERE key = ?");
-        const use = this.db.query(
-          "INSERT INTO uses (key, used) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET used = excluded.used",
-        );
-        for (const [key, p] of this.puts) {
-          if (p.gen !== this.genOf(p.owner)) continue;
-          this.bytes -= (old.get(key) as { bytes: number } | null)?.bytes ?? 0;
-          put.run(key, p.owner, p.gen, p.body.byteLength, p.meta, p.body);
-          use.run(key, now);
-          this.bytes += p.body.byteLength;
-        }
-        const touch = this.db.query("UPDATE uses SET used = ? WHERE key = ? AND used <> ?");
-        for (const key of this.touched) touch.run(now, key, now);
-        const unused = this.db.query(
-          "DELETE FROM uses WHERE key IN (SELECT key FROM pages WHERE owner = ? AND gen < ?)",
-        );
-        const gone = this.db.query("DELETE FROM pages WHERE owner = ? AND gen < ? RETURNING bytes");
-        for (const [owner, gen] of this.stale) {
-          unused.run(owner, gen);
-          for (const row of gone.all(owner, gen) as { bytes: number }[]) this.bytes -= row.bytes;
-        }
-        const setOwner = this.db.query(
-          "INSERT INTO owners (name, gen, state) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET gen = excluded.gen, state = CASE WHEN excluded.state = '' THEN owners.state ELSE excluded.state END",
-        );
-        for (const [owner, { gen, state }] of this.owners) setOwner.run(owner, gen, state ?? "");
-        if (this.bytes > this.options.budgetBytes) {
-          const oldest = this.db.query("SELECT key FROM uses ORDER BY used, key LIMIT ?");
-          const evict = this.db.query("DELETE FROM pages WHERE key = ? RETURNING bytes");
-          const forget = this.db.query("DELETE FROM uses WHERE key = ?");
-          while (this.bytes > this.options.budgetBytes * 0.9) {
-            const keys = oldest.all(200) as { key: string }[];
-            if (!keys.length) break;
-            for (const { key } of keys) {
-              if (this.bytes <= this.options.budgetBytes * 0.9) break;
-              this.bytes -= (evict.get(key) as { bytes: number } | null)?.bytes ?? 0;
-              forget.run(key);
-            }
-          }
-        }
-      })();
+      this.bytes = writeBatch(this.db, batch, this.bytes);
     } catch (e) {
       log.warn("the page store could not be written; the pages stay in memory", {
         error: e instanceof Error ? e.message : String(e),
       });
     }
-    this.puts.clear();
-    this.touched.clear();
-    this.owners.clear();
-    this.stale.clear();
-  }
-
-  close(): void {
-    this.flush();
-    this.db.close();
   }
 
   /**

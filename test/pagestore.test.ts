@@ -143,3 +143,74 @@ describe("the page store", () => {
     store.close();
   });
 });
+
+describe("the page store's writer Worker", () => {
+  const WRITER = new URL("../src/server/pagestore-worker.ts", import.meta.url);
+
+  /** Waits until `check` holds (the Worker answers on its own time), or fails saying what. */
+  async function until(what: string, check: () => boolean): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      if (check()) return;
+      await Bun.sleep(25);
+    }
+    throw new Error(`timed out waiting for: ${what}`);
+  }
+
+  test("writes the batches off the thread; a page invalidated while its batch was being written is never served", async () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path);
+    store.startWriter(WRITER);
+    expect(store.hasWriter).toBe(true);
+    store.put("alice", "a1", "m", bytes("alice one"));
+    store.put("bob", "b1", "m", bytes("bob one"));
+    store.flush();
+    // The batch is in the Worker: alice changes before it is written.
+    store.invalidate("alice");
+    const both = bytes("alice one").byteLength + bytes("bob one").byteLength;
+    await until("the batch written and answered", () => store.bytesStored === both);
+    expect(text(store.get("bob", "b1"))).toBe("bob one");
+    expect(store.get("alice", "a1")).toBeNull(); // written under the old generation: never served
+    // The next batch takes alice's old pages away (flush does nothing while a batch is in flight).
+    await until("the old generation dropped", () => {
+      store.flush();
+      return store.bytesStored === bytes("bob one").byteLength;
+    });
+    store.put("alice", "a1", "m", bytes("alice two"));
+    store.flush();
+    await store.close(); // waits for the batch in flight, then writes nothing more is left
+    const again = open(path);
+    expect(text(again.get("alice", "a1"))).toBe("alice two");
+    expect(text(again.get("bob", "b1"))).toBe("bob one");
+    const raw = new Database(path, { readonly: true });
+    expect(raw.query("SELECT count(*) AS n FROM pages WHERE owner = 'alice'").get()).toEqual({ n: 1 });
+    raw.close();
+    again.close();
+  });
+
+  test("a writer that fails hands the writes back to the server's thread; nothing is served wrong", async () => {
+    const path = join(tempDir(), "pages.db");
+    const store = open(path);
+    const broken = join(tempDir(), "broken-writer.ts");
+    writeFileSync(broken, `self.onmessage = ({ data }) => { if ("batch" in data) throw new Error("disk on fire"); };`);
+    store.startWriter(new URL(`file://${broken}`));
+    store.put("alice", "k", "m", bytes("lost with the writer"));
+    store.flush();
+    await until("the writer given up", () => !store.hasWriter);
+    store.put("alice", "k2", "m", bytes("written here"));
+    store.flush(); // no writer: written at once
+    expect(text(store.get("alice", "k2"))).toBe("written here");
+    expect(store.get("alice", "k")).toBeNull(); // only a page, rendered again when next asked for
+    await store.close();
+  });
+
+  test("while the writer is behind, pages past 32 MB waiting are not kept rather than held in memory", () => {
+    const store = open(join(tempDir(), "pages.db"), { budget: 1 << 30 });
+    const page = new Uint8Array(1 << 20);
+    for (let i = 0; i < 40; i++) store.put("alice", `k${i}`, "m", page);
+    expect(store.dropped).toBe(8);
+    store.flush();
+    expect(store.get("alice", "k31")).not.toBeNull();
+    expect(store.get("alice", "k32")).toBeNull();
+    store.close();
+  });
+});

@@ -1,6 +1,6 @@
 // A running server: the services, the HTTP listener with the front door, the file watcher, the
-// view flusher and its Worker, the young-generation GC tick, and a shutdown that never takes more
-// than a few seconds.
+// view flusher and its Worker, the page store's writer Worker, the GC tick, and a shutdown that
+// never takes more than a few seconds.
 import { createHandler } from "../app.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
@@ -11,6 +11,10 @@ import { ViewFlusher } from "./flusher.ts";
 import { answerGarbageCollector, YOUNG_GC_INTERVAL_MS } from "./gc.ts";
 import { createServices } from "./services.ts";
 import { BlogWatcher } from "./watcher.ts";
+import { workerUrl } from "../workers.ts";
+
+/** The page store's writer (an entry point of the compiled binary, see workers.ts). */
+const PAGE_STORE_WRITER_URL = workerUrl("server/pagestore-worker.ts");
 
 /** How long a shutdown waits for requests in flight before closing them. */
 const SHUTDOWN_DRAIN_MS = 5000;
@@ -29,6 +33,7 @@ export interface RunningServer {
 
 export function startServer(config: Config): RunningServer {
   const services = createServices(config);
+  services.pages.store?.startWriter(PAGE_STORE_WRITER_URL);
   const watcher = new BlogWatcher(services);
   watcher.start();
   const collector = setInterval(
@@ -66,6 +71,7 @@ export function startServer(config: Config): RunningServer {
     clearInterval(collector);
     clearInterval(flushing);
     void flusher.stop();
+    void services.pages.store?.close();
     throw new ListenError(
       `cannot listen on ${config.hostname}:${config.port}: ${e instanceof Error ? e.message : String(e)}`,
     );
@@ -94,7 +100,7 @@ export function startServer(config: Config): RunningServer {
     await flusher.stop();
     const blogs = services.pool.size;
     services.pool.closeAll();
-    services.pages.store?.close();
+    await services.pages.store?.close();
     log.info("stopped", { viewsInJournal: services.views.pendingViews, blogsClosed: blogs });
   };
   return { services, flusher, port: server.port!, stop };

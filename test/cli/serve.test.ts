@@ -180,6 +180,64 @@ describe("writekit serve", () => {
     expect(collections).toEqual([false, true]); // idle, and nothing more let go of
   });
 
+  test("rendered pages are written to the page store by its Worker, and a restarted server answers from it", async () => {
+    const data = tempDir();
+    await makeBlog(data, "alice", { title: "Alice stored" });
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const metric = async (name: string) => {
+      const text = await fetch(`${origin}/metrics`).then((r) => r.text());
+      return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    };
+    const start = async () => {
+      const proc = Bun.spawn(
+        [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      for (
+        let i = 0;
+        i < 400 &&
+        !(await fetch(`${origin}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      )
+        await Bun.sleep(50);
+      return proc;
+    };
+    const home = () => fetch(`${origin}/`, { headers: { host: "alice.localhost" } });
+    const first = await start();
+    let body: string;
+    try {
+      const r = await home();
+      expect(r.status).toBe(200);
+      body = await r.text();
+      expect(body).toContain("Alice stored");
+      for (let i = 0; i < 400 && !((await metric("writekit_page_store_bytes")) > 0); i++) await Bun.sleep(25);
+      expect(await metric("writekit_page_store_bytes")).toBeGreaterThan(0);
+      // Rendered right before the stop: still queued, written by the shutdown.
+      expect((await fetch(`${origin}/feed.xml`, { headers: { host: "alice.localhost" } })).status).toBe(200);
+    } finally {
+      first.kill("SIGTERM");
+    }
+    expect(await first.exited).toBe(0);
+    expect(await new Response(first.stdout).text()).not.toContain("could not be written");
+    expect(await new Response(first.stderr).text()).not.toContain("could not be written");
+    const second = await start();
+    try {
+      const r = await home();
+      expect(r.status).toBe(200);
+      expect(await r.text()).toBe(body);
+      expect((await fetch(`${origin}/feed.xml`, { headers: { host: "alice.localhost" } })).status).toBe(200);
+      expect(await metric("writekit_page_store_hits_total")).toBe(2);
+      expect(await metric("writekit_blog_brief_reads_total")).toBe(0);
+    } finally {
+      second.kill("SIGTERM");
+    }
+    expect(await second.exited).toBe(0);
+  });
+
   test("bad flags are refused with a clear message", async () => {
     for (const [args, message] of [
       [["--port", "abc"], "--port must be a whole number"],
