@@ -163,17 +163,24 @@ describe("the page store's writer Worker", () => {
     expect(store.hasWriter).toBe(true);
     store.put("alice", "a1", "m", bytes("alice one"));
     store.put("bob", "b1", "m", bytes("bob one"));
+    // Bodies travel packed in one buffer: each must come back whole, none shifted into another.
+    const carol = Uint8Array.from({ length: 70_000 }, (_, i) => i % 251);
+    store.put("carol", "c1", "carol's meta", carol);
+    store.put("carol", "c2", "m", new Uint8Array(0));
     store.flush();
     // The batch is in the Worker: alice changes before it is written.
     store.invalidate("alice");
-    const both = bytes("alice one").byteLength + bytes("bob one").byteLength;
+    const carols = carol.byteLength;
+    const both = bytes("alice one").byteLength + bytes("bob one").byteLength + carols;
     await until("the batch written and answered", () => store.bytesStored === both);
     expect(text(store.get("bob", "b1"))).toBe("bob one");
+    expect(store.get("carol", "c1")).toEqual({ meta: "carol's meta", body: carol });
+    expect(store.get("carol", "c2")?.body.byteLength).toBe(0);
     expect(store.get("alice", "a1")).toBeNull(); // written under the old generation: never served
     // The next batch takes alice's old pages away (flush does nothing while a batch is in flight).
     await until("the old generation dropped", () => {
       store.flush();
-      return store.bytesStored === bytes("bob one").byteLength;
+      return store.bytesStored === bytes("bob one").byteLength + carols;
     });
     store.put("alice", "a1", "m", bytes("alice two"));
     store.flush();

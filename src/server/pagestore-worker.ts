@@ -2,7 +2,14 @@
 // first message names the file, each one after it is a batch, answered with the stored total or
 // the error. An entry point of the compiled binary (package.json "build", workers.ts).
 import type { Database } from "bun:sqlite";
-import { openStoreDatabase, storedBytes, writeBatch, type WriterMessage, type WriterReply } from "../pagestore.ts";
+import {
+  openStoreDatabase,
+  storedBytes,
+  unpackBatch,
+  writeBatch,
+  type WriterMessage,
+  type WriterReply,
+} from "../pagestore.ts";
 
 /** Off the server's thread a reader's lock may be waited for a moment. */
 const BUSY_TIMEOUT_MS = 1000;
@@ -28,7 +35,7 @@ if (typeof self !== "undefined" && !Bun.isMainThread) {
     }
     try {
       if (!db) throw new Error("the page store's writer got a batch before its file");
-      bytes = writeBatch(db, data.batch, bytes);
+      bytes = writeBatch(db, unpackBatch(data.batch), bytes);
       port.postMessage({ bytes });
     } catch (e) {
       // The transaction rolled back: the total is what the file holds.
