@@ -28,6 +28,13 @@ const BATCH_BUSY = 4;
 const BATCH_IDLE = 64;
 /** Time per tick for blogs written on this thread once the Worker has failed for good. */
 const HERE_BUDGET_MS = 5;
+/**
+ * After a start, segments a previous run left wait this long while readers are being answered: a
+ * restarted server has every page to render again, and the views Worker's writes (on a one-core
+ * machine, its core) would take a fifth of it in the first seconds (docs/BENCHMARKS.md). An idle
+ * tick still writes them at once.
+ */
+const START_QUIET_MS = 60 * 1000;
 /** How long a stop waits for the Worker's batch in flight. */
 const STOP_WAIT_MS = 2000;
 
@@ -35,6 +42,8 @@ export interface FlusherOptions {
   /** How often recorded views are appended to the journal (--flush-interval). */
   journalEveryMs: number;
   segmentEveryMs?: number;
+  /** START_QUIET_MS, for tests. */
+  startQuietMs?: number;
   /** A test's stand-in for views-worker.ts. */
   workerUrl?: URL;
 }
@@ -65,6 +74,7 @@ export class ViewFlusher {
   private answered = 0;
   private journalFailing = false;
   private stopped = false;
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly services: Services,
@@ -99,7 +109,8 @@ export class ViewFlusher {
     const answered = this.services.metrics.requestsAnswered;
     const isIdle = answered === this.answered;
     this.answered = answered;
-    if (!this.inFlight) this.writeBlogs(isIdle ? BATCH_IDLE : BATCH_BUSY);
+    const quiet = !isIdle && now - this.startedAt < (this.options.startQuietMs ?? START_QUIET_MS);
+    if (!this.inFlight && !quiet) this.writeBlogs(isIdle ? BATCH_IDLE : BATCH_BUSY);
   }
 
   /** Resolves once no append and no batch is in flight. */

@@ -152,6 +152,32 @@ describe("stopping and starting again", () => {
     expect([storedViews(data, "alice"), storedViews(data, "bob")]).toEqual([5, 1]);
   });
 
+  test("after a start, views a previous run left wait while readers are answered, and go once a tick finds the server idle", async () => {
+    for (const [quietMs, writtenWhileBusy] of [
+      [60_000, 0],
+      [0, 3],
+    ] as const) {
+      const { handler, services, data } = await setup();
+      const first = flusherOf(services);
+      for (let i = 0; i < 3; i++) await request(handler, "alice.localhost", "/hello");
+      await first.stop();
+      expect(journaledViews(data)).toBe(3);
+      const next = makeServer(data);
+      const flusher = new ViewFlusher(next.services, { journalEveryMs: 60_000, startQuietMs: quietMs });
+      flusher.start();
+      await request(next.handler, "bob.localhost", "/hello");
+      await new Promise((resolve) => setImmediate(resolve)); // an answer is counted once it is sent
+      flusher.tick(); // readers were answered since the last tick
+      await flusher.idle();
+      expect({ quietMs, views: storedViews(data, "alice") }).toEqual({ quietMs, views: writtenWhileBusy });
+      flusher.tick(); // nothing answered since: idle
+      await flusher.idle();
+      expect({ quietMs, views: storedViews(data, "alice") }).toEqual({ quietMs, views: 3 });
+      await flusher.stop();
+      next.services.pool.closeAll();
+    }
+  });
+
   test("a journal left by a kill is added once, never twice, even when some blogs had taken it; a line cut short is skipped", async () => {
     const data = tempDir();
     await blogsWithPost(data, ["alice", "bob"]);
