@@ -8,7 +8,7 @@ import { UPLOAD_MAX_BODY_BYTES } from "../web/http.ts";
 import type { Services } from "../web/services.ts";
 import { ClusterNode } from "./cluster.ts";
 import { ViewFlusher } from "./flusher.ts";
-import { answerGarbageCollector, YOUNG_GC_INTERVAL_MS } from "./gc.ts";
+import { answerGarbageCollector, fullCollectionEvery, YOUNG_GC_INTERVAL_MS } from "./gc.ts";
 import { createServices } from "./services.ts";
 import { BlogWatcher } from "./watcher.ts";
 import { workerUrl } from "../workers.ts";
@@ -40,7 +40,7 @@ export function startServer(config: Config): RunningServer {
     answerGarbageCollector({
       answered: () => services.metrics.requestsAnswered,
       released: () => services.pages.releasedBytes,
-      fullEveryBytes: services.pages.budgetBytes / 2,
+      fullEveryBytes: fullCollectionEvery(services.pages.budgetBytes),
     }),
     YOUNG_GC_INTERVAL_MS,
   );

@@ -1,7 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { readdirSync } from "node:fs";
-import { answerGarbageCollector } from "../../src/server/gc.ts";
+import { answerGarbageCollector, fullCollectionEvery } from "../../src/server/gc.ts";
 import { createPost } from "../../src/blog/posts.ts";
 import { createHandler } from "../../src/app.ts";
 import { createServices } from "../../src/server/services.ts";
@@ -161,11 +161,13 @@ describe("writekit serve", () => {
         }).slug,
     );
     const collections: boolean[] = [];
+    let clock = 0;
     const tick = answerGarbageCollector({
       answered: () => services.metrics.requestsAnswered,
       released: () => services.pages.releasedBytes,
       fullEveryBytes: services.pages.budgetBytes / 2,
       collect: (full) => collections.push(full),
+      now: () => clock,
     });
     expect((await request(handler, "alice.localhost", `/${slugs[0]}`)).status).toBe(200);
     await new Promise((resolve) => setImmediate(resolve));
@@ -178,6 +180,17 @@ describe("writekit serve", () => {
     expect(collections).toEqual([false, true]); // pages were let go of: a full collection
     tick();
     expect(collections).toEqual([false, true]); // idle, and nothing more let go of
+    // As many pages let go of again within the second (the blog changed): no full collection
+    // until the second has passed.
+    const before = services.pages.releasedBytes;
+    services.pages.invalidate(parseTenantName("alice"));
+    expect(services.pages.releasedBytes - before).toBeGreaterThanOrEqual(20_000);
+    clock += 500;
+    tick();
+    expect(collections).toEqual([false, true]);
+    clock += 500;
+    tick();
+    expect(collections).toEqual([false, true, true]);
   });
 
   test("rendered pages are written to the page store by its Worker, and a restarted server answers from it", async () => {
@@ -236,6 +249,13 @@ describe("writekit serve", () => {
       second.kill("SIGTERM");
     }
     expect(await second.exited).toBe(0);
+  });
+
+  test("full collections come every half page cache's budget of pages let go of, and never more often than every 16 MB", () => {
+    const MB = 1024 * 1024;
+    expect(fullCollectionEvery(32 * MB)).toBe(16 * MB);
+    expect(fullCollectionEvery(256 * MB)).toBe(128 * MB);
+    expect(fullCollectionEvery(1 * MB)).toBe(16 * MB); // --page-cache-mb 1 must not collect on every tick
   });
 
   test("bad flags are refused with a clear message", async () => {
