@@ -9,7 +9,7 @@ import {
   writeBatch,
   type WriterMessage,
   type WriterReply,
-} from "../pagestore.ts";
+} from "../pagewrites.ts";
 
 /** Off the server's thread a reader's lock may be waited for a moment. */
 const BUSY_TIMEOUT_MS = 1000;
