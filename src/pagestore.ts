@@ -48,6 +48,10 @@ const WRITER_CLOSE_MS = 2000;
 /** Batches waiting for the writer past this many body bytes are not kept: it is a cache, and memory matters more. */
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
+function warnNotWritten(error: string): void {
+  log.warn("the page store could not be written; the pages stay in memory", { error });
+}
+
 export interface PageStoreOptions {
   /** Largest total of page bytes kept; the least recently used go first. */
   budgetBytes: number;
@@ -233,8 +237,7 @@ export class PageStore {
         writer.removeEventListener("error", done);
         const reply = (event as MessageEvent<WriterReply>).data;
         if (reply && "bytes" in reply) this.bytes = reply.bytes;
-        else if (reply && "error" in reply)
-          log.warn("the page store could not be written; the pages stay in memory", { error: reply.error });
+        else if (reply && "error" in reply) warnNotWritten(reply.error);
         this.writing = null;
         resolve();
       };
@@ -309,9 +312,7 @@ export class PageStore {
     try {
       this.bytes = writeBatch(this.db, batch, this.bytes);
     } catch (e) {
-      log.warn("the page store could not be written; the pages stay in memory", {
-        error: e instanceof Error ? e.message : String(e),
-      });
+      warnNotWritten(e instanceof Error ? e.message : String(e));
     }
   }
 

@@ -20,42 +20,37 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** `writekit serve` from source on 127.0.0.1:`port`, once /healthz answers (or after 20 s). */
+async function startServe(data: string, port: number) {
+  const proc = Bun.spawn(
+    [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  for (let i = 0; i < 400; i++) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    await Bun.sleep(50);
+  }
+  return proc;
+}
+
 describe("writekit serve", () => {
   test("on a new, empty data directory it says it has no blogs, where it looked, and how to make one; with blogs it does not", async () => {
     const data = join(tempDir(), "new-instance");
     const port = await freePort();
-    const proc = Bun.spawn(
-      [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    for (
-      let i = 0;
-      i < 400 &&
-      !(await fetch(`http://127.0.0.1:${port}/healthz`)
-        .then((r) => r.ok)
-        .catch(() => false));
-      i++
-    )
-      await Bun.sleep(50);
+    const proc = await startServe(data, port);
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const said = await new Response(proc.stdout).text();
     expect(said).toContain(`No blogs yet: nothing in ${join(data, "tenants")}.`);
     expect(said).toContain(`Create one with: writekit tenant create NAME --data ${data}`);
     await makeBlog(data, "alice");
-    const again = Bun.spawn(
-      [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    for (
-      let i = 0;
-      i < 400 &&
-      !(await fetch(`http://127.0.0.1:${port}/healthz`)
-        .then((r) => r.ok)
-        .catch(() => false));
-      i++
-    )
-      await Bun.sleep(50);
+    const again = await startServe(data, port);
     again.kill("SIGTERM");
     expect(await again.exited).toBe(0);
     expect(await new Response(again.stdout).text()).not.toContain("No blogs yet");
@@ -202,23 +197,7 @@ describe("writekit serve", () => {
       const text = await fetch(`${origin}/metrics`).then((r) => r.text());
       return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
     };
-    const start = async () => {
-      const proc = Bun.spawn(
-        [BUN, join(REPO, "src/main.ts"), "serve", "--data", data, "--port", String(port), "--hostname", "127.0.0.1"],
-        { stdout: "pipe", stderr: "pipe" },
-      );
-      for (
-        let i = 0;
-        i < 400 &&
-        !(await fetch(`${origin}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        i++
-      )
-        await Bun.sleep(50);
-      return proc;
-    };
+    const start = () => startServe(data, port);
     const home = () => fetch(`${origin}/`, { headers: { host: "alice.localhost" } });
     const first = await start();
     let body: string;
