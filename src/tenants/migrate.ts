@@ -12,6 +12,7 @@ import init from "../../migrations/0001_init.sql" with { type: "text" };
 import authors from "../../migrations/0002_authors.sql" with { type: "text" };
 import viewsApplied from "../../migrations/0003_views_applied.sql" with { type: "text" };
 import sessionClientsDomainProof from "../../migrations/0004_session_clients_domain_proof.sql" with { type: "text" };
+import postsSmallColumnsFirst from "../../migrations/0005_posts_small_columns_first.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, file: "0002_authors.sql", sql: authors, dataStep: "re-render every post's Markdown" },
   { version: 3, file: "0003_views_applied.sql", sql: viewsApplied },
   { version: 4, file: "0004_session_clients_domain_proof.sql", sql: sessionClientsDomainProof },
+  { version: 5, file: "0005_posts_small_columns_first.sql", sql: postsSmallColumnsFirst },
 ];
 
 const providedSteps = new Map<number, DataStep>();
@@ -135,27 +137,49 @@ export function migrate(
     );
   }
   const applied: Migration[] = [];
-  for (const m of pending) {
-    db.run("BEGIN IMMEDIATE");
-    let statement = "";
-    try {
-      for (statement of splitStatements(m.sql)) db.run(statement);
-      const step = m.dataStep ? dataSteps.get(m.version) : undefined;
-      if (step) {
-        statement = `(data step: ${m.dataStep})`;
-        step(db);
+  if (!pending.length) return { from, to: from, applied };
+  // A table is rebuilt by creating its new form, copying, and dropping the old one
+  // (https://sqlite.org/lang_altertable.html#otheralter): with foreign keys on, that DROP would
+  // delete every row that refers to it (ON DELETE CASCADE). Off around the migrations (it cannot
+  // change inside a transaction), back as it was after; a migration is refused if it leaves
+  // foreign key errors the blog did not already have.
+  const foreignKeys = (db.query("PRAGMA foreign_keys").get() as { foreign_keys: number }).foreign_keys;
+  if (foreignKeys) db.run("PRAGMA foreign_keys = OFF");
+  try {
+    const knownErrors = from === 0 ? 0 : foreignKeyErrors(db);
+    for (const m of pending) {
+      db.run("BEGIN IMMEDIATE");
+      let statement = "";
+      try {
+        for (statement of splitStatements(m.sql)) db.run(statement);
+        const step = m.dataStep ? dataSteps.get(m.version) : undefined;
+        if (step) {
+          statement = `(data step: ${m.dataStep})`;
+          step(db);
+        }
+        statement = "PRAGMA foreign_key_check";
+        const errors = from === 0 ? 0 : foreignKeyErrors(db);
+        if (errors > knownErrors)
+          throw new Error(`it would leave ${errors - knownErrors} row(s) referring to rows that do not exist`);
+        statement = `PRAGMA user_version = ${m.version}`;
+        db.run(`PRAGMA application_id = ${APPLICATION_ID}`);
+        db.run(statement);
+        db.run("COMMIT");
+      } catch (e) {
+        db.run("ROLLBACK");
+        throw new MigrationError(m.file, statement, e instanceof Error ? e.message : String(e));
       }
-      statement = `PRAGMA user_version = ${m.version}`;
-      db.run(`PRAGMA application_id = ${APPLICATION_ID}`);
-      db.run(statement);
-      db.run("COMMIT");
-    } catch (e) {
-      db.run("ROLLBACK");
-      throw new MigrationError(m.file, statement, e instanceof Error ? e.message : String(e));
+      applied.push(m);
     }
-    applied.push(m);
+  } finally {
+    if (foreignKeys) db.run("PRAGMA foreign_keys = ON");
   }
   return { from, to: schemaVersion(db), applied };
+}
+
+/** Rows whose foreign key names a row that does not exist (https://sqlite.org/pragma.html#pragma_foreign_key_check). */
+function foreignKeyErrors(db: Database): number {
+  return db.query("PRAGMA foreign_key_check").all().length;
 }
 
 /**

@@ -3,7 +3,22 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import "../../src/blog/migrations.ts";
-import { getVisiblePost } from "../../src/blog/posts.ts";
+import { addComment, listApprovedComments } from "../../src/blog/comments.ts";
+import {
+  createPost,
+  deletePost,
+  findRedirect,
+  getPost,
+  getVisiblePage,
+  getVisiblePost,
+  listVisiblePosts,
+  listVisiblePostsFull,
+  listVisiblePostsWithTag,
+  updatePost,
+} from "../../src/blog/posts.ts";
+import { searchPosts } from "../../src/blog/search.ts";
+import { applyViews } from "../../src/blog/views.ts";
+import { dailyViews, totalViews } from "../../src/blog/stats.ts";
 import { Pool } from "../../src/tenants/pool.ts";
 import { BlogRegistry } from "../../src/tenants/registry.ts";
 import { migrate, MIGRATIONS, MigrationError, SCHEMA_VERSION, schemaVersion } from "../../src/tenants/migrate.ts";
@@ -62,6 +77,7 @@ describe("migration 0002 re-renders old posts, so they look like new ones", () =
       "0002_authors.sql",
       "0003_views_applied.sql",
       "0004_session_clients_domain_proof.sql",
+      "0005_posts_small_columns_first.sql",
     ]);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     const changes = (db.query("SELECT total_changes() AS n").get() as { n: number }).n;
@@ -141,5 +157,163 @@ describe("migration 0004 keeps custom domains that were live before proofs", () 
     migrate(without);
     expect(without.query("SELECT count(*) AS n FROM settings WHERE key = 'domain_proven'").get()).toEqual({ n: 0 });
     without.close();
+  });
+});
+
+/** A blog file as WriteKit 4 left it: posts (one renamed, so a redirect), a page, a draft, tags, comments, views. */
+function versionFourBlog(path: string): Database {
+  const db = openBlogDatabase(path, { create: true });
+  migrate(db, MIGRATIONS.slice(0, 4));
+  const at = new Date("2025-03-01T10:00:00Z");
+  const long = "A paragraph about SQLite overflow pages. ".repeat(400); // ~16 KB: spills into overflow pages
+  const first = createPost(
+    db,
+    { title: "First", body: `Hello **world**.\n\n${long}`, tags: ["sqlite", "notes"], status: "published" },
+    at,
+  );
+  createPost(
+    db,
+    { title: "Second", body: "Zebra crossings.", tags: ["notes"], status: "published" },
+    new Date("2025-03-02T10:00:00Z"),
+  );
+  createPost(db, { title: "About", body: "Who writes here.", kind: "page", status: "published" }, at);
+  createPost(db, { title: "Unfinished", body: "Draft text.", status: "draft" }, at);
+  updatePost(
+    db,
+    first.id,
+    {
+      title: "First",
+      slug: "first-post",
+      body: `Hello **world**, again.\n\n${long}`,
+      tags: ["sqlite", "notes"],
+      status: "published",
+    },
+    new Date("2025-03-03T10:00:00Z"),
+  );
+  addComment(db, { postId: first.id, name: "Reader", body: "Nice <b>post</b>", status: "approved" }, at);
+  addComment(db, { postId: first.id, name: "Spammer", body: "buy", status: "pending" }, at);
+  applyViews(db, "journal-a", [{ segment: 1, rows: [["2025-03-03", first.id, 7]] }]);
+  return db;
+}
+
+/** Everything a reader or the author sees of the blog, to compare before and after a migration. */
+function whatIsSeen(db: Database) {
+  const now = new Date("2025-04-01T00:00:00Z");
+  const first = getVisiblePost(db, "first-post", now)!;
+  return {
+    first,
+    page: getVisiblePage(db, "about", now),
+    home: listVisiblePosts(db, { limit: 10, offset: 0, now }),
+    tag: listVisiblePostsWithTag(db, "notes", { limit: 10, offset: 0, now }),
+    feed: listVisiblePostsFull(db, { limit: 10, now }),
+    comments: listApprovedComments(db, first.id),
+    redirect: findRedirect(db, "first", now),
+    search: searchPosts(db, "overflow", { limit: 10, offset: 0, now }),
+    draft: getPost(db, 4),
+    views: [totalViews(db), dailyViews(db, now, 60).filter((d) => d.views > 0)],
+  };
+}
+
+const columnsOf = (db: Database, table: string) =>
+  (db.query("SELECT name FROM pragma_table_info(?)").all(table) as { name: string }[]).map((c) => c.name);
+
+describe("migration 0005 puts the posts table's small columns first", () => {
+  test("a version-4 blog keeps every post, tag, comment, redirect, view and search hit, with html and body last", () => {
+    const db = versionFourBlog(join(tempDir(), "alice.db"));
+    const before = whatIsSeen(db);
+    expect(before.search.total).toBe(1);
+    expect(columnsOf(db, "posts").slice(3, 6)).toEqual(["body", "html", "excerpt"]);
+    expect(migrate(db).applied.map((m) => m.file)).toEqual(["0005_posts_small_columns_first.sql"]);
+    expect(columnsOf(db, "posts")).toEqual([
+      "id",
+      "slug",
+      "title",
+      "kind",
+      "status",
+      "published_at",
+      "created_at",
+      "updated_at",
+      "views",
+      "excerpt",
+      "html",
+      "body",
+    ]);
+    expect(whatIsSeen(db)).toEqual(before);
+    expect(db.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+    expect(db.query("PRAGMA foreign_key_check").all()).toEqual([]);
+    // The connection's foreign keys are on again, and still point at the rebuilt table: deleting
+    // a post deletes its comments and tag links.
+    expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
+    // The search triggers were made again: an edit is found by its new words, not its old ones.
+    const second = getVisiblePost(db, "second", new Date("2025-04-01T00:00:00Z"))!;
+    updatePost(db, second.id, { title: "Second", body: "Giraffes now.", tags: ["notes"], status: "published" });
+    const now = new Date();
+    expect(searchPosts(db, "giraffes", { limit: 10, offset: 0, now }).total).toBe(1);
+    expect(searchPosts(db, "zebra", { limit: 10, offset: 0, now }).total).toBe(0);
+    expect(deletePost(db, before.first.id)).toBe(true);
+    expect(
+      db
+        .query("SELECT (SELECT count(*) FROM comments) AS c, (SELECT count(*) FROM post_tags WHERE post_id = ?) AS t")
+        .get(before.first.id),
+    ).toEqual({ c: 0, t: 0 });
+    expect(searchPosts(db, "overflow", { limit: 10, offset: 0, now }).total).toBe(0);
+    db.close();
+  });
+
+  test("a new blog has the same posts table, and the same schema, as a migrated one", () => {
+    const migrated = versionFourBlog(join(tempDir(), "alice.db"));
+    migrate(migrated);
+    const fresh = openBlogDatabase(join(tempDir(), "bob.db"), { create: true });
+    migrate(fresh);
+    const schema = (db: Database) => db.query("SELECT type, name, sql FROM sqlite_schema ORDER BY name").all();
+    expect(schema(fresh)).toEqual(schema(migrated));
+    migrated.close();
+    fresh.close();
+  });
+
+  test("a post row that breaks the table's rules (kind 'weird', written around the CHECK) stops it: the blog stays at version 4, untouched", () => {
+    const path = join(tempDir(), "alice.db");
+    const db = versionFourBlog(path);
+    db.run("PRAGMA ignore_check_constraints = ON");
+    db.run("UPDATE posts SET kind = 'weird' WHERE slug = 'second'");
+    db.run("PRAGMA ignore_check_constraints = OFF");
+    const error = (() => {
+      try {
+        migrate(db);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).file).toBe("0005_posts_small_columns_first.sql");
+    expect((error as MigrationError).statement).toStartWith("INSERT INTO posts_new");
+    expect((error as Error).message).toContain("CHECK constraint failed");
+    expect(schemaVersion(db)).toBe(4);
+    expect(columnsOf(db, "posts").slice(3, 6)).toEqual(["body", "html", "excerpt"]);
+    expect(db.query("SELECT count(*) AS n FROM comments").get()).toEqual({ n: 2 });
+    expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
+    db.close();
+  });
+
+  test("foreign keys: errors a blog already had do not stop a migration; one a migration would make does", () => {
+    const db = versionFourBlog(join(tempDir(), "alice.db"));
+    // A comment on a post that does not exist, written by hand with foreign keys off.
+    db.run("PRAGMA foreign_keys = OFF");
+    db.run(
+      "INSERT INTO comments (post_id, author_name, body, status, created_at) VALUES (999, 'x', 'y', 'approved', '2025-01-01T00:00:00Z')",
+    );
+    db.run("PRAGMA foreign_keys = ON");
+    expect(migrate(db).to).toBe(5);
+    // A migration that deletes a post with foreign keys off would orphan its comments: refused.
+    const orphaning = [
+      ...MIGRATIONS,
+      { version: 6, file: "0006_test.sql", sql: "DELETE FROM posts WHERE slug = 'first-post';" },
+    ];
+    expect(() => migrate(db, orphaning)).toThrow(
+      /0006_test.sql .*PRAGMA foreign_key_check.*7 row\(s\) referring to rows that do not exist/,
+    );
+    expect(schemaVersion(db)).toBe(5);
+    expect(db.query("SELECT count(*) AS n FROM posts WHERE slug = 'first-post'").get()).toEqual({ n: 1 });
+    db.close();
   });
 });
