@@ -77,6 +77,8 @@ interface Window {
   /** Page-cache entries at the end of the window (gauge). */
   pageEntries: number;
   mainCpuMs: number;
+  /** Of mainCpuMs, the kernel's time: mostly reading blog files not in the page cache. */
+  mainSystemMs: number;
   processCpuMs: number;
   /** The busiest threads over the window: name (tid), CPU ms. */
   threads: { name: string; tid: number; ms: number }[];
@@ -134,6 +136,7 @@ async function measureWindow(server: RunningServer, load: () => Promise<LoadResu
     poolMisses: delta(m1, m0, "writekit_pool_misses_total"),
     pageEntries: m1.get("writekit_page_cache_entries") ?? NaN,
     mainCpuMs: c1.mainMs - c0.mainMs,
+    mainSystemMs: c1.mainSystemMs - c0.mainSystemMs,
     processCpuMs: c1.processMs - c0.processMs,
     threads: threadDeltas(server.pid, c0, c1),
   };
@@ -475,6 +478,7 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
   // for a core another process holds (or for the disk). Met only when both readings agree.
   const missCostCpu = median(rounds.map((r) => mainPerMiss(r.steady) / r.floor.cpuMeanMs));
   const floorWaited = median(rounds.map((r) => r.floor.meanMs / r.floor.cpuMeanMs));
+  const fromDiskCpu = median(rounds.map((r) => r.floor.fromDisk?.cpuMeanMs ?? NaN));
   rows.push({
     id: "mix:miss-cost",
     title: "reader mix: main-thread CPU per page-cache miss ÷ floor",
@@ -484,9 +488,10 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
     goal: "≤ 1.3 of floor",
     met: missCost <= 1.3 && missCostCpu <= 1.3,
     runs: rounds.length,
-    note: `steady window: main thread (tid = pid) CPU from /proc/PID/task/PID/stat over writekit_page_cache_misses_total, against the floor's mean wall time per miss; against the floor's CPU time instead: ${missCostCpu.toFixed(2)}${floorWaited > 1.2 ? ` (the floor's wall time was ${floorWaited.toFixed(1)}× its CPU time: it waited for the core or the disk, so the wall-time ratio flatters the server)` : ""}; whole process ${ms(median(rounds.map((r) => r.steady.processCpuMs / r.steady.pageMisses)))} CPU per miss (the other threads: JIT, the view flusher's Worker, the file watcher, GC helpers)`,
+    note: `steady window: main thread (tid = pid) CPU from /proc/PID/task/PID/stat over writekit_page_cache_misses_total, against the floor's mean wall time per miss; against the floor's CPU time instead: ${missCostCpu.toFixed(2)}${fromDiskCpu ? `; against the floor's CPU time with each blog's files dropped from the kernel's cache first (every page read from the disk, as for a blog not read for a while): ${median(rounds.map((r) => mainPerMiss(r.steady) / (r.floor.fromDisk?.cpuMeanMs ?? NaN))).toFixed(2)} (${ms(fromDiskCpu)} CPU per miss)` : ""}${floorWaited > 1.2 ? ` (the floor's wall time was ${floorWaited.toFixed(1)}× its CPU time: it waited for the core or the disk, so the wall-time ratio flatters the server)` : ""}; of the server's CPU per miss, ${ms(median(rounds.map((r) => r.steady.mainSystemMs / r.steady.pageMisses)))} was the kernel's (system time: the floor's was ${ms(median(rounds.map((r) => r.floor.systemMeanMs)))} as found and ${ms(median(rounds.map((r) => r.floor.fromDisk?.systemMeanMs ?? NaN)))} from the disk); whole process ${ms(median(rounds.map((r) => r.steady.processCpuMs / r.steady.pageMisses)))} CPU per miss (the other threads: JIT, the view flusher's Worker, the file watcher, GC helpers)`,
     samples: rounds.map((r) => ({
       mainCpuMs: r.steady.mainCpuMs,
+      mainSystemMs: r.steady.mainSystemMs,
       processCpuMs: r.steady.processCpuMs,
       pageMisses: r.steady.pageMisses,
       threads: r.steady.threads,
@@ -504,7 +509,17 @@ export async function measureMix(ctx: BenchContext, only: (id: string) => boolea
       byKind,
     )
       .map(([k, v]) => `${k} ${v.meanMs.toFixed(2)} ms ×${v.count}`)
-      .join(", ")}; ${Math.round(median(rounds.map((r) => r.floor.meanBytes))).toLocaleString("en-US")} B per page`,
+      .join(
+        ", ",
+      )}; ${Math.round(median(rounds.map((r) => r.floor.meanBytes))).toLocaleString("en-US")} B per page; the same misses with each blog's files dropped from the kernel's cache first: ${
+      fromDiskCpu
+        ? `mean ${ms(median(rounds.map((r) => r.floor.fromDisk!.meanMs)), 3)} (p99 ${ms(median(rounds.map((r) => r.floor.fromDisk!.p99Ms)))}), CPU ${ms(fromDiskCpu, 3)} of which system ${ms(median(rounds.map((r) => r.floor.fromDisk!.systemMeanMs)), 3)}; by page ${Object.entries(
+            rounds[rounds.length - 1].floor.fromDisk!.byKind,
+          )
+            .map(([k, v]) => `${k} ${v.meanMs.toFixed(2)} ms`)
+            .join(", ")}`
+        : "not measured (no posix_fadvise here)"
+    }`,
     samples: rounds.map((r) => r.floor),
   });
   const peak = median(rounds.map((r) => (r.memory?.peakBytes ?? NaN) / MB));

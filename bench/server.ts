@@ -139,8 +139,20 @@ const TICKS_PER_SECOND = Number(spawnSync(["getconf", "CLK_TCK"]).stdout.toStrin
 
 /** utime + stime in ms from a /proc stat line (fields 14 and 15; the name in parentheses may hold spaces). */
 function statCpuMs(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return statUserMs(stat) + statSystemMs(stat);
+}
+
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+function statUserMs(stat: string): number {
+  return (Number(statFields(stat)[11]) * 1000) / TICKS_PER_SECOND;
+}
+
+/** stime alone: the kernel's time on the thread's behalf (file reads, page faults, sockets). */
+function statSystemMs(stat: string): number {
+  return (Number(statFields(stat)[12]) * 1000) / TICKS_PER_SECOND;
 }
 
 export interface CpuTimes {
@@ -148,6 +160,8 @@ export interface CpuTimes {
   processMs: number;
   /** The thread whose id is the process id: in Bun, the thread that runs JavaScript. */
   mainMs: number;
+  /** Of mainMs, the kernel's time (stime). */
+  mainSystemMs: number;
   /** Every thread: id → its name (comm) and CPU ms. */
   threads: Map<number, { name: string; ms: number }>;
 }
@@ -166,9 +180,16 @@ export function cpuOf(pid: number): CpuTimes | null {
         // The thread ended between the listing and the read.
       }
     }
+    let mainSystemMs = NaN;
+    try {
+      mainSystemMs = statSystemMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8"));
+    } catch {
+      // Gone since the listing.
+    }
     return {
       processMs: statCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8")),
       mainMs: threads.get(pid)?.ms ?? NaN,
+      mainSystemMs,
       threads,
     };
   } catch {
