@@ -80,16 +80,24 @@ export function schemaVersion(db: Database): number {
   return (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
 }
 
-function applicationId(db: Database): number {
-  return (db.query("PRAGMA application_id").get() as { application_id: number }).application_id;
+/**
+ * The file's application id and schema version in one statement: every read of a closed blog
+ * asks both (its connection is new, so each statement is prepared again).
+ */
+function identity(db: Database): { id: number; version: number } {
+  return db
+    .query(
+      "SELECT a.application_id AS id, v.user_version AS version FROM pragma_application_id AS a, pragma_user_version AS v",
+    )
+    .get() as { id: number; version: number };
 }
 
-/** Throws unless the file is a WriteKit blog (or a brand-new empty database). */
-export function assertIsBlog(db: Database): void {
-  const id = applicationId(db);
-  if (id === APPLICATION_ID) return;
+/** Throws unless the file is a WriteKit blog (or a brand-new empty database); its schema version. */
+function blogVersion(db: Database): number {
+  const { id, version } = identity(db);
+  if (id === APPLICATION_ID) return version;
   const tables = (db.query("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n;
-  if (id === 0 && tables === 0 && schemaVersion(db) === 0) return; // empty: about to be created
+  if (id === 0 && tables === 0 && version === 0) return 0; // empty: about to be created
   throw new NotABlogError(
     id === 0
       ? "it is an SQLite database but not a WriteKit blog"
@@ -97,13 +105,21 @@ export function assertIsBlog(db: Database): void {
   );
 }
 
-/** The migrations this database still needs; throws when it is newer than this binary. */
-export function pendingMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
-  assertIsBlog(db);
-  const current = schemaVersion(db);
+/** Throws unless the file is a WriteKit blog (or a brand-new empty database). */
+export function assertIsBlog(db: Database): void {
+  blogVersion(db);
+}
+
+/** The migrations a database at `current` still needs; throws when it is newer than this binary. */
+function pendingFrom(current: number, migrations: readonly Migration[]): Migration[] {
   const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
   if (current > latest) throw new SchemaTooNewError(current, latest);
   return migrations.filter((m) => m.version > current);
+}
+
+/** The migrations this database still needs; throws when it is newer than this binary. */
+export function pendingMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+  return pendingFrom(blogVersion(db), migrations);
 }
 
 export interface MigrationResult {
@@ -126,8 +142,8 @@ export function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
   dataSteps: ReadonlyMap<number, DataStep> = providedSteps,
 ): MigrationResult {
-  const pending = pendingMigrations(db, migrations);
-  const from = schemaVersion(db);
+  const from = blogVersion(db);
+  const pending = pendingFrom(from, migrations);
   const missing = from === 0 ? undefined : pending.find((m) => m.dataStep && !dataSteps.has(m.version));
   if (missing) {
     throw new MigrationError(

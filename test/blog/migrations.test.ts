@@ -188,7 +188,7 @@ function versionFourBlog(path: string): Database {
       tags: ["sqlite", "notes"],
       status: "published",
     },
-    new Date("2025-03-03T10:00:00Z"),
+    { now: new Date("2025-03-03T10:00:00Z") },
   );
   addComment(db, { postId: first.id, name: "Reader", body: "Nice <b>post</b>", status: "approved" }, at);
   addComment(db, { postId: first.id, name: "Spammer", body: "buy", status: "pending" }, at);
