@@ -24,7 +24,9 @@ import { BlogRegistry } from "../../src/tenants/registry.ts";
 import { migrate, MIGRATIONS, MigrationError, SCHEMA_VERSION, schemaVersion } from "../../src/tenants/migrate.ts";
 import { parseTenantName } from "../../src/tenants/names.ts";
 import { openBlogDatabase } from "../../src/tenants/open.ts";
-import { emptyDataDir, cli, tempDir } from "../helpers.ts";
+import { createHandler } from "../../src/app.ts";
+import { createServices } from "../../src/server/services.ts";
+import { emptyDataDir, cli, request, tempDir, testConfig } from "../helpers.ts";
 
 const BODY = "Intro[^1].\n\n## Setup\n\n```ts\nconst a = 1;\n```\n\n[^1]: A note.\n";
 /** What WriteKit 1 stored for BODY: plain code, no heading id, the footnote as text. */
@@ -315,5 +317,40 @@ describe("migration 0005 puts the posts table's small columns first", () => {
     expect(schemaVersion(db)).toBe(5);
     expect(db.query("SELECT count(*) AS n FROM posts WHERE slug = 'first-post'").get()).toEqual({ n: 1 });
     db.close();
+  });
+
+  test("through the server: a version-4 blog is migrated on its first page; one whose rows stop the rebuild answers 503, untouched, and the other blogs answer", async () => {
+    const data = tempDir();
+    mkdirSync(join(data, "tenants"));
+    versionFourBlog(join(data, "tenants", "alice.db")).close();
+    const bob = versionFourBlog(join(data, "tenants", "bob.db"));
+    bob.run("PRAGMA ignore_check_constraints = ON");
+    bob.run("UPDATE posts SET kind = 'weird' WHERE slug = 'second'");
+    bob.close();
+    const services = createServices(testConfig(data));
+    const handler = createHandler(services);
+    try {
+      const alice = await request(handler, "alice.localhost", "/first-post");
+      expect(alice.status).toBe(200);
+      expect(await alice.text()).toContain("Nice &lt;b&gt;post&lt;/b&gt;");
+      const broken = await request(handler, "bob.localhost", "/");
+      expect(broken.status).toBe(503);
+      const html = await broken.text();
+      expect(html).toContain("Blog unavailable");
+      expect(html).not.toContain("    at ");
+      expect((await request(handler, "alice.localhost", "/tags/notes")).status).toBe(200);
+    } finally {
+      services.pool.closeAll();
+    }
+    const versionOf = (name: string) => {
+      const db = new Database(join(data, "tenants", `${name}.db`), { readonly: true });
+      try {
+        return [schemaVersion(db), (db.query("SELECT count(*) AS n FROM comments").get() as { n: number }).n];
+      } finally {
+        db.close();
+      }
+    };
+    expect(versionOf("alice")).toEqual([5, 2]);
+    expect(versionOf("bob")).toEqual([4, 2]);
   });
 });
