@@ -270,9 +270,10 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     port,
     hostname: String(values.hostname ?? "localhost"),
     domain,
-    // 100, not the 500 of the article: readers are served rendered pages from memory, so a handle is
-    // needed only to render after a change and to write (docs/BENCHMARKS.md, "Why 100 open blogs").
-    maxOpen: integer("--max-open", String(values["max-open"] ?? "100"), 1, 1_000_000),
+    // 50, not the 500 of the article: readers are served rendered pages from memory and disk, a blog
+    // read rarely is rendered on a brief connection, and each open handle holds ~300-400 KB
+    // (docs/BENCHMARKS.md, "Why 50 open blogs").
+    maxOpen: integer("--max-open", String(values["max-open"] ?? "50"), 1, 1_000_000),
     flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "1000"), 10, 3_600_000),
     trustedProxies: proxies,
     logFormat,

@@ -167,6 +167,12 @@ export class PageStore {
   /** The page at `key` if it was stored under the owner's current generation. */
   get(owner: string, key: string): StoredPage | null {
     const gen = this.genOf(owner);
+    // Not written yet: memory may not have kept it (PageCache's admission), so it is answered from here.
+    const queued = this.puts.get(key);
+    if (queued && queued.owner === owner && queued.gen === gen) {
+      this.hits++;
+      return { meta: queued.meta, body: queued.body };
+    }
     let row: { owner: string; gen: number; meta: string; body: Uint8Array } | null;
     try {
       row = this.db.query("SELECT owner, gen, meta, body FROM pages WHERE key = ?").get(key) as typeof row;

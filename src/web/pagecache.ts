@@ -5,7 +5,11 @@
 // Three places, looked at in turn: an LRU in memory bounded by bytes; a small separate one for
 // search results, whose addresses anyone can vary without end and which must not push real pages
 // out; and behind the first, the page store on disk (src/pagestore.ts), which keeps far more
-// pages than memory and survives a restart. A blog's pages are dropped together when it changes:
+// pages than memory and survives a restart. With the store behind it, memory takes a page only on its
+// second look within a while (Admission): most pages of many blogs are asked for once in a long
+// time, and letting each push a popular page out of memory churned the whole budget every few
+// seconds, all of it garbage for the collector (docs/BENCHMARKS.md, "Memory admits a page on its
+// second look"). A blog's pages are dropped together when it changes:
 // a write through this server that committed, a change by another process (the file watcher), or
 // its next scheduled post coming due (`expiresAt`).
 import { LruMap } from "../lru.ts";
@@ -89,6 +93,42 @@ interface Entry extends CachedPage {
 /** Distinct origins (scheme and Host) a blog's pages are kept for: more are rendered but not kept. */
 const MAX_ORIGINS = 4;
 
+/**
+ * Which pages memory takes: one looked at before among the last `size` to `2 × size` distinct
+ * pages that were not in memory (two generations of a set: a full one becomes the previous and a
+ * new one starts, so nothing is forgotten the moment it was seen). A page asked for once is
+ * answered from the store, or rendered into it, without pushing anything out of memory; a page
+ * asked for again soon is kept. This is TinyLFU's "doorkeeper" (Einziger et al., 2017) without its
+ * frequency sketch: the page store already answers the pages memory turns away.
+ */
+export class Admission {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(readonly size: number) {}
+
+  /** True when `key` was seen recently; remembers it either way. */
+  admit(key: string): boolean {
+    if (this.current.has(key) || this.previous.has(key)) return true;
+    this.current.add(key);
+    if (this.current.size >= this.size) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
+    return false;
+  }
+
+  clear(): void {
+    this.current.clear();
+    this.previous.clear();
+  }
+}
+
+/** Distinct pages the admission remembers per generation for a budget: ~3 times what memory holds (20 KB pages). */
+export function admissionSize(budgetBytes: number): number {
+  return Math.max(256, Math.round(budgetBytes / 8192));
+}
+
 /** One LRU of pages over every blog, bounded by bytes, that drops a blog's pages together. */
 class Tier {
   readonly entries = new LruMap<string, Entry>();
@@ -101,6 +141,10 @@ class Tier {
 
   get(key: string): Entry | undefined {
     return this.entries.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.entries.peek(key) !== undefined;
   }
 
   set(blog: TenantName, key: string, page: CachedPage): boolean {
@@ -165,6 +209,15 @@ export class PageCache {
   ) {
     this.pages = new Tier(budgetBytes);
     this.searches = new Tier(Math.floor(budgetBytes / 16));
+    // Without a store, a page turned away would be rendered again: memory takes every page.
+    this.admission = store ? new Admission(admissionSize(budgetBytes)) : null;
+  }
+
+  private readonly admission: Admission | null;
+
+  /** Whether memory takes this page now (always, without a store). */
+  private admits(key: string): boolean {
+    return this.admission?.admit(key) ?? true;
   }
 
   get bytes(): number {
@@ -175,10 +228,17 @@ export class PageCache {
     return this.pages.entries.size + this.searches.entries.size;
   }
 
-  /** Bytes of pages let go of from memory so far (evicted, dropped or replaced). */
+  /**
+   * Bytes of page bodies let go of so far: evicted from memory, dropped or replaced, or answered
+   * without memory keeping them (from the store, or just rendered). The server's full collections
+   * are paced by it (server/gc.ts): each is garbage once its answer is sent.
+   */
   get releasedBytes(): number {
-    return this.pages.released + this.searches.released;
+    return this.pages.released + this.searches.released + this.passed;
   }
+
+  /** Bytes of bodies answered without being kept in memory (see releasedBytes). */
+  private passed = 0;
 
   /**
    * The page if it is kept and current; `countMiss` false for a look that will be followed by
@@ -192,7 +252,8 @@ export class PageCache {
       const stored = this.store.get(blog, key);
       entry = stored ? (pageOf(stored.meta, stored.body) ?? undefined) : undefined;
       if (entry) {
-        this.pages.set(blog, key, entry);
+        if (this.admits(key)) this.pages.set(blog, key, entry);
+        else this.passed += entry.body.byteLength;
         if (now < entry.expiresAt) this.storeHits++;
       }
     } else if (entry && now < entry.expiresAt) {
@@ -222,7 +283,9 @@ export class PageCache {
       this.searches.set(blog, key, page);
       return;
     }
-    this.pages.set(blog, key, page);
+    // A page replacing one memory holds is kept at once (it was looked at: it is being re-made).
+    if (this.pages.has(key) || this.admits(key)) this.pages.set(blog, key, page);
+    else this.passed += page.body.byteLength;
     this.store?.put(blog, key, metaOf(page), page.body);
   }
 
@@ -243,5 +306,6 @@ export class PageCache {
     this.pages.clear();
     this.searches.clear();
     this.origins.clear();
+    this.admission?.clear();
   }
 }

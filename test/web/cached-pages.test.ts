@@ -41,9 +41,12 @@ describe("the page store across a restart", () => {
     expect(await after.text()).toBe(before);
     expect(second.services.pages.storeHits).toBe(1);
     expect(second.services.registry.briefReads).toBe(0);
-    // Now in memory too.
-    await request(second.handler, "alice.localhost", "/hello");
+    // Asked for again, memory keeps it (a page looked at once is left to the store: PageCache).
+    expect(await (await request(second.handler, "alice.localhost", "/hello")).text()).toBe(before);
+    expect(second.services.pages.storeHits).toBe(2);
+    expect(await (await request(second.handler, "alice.localhost", "/hello")).text()).toBe(before);
     expect(second.services.pages.hits).toBe(1);
+    expect(second.services.registry.briefReads).toBe(0);
     stop(second);
   });
 
@@ -109,7 +112,8 @@ describe("what drops a blog's pages, and what does not", () => {
     const readAll = async () => {
       for (const path of real) expect((await request(handler, "alice.localhost", path)).status).toBe(200);
     };
-    await readAll();
+    await readAll(); // rendered
+    await readAll(); // looked at again: from the store, and now kept in memory too
     const entries = services.pages.size;
     const hits = services.pages.hits;
     await readAll();

@@ -75,7 +75,7 @@ describe("/metrics", () => {
     expect(sample(text, "writekit_http_request_duration_seconds_count")).toBe(6);
     expect(sample(text, 'writekit_http_request_duration_seconds_bucket{le="+Inf"}')).toBe(6);
     expect(sample(text, "writekit_pool_open_blogs")).toBe(1); // opened by the comment, a write
-    expect(sample(text, "writekit_pool_max_open_blogs")).toBe(100);
+    expect(sample(text, "writekit_pool_max_open_blogs")).toBe(50);
     expect(sample(text, "writekit_pool_misses_total")).toBe(1);
     expect(sample(text, "writekit_pool_hits_total")).toBe(0);
     // The pages were rendered through the pooled handle: an open blog needs no brief connection.
@@ -83,7 +83,9 @@ describe("/metrics", () => {
     expect(sample(text, "writekit_pool_evictions_total")).toBe(0);
     expect(sample(text, "writekit_pool_open_seconds_total")).toBeGreaterThan(0);
     expect(sample(text, 'writekit_storage_faults_total{kind="corrupt"}')).toBe(0);
-    expect(sample(text, "writekit_page_cache_hits_total")).toBe(1);
+    // The second /hello: from the page store, which memory then keeps (a page's second look).
+    expect(sample(text, "writekit_page_store_hits_total")).toBe(1);
+    expect(sample(text, "writekit_page_cache_hits_total")).toBe(0);
     expect(sample(text, "writekit_page_cache_misses_total")).toBeGreaterThanOrEqual(3);
     expect(sample(text, "writekit_page_cache_bytes")).toBeGreaterThan(0);
     expect(sample(text, "writekit_views_pending")).toBe(0);
