@@ -272,7 +272,7 @@ export function loadConfig(values: Values = {}, env: Record<string, string | und
     domain,
     // 50, not the 500 of the article: readers are served rendered pages from memory and disk, a blog
     // read rarely is rendered on a brief connection, and each open handle holds ~300-400 KB
-    // (docs/BENCHMARKS.md, "Why 50 open blogs").
+    // (docs/BENCHMARKS.md, "The reader mix, 2026-12-02, night").
     maxOpen: integer("--max-open", String(values["max-open"] ?? "50"), 1, 1_000_000),
     flushIntervalMs: integer("--flush-interval", String(values["flush-interval"] ?? "1000"), 10, 3_600_000),
     trustedProxies: proxies,
