@@ -14,7 +14,7 @@ Serves every blog in the data directory at http://<name>.<domain>:<port>/.
   --port N              port to listen on (env PORT; default 3000)
   --hostname ADDR       address to bind (default localhost)
   --domain DOMAIN       blogs answer at <name>.DOMAIN (env WRITEKIT_DOMAIN; default localhost)
-  --max-open N          most blog databases kept open at once (default 100)
+  --max-open N          most blog databases kept open at once (default 50)
   --flush-interval MS   how often page views are written to the journal in DATA/views/
                         (default 1000); they reach the blogs' files every ten minutes
   --trusted-proxy ADDR  a proxy whose X-Forwarded-For and X-Forwarded-Proto are believed:
